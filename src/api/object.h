@@ -1,0 +1,55 @@
+// Helpers for Kubernetes objects held as JSON documents (boost::json): path lookup,
+// metadata access, the field values used by field selectors, and the canonical encoding
+// used for storage and responses. Objects stay JSON end to end so that every field of the
+// schema survives; components extract small typed views with these helpers.
+//
+// Stateless functions; safe from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "api/fields.h"
+#include "api/labels.h"
+#include "api/registry.h"
+
+namespace shoal::api {
+
+namespace json = boost::json;
+
+// The value at a dotted path ("spec.nodeName"), or nullptr if any step is missing or not an
+// object.
+const json::value* FindPath(const json::value& root, std::string_view dotted_path);
+// Same, starting from an object (avoids an implicit, dangling json::value copy).
+const json::value* FindPath(const json::object& root, std::string_view dotted_path);
+
+// The string at a dotted path, or "" when absent or not a string.
+std::string_view StringAt(const json::value& root, std::string_view dotted_path);
+std::string_view StringAt(const json::object& root, std::string_view dotted_path);
+
+// The field-selector view of an object: metadata.name, metadata.namespace and every field in
+// type.selectable_fields, as strings (booleans as "true"/"false", absent as "").
+Fields ExtractFields(const ResourceType& type, const json::value& object);
+
+// metadata.labels as a sorted Labels list.
+Labels ExtractLabels(const json::value& object);
+
+// Canonical JSON encoding: apiVersion, kind and metadata come first (in that order), then the
+// remaining fields in their existing order. The stored form additionally omits
+// metadata.resourceVersion, which the watch cache injects from the store revision.
+std::string Serialize(const json::object& object);
+std::string SerializeForStore(const json::object& object);
+
+// Inserts `"resourceVersion":"<rv>"` into the metadata of a document produced by
+// SerializeForStore, without reparsing it. Falls back to parse-and-reencode if the document
+// is not in canonical form.
+std::string InjectResourceVersion(std::string_view stored, int64_t rv);
+
+// Parses a request body. Returns InvalidArgument with the parser's message (naming the
+// offset) when it is not valid JSON.
+absl::StatusOr<json::value> ParseJson(std::string_view text);
+
+}  // namespace shoal::api

@@ -1,0 +1,92 @@
+#include "api/registry.h"
+
+#include <algorithm>
+
+namespace shoal::api {
+
+std::string ResourceType::KeyPrefix() const {
+  return "/registry/" + (group.empty() ? std::string("core") : group) + "/" + plural + "/";
+}
+
+std::string ResourceType::Key(std::string_view ns, std::string_view name) const {
+  std::string key = KeyPrefix();
+  if (namespaced) {
+    key.append(ns);
+    key.push_back('/');
+  }
+  key.append(name);
+  return key;
+}
+
+const Registry& Registry::Default() {
+  static const Registry* registry = [] {
+    std::vector<ResourceType> t;
+    t.push_back({.group = "", .version = "v1", .kind = "Namespace", .plural = "namespaces",
+                 .singular = "namespace", .namespaced = false, .short_names = {"ns"},
+                 .has_status = true, .selectable_fields = {"status.phase"}});
+    t.push_back({.group = "", .version = "v1", .kind = "Node", .plural = "nodes",
+                 .singular = "node", .namespaced = false, .short_names = {"no"},
+                 .has_status = true, .create_keeps_status = true,
+                 .selectable_fields = {"spec.unschedulable"}});
+    t.push_back({.group = "", .version = "v1", .kind = "Pod", .plural = "pods", .singular = "pod",
+                 .short_names = {"po"}, .categories = {"all"}, .has_status = true,
+                 .has_binding = true,
+                 .selectable_fields = {"spec.nodeName", "spec.restartPolicy",
+                                       "spec.schedulerName", "spec.serviceAccountName",
+                                       "spec.hostNetwork", "status.phase", "status.podIP",
+                                       "status.nominatedNodeName"},
+                 .index_field = "spec.nodeName"});
+    t.push_back({.group = "", .version = "v1", .kind = "Event", .plural = "events",
+                 .singular = "event", .short_names = {"ev"},
+                 .selectable_fields = {"involvedObject.kind", "involvedObject.namespace",
+                                       "involvedObject.name", "involvedObject.uid",
+                                       "involvedObject.apiVersion",
+                                       "involvedObject.resourceVersion",
+                                       "involvedObject.fieldPath", "reason", "reportingComponent",
+                                       "source", "type"}});
+    t.push_back({.group = "", .version = "v1", .kind = "ConfigMap", .plural = "configmaps",
+                 .singular = "configmap", .short_names = {"cm"}});
+    t.push_back({.group = "", .version = "v1", .kind = "Secret", .plural = "secrets",
+                 .singular = "secret", .selectable_fields = {"type"}});
+    t.push_back({.group = "coordination.k8s.io", .version = "v1", .kind = "Lease",
+                 .plural = "leases", .singular = "lease"});
+    return new Registry(std::move(t));
+  }();
+  return *registry;
+}
+
+const ResourceType* Registry::Find(std::string_view group, std::string_view version,
+                                   std::string_view plural) const {
+  for (const ResourceType& t : types_) {
+    if (t.group == group && t.version == version && t.plural == plural) return &t;
+  }
+  return nullptr;
+}
+
+const ResourceType* Registry::FindByKey(std::string_view key) const {
+  for (const ResourceType& t : types_) {
+    std::string prefix = t.KeyPrefix();
+    if (key.substr(0, prefix.size()) == prefix) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Registry::Groups() const {
+  std::vector<std::string> out;
+  for (const ResourceType& t : types_) {
+    if (std::find(out.begin(), out.end(), t.group) == out.end()) out.push_back(t.group);
+  }
+  return out;
+}
+
+std::vector<std::string> Registry::Versions(std::string_view group) const {
+  std::vector<std::string> out;
+  for (const ResourceType& t : types_) {
+    if (t.group == group && std::find(out.begin(), out.end(), t.version) == out.end()) {
+      out.push_back(t.version);
+    }
+  }
+  return out;
+}
+
+}  // namespace shoal::api

@@ -1,0 +1,181 @@
+#include "apiserver/api_server.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "base/strings.h"
+#include "api/object.h"
+#include "apiserver/errors.h"
+#include "apiserver/internal/rest.h"
+
+namespace shoal::apiserver {
+
+namespace json = boost::json;
+
+ApiServer::ApiServer(store::Store& store, const api::Registry& registry, const base::Clock& clock,
+                     ApiServerOptions options)
+    : store_(store), registry_(registry), clock_(clock), options_(std::move(options)) {
+  for (const api::ResourceType& t : registry_.types()) {
+    caches_.emplace(t.KeyPrefix(), std::make_unique<WatchCache>(t, options_.history_capacity,
+                                                                options_.watcher_capacity));
+  }
+}
+
+ApiServer::~ApiServer() = default;
+
+WatchCache* ApiServer::CacheFor(const api::ResourceType& type) {
+  auto it = caches_.find(type.KeyPrefix());
+  return it == caches_.end() ? nullptr : it->second.get();
+}
+
+absl::Status ApiServer::Start() {
+  auto all = store_.List("/registry/");
+  if (!all.ok()) return all.status();
+  std::map<std::string, std::vector<store::KeyValue>> by_prefix;
+  for (store::KeyValue& kv : all->kvs) {
+    const api::ResourceType* t = registry_.FindByKey(kv.key);
+    if (t != nullptr) by_prefix[t->KeyPrefix()].push_back(std::move(kv));
+  }
+  for (auto& [prefix, cache] : caches_) cache->Reset(by_prefix[prefix], all->revision);
+  store_.AddCommitListener([this](const std::vector<store::Event>& events) { OnCommit(events); });
+
+  // The namespaces every Kubernetes cluster has from the start.
+  const api::ResourceType* ns_type = registry_.Find("", "v1", "namespaces");
+  for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
+    std::string key = ns_type->Key("", name);
+    if (CacheFor(*ns_type)->Get(key)) continue;
+    json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                     {"metadata", json::object{{"name", name}}}};
+    auto st = internal::PrepareForCreate(*ns_type, obj, base::FormatRfc3339(clock_.Now()));
+    if (!st.ok()) return st;
+    auto w = store_.WriteSync({store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0});
+    if (!w.ok() && !absl::IsAlreadyExists(w.status())) return w.status();
+  }
+  return absl::OkStatus();
+}
+
+void ApiServer::OnCommit(const std::vector<store::Event>& events) {
+  // One writer: the store's commit thread. Each event goes to its type's cache; every cache
+  // learns the new global revision so that LIST and bookmarks carry it.
+  for (const store::Event& e : events) {
+    const api::ResourceType* t = registry_.FindByKey(e.kv.key);
+    if (t == nullptr) continue;
+    if (WatchCache* c = CacheFor(*t)) c->Apply(e);
+  }
+  if (!events.empty()) {
+    int64_t rev = events.back().revision();
+    for (auto& [prefix, cache] : caches_) cache->AdvanceRevision(rev);
+  }
+}
+
+namespace {
+
+Response ErrorResponse(const absl::Status& s) {
+  Response r;
+  r.code = HttpCode(s);
+  r.body = StatusJson(s);
+  return r;
+}
+
+}  // namespace
+
+bool ApiServer::IsWatch(const Request& req) {
+  if (req.method != "GET") return false;
+  std::string w = req.Param("watch");
+  return w == "true" || w == "1";
+}
+
+boost::asio::awaitable<Response> ApiServer::Handle(Request req) {
+  try {
+    if (auto r = internal::HandleDiscovery(*this, req)) co_return std::move(*r);
+    if (auto r = internal::HandleOpenApi(*this, req)) co_return std::move(*r);
+    auto info = internal::ParseRequestInfo(req, registry_);
+    if (!info) {
+      co_return ErrorResponse(absl::Status(
+          absl::StatusCode::kNotFound, "the server could not find the requested resource"));
+    }
+    if (!info->ok()) co_return ErrorResponse(info->status());
+    co_return co_await internal::HandleResource(*this, req, **info);
+  } catch (const std::exception& e) {
+    // Library exceptions stop at the request boundary (STYLE.md "Errors").
+    spdlog::error("request {} {} failed: {}", req.method, req.path, e.what());
+    co_return ErrorResponse(absl::InternalError(base::StrCat("internal error: ", e.what())));
+  }
+}
+
+absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<void()> notify) {
+  auto info = internal::ParseRequestInfo(req, registry_);
+  if (!info) return absl::NotFoundError("the server could not find the requested resource");
+  if (!info->ok()) return info->status();
+  const internal::RequestInfo& ri = **info;
+  if (!ri.name.empty() || !ri.subresource.empty()) {
+    return MethodNotAllowed("watch is supported on collections only");
+  }
+  auto filter = internal::ParseFilter(req, *ri.type, ri.ns);
+  if (!filter.ok()) return filter.status();
+  int64_t from = 0;
+  std::string rv = req.Param("resourceVersion");
+  if (!rv.empty() && !absl::SimpleAtoi(rv, &from)) {
+    return BadRequest(base::StrCat("invalid resource version: ", rv));
+  }
+  if (from < 0) return BadRequest(base::StrCat("invalid resource version: ", rv));
+  WatchSession s;
+  s.cache = CacheFor(*ri.type);
+  s.bookmarks = req.Param("allowWatchBookmarks") == "true";
+  s.as_table = internal::WantsTable(req);
+  s.initial_events_end = req.Param("sendInitialEvents") == "true";
+  if (s.initial_events_end) from = 0;
+  std::string timeout = req.Param("timeoutSeconds");
+  if (!timeout.empty() && !absl::SimpleAtoi(timeout, &s.timeout_seconds)) {
+    return BadRequest(base::StrCat("invalid timeoutSeconds: ", timeout));
+  }
+  auto w = s.cache->Watch(from, std::move(*filter), std::move(notify));
+  if (!w.ok()) {
+    if (absl::IsOutOfRange(w.status())) {
+      // kube-apiserver reports a too-old resourceVersion on an established watch stream as
+      // an ERROR event carrying a 410 Expired Status.
+      json::value status = json::parse(StatusJson(Gone(w.status().message())));
+      s.error_event = json::serialize(json::object{{"type", "ERROR"}, {"object", status}});
+      return s;
+    }
+    return w.status();
+  }
+  s.watcher = std::move(*w);
+  return s;
+}
+
+std::string ApiServer::EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first) {
+  std::string_view type;
+  switch (e.type) {
+    case CacheEvent::Type::kAdded: type = "ADDED"; break;
+    case CacheEvent::Type::kModified: type = "MODIFIED"; break;
+    case CacheEvent::Type::kDeleted: type = "DELETED"; break;
+    case CacheEvent::Type::kBookmark: type = "BOOKMARK"; break;
+    case CacheEvent::Type::kError: type = "ERROR"; break;
+  }
+  std::string out = base::StrCat("{\"type\":\"", type, "\",\"object\":");
+  if (e.type == CacheEvent::Type::kBookmark) {
+    const api::ResourceType& t = s.cache->type();
+    json::object meta{{"resourceVersion", std::to_string(e.rv)}};
+    if (e.object == nullptr && s.initial_events_end) {
+      meta["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
+    }
+    json::object o{{"kind", t.kind}, {"apiVersion", t.ApiVersion()}, {"metadata", meta}};
+    base::StrAppend(&out, json::serialize(o));
+  } else if (s.as_table) {
+    base::StrAppend(&out, internal::TableJson(s.cache->type(), {e.object}, e.rv, "", first,
+                                              "Metadata", clock_));
+  } else {
+    out.append(*e.object->json);  // the bytes every watcher shares
+  }
+  out.append("}\n");
+  return out;
+}
+
+void ApiServer::StopWatch(const WatchSession& s) {
+  if (s.cache && s.watcher) s.cache->StopWatch(s.watcher);
+}
+
+}  // namespace shoal::apiserver

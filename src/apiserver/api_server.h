@@ -1,0 +1,85 @@
+// ApiServer: the Kubernetes API, transport-neutral. It owns one WatchCache per resource type,
+// fed by the store's commit stream, and implements the REST verbs (get, list, watch, create,
+// update, patch, delete, status and binding subresources), discovery and OpenAPI documents.
+// The HTTPS front end (http_server.h) and the in-process client both call Handle()/Watch().
+//
+// Threading: Handle() and Watch() may be called concurrently from any executor thread. Writes
+// go to the store asynchronously (group commit) and resume the calling coroutine on its own
+// executor. Caches are written only by the store's commit thread.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "absl/status/statusor.h"
+#include "api/registry.h"
+#include "apiserver/request.h"
+#include "apiserver/watch_cache.h"
+#include "base/clock.h"
+#include "store/store.h"
+
+namespace shoal::apiserver {
+
+struct ApiServerOptions {
+  size_t history_capacity = 100000;  // events kept per resource for watch resume / paging
+  size_t watcher_capacity = 10000;   // events queued per watcher before it is cut off
+  std::string server_address = "127.0.0.1:6443";  // advertised in /api
+};
+
+// How a WATCH request should be served: the watcher to drain and how to encode events.
+struct WatchSession {
+  WatchCache* cache = nullptr;
+  std::shared_ptr<Watcher> watcher;
+  bool bookmarks = false;        // allowWatchBookmarks=true
+  bool as_table = false;         // Accept asked for a meta.k8s.io Table
+  bool initial_events_end = false;  // sendInitialEvents=true: bookmark after the initial state
+  int64_t timeout_seconds = 0;   // 0 = server default
+  std::string error_event;       // non-empty: send this single ERROR event and end
+};
+
+class ApiServer {
+ public:
+  ApiServer(store::Store& store, const api::Registry& registry, const base::Clock& clock,
+            ApiServerOptions options);
+  ~ApiServer();
+
+  // Loads every cache from the store, subscribes to the commit stream, and creates the
+  // default namespaces. Call once before serving.
+  absl::Status Start();
+
+  // Serves one non-watch request. Never throws; every failure is a metav1.Status response.
+  boost::asio::awaitable<Response> Handle(Request req);
+
+  // True if `req` is a WATCH (GET with watch=true/1).
+  static bool IsWatch(const Request& req);
+  // Starts a WATCH. `notify` is called (from the commit thread) whenever events are queued;
+  // it must only post to the caller's executor. Failures come back as a Status response.
+  absl::StatusOr<WatchSession> Watch(const Request& req, std::function<void()> notify);
+  // Encodes one watch event as a JSON line, sharing the object's bytes where possible.
+  std::string EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first);
+  void StopWatch(const WatchSession& s);
+
+  WatchCache* CacheFor(const api::ResourceType& type);
+  const api::Registry& registry() const { return registry_; }
+  store::Store& store() { return store_; }
+  const base::Clock& clock() const { return clock_; }
+  const ApiServerOptions& options() const { return options_; }
+
+ private:
+  friend class RestHandler;
+  void OnCommit(const std::vector<store::Event>& events);
+
+  store::Store& store_;
+  const api::Registry& registry_;
+  const base::Clock& clock_;
+  const ApiServerOptions options_;
+  std::map<std::string, std::unique_ptr<WatchCache>> caches_;  // by key prefix
+};
+
+}  // namespace shoal::apiserver

@@ -1,0 +1,216 @@
+// Discovery (/api, /apis, /api/v1, /apis/<g>/<v>) in the legacy format, and the OpenAPI v3
+// documents kubectl reads before create/apply to learn that the server validates fields
+// (the `fieldValidation` query parameter on each PATCH operation).
+#include <boost/json.hpp>
+
+#include "absl/strings/str_split.h"
+#include "api/object.h"
+#include "apiserver/internal/rest.h"
+#include "base/strings.h"
+
+namespace shoal::apiserver::internal {
+
+namespace json = boost::json;
+
+namespace {
+
+Response Json(const json::value& v) {
+  Response r;
+  r.body = json::serialize(v);
+  return r;
+}
+
+Response NotFoundResponse() {
+  Response r;
+  r.code = 404;
+  r.body =
+      R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested resource","reason":"NotFound","details":{},"code":404})";
+  return r;
+}
+
+json::array Verbs() {
+  return {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
+}
+
+json::object ResourceList(const api::Registry& reg, const std::string& group,
+                          const std::string& version) {
+  json::array resources;
+  for (const api::ResourceType& t : reg.types()) {
+    if (t.group != group || t.version != version) continue;
+    json::object r{{"name", t.plural},         {"singularName", t.singular},
+                   {"namespaced", t.namespaced}, {"kind", t.kind},
+                   {"verbs", Verbs()}};
+    if (!t.short_names.empty()) {
+      json::array sn;
+      for (const auto& s : t.short_names) sn.push_back(json::value(s));
+      r["shortNames"] = std::move(sn);
+    }
+    if (!t.categories.empty()) {
+      json::array c;
+      for (const auto& s : t.categories) c.push_back(json::value(s));
+      r["categories"] = std::move(c);
+    }
+    resources.push_back(std::move(r));
+    if (t.has_status) {
+      resources.push_back(json::object{{"name", t.plural + "/status"},
+                                       {"singularName", ""},
+                                       {"namespaced", t.namespaced},
+                                       {"kind", t.kind},
+                                       {"verbs", json::array{"get", "patch", "update"}}});
+    }
+    if (t.has_binding) {
+      resources.push_back(json::object{{"name", t.plural + "/binding"},
+                                       {"singularName", ""},
+                                       {"namespaced", t.namespaced},
+                                       {"kind", "Binding"},
+                                       {"verbs", json::array{"create"}}});
+    }
+  }
+  return {{"kind", "APIResourceList"},
+          {"apiVersion", "v1"},
+          {"groupVersion", group.empty() ? version : group + "/" + version},
+          {"resources", std::move(resources)}};
+}
+
+json::object Group(const api::Registry& reg, const std::string& group) {
+  json::array versions;
+  for (const std::string& v : reg.Versions(group)) {
+    versions.push_back(json::object{{"groupVersion", group + "/" + v}, {"version", v}});
+  }
+  json::object preferred = versions.empty() ? json::object() : versions[0].get_object();
+  return {{"name", group}, {"versions", std::move(versions)}, {"preferredVersion", preferred}};
+}
+
+// The OpenAPI v3 document of one group-version: one path per resource and subresource, each
+// PATCH operation tagged with its group-version-kind and the query parameters it takes.
+json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& group,
+                                 const std::string& version) {
+  json::object paths;
+  json::object schemas;
+  auto param = [](const char* name) {
+    return json::object{{"name", name},
+                        {"in", "query"},
+                        {"schema", json::object{{"type", "string"}, {"uniqueItems", true}}}};
+  };
+  for (const api::ResourceType& t : reg.types()) {
+    if (t.group != group || t.version != version) continue;
+    std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
+    std::string coll = t.namespaced ? base + "/namespaces/{namespace}/" + t.plural
+                                    : base + "/" + t.plural;
+    json::object gvk{{"group", group}, {"version", version}, {"kind", t.kind}};
+    std::string schema_name = base::StrCat(group.empty() ? "io.k8s.api.core" : group, ".",
+                                           version, ".", t.kind);
+    json::object ref{{"$ref", "#/components/schemas/" + schema_name}};
+    auto op = [&](const char* action, const char* description) {
+      return json::object{
+          {"description", description},
+          {"x-kubernetes-action", action},
+          {"x-kubernetes-group-version-kind", gvk},
+          {"responses",
+           json::object{{"200", json::object{{"description", "OK"},
+                                             {"content", json::object{{"application/json",
+                                                                       json::object{{"schema", ref}}}}}}}}}};
+    };
+    json::array write_params{param("dryRun"), param("fieldManager"), param("fieldValidation"),
+                             param("pretty")};
+    paths[coll] = json::object{{"get", op("list", "list or watch objects")},
+                               {"post", op("post", "create an object")},
+                               {"parameters", write_params}};
+    json::object item{{"get", op("get", "read the specified object")},
+                      {"put", op("put", "replace the specified object")},
+                      {"patch", op("patch", "partially update the specified object")},
+                      {"delete", op("delete", "delete an object")},
+                      {"parameters", write_params}};
+    paths[coll + "/{name}"] = std::move(item);
+    if (t.has_status) {
+      paths[coll + "/{name}/status"] =
+          json::object{{"get", op("get", "read status")},
+                       {"put", op("put", "replace status")},
+                       {"patch", op("patch", "partially update status")},
+                       {"parameters", write_params}};
+    }
+    schemas[schema_name] = json::object{
+        {"description", base::StrCat(t.kind, " (", t.ApiVersion(), ")")},
+        {"type", "object"},
+        {"x-kubernetes-group-version-kind", json::array{gvk}}};
+  }
+  return {{"openapi", "3.0.0"},
+          {"info", json::object{{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
+          {"paths", std::move(paths)},
+          {"components", json::object{{"schemas", std::move(schemas)}}}};
+}
+
+std::string Hash(const std::string& s) {
+  return base::StrCat(std::hash<std::string>{}(s));
+}
+
+}  // namespace
+
+std::optional<Response> HandleDiscovery(const ApiServer& server, const Request& req) {
+  if (req.method != "GET") return std::nullopt;
+  const api::Registry& reg = server.registry();
+  std::vector<std::string> parts = absl::StrSplit(req.path, '/', absl::SkipEmpty());
+  if (parts.size() == 1 && parts[0] == "api") {
+    return Json(json::object{
+        {"kind", "APIVersions"},
+        {"versions", json::array{"v1"}},
+        {"serverAddressByClientCIDRs",
+         json::array{json::object{{"clientCIDR", "0.0.0.0/0"},
+                                  {"serverAddress", server.options().server_address}}}}});
+  }
+  if (parts.size() == 2 && parts[0] == "api" && parts[1] == "v1") {
+    return Json(ResourceList(reg, "", "v1"));
+  }
+  if (parts.size() == 1 && parts[0] == "apis") {
+    json::array groups;
+    for (const std::string& g : reg.Groups()) {
+      if (!g.empty()) groups.push_back(Group(reg, g));
+    }
+    return Json(json::object{{"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", groups}});
+  }
+  if (parts.size() == 2 && parts[0] == "apis") {
+    if (reg.Versions(parts[1]).empty()) return NotFoundResponse();
+    json::object g = Group(reg, parts[1]);
+    g["kind"] = "APIGroup";
+    g["apiVersion"] = "v1";
+    return Json(g);
+  }
+  if (parts.size() == 3 && parts[0] == "apis") {
+    auto versions = reg.Versions(parts[1]);
+    if (std::find(versions.begin(), versions.end(), parts[2]) == versions.end()) {
+      return NotFoundResponse();
+    }
+    return Json(ResourceList(reg, parts[1], parts[2]));
+  }
+  return std::nullopt;
+}
+
+std::optional<Response> HandleOpenApi(const ApiServer& server, const Request& req) {
+  if (req.method != "GET" || req.path.rfind("/openapi/", 0) != 0) return std::nullopt;
+  const api::Registry& reg = server.registry();
+  if (req.path == "/openapi/v3" || req.path == "/openapi/v3/") {
+    json::object paths;
+    for (const std::string& g : reg.Groups()) {
+      for (const std::string& v : reg.Versions(g)) {
+        std::string p = g.empty() ? "api/" + v : "apis/" + g + "/" + v;
+        std::string doc = json::serialize(OpenApiGroupVersion(reg, g, v));
+        paths[p] = json::object{{"serverRelativeURL", "/openapi/v3/" + p + "?hash=" + Hash(doc)}};
+      }
+    }
+    return Json(json::object{{"paths", paths}});
+  }
+  constexpr std::string_view kV3 = "/openapi/v3/";
+  if (req.path.rfind(kV3, 0) == 0) {
+    std::vector<std::string> parts =
+        absl::StrSplit(req.path.substr(kV3.size()), '/', absl::SkipEmpty());
+    if (parts.size() == 2 && parts[0] == "api") {
+      if (!reg.Versions("").empty()) return Json(OpenApiGroupVersion(reg, "", parts[1]));
+    }
+    if (parts.size() == 3 && parts[0] == "apis" && !reg.Versions(parts[1]).empty()) {
+      return Json(OpenApiGroupVersion(reg, parts[1], parts[2]));
+    }
+  }
+  return NotFoundResponse();
+}
+
+}  // namespace shoal::apiserver::internal

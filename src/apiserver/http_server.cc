@@ -1,0 +1,340 @@
+#include "apiserver/http_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "apiserver/errors.h"
+#include "base/strings.h"
+
+namespace shoal::apiserver {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Stream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+
+constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;
+constexpr auto kIdleTimeout = std::chrono::minutes(5);
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+std::string VersionJson() {
+  return R"({"major":"1","minor":"32","gitVersion":"v1.32.0-shoal","gitCommit":"","gitTreeState":"clean","buildDate":"2026-11-23T00:00:00Z","goVersion":"","compiler":"gcc","platform":"linux/amd64"})";
+}
+
+bool IsPublicPath(const std::string& path) {
+  for (const char* p : {"/readyz", "/livez", "/healthz"}) {
+    std::string_view sp(p);
+    if (path == sp || (path.rfind(sp, 0) == 0 && path[sp.size()] == '/')) return true;
+  }
+  return path == "/version" || path == "/version/";
+}
+
+std::string StatusBody(int code, std::string_view reason, std::string_view message) {
+  return base::StrCat(R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":")",
+                      message, R"(","reason":")", reason, R"(","code":)", code, "}");
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Impl(asio::io_context& io, ApiServer& api, HttpServerOptions o, std::atomic<int>& open)
+      : io(io), api(api), options(std::move(o)), ssl_ctx(ssl::context::tls_server),
+        acceptor(io), open_connections(open) {}
+
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      auto strand = asio::make_strand(io);
+      auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        if (ec == asio::error::no_descriptors) {
+          spdlog::error("out of file descriptors: raise the open-files limit");
+          asio::steady_timer t(io, std::chrono::milliseconds(100));
+          co_await t.async_wait(use_tuple);
+        }
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true));
+      auto ex = socket.get_executor();
+      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx)), asio::detached);
+    }
+  }
+
+  Request ToRequest(const http::request<http::string_body>& msg) {
+    Request req;
+    req.method = std::string(msg.method_string());
+    auto url = boost::urls::parse_origin_form(msg.target());
+    if (url) {
+      req.path = std::string(url->path());
+      for (const auto& p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
+    } else {
+      req.path = std::string(msg.target());
+    }
+    req.accept = std::string(msg[http::field::accept]);
+    req.content_type = std::string(msg[http::field::content_type]);
+    req.user_agent = std::string(msg[http::field::user_agent]);
+    req.body = msg.body();
+    return req;
+  }
+
+  Response Health(const Request& req) {
+    Response r;
+    if (req.path.rfind("/version", 0) == 0) {
+      r.body = VersionJson();
+      return r;
+    }
+    r.content_type = "text/plain; charset=utf-8";
+    if (req.Has("verbose")) {
+      std::string_view name = req.path.substr(1, req.path.find('/', 1) - 1);
+      r.body = base::StrCat("[+]ping ok\n[+]log ok\n[+]etcd ok\n", name, " check passed\n");
+    } else {
+      r.body = "ok";
+    }
+    return r;
+  }
+
+  asio::awaitable<bool> Write(Stream& stream, const Response& resp, bool keep_alive) {
+    http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
+    res.set(http::field::content_type, resp.content_type);
+    res.set(http::field::cache_control, "no-cache, private");
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    res.body() = resp.body;
+    res.prepare_payload();
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    co_return !ec;
+  }
+
+  asio::awaitable<void> Session(Stream stream) {
+    ++open_connections;
+    struct Guard {
+      std::atomic<int>& n;
+      ~Guard() { --n; }
+    } guard{open_connections};
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+    if (hec) co_return;
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(kMaxBodyBytes);
+      parser.header_limit(64 * 1024);
+      beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
+      auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
+      if (ec == http::error::body_limit) {
+        Response r;
+        r.code = 413;
+        r.body = StatusBody(413, "RequestEntityTooLarge",
+                            base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
+        co_await Write(stream, r, false);
+        break;
+      }
+      if (ec) break;
+      beast::get_lowest_layer(stream).expires_never();
+      const auto& msg = parser.get();
+      bool keep_alive = msg.keep_alive();
+      Request req = ToRequest(msg);
+      if (IsPublicPath(req.path)) {
+        Response health = Health(req);
+        if (!co_await Write(stream, health, keep_alive) || !keep_alive) break;
+        continue;
+      }
+      std::string_view auth = msg[http::field::authorization];
+      constexpr std::string_view kBearer = "Bearer ";
+      if (auth.substr(0, kBearer.size()) != kBearer || !options.authenticate ||
+          !options.authenticate(auth.substr(kBearer.size()))) {
+        Response r;
+        r.code = 401;
+        r.body = StatusBody(401, "Unauthorized", "Unauthorized");
+        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
+        continue;
+      }
+      if (ApiServer::IsWatch(req)) {
+        co_await ServeWatch(stream, req);
+        break;  // a watch owns its connection until it ends
+      }
+      Response resp = co_await api.Handle(std::move(req));
+      if (!co_await Write(stream, resp, keep_alive) || !keep_alive) break;
+    }
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+    co_await stream.async_shutdown(use_tuple);
+  }
+
+  // Streams one watch: events as JSON lines in HTTP chunks, BOOKMARKs when idle (if asked
+  // for), until the timeout, a write error (client gone) or the watcher being cut off.
+  asio::awaitable<void> ServeWatch(Stream& stream, const Request& req) {
+    struct Wake {
+      explicit Wake(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      std::atomic<bool> pending{false};
+    };
+    auto ex = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<Wake>(ex);
+    auto session = api.Watch(req, [wake, ex] {
+      wake->pending = true;
+      asio::post(ex, [wake] { wake->timer.cancel(); });
+    });
+    if (!session.ok()) {
+      Response r;
+      r.code = HttpCode(session.status());
+      r.body = StatusJson(session.status());
+      co_await Write(stream, r, false);
+      co_return;
+    }
+    WatchSession& ws = *session;
+    http::response<http::empty_body> res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::cache_control, "no-cache, private");
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (hec) {
+      api.StopWatch(ws);
+      co_return;
+    }
+    auto send = [&](const std::string& data) -> asio::awaitable<bool> {
+      auto chunk = http::make_chunk(asio::buffer(data));
+      auto [ec, n] = co_await asio::async_write(stream, chunk, use_tuple);
+      co_return !ec;
+    };
+    if (!ws.error_event.empty()) {
+      std::string line = ws.error_event + "\n";
+      co_await send(line);
+      auto last = http::make_chunk_last();
+      co_await asio::async_write(stream, last, use_tuple);
+      co_return;
+    }
+    auto timeout = ws.timeout_seconds > 0 ? std::chrono::seconds(ws.timeout_seconds)
+                                          : options.default_watch_timeout;
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    size_t sent = 0;
+    bool first = true;
+    bool initial_end_pending = ws.initial_events_end;
+    bool alive = true;
+    auto last_write = std::chrono::steady_clock::now();
+    while (alive) {
+      wake->pending = false;
+      std::vector<CacheEvent> events = ws.watcher->Take(512);
+      if (!events.empty()) {
+        std::string batch;
+        for (const CacheEvent& e : events) {
+          batch += api.EncodeWatchEvent(ws, e, first);
+          first = false;
+        }
+        sent += events.size();
+        alive = co_await send(batch);
+        last_write = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (ws.watcher->terminated()) break;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      if (initial_end_pending && sent >= ws.watcher->initial_count()) {
+        initial_end_pending = false;
+        if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
+          CacheEvent b;
+          b.type = CacheEvent::Type::kBookmark;
+          b.rv = *rv;
+          std::string line = api.EncodeWatchEvent(ws, b, false);
+          alive = co_await send(line);
+          last_write = std::chrono::steady_clock::now();
+          continue;
+        }
+      }
+      auto wake_at = deadline;
+      if (ws.bookmarks) wake_at = std::min(wake_at, last_write + options.bookmark_interval);
+      if (wake->pending) continue;
+      wake->timer.expires_at(wake_at);
+      auto [tec] = co_await wake->timer.async_wait(use_tuple);
+      if (!tec && ws.bookmarks && std::chrono::steady_clock::now() >= last_write + options.bookmark_interval) {
+        if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
+          CacheEvent b;
+          b.type = CacheEvent::Type::kBookmark;
+          b.rv = *rv;
+          WatchSession plain = ws;
+          plain.initial_events_end = false;
+          std::string line = api.EncodeWatchEvent(plain, b, false);
+          alive = co_await send(line);
+          last_write = std::chrono::steady_clock::now();
+        }
+      }
+    }
+    api.StopWatch(ws);
+    if (alive) {
+      auto last = http::make_chunk_last();
+      co_await asio::async_write(stream, last, use_tuple);
+    }
+  }
+
+  asio::io_context& io;
+  ApiServer& api;
+  HttpServerOptions options;
+  ssl::context ssl_ctx;
+  tcp::acceptor acceptor;
+  std::atomic<int>& open_connections;
+};
+
+
+HttpServer::HttpServer(asio::io_context& io, ApiServer& api, HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(io, api, std::move(options), open_connections_)) {}
+
+HttpServer::~HttpServer() = default;
+
+absl::Status HttpServer::Listen() {
+  boost::system::error_code ec;
+  impl_->ssl_ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                             ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                             ssl::context::no_tlsv1_1);
+  impl_->ssl_ctx.use_certificate_chain_file(impl_->options.cert_path, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        base::StrCat("loading certificate ", impl_->options.cert_path, ": ", ec.message()));
+  }
+  impl_->ssl_ctx.use_private_key_file(impl_->options.key_path, ssl::context::pem, ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        base::StrCat("loading key ", impl_->options.key_path, ": ", ec.message()));
+  }
+  auto addr = asio::ip::make_address(impl_->options.bind_address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        base::StrCat("invalid bind address \"", impl_->options.bind_address, "\""));
+  }
+  tcp::endpoint ep(addr, impl_->options.port);
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acc.bind(ep, ec);
+  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(base::StrCat("cannot listen on ", impl_->options.bind_address,
+                                               ":", impl_->options.port, ": ", ec.message()));
+  }
+  port_ = acc.local_endpoint().port();
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  return absl::OkStatus();
+}
+
+void HttpServer::Stop() {
+  asio::post(impl_->io, [impl = impl_.get()] {
+    boost::system::error_code ec;
+    impl->acceptor.close(ec);
+  });
+}
+
+}  // namespace shoal::apiserver

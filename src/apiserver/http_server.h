@@ -1,0 +1,60 @@
+// HttpServer: the HTTPS front end of the API server (HTTP/1.1 over TLS with Boost.Beast).
+// Each connection is one coroutine on its own strand; requests are parsed into Request
+// values and handed to ApiServer; watches are streamed with chunked encoding.
+//
+// Authentication: `Authorization: Bearer <token>` checked by the `authenticate` callback;
+// /readyz, /livez, /healthz and /version answer without credentials, as kube-apiserver's
+// public-info-viewer role allows. Bodies over 3 MiB get 413 before they are read in full.
+//
+// Threading: the io_context's threads run connections; Listen/Stop from the owner's thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "absl/status/status.h"
+#include "apiserver/api_server.h"
+
+namespace shoal::apiserver {
+
+struct HttpServerOptions {
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 6443;  // 0 = pick a free port (see port())
+  std::string cert_path;
+  std::string key_path;
+  std::function<bool(std::string_view token)> authenticate;
+  std::chrono::seconds bookmark_interval{10};  // idle time before a BOOKMARK is sent
+  std::chrono::seconds default_watch_timeout{1800};
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ApiServer& api, HttpServerOptions options);
+  ~HttpServer();
+
+  // Loads the certificate and binds the listening socket. Errors: the cert/key cannot be
+  // loaded, or the address cannot be bound (e.g. the port is in use).
+  absl::Status Listen();
+  // The bound port (useful with port 0).
+  uint16_t port() const { return port_; }
+  // Stops accepting; open connections end when their current exchange ends or the io_context
+  // stops.
+  void Stop();
+  // Connections currently open (for tests and metrics).
+  int open_connections() const { return open_connections_.load(); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  uint16_t port_ = 0;
+  std::atomic<int> open_connections_{0};
+};
+
+}  // namespace shoal::apiserver

@@ -1,0 +1,33 @@
+// Awaitable wrapper over Store::Write: suspends the calling coroutine until the write is
+// durable, then resumes it on the coroutine's own executor (never on the commit thread).
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "store/store.h"
+
+namespace shoal::apiserver::internal {
+
+inline boost::asio::awaitable<absl::StatusOr<store::KeyValue>> AsyncWrite(store::Store& store,
+                                                                          store::WriteOp op) {
+  namespace asio = boost::asio;
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(absl::StatusOr<store::KeyValue>)>(
+      [&store](auto handler, store::WriteOp op) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        store.Write(std::move(op), [h](absl::StatusOr<store::KeyValue> result) {
+          auto ex = asio::get_associated_executor(*h);
+          asio::post(ex, [h, result = std::move(result)]() mutable {
+            (*h)(std::move(result));
+          });
+        });
+      },
+      asio::use_awaitable, std::move(op));
+}
+
+}  // namespace shoal::apiserver::internal

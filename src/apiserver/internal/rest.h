@@ -1,0 +1,70 @@
+// Internal to the API server: request routing (kube's RequestInfo), the REST verb handlers,
+// discovery, OpenAPI and Table printing. Called only by ApiServer.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "absl/status/statusor.h"
+#include "api/registry.h"
+#include "apiserver/api_server.h"
+#include "apiserver/request.h"
+#include "apiserver/watch_cache.h"
+
+namespace shoal::apiserver::internal {
+
+struct RequestInfo {
+  std::string group;
+  std::string version;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+  std::string verb;  // get list watch create update patch delete deletecollection
+  const api::ResourceType* type = nullptr;
+};
+
+// Parses a resource path (/api/v1/..., /apis/g/v/...). nullopt if it is not a resource path;
+// an error Status (404) for an unknown resource.
+std::optional<absl::StatusOr<RequestInfo>> ParseRequestInfo(const Request& req,
+                                                            const api::Registry& registry);
+
+boost::asio::awaitable<Response> HandleResource(ApiServer& server, const Request& req,
+                                                const RequestInfo& info);
+
+// /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v>; nullopt for other paths.
+std::optional<Response> HandleDiscovery(const ApiServer& server, const Request& req);
+// /openapi/v2, /openapi/v3, /openapi/v3/<path>; nullopt for other paths.
+std::optional<Response> HandleOpenApi(const ApiServer& server, const Request& req);
+
+// Whether the Accept header asks for a meta.k8s.io Table.
+bool WantsTable(const Request& req);
+// A Table for `items`. `with_columns` false omits the column definitions (watch events after
+// the first, as kube-apiserver does).
+std::string TableJson(const api::ResourceType& type, const std::vector<ObjectPtr>& items,
+                      int64_t rv, const std::string& continue_token, bool with_columns,
+                      const std::string& include_object, const base::Clock& clock);
+
+// Parses a label/field selector query parameter into a Filter; BadRequest on bad syntax or an
+// unsupported field.
+absl::StatusOr<Filter> ParseFilter(const Request& req, const api::ResourceType& type,
+                                   const std::string& ns);
+
+// Object rules (object_rules.cc): defaulting, validation and server-owned metadata.
+// Validates and completes a new object for create. `now` is the RFC 3339 creation time.
+absl::Status PrepareForCreate(const api::ResourceType& type, boost::json::object& obj,
+                              const std::string& now);
+// Carries server-owned metadata and the status split from `old` into `obj` for an update of
+// the main resource (subresource "") or of "status".
+absl::Status PrepareForUpdate(const api::ResourceType& type, const boost::json::object& old,
+                              boost::json::object& obj, const std::string& subresource);
+// Checks that a decoded body fits its URL: kind/apiVersion, namespace, name rules.
+absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info,
+                       boost::json::object& obj, bool is_create);
+// Field-level validation shared by create and update (names, labels, quantities...).
+absl::Status Validate(const api::ResourceType& type, const boost::json::object& obj);
+
+}  // namespace shoal::apiserver::internal

@@ -1,0 +1,414 @@
+// Per-type object rules, following kube-apiserver's registry strategies: body checks against
+// the URL, defaulting (SetDefaults_Pod and friends), validation of names, labels and
+// quantities, and the server-owned metadata on create and update.
+#include <random>
+
+#include <boost/json.hpp>
+
+#include "base/strings.h"
+#include "absl/strings/str_format.h"
+#include "api/object.h"
+#include "api/quantity.h"
+#include "api/validation.h"
+#include "apiserver/errors.h"
+#include "apiserver/internal/rest.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+
+namespace shoal::apiserver::internal {
+
+namespace json = boost::json;
+
+namespace {
+
+std::string NewUid() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  uint64_t a = rng(), b = rng();
+  // RFC 4122 version 4.
+  a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", a >> 32, (a >> 16) & 0xffff, a & 0xffff,
+                         b >> 48, b & 0xffffffffffffULL);
+}
+
+json::object& Obj(json::object& parent, std::string_view key) {
+  json::value& v = parent[key];
+  if (!v.is_object()) v = json::object();
+  return v.get_object();
+}
+
+std::string CannotHandle(const api::ResourceType& type, base::AnyView why) {
+  return base::StrCat(type.kind, " in version \"", type.version, "\" cannot be handled as a ",
+                      type.kind, ": ", why);
+}
+
+// The quantities in a resource map (requests, limits, capacity...) must parse.
+absl::Status CheckQuantities(const api::ResourceType& type, const json::value* map,
+                             std::string_view field) {
+  if (map == nullptr) return absl::OkStatus();
+  if (!map->is_object()) {
+    return BadRequest(CannotHandle(type, base::StrCat(field, " must be an object")));
+  }
+  for (const auto& [k, v] : map->get_object()) {
+    auto q = api::QuantityFromJson(v);
+    if (!q.ok()) return BadRequest(CannotHandle(type, q.status().message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStringMap(const api::ResourceType& type, const json::object& meta,
+                            std::string_view field) {
+  auto it = meta.find(field);
+  if (it == meta.end() || it->value().is_null()) return absl::OkStatus();
+  if (!it->value().is_object()) {
+    return BadRequest(CannotHandle(
+        type, base::StrCat("json: cannot unmarshal ", json::to_string(it->value().kind()),
+                           " into Go struct field ObjectMeta.metadata.", field,
+                           " of type map[string]string")));
+  }
+  for (const auto& [k, v] : it->value().get_object()) {
+    if (!v.is_string()) {
+      return BadRequest(CannotHandle(
+          type, base::StrCat("json: cannot unmarshal ", json::to_string(v.kind()),
+                             " into Go struct field ObjectMeta.metadata.", field,
+                             " of type string")));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void DefaultContainer(json::object& c) {
+  if (!c.contains("terminationMessagePath")) c["terminationMessagePath"] = "/dev/termination-log";
+  if (!c.contains("terminationMessagePolicy")) c["terminationMessagePolicy"] = "File";
+  if (!c.contains("imagePullPolicy")) {
+    std::string image = c.contains("image") && c["image"].is_string()
+                            ? std::string(c["image"].get_string())
+                            : "";
+    size_t slash = image.rfind('/');
+    std::string last = slash == std::string::npos ? image : image.substr(slash + 1);
+    bool latest = last.find(':') == std::string::npos || last.ends_with(":latest");
+    if (image.find('@') != std::string::npos) latest = false;
+    c["imagePullPolicy"] = latest ? "Always" : "IfNotPresent";
+  }
+  json::object& res = Obj(c, "resources");
+  // Limits without requests default the requests (SetDefaults_ResourceRequirements).
+  if (res.contains("limits") && res["limits"].is_object()) {
+    json::object& req = Obj(res, "requests");
+    for (const auto& [k, v] : res["limits"].get_object()) {
+      if (!req.contains(k)) req[k] = v;
+    }
+  }
+}
+
+std::string QosClass(const json::object& spec) {
+  bool any = false, guaranteed = true;
+  auto scan = [&](const json::value* list) {
+    if (list == nullptr || !list->is_array()) return;
+    for (const json::value& c : list->get_array()) {
+      const json::value* req = api::FindPath(c, "resources.requests");
+      const json::value* lim = api::FindPath(c, "resources.limits");
+      bool has_req = req && req->is_object() && !req->get_object().empty();
+      bool has_lim = lim && lim->is_object() && !lim->get_object().empty();
+      if (has_req || has_lim) any = true;
+      for (const char* r : {"cpu", "memory"}) {
+        const json::value* l = lim && lim->is_object() ? lim->get_object().if_contains(r) : nullptr;
+        const json::value* q = req && req->is_object() ? req->get_object().if_contains(r) : nullptr;
+        if (l == nullptr || (q != nullptr && *q != *l)) guaranteed = false;
+      }
+    }
+  };
+  scan(spec.if_contains("containers"));
+  scan(spec.if_contains("initContainers"));
+  if (!any) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+void DefaultPod(json::object& obj) {
+  json::object& spec = Obj(obj, "spec");
+  if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+  if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+  if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
+  if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
+  if (!spec.contains("securityContext")) spec["securityContext"] = json::object();
+  if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
+  if (!spec.contains("priority")) spec["priority"] = 0;
+  for (const char* list : {"containers", "initContainers"}) {
+    if (spec.contains(list) && spec[list].is_array()) {
+      for (json::value& c : spec[list].get_array()) {
+        if (c.is_object()) DefaultContainer(c.get_object());
+      }
+    }
+  }
+  // DefaultTolerationSeconds admission: tolerate not-ready / unreachable nodes for 300 s.
+  json::value& tol = spec["tolerations"];
+  if (!tol.is_array()) tol = json::array();
+  for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
+    bool has = false;
+    for (const json::value& t : tol.get_array()) {
+      if (api::StringAt(t, "key") == key && (api::StringAt(t, "effect").empty() ||
+                                            api::StringAt(t, "effect") == "NoExecute")) {
+        has = true;
+      }
+    }
+    if (!has) {
+      tol.get_array().push_back(json::object{{"key", key}, {"operator", "Exists"},
+                                             {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
+    }
+  }
+  std::string qos = QosClass(spec);
+  obj["status"] = json::object{{"phase", "Pending"}, {"qosClass", qos}};
+}
+
+absl::Status ValidatePod(const api::ResourceType& type, const json::object& obj,
+                         const std::string& name, std::vector<Cause>& causes) {
+  const json::value* containers = api::FindPath(obj, "spec.containers");
+  if (containers == nullptr || !containers->is_array() || containers->get_array().empty()) {
+    causes.push_back({"FieldValueRequired", "Required value", "spec.containers"});
+    return absl::OkStatus();
+  }
+  std::vector<std::string> names;
+  for (const char* list : {"initContainers", "containers"}) {
+    const json::value* l = api::FindPath(obj, base::StrCat("spec.", list));
+    if (l == nullptr) continue;
+    if (!l->is_array()) {
+      return BadRequest(CannotHandle(type, base::StrCat("spec.", list, " must be an array")));
+    }
+    size_t i = 0;
+    for (const json::value& c : l->get_array()) {
+      std::string path = base::StrCat("spec.", list, "[", i++, "]");
+      if (!c.is_object()) {
+        return BadRequest(CannotHandle(type, base::StrCat(path, " must be an object")));
+      }
+      std::string cname(api::StringAt(c, "name"));
+      if (cname.empty()) {
+        causes.push_back({"FieldValueRequired", "Required value", path + ".name"});
+      } else if (auto st = api::ValidateDns1123Label(cname); !st.ok()) {
+        causes.push_back({"FieldValueInvalid",
+                          base::StrCat("Invalid value: \"", cname, "\": ", st.message()),
+                          path + ".name"});
+      } else if (std::find(names.begin(), names.end(), cname) != names.end()) {
+        causes.push_back({"FieldValueDuplicate", base::StrCat("Duplicate value: \"", cname, "\""),
+                          path + ".name"});
+      } else {
+        names.push_back(cname);
+      }
+      if (api::StringAt(c, "image").empty()) {
+        causes.push_back({"FieldValueRequired", "Required value", path + ".image"});
+      }
+      for (const char* r : {"requests", "limits"}) {
+        if (auto st = CheckQuantities(type, api::FindPath(c, base::StrCat("resources.", r)),
+                                      base::StrCat(path, ".resources.", r));
+            !st.ok()) {
+          return st;
+        }
+      }
+    }
+  }
+  (void)name;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info, json::object& obj,
+                       bool is_create) {
+  auto api_version = obj.find("apiVersion");
+  if (api_version != obj.end()) {
+    if (!api_version->value().is_string()) {
+      return BadRequest(CannotHandle(type, "apiVersion must be a string"));
+    }
+    if (api_version->value().get_string() != type.ApiVersion()) {
+      return BadRequest(base::StrCat("the API version in the data (",
+                                     std::string_view(api_version->value().get_string()),
+                                     ") does not match the expected API version (",
+                                     type.ApiVersion(), ")"));
+    }
+  } else {
+    obj["apiVersion"] = type.ApiVersion();
+  }
+  auto kind = obj.find("kind");
+  if (kind != obj.end()) {
+    if (!kind->value().is_string()) return BadRequest(CannotHandle(type, "kind must be a string"));
+    if (kind->value().get_string() != type.kind) {
+      return BadRequest(base::StrCat("the kind in the data (",
+                                     std::string_view(kind->value().get_string()),
+                                     ") does not match the expected kind (", type.kind, ")"));
+    }
+  } else {
+    obj["kind"] = type.kind;
+  }
+  auto meta_it = obj.find("metadata");
+  if (meta_it != obj.end() && !meta_it->value().is_object()) {
+    return BadRequest(CannotHandle(type, "metadata must be an object"));
+  }
+  json::object& meta = Obj(obj, "metadata");
+  for (const char* f : {"name", "namespace", "generateName", "resourceVersion", "uid"}) {
+    if (meta.contains(f) && !meta[f].is_string() && !meta[f].is_null()) {
+      return BadRequest(CannotHandle(
+          type, base::StrCat("json: cannot unmarshal ", json::to_string(meta[f].kind()),
+                             " into Go struct field ObjectMeta.metadata.", f, " of type string")));
+    }
+  }
+  RETURN_IF_ERROR(CheckStringMap(type, meta, "labels"));
+  RETURN_IF_ERROR(CheckStringMap(type, meta, "annotations"));
+  std::string ns(api::StringAt(obj, "metadata.namespace"));
+  if (type.namespaced) {
+    if (ns.empty()) {
+      meta["namespace"] = info.ns;
+    } else if (ns != info.ns) {
+      return BadRequest(
+          "the namespace of the provided object does not match the namespace sent on the request");
+    }
+  } else if (!ns.empty()) {
+    meta.erase("namespace");
+  }
+  if (!is_create) {
+    std::string_view name = api::StringAt(obj, "metadata.name");
+    if (name.empty()) {
+      meta["name"] = info.name;
+    } else if (name != info.name) {
+      return BadRequest(base::StrCat("the name of the object (", name,
+                                     ") does not match the name on the URL (", info.name, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
+  std::string name(api::StringAt(obj, "metadata.name"));
+  std::vector<Cause> causes;
+  if (name.empty()) {
+    causes.push_back({"FieldValueRequired", "Required value: name or generateName is required",
+                      "metadata.name"});
+  } else {
+    absl::Status st = type.plural == "namespaces" ? api::ValidateDns1123Label(name)
+                                                  : api::ValidateDns1123Subdomain(name);
+    if (!st.ok()) {
+      causes.push_back({"FieldValueInvalid",
+                        base::StrCat("Invalid value: \"", name, "\": ", st.message()),
+                        "metadata.name"});
+    }
+  }
+  if (const json::value* labels = api::FindPath(obj, "metadata.labels");
+      labels != nullptr && labels->is_object()) {
+    for (const auto& [k, v] : labels->get_object()) {
+      std::string_view key(k.data(), k.size());
+      if (auto st = api::ValidateLabelKey(key); !st.ok()) {
+        causes.push_back({"FieldValueInvalid",
+                          base::StrCat("Invalid value: \"", key, "\": ", st.message()),
+                          "metadata.labels"});
+      }
+      std::string_view value = v.is_string() ? std::string_view(v.get_string()) : "";
+      if (auto st = api::ValidateLabelValue(value); !st.ok()) {
+        causes.push_back({"FieldValueInvalid",
+                          base::StrCat("Invalid value: \"", value, "\": ", st.message()),
+                          base::StrCat("metadata.labels")});
+      }
+    }
+  }
+  if (const json::value* ann = api::FindPath(obj, "metadata.annotations");
+      ann != nullptr && ann->is_object()) {
+    size_t total = 0;
+    for (const auto& [k, v] : ann->get_object()) {
+      std::string_view key(k.data(), k.size());
+      total += key.size() + (v.is_string() ? v.get_string().size() : 0);
+      if (auto st = api::ValidateLabelKey(key); !st.ok()) {
+        causes.push_back({"FieldValueInvalid",
+                          base::StrCat("Invalid value: \"", key, "\": ", st.message()),
+                          "metadata.annotations"});
+      }
+    }
+    if (total > 256 * 1024) {
+      causes.push_back({"FieldValueTooLong", "Too long: must have at most 262144 bytes",
+                        "metadata.annotations"});
+    }
+  }
+  if (type.plural == "pods") RETURN_IF_ERROR(ValidatePod(type, obj, name, causes));
+  if (type.plural == "nodes") {
+    for (const char* f : {"status.capacity", "status.allocatable"}) {
+      RETURN_IF_ERROR(CheckQuantities(type, api::FindPath(obj, f), f));
+    }
+  }
+  if (!causes.empty()) return Invalid(type.kind, name, causes);
+  return absl::OkStatus();
+}
+
+absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
+                              const std::string& now) {
+  // boost::json::object::erase moves the last member into the hole and inserts may
+  // reallocate, so member references are re-fetched after every structural change.
+  if (type.has_status && !type.create_keeps_status) obj.erase("status");
+  {
+    json::object& meta = Obj(obj, "metadata");
+    for (const char* f : {"resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
+                          "selfLink"}) {
+      meta.erase(f);
+    }
+    if (!type.uses_generation) meta.erase("generation");
+  }
+  json::object& meta = Obj(obj, "metadata");
+  meta["uid"] = NewUid();
+  meta["creationTimestamp"] = now;
+  if (type.uses_generation) meta["generation"] = 1;
+  if (type.plural == "namespaces") {
+    std::string name(api::StringAt(obj, "metadata.name"));
+    Obj(Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = name;
+    Obj(obj, "spec")["finalizers"] = json::array{"kubernetes"};
+    obj["status"] = json::object{{"phase", "Active"}};
+  }
+  if (type.plural == "pods") DefaultPod(obj);
+  return Validate(type, obj);
+}
+
+absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object& old,
+                              json::object& obj, const std::string& subresource) {
+  if (subresource == "status") {
+    // Writes to /status change only the status (ResetObjectMetaForStatus + spec reset).
+    json::value status = obj.contains("status") ? obj["status"] : json::value(nullptr);
+    obj = old;
+    if (status.is_null()) {
+      obj.erase("status");
+    } else {
+      obj["status"] = std::move(status);
+    }
+    Obj(obj, "metadata").erase("resourceVersion");
+    return absl::OkStatus();
+  }
+  json::object& meta = Obj(obj, "metadata");
+  const json::value* old_meta_v = old.if_contains("metadata");
+  json::object old_meta = old_meta_v && old_meta_v->is_object() ? old_meta_v->get_object()
+                                                                : json::object();
+  for (const char* f : {"uid", "creationTimestamp", "deletionTimestamp",
+                        "deletionGracePeriodSeconds", "generation", "name", "namespace"}) {
+    if (old_meta.contains(f)) {
+      meta[f] = old_meta[f];
+    } else {
+      meta.erase(f);
+    }
+  }
+  meta.erase("resourceVersion");
+  meta.erase("selfLink");
+  if (type.has_status) {
+    // Writes to the main resource ignore status.
+    if (old.contains("status")) {
+      obj["status"] = old.at("status");
+    } else {
+      obj.erase("status");
+    }
+  }
+  if (type.uses_generation) {
+    json::object a = obj, b = old;
+    a.erase("metadata");
+    a.erase("status");
+    b.erase("metadata");
+    b.erase("status");
+    int64_t gen = old_meta.contains("generation") && old_meta["generation"].is_int64()
+                      ? old_meta["generation"].get_int64()
+                      : 1;
+    if (a != b) ++gen;
+    Obj(obj, "metadata")["generation"] = gen;  // `meta` may have moved (status erase)
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace shoal::apiserver::internal

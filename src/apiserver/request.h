@@ -1,0 +1,38 @@
+// Request and Response: the API server's transport-neutral view of one HTTP exchange, so that
+// handlers can be driven by the HTTPS front end, by the in-process client, and by unit tests.
+// Plain values; no threading concerns.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace shoal::apiserver {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded path, no query
+  std::map<std::string, std::string> query;
+  std::string accept;
+  std::string content_type;
+  std::string user_agent;
+  std::string body;
+
+  // The query parameter's value, or "" when absent.
+  std::string Param(const std::string& name) const {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  }
+  bool Has(const std::string& name) const { return query.count(name) > 0; }
+};
+
+struct Response {
+  int code = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+}  // namespace shoal::apiserver

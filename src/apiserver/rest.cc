@@ -1,0 +1,693 @@
+// REST verb handlers: get, list, create, update, patch, delete, deletecollection and the
+// pods/binding subresource. Reads come from the watch cache; writes go to the store
+// conditionally on the revision that was read (kube's GuaranteedUpdate loop).
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "base/strings.h"
+#include "absl/strings/str_split.h"
+#include "api/object.h"
+#include "api/patch.h"
+#include "apiserver/errors.h"
+#include "apiserver/internal/async_write.h"
+#include "apiserver/internal/rest.h"
+
+namespace shoal::apiserver::internal {
+
+namespace json = boost::json;
+namespace asio = boost::asio;
+using store::WriteOp;
+
+namespace {
+
+constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's request body limit
+constexpr int kMaxUpdateAttempts = 16;
+
+Response JsonResponse(int code, std::string body) {
+  Response r;
+  r.code = code;
+  r.body = std::move(body);
+  return r;
+}
+
+Response Error(const absl::Status& s) { return JsonResponse(HttpCode(s), StatusJson(s)); }
+
+std::string Now(const ApiServer& s) { return base::FormatRfc3339(s.clock().Now()); }
+
+// Serializes an object to answer with, carrying the revision it was stored at.
+std::string WithRv(json::object obj, int64_t rv) {
+  json::value& meta = obj["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta.get_object()["resourceVersion"] = std::to_string(rv);
+  return api::Serialize(obj);
+}
+
+absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Request& req) {
+  if (req.body.size() > kMaxBodyBytes) {
+    return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
+  }
+  auto v = api::ParseJson(req.body);
+  if (!v.ok()) {
+    return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
+                                   "\" cannot be handled as a ", type.kind, ": ",
+                                   v.status().message()));
+  }
+  if (!v->is_object()) {
+    return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
+                                   "\" cannot be handled as a ", type.kind,
+                                   ": the request body must be a JSON object"));
+  }
+  return std::move(v->get_object());
+}
+
+absl::StatusOr<json::object> ParseStored(const CachedObject& o) {
+  auto v = api::ParseJson(*o.json);
+  if (!v.ok() || !v->is_object()) return absl::InternalError("stored object does not parse");
+  return std::move(v->get_object());
+}
+
+std::string RandomSuffix(size_t n) {
+  // Kubernetes' generateName alphabet: no vowels, no confusable characters.
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out.push_back(kAlphabet[rng() % kAlphabet.size()]);
+  return out;
+}
+
+json::object& Meta(json::object& obj) {
+  json::value& m = obj["metadata"];
+  if (!m.is_object()) m = json::object();
+  return m.get_object();
+}
+
+std::string ListJson(const api::ResourceType& type, const ListResult& r) {
+  std::string out = base::StrCat("{\"kind\":\"", type.ListKind(), "\",\"apiVersion\":\"",
+                                 type.ApiVersion(), "\",\"metadata\":{\"resourceVersion\":\"",
+                                 r.revision, "\"");
+  if (!r.continue_token.empty()) base::StrAppend(&out, ",\"continue\":\"", r.continue_token, "\"");
+  out.append("},\"items\":[");
+  size_t total = out.size() + 2;
+  for (const ObjectPtr& o : r.items) total += o->json->size() + 1;
+  out.reserve(total);
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(*r.items[i]->json);
+  }
+  out.append("]}");
+  return out;
+}
+
+// Checks that the namespace of a new object exists and accepts new content.
+absl::Status CheckNamespace(ApiServer& s, const std::string& ns) {
+  const api::ResourceType* nst = s.registry().Find("", "v1", "namespaces");
+  ObjectPtr n = s.CacheFor(*nst)->Get(nst->Key("", ns));
+  if (!n) return NotFound("namespaces", ns);
+  auto parsed = api::ParseJson(*n->json);
+  if (parsed.ok() && !api::StringAt(*parsed, "metadata.deletionTimestamp").empty()) {
+    return Forbidden(base::StrCat("unable to create new content in namespace ", ns,
+                                  " because it is being terminated"));
+  }
+  return absl::OkStatus();
+}
+
+class Handler {
+ public:
+  Handler(ApiServer& s, const Request& req, const RequestInfo& info)
+      : s_(s), req_(req), info_(info), type_(*info.type), cache_(*s.CacheFor(*info.type)) {}
+
+  asio::awaitable<Response> Run() {
+    const std::string& v = info_.verb;
+    if (v == "get") co_return Get();
+    if (v == "list") co_return List();
+    if (v == "create") {
+      if (info_.subresource == "binding") co_return co_await Binding();
+      co_return co_await Create();
+    }
+    if (v == "update") co_return co_await Update();
+    if (v == "patch") co_return co_await Patch();
+    if (v == "delete") co_return co_await Delete();
+    if (v == "deletecollection") co_return co_await DeleteCollection();
+    co_return Error(MethodNotAllowed(base::StrCat("the server does not allow this method on the "
+                                                  "requested resource")));
+  }
+
+ private:
+  std::string Key(const std::string& name) const { return type_.Key(info_.ns, name); }
+  bool DryRun() const { return req_.Param("dryRun") == "All"; }
+
+  Response Get() {
+    ObjectPtr o = cache_.Get(Key(info_.name));
+    if (!o) return Error(NotFound(type_.QualifiedResource(), info_.name));
+    if (WantsTable(req_)) {
+      return JsonResponse(200, TableJson(type_, {o}, o->rv, "", true, req_.Param("includeObject"),
+                                         s_.clock()));
+    }
+    return JsonResponse(200, *o->json);
+  }
+
+  Response List() {
+    auto filter = ParseFilter(req_, type_, info_.ns);
+    if (!filter.ok()) return Error(filter.status());
+    ListOptions opts;
+    opts.filter = std::move(*filter);
+    opts.resource_version = req_.Param("resourceVersion");
+    std::string match = req_.Param("resourceVersionMatch");
+    if (!match.empty() && match != "Exact" && match != "NotOlderThan") {
+      return Error(BadRequest(base::StrCat("invalid resourceVersionMatch: ", match)));
+    }
+    opts.exact = match == "Exact";
+    if (!match.empty() && opts.resource_version.empty()) {
+      return Error(BadRequest("resourceVersionMatch is forbidden unless resourceVersion is provided"));
+    }
+    std::string limit = req_.Param("limit");
+    if (!limit.empty() && (!absl::SimpleAtoi(limit, &opts.limit) || opts.limit < 0)) {
+      return Error(BadRequest(base::StrCat("invalid limit: ", limit)));
+    }
+    opts.continue_token = req_.Param("continue");
+    auto r = cache_.List(opts);
+    if (!r.ok()) {
+      if (absl::IsOutOfRange(r.status())) return Error(Gone(r.status().message()));
+      return Error(r.status());
+    }
+    if (WantsTable(req_)) {
+      return JsonResponse(200, TableJson(type_, r->items, r->revision, r->continue_token, true,
+                                         req_.Param("includeObject"), s_.clock()));
+    }
+    return JsonResponse(200, ListJson(type_, *r));
+  }
+
+  asio::awaitable<Response> Create() {
+    if (!info_.subresource.empty()) {
+      co_return Error(MethodNotAllowed(
+          base::StrCat("POST is not supported on ", type_.plural, "/", info_.subresource)));
+    }
+    auto body = DecodeBody(type_, req_);
+    if (!body.ok()) co_return Error(body.status());
+    json::object& obj = *body;
+    if (auto st = CheckBody(type_, info_, obj, true); !st.ok()) co_return Error(st);
+    if (type_.namespaced) {
+      if (auto st = CheckNamespace(s_, info_.ns); !st.ok()) co_return Error(st);
+    }
+    json::object& meta = Meta(obj);
+    std::string generate = meta.contains("generateName") && meta["generateName"].is_string()
+                               ? std::string(meta["generateName"].get_string())
+                               : "";
+    bool generated = false;
+    if (api::StringAt(obj, "metadata.name").empty() && !generate.empty()) {
+      meta["name"] = generate + RandomSuffix(5);
+      generated = true;
+    }
+    if (auto st = PrepareForCreate(type_, obj, Now(s_)); !st.ok()) co_return Error(st);
+    std::string name(api::StringAt(obj, "metadata.name"));
+    if (DryRun()) co_return JsonResponse(201, api::Serialize(obj));
+    for (int attempt = 0;; ++attempt) {
+      // GCC 12 mishandles non-trivial temporaries inside co_await expressions (double
+      // destruction), so every awaited call here takes named values.
+      WriteOp op{WriteOp::Kind::kCreate, Key(name), api::SerializeForStore(obj), 0};
+      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      if (kv.ok()) co_return JsonResponse(201, WithRv(std::move(obj), kv->mod_revision));
+      if (absl::IsAlreadyExists(kv.status())) {
+        if (generated && attempt < 8) {  // a generated name collided: draw another
+          name = generate + RandomSuffix(5);
+          Meta(obj)["name"] = name;
+          continue;
+        }
+        co_return Error(AlreadyExists(type_.QualifiedResource(), name));
+      }
+      co_return Error(kv.status());
+    }
+  }
+
+  // The GuaranteedUpdate loop: read the current object, compute the new one, write it
+  // conditionally on the revision read; on a lost race without a client precondition, retry.
+  using Mutation = std::function<absl::StatusOr<json::object>(const json::object& current,
+                                                              int64_t current_rv)>;
+
+  asio::awaitable<Response> GuaranteedUpdate(const std::string& name, const Mutation& mutate,
+                                             int success_code = 200) {
+    for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+      ObjectPtr cur = cache_.Get(Key(name));
+      if (!cur) co_return Error(NotFound(type_.QualifiedResource(), name));
+      auto old = ParseStored(*cur);
+      if (!old.ok()) co_return Error(old.status());
+      auto next = mutate(*old, cur->rv);
+      if (!next.ok()) co_return Error(next.status());
+      json::object& obj = *next;
+      // An unchanged object is not written (kube-apiserver skips no-op updates).
+      if (api::SerializeForStore(obj) == api::SerializeForStore(*old)) {
+        co_return JsonResponse(success_code, *cur->json);
+      }
+      if (DryRun()) co_return JsonResponse(success_code, WithRv(std::move(obj), cur->rv));
+      bool finalize = !api::StringAt(obj, "metadata.deletionTimestamp").empty() &&
+                      (!obj["metadata"].get_object().contains("finalizers") ||
+                       !obj["metadata"].get_object()["finalizers"].is_array() ||
+                       obj["metadata"].get_object()["finalizers"].get_array().empty());
+      WriteOp op{finalize ? WriteOp::Kind::kDelete : WriteOp::Kind::kUpdate, Key(name),
+                 finalize ? std::string() : api::SerializeForStore(obj), cur->rv};
+      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      if (kv.ok()) co_return JsonResponse(success_code, WithRv(std::move(obj), kv->mod_revision));
+      if (absl::IsAborted(kv.status())) {
+        if (client_precondition_) co_return Error(ConflictModified(type_.QualifiedResource(), name));
+        continue;
+      }
+      if (absl::IsNotFound(kv.status())) co_return Error(NotFound(type_.QualifiedResource(), name));
+      co_return Error(kv.status());
+    }
+    co_return Error(ConflictModified(type_.QualifiedResource(), name));
+  }
+
+  // A resourceVersion the client put in the object is a precondition.
+  absl::Status CheckPrecondition(const json::object& obj, int64_t current_rv) {
+    std::string_view rv = api::StringAt(obj, "metadata.resourceVersion");
+    if (rv.empty()) return absl::OkStatus();
+    client_precondition_ = true;
+    int64_t want = 0;
+    if (!absl::SimpleAtoi(base::AbslView(rv), &want)) {
+      return Invalid(type_.kind, info_.name,
+                     {{"FieldValueInvalid", base::StrCat("Invalid value: \"", rv,
+                                                         "\": must be a decimal integer"),
+                       "metadata.resourceVersion"}});
+    }
+    if (want != current_rv) return ConflictModified(type_.QualifiedResource(), info_.name);
+    return absl::OkStatus();
+  }
+
+  asio::awaitable<Response> Update() {
+    if (!info_.subresource.empty() && info_.subresource != "status") {
+      co_return Error(MethodNotAllowed(base::StrCat("PUT is not supported on ", type_.plural, "/",
+                                                    info_.subresource)));
+    }
+    if (info_.subresource == "status" && !type_.has_status) {
+      co_return Error(NotFound(type_.QualifiedResource(), info_.name + "/status"));
+    }
+    auto body = DecodeBody(type_, req_);
+    if (!body.ok()) co_return Error(body.status());
+    if (auto st = CheckBody(type_, info_, *body, false); !st.ok()) co_return Error(st);
+    json::object incoming = std::move(*body);
+    Mutation mutate = [&](const json::object& old,
+                          int64_t rv) -> absl::StatusOr<json::object> {
+          if (auto st = CheckPrecondition(incoming, rv); !st.ok()) return st;
+          json::object obj = incoming;
+          if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+          if (auto st = Validate(type_, obj); !st.ok()) return st;
+          return obj;
+        };
+    co_return co_await GuaranteedUpdate(info_.name, mutate);
+  }
+
+  asio::awaitable<Response> Patch() {
+    if (!info_.subresource.empty() && info_.subresource != "status") {
+      co_return Error(MethodNotAllowed(base::StrCat("PATCH is not supported on ", type_.plural,
+                                                    "/", info_.subresource)));
+    }
+    if (req_.body.size() > kMaxBodyBytes) {
+      co_return Error(TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
+    }
+    std::string ct = req_.content_type.substr(0, req_.content_type.find(';'));
+    if (ct != "application/merge-patch+json" && ct != "application/json-patch+json" &&
+        ct != "application/strategic-merge-patch+json") {
+      Response r = Error(absl::Status(absl::StatusCode::kInvalidArgument,
+                                      base::StrCat("the body of the request was in an unknown "
+                                                   "format - accepted media types include: "
+                                                   "application/json-patch+json, "
+                                                   "application/merge-patch+json, "
+                                                   "application/strategic-merge-patch+json")));
+      r.code = 415;
+      co_return r;
+    }
+    auto patch = api::ParseJson(req_.body);
+    if (!patch.ok()) {
+      co_return Error(BadRequest(base::StrCat("error decoding patch: ", patch.status().message())));
+    }
+    Mutation mutate = [&](const json::object& old,
+                          int64_t rv) -> absl::StatusOr<json::object> {
+          absl::StatusOr<json::value> patched;
+          if (ct == "application/json-patch+json") {
+            patched = api::ApplyJsonPatch(old, *patch);
+            if (!patched.ok() && absl::IsFailedPrecondition(patched.status())) {
+              return Invalid(type_.kind, info_.name,
+                             {{"FieldValueInvalid", std::string(patched.status().message()), ""}});
+            }
+          } else if (ct == "application/merge-patch+json") {
+            if (!patch->is_object()) return BadRequest("merge patch must be a JSON object");
+            patched = api::ApplyMergePatch(old, *patch);
+          } else {
+            patched = api::ApplyStrategicMergePatch(old, *patch);
+          }
+          if (!patched.ok()) return BadRequest(patched.status().message());
+          if (!patched->is_object()) return BadRequest("the patched object is not a JSON object");
+          json::object obj = std::move(patched->get_object());
+          // A resourceVersion that differs from the one read is the client's precondition.
+          std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
+          if (!prv.empty() && prv != std::to_string(rv)) {
+            client_precondition_ = true;
+            return ConflictModified(type_.QualifiedResource(), info_.name);
+          }
+          RequestInfo same = info_;
+          if (auto st = CheckBody(type_, same, obj, false); !st.ok()) return st;
+          if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+          if (auto st = Validate(type_, obj); !st.ok()) return st;
+          return obj;
+        };
+    co_return co_await GuaranteedUpdate(info_.name, mutate);
+  }
+
+  absl::StatusOr<json::object> DeleteOptions() {
+    if (req_.body.empty()) return json::object();
+    if (req_.body.size() > kMaxBodyBytes) {
+      return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
+    }
+    auto v = api::ParseJson(req_.body);
+    if (!v.ok() || !v->is_object()) {
+      return BadRequest(base::StrCat("invalid DeleteOptions: ",
+                                     v.ok() ? "not a JSON object" : v.status().message()));
+    }
+    return std::move(v->get_object());
+  }
+
+  asio::awaitable<Response> Delete() {
+    auto opts = DeleteOptions();
+    if (!opts.ok()) co_return Error(opts.status());
+    int64_t grace = -1;
+    if (auto g = opts->find("gracePeriodSeconds"); g != opts->end() && g->value().is_int64()) {
+      grace = g->value().get_int64();
+    }
+    std::string q = req_.Param("gracePeriodSeconds");
+    if (!q.empty() && !absl::SimpleAtoi(q, &grace)) {
+      co_return Error(BadRequest(base::StrCat("invalid gracePeriodSeconds: ", q)));
+    }
+    if (type_.plural == "namespaces" && (info_.name == "default" || info_.name == "kube-system" ||
+                                         info_.name == "kube-public")) {
+      co_return Error(Forbidden(base::StrCat("namespaces \"", info_.name,
+                                             "\" is forbidden: this namespace may not be deleted")));
+    }
+    for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+      ObjectPtr cur = cache_.Get(Key(info_.name));
+      if (!cur) co_return Error(NotFound(type_.QualifiedResource(), info_.name));
+      auto old = ParseStored(*cur);
+      if (!old.ok()) co_return Error(old.status());
+      if (auto st = CheckDeletePreconditions(*opts, *old, cur->rv); !st.ok()) co_return Error(st);
+      json::object obj = *old;
+      json::object& meta = Meta(obj);
+      bool has_finalizers = meta.contains("finalizers") && meta["finalizers"].is_array() &&
+                            !meta["finalizers"].get_array().empty();
+      int64_t graceful = GracePeriod(obj, grace);
+      if (has_finalizers || graceful > 0 || type_.plural == "namespaces") {
+        // Graceful deletion: mark the object; its finalizers (or the node agent, for a pod
+        // on a node) complete the deletion.
+        if (!meta.contains("deletionTimestamp")) {
+          meta["deletionTimestamp"] =
+              base::FormatRfc3339(s_.clock().Now() + std::chrono::seconds(graceful));
+          meta["deletionGracePeriodSeconds"] = graceful;
+        } else if (graceful >= 0 && meta.contains("deletionGracePeriodSeconds") &&
+                   meta["deletionGracePeriodSeconds"].is_int64() &&
+                   graceful < meta["deletionGracePeriodSeconds"].get_int64()) {
+          meta["deletionGracePeriodSeconds"] = graceful;  // a shorter grace period wins
+        }
+        if (type_.plural == "namespaces") {
+          json::value& st = obj["status"];
+          if (!st.is_object()) st = json::object();
+          st.get_object()["phase"] = "Terminating";
+        }
+        if (DryRun()) co_return JsonResponse(200, WithRv(std::move(obj), cur->rv));
+        int64_t rv = cur->rv;
+        if (api::SerializeForStore(obj) != api::SerializeForStore(*old)) {
+          WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), api::SerializeForStore(obj),
+                     cur->rv};
+          auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+          if (absl::IsAborted(kv.status())) continue;
+          if (!kv.ok()) co_return Error(kv.status());
+          rv = kv->mod_revision;
+        }
+        if (type_.plural == "namespaces") {
+          asio::co_spawn(co_await asio::this_coro::executor, CleanUpNamespace(s_, info_.name),
+                         asio::detached);
+        }
+        co_return JsonResponse(200, WithRv(std::move(obj), rv));
+      }
+      if (DryRun()) co_return JsonResponse(200, *cur->json);
+      WriteOp op{WriteOp::Kind::kDelete, Key(info_.name), "", cur->rv};
+      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      if (absl::IsAborted(kv.status())) continue;
+      if (absl::IsNotFound(kv.status())) {
+        co_return Error(NotFound(type_.QualifiedResource(), info_.name));
+      }
+      if (!kv.ok()) co_return Error(kv.status());
+      co_return JsonResponse(200, *cur->json);
+    }
+    co_return Error(ConflictModified(type_.QualifiedResource(), info_.name));
+  }
+
+  absl::Status CheckDeletePreconditions(const json::object& opts, const json::object& obj,
+                                        int64_t rv) {
+    auto pre = opts.find("preconditions");
+    if (pre == opts.end() || !pre->value().is_object()) return absl::OkStatus();
+    const json::object& p = pre->value().get_object();
+    if (auto uid = p.find("uid"); uid != p.end() && uid->value().is_string()) {
+      std::string_view have = api::StringAt(obj, "metadata.uid");
+      if (uid->value().get_string() != have) {
+        return Conflict(type_.QualifiedResource(), info_.name,
+                        base::StrCat("Precondition failed: UID in precondition: ",
+                                     std::string_view(uid->value().get_string()),
+                                     ", UID in object meta: ", have));
+      }
+    }
+    if (auto r = p.find("resourceVersion"); r != p.end() && r->value().is_string()) {
+      if (r->value().get_string() != std::to_string(rv)) {
+        return Conflict(type_.QualifiedResource(), info_.name,
+                        base::StrCat("Precondition failed: ResourceVersion in precondition: ",
+                                     std::string_view(r->value().get_string()),
+                                     ", ResourceVersion in object meta: ", rv));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Pods on a node are deleted gracefully (the node agent finishes the deletion); everything
+  // else, and pods that never ran or already finished, is deleted at once.
+  int64_t GracePeriod(json::object& obj, int64_t requested) {
+    if (type_.plural != "pods") return 0;
+    if (api::StringAt(obj, "spec.nodeName").empty()) return 0;
+    std::string_view phase = api::StringAt(obj, "status.phase");
+    if (phase == "Succeeded" || phase == "Failed") return 0;
+    if (requested >= 0) return requested;
+    const json::value* g = api::FindPath(obj, "spec.terminationGracePeriodSeconds");
+    if (g != nullptr && g->is_int64()) return g->get_int64();
+    return 30;
+  }
+
+  asio::awaitable<Response> DeleteCollection() {
+    auto filter = ParseFilter(req_, type_, info_.ns);
+    if (!filter.ok()) co_return Error(filter.status());
+    ListOptions opts;
+    opts.filter = std::move(*filter);
+    auto r = cache_.List(opts);
+    if (!r.ok()) co_return Error(r.status());
+    for (const ObjectPtr& o : r->items) {
+      RequestInfo one = info_;
+      one.name = o->name;
+      one.ns = o->ns;
+      one.verb = "delete";
+      Handler h(s_, req_, one);
+      Response resp = co_await h.Delete();
+      if (resp.code >= 400 && resp.code != 404) co_return resp;
+    }
+    co_return JsonResponse(200, ListJson(type_, *r));
+  }
+
+  asio::awaitable<Response> Binding() {
+    auto body = api::ParseJson(req_.body);
+    if (!body.ok() || !body->is_object()) {
+      co_return Error(BadRequest("Binding in version \"v1\" cannot be handled as a Binding: "
+                                 "the request body must be a JSON object"));
+    }
+    std::string node(api::StringAt(*body, "target.name"));
+    if (node.empty()) {
+      co_return Error(Invalid("Binding", info_.name,
+                              {{"FieldValueRequired", "Required value", "target.name"}}));
+    }
+    std::string now = Now(s_);
+    Mutation mutate = [&](const json::object& old, int64_t) -> absl::StatusOr<json::object> {
+          json::object obj = old;
+          if (!api::StringAt(obj, "metadata.deletionTimestamp").empty()) {
+            return Conflict("pods/binding", info_.name, "pod is being deleted, cannot be assigned to a host");
+          }
+          std::string_view cur = api::StringAt(obj, "spec.nodeName");
+          if (!cur.empty()) {
+            return Conflict("pods/binding", info_.name,
+                            base::StrCat("pod ", info_.name, " is already assigned to node \"",
+                                         cur, "\""));
+          }
+          json::value& spec = obj["spec"];
+          if (!spec.is_object()) spec = json::object();
+          spec.get_object()["nodeName"] = node;
+          json::value& status = obj["status"];
+          if (!status.is_object()) status = json::object();
+          json::value& conds = status.get_object()["conditions"];
+          if (!conds.is_array()) conds = json::array();
+          json::array& arr = conds.get_array();
+          json::object cond{{"type", "PodScheduled"}, {"status", "True"},
+                            {"lastProbeTime", nullptr}, {"lastTransitionTime", now}};
+          auto it = std::find_if(arr.begin(), arr.end(), [](const json::value& c) {
+            return c.is_object() && api::StringAt(c, "type") == "PodScheduled";
+          });
+          if (it != arr.end()) {
+            *it = cond;
+          } else {
+            arr.push_back(cond);
+          }
+          return obj;
+        };
+    Response r = co_await GuaranteedUpdate(info_.name, mutate, 201);
+    if (r.code != 201) co_return r;
+    co_return JsonResponse(201, SuccessStatusJson(info_.name, "", "pods", ""));
+  }
+
+  static asio::awaitable<void> CleanUpNamespace(ApiServer& s, std::string ns) {
+    // The namespace controller's job, done inline: delete every object in the namespace,
+    // then the namespace itself once nothing is left.
+    bool left = false;
+    for (const api::ResourceType& t : s.registry().types()) {
+      if (!t.namespaced) continue;
+      ListOptions opts;
+      opts.filter.ns = ns;
+      auto r = s.CacheFor(t)->List(opts);
+      if (!r.ok()) continue;
+      for (const ObjectPtr& o : r->items) {
+        Request req;
+        req.method = "DELETE";
+        RequestInfo info{t.group, t.version, ns, o->name, "", "delete", &t};
+        Handler h(s, req, info);
+        Response resp = co_await h.Delete();
+        if (resp.code == 200 && s.CacheFor(t)->Get(o->key)) left = true;
+      }
+    }
+    if (left) co_return;
+    const api::ResourceType* nst = s.registry().Find("", "v1", "namespaces");
+    ObjectPtr cur = s.CacheFor(*nst)->Get(nst->Key("", ns));
+    if (!cur) co_return;
+    WriteOp op{WriteOp::Kind::kDelete, nst->Key("", ns), "", cur->rv};
+    co_await AsyncWrite(s.store(), std::move(op));
+  }
+
+  ApiServer& s_;
+  const Request& req_;
+  const RequestInfo& info_;
+  const api::ResourceType& type_;
+  WatchCache& cache_;
+  bool client_precondition_ = false;
+};
+
+}  // namespace
+
+asio::awaitable<Response> HandleResource(ApiServer& server, const Request& req,
+                                         const RequestInfo& info) {
+  Handler h(server, req, info);
+  co_return co_await h.Run();
+}
+
+std::optional<absl::StatusOr<RequestInfo>> ParseRequestInfo(const Request& req,
+                                                            const api::Registry& registry) {
+  std::vector<std::string> parts = absl::StrSplit(req.path, '/', absl::SkipEmpty());
+  RequestInfo info;
+  size_t i = 0;
+  if (parts.size() >= 3 && parts[0] == "api") {
+    info.version = parts[1];
+    i = 2;
+  } else if (parts.size() >= 4 && parts[0] == "apis") {
+    info.group = parts[1];
+    info.version = parts[2];
+    i = 3;
+  } else {
+    return std::nullopt;
+  }
+  std::vector<std::string> rest(parts.begin() + i, parts.end());
+  std::string plural;
+  // /namespaces/{ns}/{plural}[/{name}[/{sub}]] for namespaced resources.
+  if (rest.size() >= 3 && rest[0] == "namespaces") {
+    info.ns = rest[1];
+    plural = rest[2];
+    if (rest.size() >= 4) info.name = rest[3];
+    if (rest.size() >= 5) info.subresource = rest[4];
+    if (rest.size() > 5) return absl::StatusOr<RequestInfo>(absl::NotFoundError("the server could not find the requested resource"));
+  } else {
+    plural = rest[0];
+    if (rest.size() >= 2) info.name = rest[1];
+    if (rest.size() >= 3) info.subresource = rest[2];
+    if (rest.size() > 3) return absl::StatusOr<RequestInfo>(absl::NotFoundError("the server could not find the requested resource"));
+  }
+  info.type = registry.Find(info.group, info.version, plural);
+  if (info.type == nullptr) {
+    return absl::StatusOr<RequestInfo>(
+        absl::NotFoundError("the server could not find the requested resource"));
+  }
+  if (!info.type->namespaced && !info.ns.empty()) {
+    return absl::StatusOr<RequestInfo>(
+        absl::NotFoundError("the server could not find the requested resource"));
+  }
+  if (!info.subresource.empty() && info.subresource != "status" &&
+      !(info.subresource == "binding" && info.type->has_binding) &&
+      !(info.subresource == "finalize" && plural == "namespaces")) {
+    return absl::StatusOr<RequestInfo>(
+        absl::NotFoundError("the server could not find the requested resource"));
+  }
+  const std::string& m = req.method;
+  if (m == "GET") {
+    info.verb = !info.name.empty() ? "get" : (ApiServer::IsWatch(req) ? "watch" : "list");
+  } else if (m == "POST") {
+    info.verb = "create";
+    if (!info.name.empty() && info.subresource.empty()) {
+      return absl::StatusOr<RequestInfo>(MethodNotAllowed(
+          "the server does not allow this method on the requested resource"));
+    }
+  } else if (m == "PUT") {
+    info.verb = "update";
+    if (info.subresource == "finalize") info.subresource = "";
+  } else if (m == "PATCH") {
+    info.verb = "patch";
+  } else if (m == "DELETE") {
+    info.verb = info.name.empty() ? "deletecollection" : "delete";
+  } else {
+    return absl::StatusOr<RequestInfo>(
+        MethodNotAllowed("the server does not allow this method on the requested resource"));
+  }
+  if (info.name.empty() && (info.verb == "update" || info.verb == "patch")) {
+    return absl::StatusOr<RequestInfo>(
+        MethodNotAllowed("the server does not allow this method on the requested resource"));
+  }
+  return absl::StatusOr<RequestInfo>(std::move(info));
+}
+
+absl::StatusOr<Filter> ParseFilter(const Request& req, const api::ResourceType& type,
+                                   const std::string& ns) {
+  Filter f;
+  f.ns = ns;
+  auto labels = api::LabelSelector::Parse(req.Param("labelSelector"));
+  if (!labels.ok()) {
+    return BadRequest(base::StrCat("unable to parse requirement: ", labels.status().message()));
+  }
+  f.labels = std::move(*labels);
+  auto fields = api::FieldSelector::Parse(req.Param("fieldSelector"));
+  if (!fields.ok()) {
+    return BadRequest(base::StrCat("invalid field selector: ", fields.status().message()));
+  }
+  for (const std::string& name : fields->FieldNames()) {
+    bool ok = name == "metadata.name" || name == "metadata.namespace" ||
+              std::find(type.selectable_fields.begin(), type.selectable_fields.end(), name) !=
+                  type.selectable_fields.end();
+    if (!ok) {
+      return BadRequest(base::StrCat("field label not supported: ", name));
+    }
+  }
+  f.fields = std::move(*fields);
+  return f;
+}
+
+}  // namespace shoal::apiserver::internal

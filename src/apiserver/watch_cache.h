@@ -1,0 +1,159 @@
+// WatchCache: the in-memory view of one resource type that serves GET, LIST and WATCH
+// (kube-apiserver's cacher). It is fed by the store's commit stream and holds:
+//   - the current object of every key (serialized once, shared by every reader and watcher),
+//   - a ring buffer of recent events, so that a watch can start from an older
+//     resourceVersion and so that paginated LISTs see a consistent snapshot,
+//   - the registered watchers, each with a bounded queue.
+//
+// Threading: Apply/AdvanceRevision are called by one writer (the store's commit thread).
+// Readers (Get, List, Watch) may call from any thread. The lock is never held while calling
+// out: dispatch only appends to watcher queues and calls each watcher's notify function,
+// which must be cheap and non-blocking (it posts to the watcher's executor).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/fields.h"
+#include "api/labels.h"
+#include "api/registry.h"
+#include "store/store.h"
+
+namespace shoal::apiserver {
+
+// One version of one object, immutable once built.
+struct CachedObject {
+  std::string key;  // store key
+  std::string ns;
+  std::string name;
+  int64_t rv = 0;
+  store::Bytes json;  // serialized object, metadata.resourceVersion == rv
+  api::Labels labels;
+  api::Fields fields;
+};
+using ObjectPtr = std::shared_ptr<const CachedObject>;
+
+// Builds the cached form of a stored value at revision `rv`. nullptr if it does not parse.
+ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key,
+                           const std::string& stored_value, int64_t rv);
+
+struct CacheEvent {
+  enum class Type { kAdded, kModified, kDeleted, kBookmark, kError };
+  Type type = Type::kAdded;
+  int64_t rv = 0;
+  ObjectPtr object;  // the new state; for kDeleted the last state, with rv of the delete
+  ObjectPtr prev;    // the state before this event (absent for kAdded)
+};
+
+// What a LIST or WATCH selects.
+struct Filter {
+  std::string ns;  // "" = all namespaces
+  api::LabelSelector labels;
+  api::FieldSelector fields;
+  bool Matches(const CachedObject& o) const;
+};
+
+// A registered watch. The HTTP layer drains it with Take() on its own executor.
+class Watcher {
+ public:
+  Watcher(Filter filter, size_t capacity, std::function<void()> notify);
+  // Moves out queued events (at most `max`). Thread-safe.
+  std::vector<CacheEvent> Take(size_t max);
+  // True once the watcher was cut off (queue overflow) or stopped.
+  bool terminated() const;
+  const Filter& filter() const { return filter_; }
+  // How many events were queued when the watch started (the initial state or the replay).
+  size_t initial_count() const { return initial_count_; }
+
+ private:
+  friend class WatchCache;
+  // Appends an event; returns false (and terminates) if the queue is full. Thread-safe.
+  bool Push(CacheEvent e, bool unbounded);
+  void Terminate();
+
+  const Filter filter_;
+  const size_t capacity_;
+  const std::function<void()> notify_;
+  mutable std::mutex mu_;
+  std::deque<CacheEvent> queue_;
+  bool terminated_ = false;
+  size_t initial_count_ = 0;
+};
+
+struct ListResult {
+  std::vector<ObjectPtr> items;
+  int64_t revision = 0;
+  std::string continue_token;  // "" when complete
+  int64_t remaining = -1;      // items left after this page when known, else -1
+};
+
+struct ListOptions {
+  Filter filter;
+  // "" = most recent; "0" = any; otherwise a revision (NotOlderThan or Exact).
+  std::string resource_version;
+  bool exact = false;  // resourceVersionMatch=Exact
+  int64_t limit = 0;   // 0 = no limit
+  std::string continue_token;
+};
+
+class WatchCache {
+ public:
+  WatchCache(const api::ResourceType& type, size_t history_capacity, size_t watcher_capacity);
+
+  // Writer side (store commit thread). Events must come in revision order.
+  void Apply(const store::Event& event);
+  // Records that the global revision moved (events of other types), so that LIST returns the
+  // current global resourceVersion and watches can be bookmarked at it.
+  void AdvanceRevision(int64_t rev);
+  // Loads the initial state (at startup, before serving).
+  void Reset(const std::vector<store::KeyValue>& kvs, int64_t revision);
+
+  // Reader side.
+  ObjectPtr Get(const std::string& key) const;
+  // Errors: InvalidArgument (bad continue token), OutOfRange (410: the snapshot or
+  // resourceVersion is older than the history kept), DeadlineExceeded (resourceVersion from
+  // the future).
+  absl::StatusOr<ListResult> List(const ListOptions& options) const;
+  // Starts a watch after `from_rv` (0 = synthetic ADDED for every current object first).
+  // OutOfRange (410) if from_rv is older than the history kept.
+  absl::StatusOr<std::shared_ptr<Watcher>> Watch(int64_t from_rv, Filter filter,
+                                                 std::function<void()> notify);
+  void StopWatch(const std::shared_ptr<Watcher>& w);
+  // The revision a bookmark may carry for `w`: current revision if w has nothing queued.
+  std::optional<int64_t> BookmarkRevision(const Watcher& w) const;
+
+  int64_t revision() const;
+  size_t size() const;
+  size_t watcher_count() const;
+  const api::ResourceType& type() const { return type_; }
+
+ private:
+  void DispatchLocked(const CacheEvent& e, std::vector<std::shared_ptr<Watcher>>& cut);
+  // The oldest revision from which history is complete.
+  int64_t OldestCompleteLocked() const { return history_start_; }
+
+  const api::ResourceType& type_;
+  const size_t history_capacity_;
+  const size_t watcher_capacity_;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, ObjectPtr> objects_;  // by key, ordered for pagination
+  std::deque<CacheEvent> history_;            // recent events, oldest first
+  int64_t history_start_ = 0;  // every event with rv > history_start_ is in history_
+  int64_t revision_ = 0;
+  std::set<std::shared_ptr<Watcher>> watchers_;  // not indexed
+  std::unordered_multimap<std::string, std::shared_ptr<Watcher>> indexed_;  // by index value
+};
+
+}  // namespace shoal::apiserver

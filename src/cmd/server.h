@@ -1,0 +1,25 @@
+// `shoal server` entry point: flags and the function that runs the server until SIGTERM.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace shoal::cmd {
+
+struct ServerFlags {
+  std::string data_dir;
+  std::string bind_address = "0.0.0.0";
+  uint16_t port = 6443;
+  std::vector<std::string> extra_sans;
+  int threads = 2;
+  int example_nodes = 0;
+  std::chrono::seconds compaction_interval{300};
+};
+
+// Runs until SIGINT/SIGTERM. Returns the process exit code; errors are printed to stderr as
+// one line.
+int RunServer(const ServerFlags& flags);
+
+}  // namespace shoal::cmd

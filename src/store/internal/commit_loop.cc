@@ -1,0 +1,179 @@
+#include "store/internal/commit_loop.h"
+
+#include <algorithm>
+#include <future>
+#include <iterator>
+#include <utility>
+
+namespace shoal::store::internal {
+
+CommitLoop::CommitLoop(CommitLoopOptions options, KeyIndex index, int64_t revision)
+    : options_(std::move(options)),
+      index_(std::move(index)),
+      revision_(revision),
+      listeners_(std::make_shared<const std::vector<CommitListener>>()) {}
+
+void CommitLoop::Start() {
+  std::lock_guard<std::mutex> lock(join_mu_);
+  std::lock_guard<std::mutex> queue_lock(queue_mu_);
+  if (!closing_ && !thread_.joinable()) thread_ = std::thread([this] { Run(); });
+}
+
+CommitLoop::~CommitLoop() { Close(); }
+
+void CommitLoop::Write(WriteOp op, WriteCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (!closing_) {
+      queue_.push_back(PendingWrite{std::move(op), std::move(done)});
+      // Notify under the lock: Close may otherwise join and destroy the loop in between.
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(absl::UnavailableError("store is closed"));
+}
+
+absl::StatusOr<KeyValue> CommitLoop::Get(const std::string& key) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  const KeyValue* kv = index_.Find(key);
+  if (kv == nullptr) return absl::NotFoundError("key \"" + key + "\" not found");
+  return *kv;
+}
+
+ListResult CommitLoop::List(const std::string& prefix) const {
+  std::shared_lock<std::shared_mutex> lock(state_mu_);
+  ListResult result;
+  result.kvs = index_.List(prefix);
+  result.revision = revision_.load(std::memory_order_relaxed);
+  return result;
+}
+
+void CommitLoop::AddCommitListener(CommitListener listener) {
+  // Copy-on-write, under the same lock that publishes a batch: a listener added before a
+  // batch is published sees that whole batch, one added after sees none of it.
+  std::unique_lock<std::shared_mutex> lock(state_mu_);
+  auto listeners = std::make_shared<std::vector<CommitListener>>(*listeners_);
+  listeners->push_back(std::move(listener));
+  listeners_ = std::move(listeners);
+}
+
+absl::Status CommitLoop::RunOnCommitThread(std::function<absl::Status()> task) {
+  if (OnCommitThread()) return task();
+  // Shared with the commit thread, which may still be inside set_value when get() returns.
+  auto promise = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = promise->get_future();
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    if (closing_) return absl::UnavailableError("store is closed");
+    tasks_.push_back(PendingTask{std::move(task), [promise](absl::Status status) {
+                                   promise->set_value(std::move(status));
+                                 }});
+    queue_cv_.notify_one();
+  }
+  return result.get();
+}
+
+void CommitLoop::Close() {
+  {
+    std::lock_guard<std::mutex> lock(queue_mu_);
+    closing_ = true;
+    queue_cv_.notify_one();
+  }
+  // The thread cannot join itself; it exits once the queue is drained and a later Close (or
+  // the destructor) on another thread joins it.
+  if (OnCommitThread()) return;
+  std::deque<PendingWrite> orphans;
+  std::vector<PendingTask> orphan_tasks;
+  {
+    std::lock_guard<std::mutex> lock(join_mu_);
+    if (thread_.joinable()) thread_.join();
+    // Only a loop that was never started leaves work behind.
+    std::lock_guard<std::mutex> queue_lock(queue_mu_);
+    orphans.swap(queue_);
+    orphan_tasks.swap(tasks_);
+  }
+  const absl::Status closed = absl::UnavailableError("store is closed");
+  for (PendingWrite& write : orphans) write.done(closed);
+  for (PendingTask& task : orphan_tasks) task.done(closed);
+}
+
+void CommitLoop::Run() {
+  thread_id_.store(std::this_thread::get_id());
+  using Clock = std::chrono::steady_clock;
+  const bool has_periodic = options_.periodic && options_.periodic_interval.count() > 0;
+  Clock::time_point next_periodic = Clock::now() + options_.periodic_interval;
+  std::vector<PendingWrite> batch;
+  std::vector<PendingTask> tasks;
+  for (;;) {
+    bool run_periodic = false;
+    {
+      std::unique_lock<std::mutex> lock(queue_mu_);
+      auto ready = [this] { return !queue_.empty() || !tasks_.empty() || closing_; };
+      if (has_periodic) {
+        queue_cv_.wait_until(lock, next_periodic, ready);
+        run_periodic = Clock::now() >= next_periodic;
+      } else {
+        queue_cv_.wait(lock, ready);
+      }
+      if (queue_.empty() && tasks_.empty() && closing_) {
+        // Thread ids are reused: a later thread must not pass for this one.
+        thread_id_.store(std::thread::id());
+        return;
+      }
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + n));
+      queue_.erase(queue_.begin(), queue_.begin() + n);
+      tasks.swap(tasks_);
+    }
+    if (!batch.empty()) CommitBatch(batch);
+    batch.clear();
+    for (PendingTask& task : tasks) task.done(task.run());
+    tasks.clear();
+    if (run_periodic) {
+      options_.periodic();
+      next_periodic = Clock::now() + options_.periodic_interval;
+    }
+  }
+}
+
+void CommitLoop::CommitBatch(std::vector<PendingWrite>& batch) {
+  // Stage in queue order. Only this thread mutates index_, so reading it unlocked is safe.
+  BatchStager stager(&index_, revision_.load(std::memory_order_relaxed));
+  std::vector<Event> events;
+  std::vector<absl::StatusOr<KeyValue>> results;
+  events.reserve(batch.size());
+  results.reserve(batch.size());
+  for (PendingWrite& write : batch) {
+    absl::StatusOr<Event> event = stager.Stage(write.op);
+    if (event.ok()) {
+      results.emplace_back(event->kv);
+      events.push_back(*std::move(event));
+    } else {
+      results.emplace_back(std::move(event).status());
+    }
+  }
+
+  if (!events.empty()) {
+    absl::Status persisted = options_.persist(events);
+    if (!persisted.ok()) {
+      // Nothing of the batch is durable and nothing was published, so the index is unchanged.
+      // Every write fails: the precondition answers assumed the failed writes had happened.
+      absl::Status unavailable = absl::UnavailableError(persisted.message());
+      for (PendingWrite& write : batch) write.done(unavailable);
+      return;
+    }
+    std::shared_ptr<const std::vector<CommitListener>> listeners;
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      for (const Event& event : events) index_.Apply(event);
+      revision_.store(stager.revision(), std::memory_order_release);
+      listeners = listeners_;
+    }
+    for (const CommitListener& listener : *listeners) listener(events);
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+}
+
+}  // namespace shoal::store::internal
