@@ -101,8 +101,12 @@ json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& gr
     std::string schema_name = base::StrCat(group.empty() ? "io.k8s.api.core" : group, ".",
                                            version, ".", t.kind);
     json::object ref{{"$ref", "#/components/schemas/" + schema_name}};
+    json::array write_params{param("dryRun"), param("fieldManager"), param("fieldValidation"),
+                             param("pretty")};
     auto op = [&](const char* action, const char* description) {
+      bool writes = std::string_view(action) != "get" && std::string_view(action) != "list";
       return json::object{
+          {"parameters", writes ? write_params : json::array{param("pretty")}},
           {"description", description},
           {"x-kubernetes-action", action},
           {"x-kubernetes-group-version-kind", gvk},
@@ -111,23 +115,18 @@ json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& gr
                                              {"content", json::object{{"application/json",
                                                                        json::object{{"schema", ref}}}}}}}}}};
     };
-    json::array write_params{param("dryRun"), param("fieldManager"), param("fieldValidation"),
-                             param("pretty")};
     paths[coll] = json::object{{"get", op("list", "list or watch objects")},
-                               {"post", op("post", "create an object")},
-                               {"parameters", write_params}};
+                               {"post", op("post", "create an object")}};
     json::object item{{"get", op("get", "read the specified object")},
                       {"put", op("put", "replace the specified object")},
                       {"patch", op("patch", "partially update the specified object")},
-                      {"delete", op("delete", "delete an object")},
-                      {"parameters", write_params}};
+                      {"delete", op("delete", "delete an object")}};
     paths[coll + "/{name}"] = std::move(item);
     if (t.has_status) {
       paths[coll + "/{name}/status"] =
           json::object{{"get", op("get", "read status")},
                        {"put", op("put", "replace status")},
-                       {"patch", op("patch", "partially update status")},
-                       {"parameters", write_params}};
+                       {"patch", op("patch", "partially update status")}};
     }
     schemas[schema_name] = json::object{
         {"description", base::StrCat(t.kind, " (", t.ApiVersion(), ")")},
