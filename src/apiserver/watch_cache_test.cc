@@ -1,0 +1,224 @@
+#include "apiserver/watch_cache.h"
+
+#include <gtest/gtest.h>
+
+#include "api/registry.h"
+#include "base/strings.h"
+
+namespace shoal::apiserver {
+namespace {
+
+const api::ResourceType& Pods() { return *api::Registry::Default().Find("", "v1", "pods"); }
+
+std::string PodJson(const std::string& name, const std::string& node, const std::string& app) {
+  return base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name,
+                      R"(","namespace":"default","labels":{"app":")", app,
+                      R"("}},"spec":{"nodeName":")", node, R"("}})");
+}
+
+class WatchCacheTest : public ::testing::Test {
+ protected:
+  WatchCacheTest() : cache_(Pods(), /*history=*/8, /*watcher_capacity=*/4) {}
+
+  // Applies a put (create or update) at the next revision.
+  void Put(const std::string& name, const std::string& node = "", const std::string& app = "a") {
+    store::Event e;
+    e.type = store::EventType::kPut;
+    e.kv.key = Pods().Key("default", name);
+    e.kv.value = store::MakeBytes(PodJson(name, node, app));
+    e.kv.mod_revision = ++rev_;
+    cache_.Apply(e);
+  }
+  void Del(const std::string& name) {
+    store::Event e;
+    e.type = store::EventType::kDelete;
+    e.kv.key = Pods().Key("default", name);
+    e.kv.value = store::MakeBytes(PodJson(name, "", "a"));
+    e.kv.mod_revision = ++rev_;
+    cache_.Apply(e);
+  }
+  std::vector<std::string> Names(const ListResult& r) {
+    std::vector<std::string> out;
+    for (const auto& o : r.items) out.push_back(o->name);
+    return out;
+  }
+  Filter LabelFilter(const std::string& sel) {
+    Filter f;
+    f.labels = *api::LabelSelector::Parse(sel);
+    return f;
+  }
+
+  WatchCache cache_;
+  int64_t rev_ = 0;
+};
+
+TEST_F(WatchCacheTest, GetAndListCarryTheRevisionInTheObject) {
+  Put("a");
+  Put("b");
+  ObjectPtr a = cache_.Get(Pods().Key("default", "a"));
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->rv, 1);
+  EXPECT_NE(a->json->find(R"("resourceVersion":"1")"), std::string::npos);
+  auto r = cache_.List({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Names(*r), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(r->revision, 2);
+}
+
+TEST_F(WatchCacheTest, PaginationIsAConsistentSnapshot) {
+  for (const char* n : {"a", "b", "c", "d"}) Put(n);
+  ListOptions o;
+  o.limit = 2;
+  auto first = cache_.List(o);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(Names(*first), (std::vector<std::string>{"a", "b"}));
+  ASSERT_FALSE(first->continue_token.empty());
+  // Changes after the first page must not show up in later pages.
+  Del("c");
+  Put("bb");
+  Put("d", "node-9");
+  o.continue_token = first->continue_token;
+  auto second = cache_.List(o);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(Names(*second), (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(second->revision, 4);
+  EXPECT_EQ(second->items[1]->rv, 4);  // d as it was at the snapshot
+  EXPECT_TRUE(second->continue_token.empty());
+}
+
+TEST_F(WatchCacheTest, ContinueTokenOlderThanHistoryIsGone) {
+  for (const char* n : {"a", "b", "c"}) Put(n);
+  ListOptions o;
+  o.limit = 1;
+  auto first = cache_.List(o);
+  ASSERT_TRUE(first.ok());
+  for (int i = 0; i < 10; ++i) Put("x");  // history holds 8 events
+  o.continue_token = first->continue_token;
+  auto r = cache_.List(o);
+  EXPECT_TRUE(absl::IsOutOfRange(r.status())) << r.status();
+}
+
+TEST_F(WatchCacheTest, BadContinueTokenIsInvalid) {
+  ListOptions o;
+  o.continue_token = "%%%not-base64";
+  EXPECT_TRUE(absl::IsInvalidArgument(cache_.List(o).status()));
+}
+
+TEST_F(WatchCacheTest, ExactResourceVersionListsThePast) {
+  Put("a");
+  Put("b");
+  Del("a");
+  ListOptions o;
+  o.resource_version = "2";
+  o.exact = true;
+  auto r = cache_.List(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Names(*r), (std::vector<std::string>{"a", "b"}));
+  o.resource_version = "99";
+  EXPECT_TRUE(absl::IsDeadlineExceeded(cache_.List(o).status()));
+}
+
+TEST_F(WatchCacheTest, WatchFromRevisionReplaysExactlyTheLaterEvents) {
+  Put("a");
+  Put("b");
+  Put("a");
+  auto w = cache_.Watch(1, Filter{}, nullptr);
+  ASSERT_TRUE(w.ok());
+  auto events = (*w)->Take(100);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].rv, 2);
+  EXPECT_EQ(events[0].type, CacheEvent::Type::kAdded);
+  EXPECT_EQ(events[1].rv, 3);
+  EXPECT_EQ(events[1].type, CacheEvent::Type::kModified);
+  Del("b");
+  events = (*w)->Take(100);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, CacheEvent::Type::kDeleted);
+  EXPECT_EQ(events[0].rv, 4);
+}
+
+TEST_F(WatchCacheTest, WatchFromZeroStartsWithTheCurrentState) {
+  Put("a");
+  Put("b");
+  auto w = cache_.Watch(0, Filter{}, nullptr);
+  ASSERT_TRUE(w.ok());
+  EXPECT_EQ((*w)->initial_count(), 2u);
+  auto events = (*w)->Take(100);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, CacheEvent::Type::kAdded);
+}
+
+TEST_F(WatchCacheTest, WatchFromTooOldRevisionIsOutOfRange) {
+  for (int i = 0; i < 12; ++i) Put("a");
+  EXPECT_TRUE(absl::IsOutOfRange(cache_.Watch(1, Filter{}, nullptr).status()));
+  EXPECT_TRUE(cache_.Watch(11, Filter{}, nullptr).ok());
+}
+
+TEST_F(WatchCacheTest, LabelTransitionsBecomeAddedAndDeleted) {
+  Put("a", "", "x");
+  auto w = cache_.Watch(1, LabelFilter("app=y"), nullptr);
+  ASSERT_TRUE(w.ok());
+  Put("a", "", "y");  // starts matching
+  Put("a", "", "y");  // still matching
+  Put("a", "", "z");  // stops matching
+  auto events = (*w)->Take(100);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].type, CacheEvent::Type::kAdded);
+  EXPECT_EQ(events[1].type, CacheEvent::Type::kModified);
+  EXPECT_EQ(events[2].type, CacheEvent::Type::kDeleted);
+}
+
+TEST_F(WatchCacheTest, NodeWatchersSeeOnlyTheirPods) {
+  Filter f1, f2;
+  f1.fields = *api::FieldSelector::Parse("spec.nodeName=n1");
+  f2.fields = *api::FieldSelector::Parse("spec.nodeName=n2");
+  auto w1 = cache_.Watch(0, f1, nullptr);
+  auto w2 = cache_.Watch(0, f2, nullptr);
+  ASSERT_TRUE(w1.ok() && w2.ok());
+  Put("p", "");     // unbound: neither
+  Put("p", "n1");   // bound to n1: ADDED for w1
+  Put("q", "n2");   // w2
+  Put("p", "n2");   // moved (not a real k8s flow, but the index must follow): w1 DELETED, w2 ADDED
+  auto e1 = (*w1)->Take(100);
+  auto e2 = (*w2)->Take(100);
+  ASSERT_EQ(e1.size(), 2u);
+  EXPECT_EQ(e1[0].type, CacheEvent::Type::kAdded);
+  EXPECT_EQ(e1[1].type, CacheEvent::Type::kDeleted);
+  ASSERT_EQ(e2.size(), 2u);
+  EXPECT_EQ(e2[0].object->name, "q");
+  EXPECT_EQ(e2[1].object->name, "p");
+  EXPECT_EQ(e2[1].type, CacheEvent::Type::kAdded);
+  cache_.StopWatch(*w1);
+  cache_.StopWatch(*w2);
+  EXPECT_EQ(cache_.watcher_count(), 0u);
+}
+
+TEST_F(WatchCacheTest, SlowWatcherIsCutOffNotGrown) {
+  int notified = 0;
+  auto w = cache_.Watch(0, Filter{}, [&] { ++notified; });
+  ASSERT_TRUE(w.ok());
+  for (int i = 0; i < 4; ++i) Put(base::StrCat("p", i));
+  EXPECT_FALSE((*w)->terminated());
+  Put("overflow");  // capacity is 4
+  EXPECT_TRUE((*w)->terminated());
+  EXPECT_TRUE((*w)->Take(100).empty());
+  EXPECT_EQ(cache_.watcher_count(), 0u);
+  EXPECT_GE(notified, 5);
+  Put("later");  // no crash, nothing delivered
+  EXPECT_TRUE((*w)->Take(100).empty());
+}
+
+TEST_F(WatchCacheTest, BookmarkOnlyWhenDrained) {
+  Put("a");
+  auto w = cache_.Watch(0, Filter{}, nullptr);
+  ASSERT_TRUE(w.ok());
+  EXPECT_FALSE(cache_.BookmarkRevision(**w).has_value());
+  (*w)->Take(100);
+  cache_.AdvanceRevision(7);  // another resource's write
+  auto rv = cache_.BookmarkRevision(**w);
+  ASSERT_TRUE(rv.has_value());
+  EXPECT_EQ(*rv, 7);
+}
+
+}  // namespace
+}  // namespace shoal::apiserver
