@@ -101,7 +101,13 @@ Fields ExtractFields(const ResourceType& type, const json::value& object) {
   fields.emplace_back("metadata.name", std::string(StringAt(object, "metadata.name")));
   fields.emplace_back("metadata.namespace", std::string(StringAt(object, "metadata.namespace")));
   for (const std::string& f : type.selectable_fields) {
-    fields.emplace_back(f, ScalarToString(FindPath(object, f)));
+    const json::value* v = FindPath(object, f);
+    // Kubernetes' field sets format Go booleans, so an absent boolean reads as "false".
+    if (v == nullptr && (f == "spec.unschedulable" || f == "spec.hostNetwork")) {
+      fields.emplace_back(f, "false");
+    } else {
+      fields.emplace_back(f, ScalarToString(v));
+    }
   }
   return fields;
 }

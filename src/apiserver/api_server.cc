@@ -79,12 +79,20 @@ Response ErrorResponse(const absl::Status& s) {
   return r;
 }
 
+// A boolean query parameter, decoded as kube-apiserver does (Convert_Slice_string_To_bool):
+// absent is false, "0" and any case of "false" are false, anything else ("true", "True",
+// "1") is true. The Python client sends "True".
+bool BoolParam(const Request& req, const std::string& name) {
+  if (!req.Has(name)) return false;
+  std::string v = req.Param(name);
+  return v != "0" && !absl::EqualsIgnoreCase(v, "false");
+}
+
 }  // namespace
 
 bool ApiServer::IsWatch(const Request& req) {
   if (req.method != "GET") return false;
-  std::string w = req.Param("watch");
-  return w == "true" || w == "1";
+  return BoolParam(req, "watch");
 }
 
 boost::asio::awaitable<Response> ApiServer::Handle(Request req) {
@@ -123,9 +131,9 @@ absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<
   if (from < 0) return BadRequest(base::StrCat("invalid resource version: ", rv));
   WatchSession s;
   s.cache = CacheFor(*ri.type);
-  s.bookmarks = req.Param("allowWatchBookmarks") == "true";
+  s.bookmarks = BoolParam(req, "allowWatchBookmarks");
   s.as_table = internal::WantsTable(req);
-  s.initial_events_end = req.Param("sendInitialEvents") == "true";
+  s.initial_events_end = BoolParam(req, "sendInitialEvents");
   if (s.initial_events_end) from = 0;
   std::string timeout = req.Param("timeoutSeconds");
   if (!timeout.empty() && !absl::SimpleAtoi(timeout, &s.timeout_seconds)) {

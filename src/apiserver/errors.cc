@@ -135,6 +135,11 @@ absl::Status MethodNotAllowed(base::AnyView message) {
   return WithReason(absl::UnimplementedError(absl::string_view(message)), "MethodNotAllowed", 405);
 }
 
+absl::Status UnsupportedMediaType(base::AnyView message) {
+  return WithReason(absl::InvalidArgumentError(absl::string_view(message)),
+                    "UnsupportedMediaType", 415);
+}
+
 int HttpCode(const absl::Status& status) {
   if (auto c = status.GetPayload(base::AbslView(kCodeUrl))) return std::stoi(std::string(*c));
   return DefaultCode(status.code());

@@ -6,6 +6,7 @@
 //   OutOfRange 410 Expired           DeadlineExceeded 504 Timeout
 //   PermissionDenied 403 Forbidden   Unauthenticated 401 Unauthorized
 //   ResourceExhausted 429 TooManyRequests (413 via TooLarge())
+//   InvalidArgument 415 UnsupportedMediaType via UnsupportedMediaType()
 //   Unimplemented 405 MethodNotAllowed   Unavailable 503 ServiceUnavailable   else 500
 //
 // Stateless; safe from any thread.
@@ -38,6 +39,8 @@ absl::Status TooLarge(base::AnyView message);
 absl::Status Gone(base::AnyView message);
 absl::Status Forbidden(base::AnyView message);
 absl::Status MethodNotAllowed(base::AnyView message);
+// 415: a request body in a media type the endpoint does not accept.
+absl::Status UnsupportedMediaType(base::AnyView message);
 
 // The HTTP code for a Status.
 int HttpCode(const absl::Status& status);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "base/strings.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "api/object.h"
 #include "api/quantity.h"
@@ -208,6 +209,35 @@ absl::Status ValidatePod(const api::ResourceType& type, const json::object& obj,
   return absl::OkStatus();
 }
 
+// Secret.stringData is write-only: its entries are merged into data (base64) and it is never
+// stored or returned, as in kube-apiserver's Secret conversion.
+absl::Status FoldSecretStringData(const api::ResourceType& type, json::object& obj) {
+  auto it = obj.find("stringData");
+  if (it == obj.end()) return absl::OkStatus();
+  if (it->value().is_null()) {
+    obj.erase(it);
+    return absl::OkStatus();
+  }
+  if (!it->value().is_object()) {
+    return BadRequest(CannotHandle(type, "json: cannot unmarshal into Go struct field "
+                                         "Secret.stringData of type map[string]string"));
+  }
+  json::object string_data = it->value().get_object();
+  obj.erase("stringData");
+  json::object& data = Obj(obj, "data");
+  for (const auto& [k, v] : string_data) {
+    if (!v.is_string()) {
+      return BadRequest(CannotHandle(type, base::StrCat("json: cannot unmarshal ",
+                                                        json::to_string(v.kind()),
+                                                        " into Go struct field Secret.stringData "
+                                                        "of type string")));
+    }
+    std::string_view s(v.get_string());
+    data[k] = absl::Base64Escape(absl::string_view(s.data(), s.size()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info, json::object& obj,
@@ -356,7 +386,9 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
     Obj(obj, "spec")["finalizers"] = json::array{"kubernetes"};
     obj["status"] = json::object{{"phase", "Active"}};
   }
+  if (type.plural == "nodes") Obj(obj, "spec");  // kube always returns `spec: {}`
   if (type.plural == "pods") DefaultPod(obj);
+  if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
   return Validate(type, obj);
 }
 
@@ -388,6 +420,7 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   }
   meta.erase("resourceVersion");
   meta.erase("selfLink");
+  if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
   if (type.has_status) {
     // Writes to the main resource ignore status.
     if (old.contains("status")) {

@@ -117,6 +117,14 @@ absl::Status CheckNamespace(ApiServer& s, const std::string& ns) {
   return absl::OkStatus();
 }
 
+bool NamespaceTerminating(ApiServer& s, const std::string& ns) {
+  const api::ResourceType* nst = s.registry().Find("", "v1", "namespaces");
+  ObjectPtr n = s.CacheFor(*nst)->Get(nst->Key("", ns));
+  if (!n) return false;
+  auto parsed = api::ParseJson(*n->json);
+  return parsed.ok() && !api::StringAt(*parsed, "metadata.deletionTimestamp").empty();
+}
+
 class Handler {
  public:
   Handler(ApiServer& s, const Request& req, const RequestInfo& info)
@@ -252,7 +260,10 @@ class Handler {
       WriteOp op{finalize ? WriteOp::Kind::kDelete : WriteOp::Kind::kUpdate, Key(name),
                  finalize ? std::string() : api::SerializeForStore(obj), cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
-      if (kv.ok()) co_return JsonResponse(success_code, WithRv(std::move(obj), kv->mod_revision));
+      if (kv.ok()) {
+        if (finalize) co_await RecheckTerminatingNamespace();
+        co_return JsonResponse(success_code, WithRv(std::move(obj), kv->mod_revision));
+      }
       if (absl::IsAborted(kv.status())) {
         if (client_precondition_) co_return Error(ConflictModified(type_.QualifiedResource(), name));
         continue;
@@ -313,14 +324,10 @@ class Handler {
     std::string ct = req_.content_type.substr(0, req_.content_type.find(';'));
     if (ct != "application/merge-patch+json" && ct != "application/json-patch+json" &&
         ct != "application/strategic-merge-patch+json") {
-      Response r = Error(absl::Status(absl::StatusCode::kInvalidArgument,
-                                      base::StrCat("the body of the request was in an unknown "
-                                                   "format - accepted media types include: "
-                                                   "application/json-patch+json, "
-                                                   "application/merge-patch+json, "
-                                                   "application/strategic-merge-patch+json")));
-      r.code = 415;
-      co_return r;
+      co_return Error(UnsupportedMediaType(
+          "the body of the request was in an unknown format - accepted media types include: "
+          "application/json-patch+json, application/merge-patch+json, "
+          "application/strategic-merge-patch+json"));
     }
     auto patch = api::ParseJson(req_.body);
     if (!patch.ok()) {
@@ -440,9 +447,21 @@ class Handler {
         co_return Error(NotFound(type_.QualifiedResource(), info_.name));
       }
       if (!kv.ok()) co_return Error(kv.status());
+      co_await RecheckTerminatingNamespace();
       co_return JsonResponse(200, *cur->json);
     }
     co_return Error(ConflictModified(type_.QualifiedResource(), info_.name));
+  }
+
+  // An object just left its namespace for good. If the namespace is terminating, its
+  // cleanup runs again: the last finalizer removed (or the last pod gone from its node) lets
+  // the namespace go, as kube's namespace controller would on its next pass.
+  asio::awaitable<void> RecheckTerminatingNamespace() {
+    if (namespace_cleanup_ || !type_.namespaced || !NamespaceTerminating(s_, info_.ns)) {
+      co_return;
+    }
+    asio::co_spawn(co_await asio::this_coro::executor, CleanUpNamespace(s_, info_.ns),
+                   asio::detached);
   }
 
   absl::Status CheckDeletePreconditions(const json::object& opts, const json::object& obj,
@@ -565,6 +584,7 @@ class Handler {
         req.method = "DELETE";
         RequestInfo info{t.group, t.version, ns, o->name, "", "delete", &t};
         Handler h(s, req, info);
+        h.namespace_cleanup_ = true;  // this pass decides about the namespace itself
         Response resp = co_await h.Delete();
         if (resp.code == 200 && s.CacheFor(t)->Get(o->key)) left = true;
       }
@@ -583,6 +603,7 @@ class Handler {
   const api::ResourceType& type_;
   WatchCache& cache_;
   bool client_precondition_ = false;
+  bool namespace_cleanup_ = false;  // deleting on behalf of CleanUpNamespace
 };
 
 }  // namespace
@@ -671,12 +692,13 @@ absl::StatusOr<Filter> ParseFilter(const Request& req, const api::ResourceType& 
   f.ns = ns;
   auto labels = api::LabelSelector::Parse(req.Param("labelSelector"));
   if (!labels.ok()) {
-    return BadRequest(base::StrCat("unable to parse requirement: ", labels.status().message()));
+    // The parser's messages are kube-apiserver's (labels.Parse), prefixes included.
+    return BadRequest(labels.status().message());
   }
   f.labels = std::move(*labels);
   auto fields = api::FieldSelector::Parse(req.Param("fieldSelector"));
   if (!fields.ok()) {
-    return BadRequest(base::StrCat("invalid field selector: ", fields.status().message()));
+    return BadRequest(fields.status().message());
   }
   for (const std::string& name : fields->FieldNames()) {
     bool ok = name == "metadata.name" || name == "metadata.namespace" ||

@@ -335,6 +335,14 @@ absl::StatusOr<std::shared_ptr<Watcher>> WatchCache::Watch(int64_t from_rv, Filt
     return absl::OutOfRangeError(
         base::StrCat("too old resource version: ", from_rv, " (", history_start_, ")"));
   }
+  if (from_rv > revision_) {
+    // Like LIST (and kube-apiserver's cacher once its wait for freshness runs out): a watch
+    // from a revision the cache has not reached would otherwise deliver older events.
+    // Writes are acknowledged only after the cache applied them, so no client holds a
+    // revision from the future that it was given by this server.
+    return absl::DeadlineExceededError(
+        base::StrCat("Too large resource version: ", from_rv, ", current: ", revision_));
+  }
   if (from_rv == 0) {
     // Synthetic ADDED events for the current state, like kube-apiserver's initial events.
     for (const auto& [key, obj] : objects_) {

@@ -126,7 +126,8 @@ class WatchCache {
   // the future).
   absl::StatusOr<ListResult> List(const ListOptions& options) const;
   // Starts a watch after `from_rv` (0 = synthetic ADDED for every current object first).
-  // OutOfRange (410) if from_rv is older than the history kept.
+  // OutOfRange (410) if from_rv is older than the history kept; DeadlineExceeded (504) if it
+  // is newer than the cache's revision.
   absl::StatusOr<std::shared_ptr<Watcher>> Watch(int64_t from_rv, Filter filter,
                                                  std::function<void()> notify);
   void StopWatch(const std::shared_ptr<Watcher>& w);

@@ -1,0 +1,47 @@
+"""pytest fixtures shared by the end-to-end tests: a fresh shoal server per test."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from shoal_fixture import ShoalServer  # noqa: E402
+
+
+@pytest.fixture
+def server():
+    """A running shoal server on a fresh data dir; stopped by PID and removed afterwards.
+
+    The end of the server's log is printed at teardown, so pytest shows it for a failed test;
+    a server that does not exit with 0 on SIGTERM fails the test.
+    """
+    s = ShoalServer()
+    code = None
+    try:
+        s.start()
+        yield s
+    finally:
+        try:
+            code = s.stop()
+            print(f"---- shoal server log (tail; exit code {code}) ----")
+            print(s.log_tail())
+        finally:
+            s.close()
+    # DESIGN.md: SIGTERM stops the server cleanly.
+    assert code in (None, 0), f"shoal server exited with code {code} after SIGTERM"
+
+
+@pytest.fixture
+def k8s(server):
+    """The Debian python3-kubernetes client, configured from the server's admin.kubeconfig."""
+    from kubernetes import client, config
+
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
+    api_client = client.ApiClient(cfg)
+    try:
+        yield api_client
+    finally:
+        api_client.close()
