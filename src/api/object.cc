@@ -122,49 +122,94 @@ std::string SerializeForStore(const json::object& object) {
   return SerializeOrdered(object, true);
 }
 
-std::string InjectResourceVersion(std::string_view stored, int64_t rv) {
-  // Canonical form: {"apiVersion":"<v>","kind":"<k>","metadata":{...
-  // apiVersion and kind are validated identifiers, so they contain no quotes or escapes.
-  auto fallback = [&]() -> std::string {
-    auto parsed = ParseJson(stored);
-    if (!parsed.ok() || !parsed->is_object()) return std::string(stored);
-    json::object& obj = parsed->get_object();
-    json::value& meta = obj["metadata"];
-    if (!meta.is_object()) meta = json::object();
-    meta.get_object()["resourceVersion"] = std::to_string(rv);
-    return Serialize(obj);
-  };
+namespace {
+
+constexpr std::string_view kRvMember = "\"resourceVersion\":\"";
+
+// Where metadata's members start in a document in SerializeForStore's canonical form
+// ({"apiVersion":"<v>","kind":"<k>","metadata":{...), or npos if it is not in that form.
+// apiVersion and kind are validated identifiers, so they contain no quotes or escapes.
+size_t CanonicalMetadataStart(std::string_view doc) {
   constexpr std::string_view kApi = "{\"apiVersion\":\"";
-  if (stored.substr(0, kApi.size()) != kApi) return fallback();
-  size_t end_api = stored.find('"', kApi.size());
-  if (end_api == std::string_view::npos) return fallback();
   constexpr std::string_view kKind = ",\"kind\":\"";
-  if (stored.substr(end_api + 1, kKind.size()) != kKind) return fallback();
-  size_t end_kind = stored.find('"', end_api + 1 + kKind.size());
-  if (end_kind == std::string_view::npos) return fallback();
   constexpr std::string_view kMeta = ",\"metadata\":{";
-  if (stored.substr(end_kind + 1, kMeta.size()) != kMeta) return fallback();
-  size_t insert_at = end_kind + 1 + kMeta.size();
-  bool empty_meta = insert_at < stored.size() && stored[insert_at] == '}';
+  if (doc.substr(0, kApi.size()) != kApi) return std::string_view::npos;
+  size_t end_api = doc.find('"', kApi.size());
+  if (end_api == std::string_view::npos) return end_api;
+  if (doc.substr(end_api + 1, kKind.size()) != kKind) return std::string_view::npos;
+  size_t end_kind = doc.find('"', end_api + 1 + kKind.size());
+  if (end_kind == std::string_view::npos) return end_kind;
+  if (doc.substr(end_kind + 1, kMeta.size()) != kMeta) return std::string_view::npos;
+  return end_kind + 1 + kMeta.size();
+}
+
+// InjectResourceVersion's slow path for documents not in canonical form: parse, put
+// resourceVersion first in metadata, encode canonically.
+std::string InjectByReencoding(std::string_view stored, int64_t rv) {
+  auto parsed = ParseJson(stored);
+  if (!parsed.ok() || !parsed->is_object()) return std::string(stored);
+  json::object& obj = parsed->get_object();
+  json::object meta;
+  meta["resourceVersion"] = std::to_string(rv);
+  if (const json::object* old = obj["metadata"].if_object(); old != nullptr) {
+    for (const auto& [k, v] : *old) {
+      if (k != "resourceVersion") meta[k] = v;
+    }
+  }
+  obj["metadata"] = std::move(meta);
+  return Serialize(obj);
+}
+
+}  // namespace
+
+std::string InjectResourceVersion(std::string_view stored, int64_t rv) {
+  size_t at = CanonicalMetadataStart(stored);
+  if (at == std::string_view::npos) {
+    return InjectByReencoding(stored, rv);
+  }
+  // A document stamped before (the last state of a deleted object) has its resourceVersion
+  // first in metadata: replace it rather than add a second one. One anywhere else (a member
+  // name in JSON text cannot hide inside a string, where its quotes would be escaped) needs
+  // the slow path, or the document would end up with two.
+  size_t rest = at;
+  if (stored.substr(at, kRvMember.size()) == kRvMember) {
+    size_t close = stored.find('"', at + kRvMember.size());
+    if (close == std::string_view::npos) return InjectByReencoding(stored, rv);
+    rest = close + 1;
+    if (rest < stored.size() && stored[rest] == ',') ++rest;
+  }
+  if (stored.find(kRvMember, rest) != std::string_view::npos) {
+    return InjectByReencoding(stored, rv);
+  }
+  bool empty_meta = rest < stored.size() && stored[rest] == '}';
   std::string out;
-  out.reserve(stored.size() + 40);
-  out.append(stored.substr(0, insert_at));
-  base::StrAppend(&out, "\"resourceVersion\":\"", rv, "\"");
+  out.reserve(stored.size() + 32);
+  out.append(stored.substr(0, at));
+  base::StrAppend(&out, kRvMember, rv, "\"");
   if (!empty_meta) out.push_back(',');
-  out.append(stored.substr(insert_at));
+  out.append(stored.substr(rest));
   return out;
 }
 
+bool HasResourceVersion(std::string_view doc, int64_t rv) {
+  size_t at = CanonicalMetadataStart(doc);
+  if (at == std::string_view::npos || doc.substr(at, kRvMember.size()) != kRvMember) return false;
+  std::string want = base::StrCat(rv, "\"");
+  return doc.substr(at + kRvMember.size(), want.size()) == want;
+}
+
 absl::StatusOr<json::value> ParseJson(std::string_view text) {
-  boost::system::error_code ec;
   json::parse_options opts;
   opts.max_depth = 100;
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec,
-                              json::storage_ptr(), opts);
+  json::stream_parser parser(json::storage_ptr(), opts);
+  boost::system::error_code ec;
+  size_t used = parser.write(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
   if (ec) {
-    return absl::InvalidArgumentError(base::StrCat("invalid JSON: ", ec.message()));
+    return absl::InvalidArgumentError(
+        base::StrCat("invalid JSON at offset ", used, ": ", ec.message()));
   }
-  return v;
+  return parser.release();
 }
 
 }  // namespace shoal::api

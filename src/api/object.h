@@ -43,10 +43,14 @@ Labels ExtractLabels(const json::value& object);
 std::string Serialize(const json::object& object);
 std::string SerializeForStore(const json::object& object);
 
-// Inserts `"resourceVersion":"<rv>"` into the metadata of a document produced by
-// SerializeForStore, without reparsing it. Falls back to parse-and-reencode if the document
-// is not in canonical form.
+// Puts `"resourceVersion":"<rv>"` first in the metadata of a document produced by
+// SerializeForStore (replacing a resourceVersion already there), without reparsing it. Falls
+// back to parse-and-reencode if the document is not in canonical form.
 std::string InjectResourceVersion(std::string_view stored, int64_t rv);
+
+// True if `doc` is in canonical form and InjectResourceVersion(doc, rv) would return it
+// unchanged, so that it can be served as it is.
+bool HasResourceVersion(std::string_view doc, int64_t rv);
 
 // Parses a request body. Returns InvalidArgument with the parser's message (naming the
 // offset) when it is not valid JSON.

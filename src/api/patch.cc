@@ -25,6 +25,40 @@ json::value ApplyMergePatch(const json::value& target, const json::value& patch)
 
 namespace {
 
+// JSON equality as RFC 6902's "test" defines it: numbers compare by value (1 == 1.0), objects
+// by members regardless of order, arrays element by element.
+bool JsonEqual(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_double() || b.is_double()) return a.to_number<double>() == b.to_number<double>();
+    if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();
+    if (a.is_uint64() && b.is_uint64()) return a.get_uint64() == b.get_uint64();
+    const json::value& i = a.is_int64() ? a : b;  // one int64, one uint64
+    const json::value& u = a.is_int64() ? b : a;
+    return i.get_int64() >= 0 && static_cast<uint64_t>(i.get_int64()) == u.get_uint64();
+  }
+  if (a.kind() != b.kind()) return false;
+  if (a.is_array()) {
+    const json::array& x = a.get_array();
+    const json::array& y = b.get_array();
+    if (x.size() != y.size()) return false;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!JsonEqual(x[i], y[i])) return false;
+    }
+    return true;
+  }
+  if (a.is_object()) {
+    const json::object& x = a.get_object();
+    const json::object& y = b.get_object();
+    if (x.size() != y.size()) return false;
+    for (const auto& [k, v] : x) {
+      const json::value* w = y.if_contains(k);
+      if (w == nullptr || !JsonEqual(v, *w)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 // RFC 6901 JSON pointer split into unescaped tokens.
 absl::StatusOr<std::vector<std::string>> SplitPointer(std::string_view ptr) {
   std::vector<std::string> out;
@@ -192,7 +226,7 @@ absl::StatusOr<json::value> ApplyJsonPatch(const json::value& target, const json
       auto toks = SplitPointer(path);
       if (!toks.ok()) return toks.status();
       auto cur = Resolve(doc, *toks, toks->size(), path);
-      if (!cur.ok() || **cur != *v) {
+      if (!cur.ok() || !JsonEqual(**cur, *v)) {
         return absl::FailedPreconditionError(
             base::StrCat("testing value ", path, " failed: test failed"));
       }
@@ -205,13 +239,15 @@ absl::StatusOr<json::value> ApplyJsonPatch(const json::value& target, const json
 
 namespace {
 
-// Merge keys of the lists that Kubernetes' strategic merge patch merges item by item.
+// Merge keys of the lists that Kubernetes' strategic merge patch merges item by item. Lists
+// without a patchMergeKey in Kubernetes' types (tolerations, taints, args, ...) are replaced
+// whole, as there: `kubectl taint node n key-` relies on that.
 std::string_view MergeKeyFor(std::string_view field) {
   static const std::pair<std::string_view, std::string_view> kKeys[] = {
       {"containers", "name"},      {"initContainers", "name"}, {"ephemeralContainers", "name"},
       {"env", "name"},             {"volumes", "name"},        {"volumeMounts", "mountPath"},
-      {"ports", "containerPort"},  {"tolerations", "key"},     {"conditions", "type"},
-      {"ownerReferences", "uid"},  {"imagePullSecrets", "name"}, {"taints", "key"},
+      {"ports", "containerPort"},  {"conditions", "type"},
+      {"ownerReferences", "uid"},  {"imagePullSecrets", "name"},
       {"addresses", "type"},       {"hostAliases", "ip"},      {"resourceClaims", "name"},
       {"readinessGates", "conditionType"}, {"topologySpreadConstraints", "topologyKey"},
   };

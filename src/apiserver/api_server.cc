@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "api/object.h"
 #include "apiserver/errors.h"
+#include "apiserver/internal/async_write.h"
 #include "apiserver/internal/rest.h"
 
 namespace shoal::apiserver {
@@ -50,7 +51,9 @@ absl::Status ApiServer::Start() {
                      {"metadata", json::object{{"name", name}}}};
     auto st = internal::PrepareForCreate(*ns_type, obj, base::FormatRfc3339(clock_.Now()));
     if (!st.ok()) return st;
-    auto w = store_.WriteSync({store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0});
+    store::WriteOp op{store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0};
+    internal::StampResourceVersion(op);
+    auto w = store_.WriteSync(std::move(op));
     if (!w.ok() && !absl::IsAlreadyExists(w.status())) return w.status();
   }
   return absl::OkStatus();

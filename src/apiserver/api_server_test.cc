@@ -49,7 +49,7 @@ class ApiServerTest : public ::testing::Test {
     req.query = std::move(query);
     return asio::co_spawn(io_, api_.Handle(std::move(req)), asio::use_future).get();
   }
-  json::value Body(const Response& r) { return json::parse(r.body); }
+  json::value Body(const Response& r) { return json::parse(r.Text()); }
   std::string Str(const json::value& v, std::string_view path) {
     const json::value* cur = &v;
     size_t start = 0;

@@ -108,16 +108,45 @@ struct HttpServer::Impl {
     return r;
   }
 
-  asio::awaitable<bool> Write(Stream& stream, const Response& resp, bool keep_alive) {
-    http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
+  asio::awaitable<bool> Write(Stream& stream, Response& resp, bool keep_alive) {
+    if (resp.parts.empty()) {
+      http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
+      SetHeaders(res, resp, keep_alive);
+      res.body() = std::move(resp.body);
+      res.prepare_payload();
+      auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+      co_return !ec;
+    }
+    // A body of shared pieces (a LIST of cached objects can be hundreds of MB): the header
+    // with its Content-Length, then the pieces gathered into a reused buffer of ~256 KiB per
+    // write, so that no copy of the whole body is ever built.
+    http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
+    SetHeaders(res, resp, keep_alive);
+    res.content_length(resp.BodySize());
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (hec) co_return false;
+    constexpr size_t kFlushBytes = 256 * 1024;
+    std::string buf;
+    buf.reserve(kFlushBytes + 64 * 1024);
+    buf.append(resp.body);
+    for (size_t i = 0; i <= resp.parts.size(); ++i) {
+      if (i < resp.parts.size()) buf.append(*resp.parts[i]);
+      if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(buf), use_tuple);
+        if (ec) co_return false;
+        buf.clear();
+      }
+    }
+    co_return true;
+  }
+
+  template <class Message>
+  static void SetHeaders(Message& res, const Response& resp, bool keep_alive) {
     res.set(http::field::content_type, resp.content_type);
     res.set(http::field::cache_control, "no-cache, private");
     for (const auto& [k, v] : resp.headers) res.set(k, v);
     res.keep_alive(keep_alive);
-    res.body() = resp.body;
-    res.prepare_payload();
-    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-    co_return !ec;
   }
 
   asio::awaitable<void> Session(Stream stream) {

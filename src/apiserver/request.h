@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "store/store.h"
+
 namespace shoal::apiserver {
 
 struct Request {
@@ -31,8 +33,26 @@ struct Request {
 struct Response {
   int code = 200;
   std::string content_type = "application/json";
+  // The body is `body` followed by `parts`: shared, immutable pieces (cached objects, which
+  // GET and LIST send as they are) that the front end writes without first joining them
+  // into one string.
   std::string body;
+  std::vector<store::Bytes> parts;
   std::vector<std::pair<std::string, std::string>> headers;
+
+  size_t BodySize() const {
+    size_t n = body.size();
+    for (const store::Bytes& p : parts) n += p->size();
+    return n;
+  }
+  // The whole body as one string (for the in-process client and tests).
+  std::string Text() const {
+    std::string out;
+    out.reserve(BodySize());
+    out.append(body);
+    for (const store::Bytes& p : parts) out.append(*p);
+    return out;
+  }
 };
 
 }  // namespace shoal::apiserver

@@ -36,6 +36,15 @@ Response JsonResponse(int code, std::string body) {
   return r;
 }
 
+// Answers with a stored document (a cached object, or a write's result, which carries its
+// resourceVersion already) as it is: shared with the cache, never copied before the socket.
+Response StoredResponse(int code, store::Bytes doc) {
+  Response r;
+  r.code = code;
+  r.parts.push_back(std::move(doc));
+  return r;
+}
+
 Response Error(const absl::Status& s) { return JsonResponse(HttpCode(s), StatusJson(s)); }
 
 std::string Now(const ApiServer& s) { return base::FormatRfc3339(s.clock().Now()); }
@@ -87,21 +96,26 @@ json::object& Meta(json::object& obj) {
   return m.get_object();
 }
 
-std::string ListJson(const api::ResourceType& type, const ListResult& r) {
-  std::string out = base::StrCat("{\"kind\":\"", type.ListKind(), "\",\"apiVersion\":\"",
-                                 type.ApiVersion(), "\",\"metadata\":{\"resourceVersion\":\"",
-                                 r.revision, "\"");
-  if (!r.continue_token.empty()) base::StrAppend(&out, ",\"continue\":\"", r.continue_token, "\"");
-  out.append("},\"items\":[");
-  size_t total = out.size() + 2;
-  for (const ObjectPtr& o : r.items) total += o->json->size() + 1;
-  out.reserve(total);
-  for (size_t i = 0; i < r.items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.append(*r.items[i]->json);
+// A List answer whose items are the cached objects themselves (no copy until the socket).
+Response ListResponse(const api::ResourceType& type, const ListResult& r) {
+  static const store::Bytes kComma = store::MakeBytes(",");
+  static const store::Bytes kEnd = store::MakeBytes("]}");
+  Response resp;
+  resp.body = base::StrCat("{\"kind\":\"", type.ListKind(), "\",\"apiVersion\":\"",
+                           type.ApiVersion(), "\",\"metadata\":{\"resourceVersion\":\"",
+                           r.revision, "\"");
+  if (!r.continue_token.empty()) {
+    base::StrAppend(&resp.body, ",\"continue\":\"", r.continue_token, "\"");
   }
-  out.append("]}");
-  return out;
+  if (r.remaining > 0) base::StrAppend(&resp.body, ",\"remainingItemCount\":", r.remaining);
+  resp.body.append("},\"items\":[");
+  resp.parts.reserve(r.items.size() * 2 + 1);
+  for (size_t i = 0; i < r.items.size(); ++i) {
+    if (i > 0) resp.parts.push_back(kComma);
+    resp.parts.push_back(r.items[i]->json);
+  }
+  resp.parts.push_back(kEnd);
+  return resp;
 }
 
 // Checks that the namespace of a new object exists and accepts new content.
@@ -157,7 +171,7 @@ class Handler {
       return JsonResponse(200, TableJson(type_, {o}, o->rv, "", true, req_.Param("includeObject"),
                                          s_.clock()));
     }
-    return JsonResponse(200, *o->json);
+    return StoredResponse(200, o->json);
   }
 
   Response List() {
@@ -188,7 +202,7 @@ class Handler {
       return JsonResponse(200, TableJson(type_, r->items, r->revision, r->continue_token, true,
                                          req_.Param("includeObject"), s_.clock()));
     }
-    return JsonResponse(200, ListJson(type_, *r));
+    return ListResponse(type_, *r);
   }
 
   asio::awaitable<Response> Create() {
@@ -220,7 +234,7 @@ class Handler {
       // destruction), so every awaited call here takes named values.
       WriteOp op{WriteOp::Kind::kCreate, Key(name), api::SerializeForStore(obj), 0};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
-      if (kv.ok()) co_return JsonResponse(201, WithRv(std::move(obj), kv->mod_revision));
+      if (kv.ok()) co_return StoredResponse(201, kv->value);
       if (absl::IsAlreadyExists(kv.status())) {
         if (generated && attempt < 8) {  // a generated name collided: draw another
           name = generate + RandomSuffix(5);
@@ -250,7 +264,7 @@ class Handler {
       json::object& obj = *next;
       // An unchanged object is not written (kube-apiserver skips no-op updates).
       if (api::SerializeForStore(obj) == api::SerializeForStore(*old)) {
-        co_return JsonResponse(success_code, *cur->json);
+        co_return StoredResponse(success_code, cur->json);
       }
       if (DryRun()) co_return JsonResponse(success_code, WithRv(std::move(obj), cur->rv));
       bool finalize = !api::StringAt(obj, "metadata.deletionTimestamp").empty() &&
@@ -261,7 +275,8 @@ class Handler {
                  finalize ? std::string() : api::SerializeForStore(obj), cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
       if (kv.ok()) {
-        if (finalize) co_await RecheckTerminatingNamespace();
+        if (!finalize) co_return StoredResponse(success_code, kv->value);
+        co_await RecheckTerminatingNamespace();
         co_return JsonResponse(success_code, WithRv(std::move(obj), kv->mod_revision));
       }
       if (absl::IsAborted(kv.status())) {
@@ -518,7 +533,7 @@ class Handler {
       Response resp = co_await h.Delete();
       if (resp.code >= 400 && resp.code != 404) co_return resp;
     }
-    co_return JsonResponse(200, ListJson(type_, *r));
+    co_return ListResponse(type_, *r);
   }
 
   asio::awaitable<Response> Binding() {

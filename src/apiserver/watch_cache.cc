@@ -14,9 +14,13 @@ namespace shoal::apiserver {
 namespace json = boost::json;
 
 ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key,
-                           const std::string& stored_value, int64_t rv) {
-  std::string with_rv = api::InjectResourceVersion(stored_value, rv);
-  auto parsed = api::ParseJson(with_rv);
+                           const store::Bytes& stored_value, int64_t rv) {
+  // Values the API server wrote carry their resourceVersion already (WriteOp::stamp), and the
+  // cache shares the store's bytes; others (a delete's last state) get a stamped copy.
+  store::Bytes json = api::HasResourceVersion(*stored_value, rv)
+                          ? stored_value
+                          : store::MakeBytes(api::InjectResourceVersion(*stored_value, rv));
+  auto parsed = api::ParseJson(*json);
   if (!parsed.ok()) return nullptr;
   auto obj = std::make_shared<CachedObject>();
   obj->key = key;
@@ -25,7 +29,7 @@ ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key
   obj->rv = rv;
   obj->labels = api::ExtractLabels(*parsed);
   obj->fields = api::ExtractFields(type, *parsed);
-  obj->json = store::MakeBytes(std::move(with_rv));
+  obj->json = std::move(json);
   return obj;
 }
 
@@ -90,7 +94,7 @@ void WatchCache::Reset(const std::vector<store::KeyValue>& kvs, int64_t revision
   objects_.clear();
   history_.clear();
   for (const store::KeyValue& kv : kvs) {
-    ObjectPtr obj = MakeCachedObject(type_, kv.key, *kv.value, kv.mod_revision);
+    ObjectPtr obj = MakeCachedObject(type_, kv.key, kv.value, kv.mod_revision);
     if (obj) objects_.emplace(kv.key, std::move(obj));
   }
   revision_ = revision;
@@ -104,7 +108,7 @@ void WatchCache::AdvanceRevision(int64_t rev) {
 
 void WatchCache::Apply(const store::Event& event) {
   const store::KeyValue& kv = event.kv;
-  ObjectPtr obj = MakeCachedObject(type_, kv.key, *kv.value, kv.mod_revision);
+  ObjectPtr obj = MakeCachedObject(type_, kv.key, kv.value, kv.mod_revision);
   if (!obj) return;  // the store only holds what the API server validated
   CacheEvent ce;
   ce.rv = kv.mod_revision;

@@ -44,9 +44,10 @@ struct CachedObject {
 };
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 
-// Builds the cached form of a stored value at revision `rv`. nullptr if it does not parse.
+// Builds the cached form of a stored value at revision `rv`, sharing `stored_value` when it
+// already carries that resourceVersion. nullptr if it does not parse.
 ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key,
-                           const std::string& stored_value, int64_t rv);
+                           const store::Bytes& stored_value, int64_t rv);
 
 struct CacheEvent {
   enum class Type { kAdded, kModified, kDeleted, kBookmark, kError };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "api/object.h"
 #include "api/registry.h"
 #include "base/strings.h"
 
@@ -51,6 +52,24 @@ class WatchCacheTest : public ::testing::Test {
   WatchCache cache_;
   int64_t rev_ = 0;
 };
+
+TEST(MakeCachedObjectTest, SharesStampedBytesAndStampsOthers) {
+  const std::string key = Pods().Key("default", "a");
+  store::Bytes stamped = store::MakeBytes(api::InjectResourceVersion(PodJson("a", "n1", "x"), 7));
+  ObjectPtr shared = MakeCachedObject(Pods(), key, stamped, 7);
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(shared->json.get(), stamped.get());  // the very same bytes, not a copy
+  EXPECT_EQ(shared->name, "a");
+  EXPECT_EQ(shared->ns, "default");
+
+  // The last state of a deleted object is served with the delete's revision: a new copy.
+  ObjectPtr deleted = MakeCachedObject(Pods(), key, stamped, 9);
+  ASSERT_NE(deleted, nullptr);
+  EXPECT_NE(deleted->json.get(), stamped.get());
+  EXPECT_TRUE(api::HasResourceVersion(*deleted->json, 9));
+  EXPECT_EQ(deleted->json->find("\"resourceVersion\":\"7\""), std::string::npos) << *deleted->json;
+  EXPECT_EQ(MakeCachedObject(Pods(), key, store::MakeBytes("{not json"), 3), nullptr);
+}
 
 TEST_F(WatchCacheTest, GetAndListCarryTheRevisionInTheObject) {
   Put("a");

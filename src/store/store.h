@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -60,6 +61,12 @@ struct WriteOp {
   std::string value;  // ignored for kDelete
   // For kUpdate and kDelete: the mod_revision the key must have, or 0 for "whatever it is".
   int64_t expected_mod_revision = 0;
+  // Optional, for kCreate and kUpdate: rewrites the value once its revision is known, before
+  // it is persisted, published and returned. The API server records the resourceVersion in the
+  // object this way, so that the store, the watch cache and every response share one copy of
+  // the bytes. Runs on the commit thread: it must be cheap, must not block, and must not call
+  // the store.
+  std::function<std::string(std::string_view value, int64_t revision)> stamp;
 };
 
 // Result of a successful write: for create/update the new KeyValue; for delete the last value

@@ -272,6 +272,36 @@ TYPED_TEST(StoreConformanceTest, WritesAreEvaluatedInQueueOrderIncludingTheirOwn
   EXPECT_EQ(s.Revision(), 4);
 }
 
+TYPED_TEST(StoreConformanceTest, StampRewritesTheValueWithItsRevisionEverywhere) {
+  Recorder recorder;
+  this->store().AddCommitListener(recorder.Listener());
+  auto stamp = [](std::string_view value, int64_t revision) {
+    return std::string(value) + "#" + std::to_string(revision);
+  };
+  this->MustWrite(Create("/x", "unrelated"));
+  WriteOp create = Create("/a", "v1");
+  create.stamp = stamp;
+  KeyValue created = this->MustWrite(std::move(create));
+  EXPECT_EQ(*created.value, "v1#2");
+  WriteOp update = Update("/a", "v2", 2);
+  update.stamp = stamp;
+  KeyValue updated = this->MustWrite(std::move(update));
+  EXPECT_EQ(*updated.value, "v2#3");
+  // A failed precondition does not call the stamp or consume a revision.
+  WriteOp stale = Update("/a", "v3", 2);
+  stale.stamp = [](std::string_view, int64_t) -> std::string {
+    ADD_FAILURE() << "stamp called for a write that failed its precondition";
+    return "";
+  };
+  EXPECT_TRUE(absl::IsAborted(this->store().WriteSync(std::move(stale)).status()));
+
+  EXPECT_EQ(*this->store().Get("/a")->value, "v2#3");
+  EXPECT_THAT(Describe(recorder.events()),
+              ElementsAre("PUT /x=unrelated@1(1)", "PUT /a=v1#2@2(2)", "PUT /a=v2#3@3(2) prev=v1#2@2"));
+  EXPECT_THAT(Describe(*this->store().EventsSince(1, "/a")),
+              ElementsAre("PUT /a=v1#2@2(2)", "PUT /a=v2#3@3(2) prev=v1#2@2"));
+}
+
 TYPED_TEST(StoreConformanceTest, ListenerSeesEveryEventInOrderWithPrevValues) {
   Store& s = this->store();
   Recorder recorder;

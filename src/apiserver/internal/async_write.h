@@ -9,13 +9,25 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "api/object.h"
 #include "store/store.h"
 
 namespace shoal::apiserver::internal {
 
+// Makes a create or update record its revision as metadata.resourceVersion in the stored
+// document (see WriteOp::stamp), so that the watch cache and responses share the stored bytes.
+inline void StampResourceVersion(store::WriteOp& op) {
+  if (op.kind == store::WriteOp::Kind::kDelete || op.stamp) return;
+  op.stamp = [](std::string_view value, int64_t revision) {
+    return api::InjectResourceVersion(value, revision);
+  };
+}
+
+// Every write of the API server goes through here (stamped, see above).
 inline boost::asio::awaitable<absl::StatusOr<store::KeyValue>> AsyncWrite(store::Store& store,
                                                                           store::WriteOp op) {
   namespace asio = boost::asio;
+  StampResourceVersion(op);
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
                                           void(absl::StatusOr<store::KeyValue>)>(
       [&store](auto handler, store::WriteOp op) {

@@ -34,6 +34,15 @@ void KeyIndex::Put(KeyValue kv) {
   kvs_.insert_or_assign(std::move(key), std::move(kv));
 }
 
+namespace {
+
+Bytes StampedValue(WriteOp& op, int64_t revision) {
+  if (op.stamp) return MakeBytes(op.stamp(op.value, revision));
+  return MakeBytes(std::move(op.value));
+}
+
+}  // namespace
+
 const KeyValue* BatchStager::Lookup(const std::string& key) const {
   auto it = overlay_.find(key);
   if (it != overlay_.end()) return it->second.has_value() ? &*it->second : nullptr;
@@ -50,7 +59,7 @@ absl::StatusOr<Event> BatchStager::Stage(WriteOp& op) {
         return absl::AlreadyExistsError(absl::StrCat("key \"", op.key, "\" already exists"));
       }
       event.type = EventType::kPut;
-      event.kv = KeyValue{op.key, MakeBytes(std::move(op.value)), revision, revision};
+      event.kv = KeyValue{op.key, StampedValue(op, revision), revision, revision};
       break;
     case WriteOp::Kind::kUpdate:
     case WriteOp::Kind::kDelete:
@@ -65,8 +74,7 @@ absl::StatusOr<Event> BatchStager::Stage(WriteOp& op) {
       event.prev = *current;
       if (op.kind == WriteOp::Kind::kUpdate) {
         event.type = EventType::kPut;
-        event.kv =
-            KeyValue{op.key, MakeBytes(std::move(op.value)), current->create_revision, revision};
+        event.kv = KeyValue{op.key, StampedValue(op, revision), current->create_revision, revision};
       } else {
         // A delete event carries the last value, as etcd's does for Kubernetes' watch.
         event.type = EventType::kDelete;
