@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "bench/bench.h"
 #include "cmd/server.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +41,67 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
 
+  shoal::bench::BenchFlags bench;
+  CLI::App* bch = app.add_subcommand(
+      "bench",
+      "Run a scale scenario against an API server and report the SLO figures (a JSON report "
+      "plus a readable summary on stdout). Without --kubeconfig it starts its own `shoal "
+      "server` (this binary) on a free port in a temporary directory, reports that server's "
+      "CPU time and memory too, and stops it at the end.");
+  bch->footer(
+      "Scenarios:\n"
+      "  api-load  N concurrent HTTPS clients (one kept-alive connection each) make durable pod\n"
+      "            creates for --duration seconds (or --pods N), then PUT updates with the\n"
+      "            resourceVersion, GETs, and LIST pages (limit=--list-limit), each for\n"
+      "            --duration seconds; reports ops/s and p50/p90/p99/max latency per verb.\n"
+      "            Then --list-clients connections create --list-pods pods in a second\n"
+      "            namespace and a full LIST of them is timed end to end (--list-repeats\n"
+      "            times), and the server's RSS and CPU time are read while it holds every\n"
+      "            pod created. Checks the goals of issue 2.\n"
+      "Example:\n"
+      "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10");
+  bch->add_option("--scenario", bench.scenario, "Scenario to run: api-load")->required();
+  bch->add_option("--kubeconfig", bench.kubeconfig,
+                  "Target this API server (any Kubernetes API server; bearer-token users only) "
+                  "instead of starting one");
+  bch->add_option("--out", bench.out, "Where to write the JSON report")->required();
+  bch->add_option("--clients", bench.clients, "Concurrent clients (connections) for the "
+                  "create/update/get/list phases")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  bch->add_option("--duration", bench.duration_s, "Seconds per phase")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  bch->add_option("--pods", bench.pods,
+                  "Create exactly N pods in the create phase instead of creating for --duration "
+                  "seconds (0 = time it)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10000000}));
+  bch->add_option("--list-pods", bench.list_pods,
+                  "Pods to create in a second namespace and then LIST in full (0 skips it)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{10000000}));
+  bch->add_option("--list-clients", bench.list_clients,
+                  "Concurrent clients that create the --list-pods pods")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  bch->add_option("--list-repeats", bench.list_repeats, "How many times the full LIST is timed")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  bch->add_option("--list-limit", bench.list_limit,
+                  "Page size of the list phase (kubectl's default chunk size is 500)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  bch->add_option("--client-threads", bench.client_threads,
+                  "Threads that run the load generator's connections")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  bch->add_option("--server-threads", bench.server_threads,
+                  "I/O threads of the server it starts (`shoal server --threads`; 0 = that "
+                  "command's default)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,5 +112,6 @@ int main(int argc, char** argv) {
     server.compaction_interval = std::chrono::seconds(compaction_seconds);
     return shoal::cmd::RunServer(server);
   }
+  if (bch->parsed()) return shoal::bench::RunBench(bench);
   return 1;
 }

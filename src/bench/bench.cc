@@ -1,0 +1,120 @@
+#include "bench/bench.h"
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "bench/api_load.h"
+#include "bench/kubeconfig.h"
+#include "bench/server_process.h"
+
+namespace shoal::bench {
+
+namespace json = boost::json;
+
+namespace {
+
+// Indented JSON, so that reports read well in a diff.
+void Pretty(std::string& out, const json::value& v, int indent) {
+  const std::string pad(indent + 2, ' ');
+  if (const json::object* o = v.if_object(); o != nullptr && !o->empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& [k, child] : *o) {
+      if (!first) out += ",\n";
+      first = false;
+      out += pad + json::serialize(json::string_view(k)) + ": ";
+      Pretty(out, child, indent + 2);
+    }
+    out += "\n" + std::string(indent, ' ') + "}";
+  } else if (const json::array* a = v.if_array(); a != nullptr && !a->empty()) {
+    out += "[\n";
+    for (size_t i = 0; i < a->size(); ++i) {
+      if (i > 0) out += ",\n";
+      out += pad;
+      Pretty(out, (*a)[i], indent + 2);
+    }
+    out += "\n" + std::string(indent, ' ') + "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+int RunBench(const BenchFlags& flags) {
+  if (flags.scenario != "api-load") {
+    fmt::print(stderr, "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\"\n",
+               flags.scenario);
+    return 1;
+  }
+  // Fail before the long run if the report cannot be written.
+  {
+    std::ofstream probe(flags.out, std::ios::app);
+    if (!probe) {
+      fmt::print(stderr, "error: cannot write the report to {}\n", flags.out);
+      return 1;
+    }
+  }
+  std::unique_ptr<ServerProcess> server;
+  Kubeconfig kc;
+  if (flags.kubeconfig.empty()) {
+    std::vector<std::string> args;
+    if (flags.server_threads > 0) args = {"--threads", std::to_string(flags.server_threads)};
+    auto started = ServerProcess::Start(args, std::chrono::seconds(60));
+    if (!started.ok()) {
+      fmt::print(stderr, "error: starting shoal server: {}\n", std::string(started.status().message()));
+      return 1;
+    }
+    server = std::move(*started);
+    kc = server->kubeconfig();
+    fmt::print("started shoal server (pid {}) at {} in {}\n", server->pid(), kc.server,
+               server->data_dir());
+  } else {
+    auto read = ReadKubeconfig(flags.kubeconfig);
+    if (!read.ok()) {
+      fmt::print(stderr, "error: {}\n", std::string(read.status().message()));
+      return 1;
+    }
+    kc = *read;
+  }
+  std::fflush(stdout);
+
+  ApiLoadOptions options;
+  options.clients = flags.clients;
+  options.duration_s = flags.duration_s;
+  options.pods = flags.pods;
+  options.list_pods = flags.list_pods;
+  options.list_clients = flags.list_clients;
+  options.list_repeats = flags.list_repeats;
+  options.list_limit = flags.list_limit;
+  options.client_threads = flags.client_threads;
+  options.server_pid = server ? server->pid() : -1;
+  absl::StatusOr<json::object> report = RunApiLoad(kc, options);
+  std::string server_end;
+  if (server) server_end = server->Stop();
+  if (!report.ok()) {
+    fmt::print(stderr, "error: {}\n", std::string(report.status().message()));
+    return 1;
+  }
+  if (server) (*report)["server"].as_object()["stopped"] = server_end;
+  std::string text;
+  Pretty(text, *report, 0);
+  text += "\n";
+  std::ofstream f(flags.out, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) {
+    fmt::print(stderr, "error: writing the report to {} failed\n", flags.out);
+    return 1;
+  }
+  fmt::print("{}", ApiLoadSummary(*report));
+  if (server) fmt::print("\nserver {}\n", server_end);
+  fmt::print("report: {}\n", flags.out);
+  return 0;
+}
+
+}  // namespace shoal::bench

@@ -1,0 +1,34 @@
+// `shoal bench`: scale scenarios against an API server, ours or any Kubernetes one. Without a
+// kubeconfig a scenario starts its own `shoal server` child (see server_process.h) and also
+// reports that server's CPU time and memory. Each run writes a JSON report and prints a
+// readable summary.
+//
+// Scenarios: api-load (api_load.h).
+//
+// Threading: RunBench blocks the calling thread until the scenario is done.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace shoal::bench {
+
+struct BenchFlags {
+  std::string scenario;
+  std::string kubeconfig;  // "" = start an own server
+  std::string out;         // JSON report path
+  int clients = 16;
+  int duration_s = 10;
+  int64_t pods = 0;
+  int64_t list_pods = 100000;
+  int list_clients = 64;
+  int list_repeats = 3;
+  int list_limit = 500;
+  int client_threads = 1;
+  int server_threads = 0;  // own server's --threads; 0 = its default
+};
+
+// Runs the scenario; returns the process exit code. Errors go to stderr as one line.
+int RunBench(const BenchFlags& flags);
+
+}  // namespace shoal::bench

@@ -1,0 +1,184 @@
+#include "bench/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <boost/beast/http/verb.hpp>
+
+#include "base/strings.h"
+#include "bench/https_client.h"
+
+namespace shoal::bench {
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// "VmRSS:    12345 kB" -> bytes.
+int64_t StatusKb(const std::string& status, std::string_view field) {
+  size_t at = status.find(field);
+  if (at == std::string::npos) return 0;
+  return std::strtoll(status.c_str() + at + field.size(), nullptr, 10) * 1024;
+}
+
+std::string DescribeWait(int wstatus) {
+  if (WIFEXITED(wstatus)) return base::StrCat("exited ", WEXITSTATUS(wstatus));
+  if (WIFSIGNALED(wstatus)) return base::StrCat("killed by signal ", WTERMSIG(wstatus));
+  return "ended";
+}
+
+}  // namespace
+
+absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
+  std::string base_path = base::StrCat("/proc/", pid);
+  std::string stat = ReadFile(base_path + "/stat");
+  std::string status = ReadFile(base_path + "/status");
+  size_t paren = stat.rfind(')');
+  if (stat.empty() || status.empty() || paren == std::string::npos) {
+    return absl::NotFoundError(base::StrCat("process ", pid, " is gone"));
+  }
+  // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+  std::istringstream in(stat.substr(paren + 2));
+  std::string field;
+  double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  ProcessStats s;
+  for (int i = 3; i <= 15 && (in >> field); ++i) {
+    if (i == 14) s.user_cpu_s = std::strtod(field.c_str(), nullptr) / ticks;
+    if (i == 15) s.system_cpu_s = std::strtod(field.c_str(), nullptr) / ticks;
+  }
+  s.rss_bytes = StatusKb(status, "VmRSS:");
+  s.peak_rss_bytes = StatusKb(status, "VmHWM:");
+  return s;
+}
+
+ProcessStats SelfStats() {
+  ProcessStats s;
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  s.user_cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+  s.system_cpu_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  std::string status = ReadFile("/proc/self/status");
+  s.rss_bytes = StatusKb(status, "VmRSS:");
+  s.peak_rss_bytes = StatusKb(status, "VmHWM:");
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
+    const std::vector<std::string>& extra_args, std::chrono::seconds timeout) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "shoal-bench.XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    return absl::InternalError(base::StrCat("cannot create a temp dir: ", strerror(errno)));
+  }
+  std::unique_ptr<ServerProcess> p(new ServerProcess());
+  p->dir_ = pattern;
+  std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::vector<std::string> args = {exe,         "server",    "--data-dir", p->dir_ + "/data",
+                                   "--bind",    "127.0.0.1", "--port",     "0"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string log_path = p->dir_ + "/server.log";
+  const pid_t parent = getpid();
+
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(base::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  p->pid_ = pid;
+
+  const std::string kubeconfig_path = p->dir_ + "/data/admin.kubeconfig";
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int wstatus = 0;
+    if (waitpid(pid, &wstatus, WNOHANG) == pid) {
+      p->pid_ = -1;
+      return absl::UnavailableError(base::StrCat("shoal server ", DescribeWait(wstatus),
+                                                 " before it was ready; its log ends with: ",
+                                                 p->LogTail(600)));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return absl::UnavailableError(base::StrCat("shoal server was not ready after ",
+                                                 timeout.count(), " s; its log ends with: ",
+                                                 p->LogTail(600)));
+    }
+    // The kubeconfig is written atomically once the port is bound.
+    absl::StatusOr<Kubeconfig> kc = ReadKubeconfig(kubeconfig_path);
+    if (kc.ok()) {
+      absl::StatusOr<HttpResult> ready = SendOnce(*kc, boost::beast::http::verb::get, "/readyz");
+      if (ready.ok() && ready->status == 200) {
+        p->kubeconfig_ = *kc;
+        return p;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+ServerProcess::~ServerProcess() { Stop(); }
+
+std::string ServerProcess::Stop() {
+  std::string how = "not running";
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    int wstatus = 0;
+    bool done = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
+        done = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (done) {
+      how = DescribeWait(wstatus);
+    } else {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &wstatus, 0);
+      how = "killed by SIGKILL after the 15 s grace period";
+    }
+    pid_ = -1;
+  }
+  if (!dir_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+    dir_.clear();
+  }
+  return how;
+}
+
+std::string ServerProcess::LogTail(size_t bytes) const {
+  std::string log = ReadFile(dir_ + "/server.log");
+  if (log.size() > bytes) log = log.substr(log.size() - bytes);
+  return log;
+}
+
+}  // namespace shoal::bench
