@@ -50,6 +50,16 @@ const Registry& Registry::Default() {
                  .singular = "secret", .selectable_fields = {"type"}});
     t.push_back({.group = "coordination.k8s.io", .version = "v1", .kind = "Lease",
                  .plural = "leases", .singular = "lease"});
+    t.push_back({.group = "batch", .version = "v1", .kind = "Job", .plural = "jobs",
+                 .singular = "job", .categories = {"all"}, .has_status = true,
+                 .uses_generation = true});
+    t.push_back({.group = "scheduling.k8s.io", .version = "v1", .kind = "PriorityClass",
+                 .plural = "priorityclasses", .singular = "priorityclass", .namespaced = false,
+                 .short_names = {"pc"}});
+    // The PodGroup of the Kubernetes scheduler-plugins coscheduling plugin (gangs).
+    t.push_back({.group = "scheduling.x-k8s.io", .version = "v1alpha1", .kind = "PodGroup",
+                 .plural = "podgroups", .singular = "podgroup", .short_names = {"pg", "pgs"},
+                 .has_status = true, .uses_generation = true});
     return new Registry(std::move(t));
   }();
   return *registry;

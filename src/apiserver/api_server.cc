@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "api/object.h"
 #include "apiserver/errors.h"
@@ -43,19 +44,34 @@ absl::Status ApiServer::Start() {
   store_.AddCommitListener([this](const std::vector<store::Event>& events) { OnCommit(events); });
 
   // The namespaces every Kubernetes cluster has from the start.
-  const api::ResourceType* ns_type = registry_.Find("", "v1", "namespaces");
   for (const char* name : {"default", "kube-system", "kube-public", "kube-node-lease"}) {
-    std::string key = ns_type->Key("", name);
-    if (CacheFor(*ns_type)->Get(key)) continue;
-    json::object obj{{"apiVersion", "v1"}, {"kind", "Namespace"},
-                     {"metadata", json::object{{"name", name}}}};
-    auto st = internal::PrepareForCreate(*ns_type, obj, base::FormatRfc3339(clock_.Now()));
-    if (!st.ok()) return st;
-    store::WriteOp op{store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0};
-    internal::StampResourceVersion(op);
-    auto w = store_.WriteSync(std::move(op));
-    if (!w.ok() && !absl::IsAlreadyExists(w.status())) return w.status();
+    RETURN_IF_ERROR(CreateIfMissing(*registry_.Find("", "v1", "namespaces"),
+                                    json::object{{"apiVersion", "v1"}, {"kind", "Namespace"},
+                                                 {"metadata", json::object{{"name", name}}}}));
   }
+  // The built-in PriorityClasses, as kube-apiserver creates them.
+  const std::pair<const char*, int64_t> kSystemClasses[] = {
+      {"system-cluster-critical", 2000000000}, {"system-node-critical", 2000001000}};
+  for (const auto& [name, value] : kSystemClasses) {
+    RETURN_IF_ERROR(CreateIfMissing(
+        *registry_.Find("scheduling.k8s.io", "v1", "priorityclasses"),
+        json::object{{"apiVersion", "scheduling.k8s.io/v1"}, {"kind", "PriorityClass"},
+                     {"metadata", json::object{{"name", name}}}, {"value", value},
+                     {"description", "Used for system critical pods that must not be moved "
+                                     "from their current node."}}));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApiServer::CreateIfMissing(const api::ResourceType& type, json::object obj) {
+  std::string key = type.Key(api::StringAt(obj, "metadata.namespace"),
+                             api::StringAt(obj, "metadata.name"));
+  if (CacheFor(type)->Get(key)) return absl::OkStatus();
+  RETURN_IF_ERROR(internal::PrepareForCreate(type, obj, base::FormatRfc3339(clock_.Now())));
+  store::WriteOp op{store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0};
+  internal::StampResourceVersion(op);
+  auto w = store_.WriteSync(std::move(op));
+  if (!w.ok() && !absl::IsAlreadyExists(w.status())) return w.status();
   return absl::OkStatus();
 }
 

@@ -16,6 +16,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 
 #include "absl/status/statusor.h"
 #include "api/registry.h"
@@ -74,6 +75,8 @@ class ApiServer {
  private:
   friend class RestHandler;
   void OnCommit(const std::vector<store::Event>& events);
+  // Startup: creates a built-in object (with the usual create rules) unless it exists.
+  absl::Status CreateIfMissing(const api::ResourceType& type, boost::json::object obj);
 
   store::Store& store_;
   const api::Registry& registry_;

@@ -132,7 +132,6 @@ void DefaultPod(json::object& obj) {
   if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
   if (!spec.contains("securityContext")) spec["securityContext"] = json::object();
   if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
-  if (!spec.contains("priority")) spec["priority"] = 0;
   for (const char* list : {"containers", "initContainers"}) {
     if (spec.contains(list) && spec[list].is_array()) {
       for (json::value& c : spec[list].get_array()) {
@@ -304,6 +303,109 @@ absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info, j
   return absl::OkStatus();
 }
 
+// Like kube-apiserver's job defaulting: counts, backoff, and a selector on the job's uid that
+// its pod template carries (the job controller finds its pods by it).
+void DefaultJob(json::object& obj) {
+  std::string uid(api::StringAt(obj, "metadata.uid"));
+  std::string name(api::StringAt(obj, "metadata.name"));
+  json::object& spec = Obj(obj, "spec");
+  bool has_completions = spec.contains("completions") && !spec["completions"].is_null();
+  bool has_parallelism = spec.contains("parallelism") && !spec["parallelism"].is_null();
+  if (!has_completions && !has_parallelism) {
+    spec["completions"] = 1;
+    spec["parallelism"] = 1;
+  } else if (!has_parallelism) {
+    spec["parallelism"] = 1;
+  }
+  if (!spec.contains("backoffLimit")) spec["backoffLimit"] = 6;
+  if (!spec.contains("completionMode")) spec["completionMode"] = "NonIndexed";
+  if (!spec.contains("suspend")) spec["suspend"] = false;
+  if (!spec.contains("manualSelector") || !spec["manualSelector"].is_bool() ||
+      !spec["manualSelector"].get_bool()) {
+    spec["selector"] =
+        json::object{{"matchLabels", json::object{{"batch.kubernetes.io/controller-uid", uid}}}};
+    json::object& labels = Obj(Obj(Obj(spec, "template"), "metadata"), "labels");
+    for (const char* k : {"batch.kubernetes.io/controller-uid", "controller-uid"}) labels[k] = uid;
+    for (const char* k : {"batch.kubernetes.io/job-name", "job-name"}) labels[k] = name;
+  }
+  json::object& pod_spec = Obj(Obj(Obj(obj, "spec"), "template"), "spec");
+  if (!pod_spec.contains("terminationGracePeriodSeconds")) {
+    pod_spec["terminationGracePeriodSeconds"] = 30;
+  }
+  if (!pod_spec.contains("schedulerName")) pod_spec["schedulerName"] = "default-scheduler";
+  if (!pod_spec.contains("dnsPolicy")) pod_spec["dnsPolicy"] = "ClusterFirst";
+}
+
+// Adds a cause if the integer at `path` is present and not an integer in [min, max]; with
+// `required`, also if it is absent.
+void CheckInt(const json::object& obj, std::string_view path, int64_t min, int64_t max,
+              bool required, std::vector<Cause>& causes) {
+  const json::value* v = api::FindPath(obj, path);
+  if (v == nullptr || v->is_null()) {
+    if (required) causes.push_back({"FieldValueRequired", "Required value", std::string(path)});
+    return;
+  }
+  if (!v->is_int64() || v->get_int64() < min || v->get_int64() > max) {
+    causes.push_back({"FieldValueInvalid",
+                      base::StrCat("Invalid value: ", json::serialize(*v),
+                                   ": must be an integer between ", min, " and ", max),
+                      std::string(path)});
+  }
+}
+
+void ValidateJob(const json::object& obj, std::vector<Cause>& causes) {
+  constexpr int64_t kMax = 2147483647;
+  CheckInt(obj, "spec.completions", 0, kMax, false, causes);
+  CheckInt(obj, "spec.parallelism", 0, kMax, false, causes);
+  CheckInt(obj, "spec.backoffLimit", 0, kMax, false, causes);
+  CheckInt(obj, "spec.activeDeadlineSeconds", 1, kMax, false, causes);
+  std::string_view restart = api::StringAt(obj, "spec.template.spec.restartPolicy");
+  if (restart != "Never" && restart != "OnFailure") {
+    causes.push_back({restart.empty() ? "FieldValueRequired" : "FieldValueNotSupported",
+                      restart.empty() ? std::string("Required value")
+                                      : base::StrCat("Unsupported value: \"", restart,
+                                                     "\": supported values: \"OnFailure\", "
+                                                     "\"Never\""),
+                      "spec.template.spec.restartPolicy"});
+  }
+  const json::value* containers = api::FindPath(obj, "spec.template.spec.containers");
+  if (containers == nullptr || !containers->is_array() || containers->get_array().empty()) {
+    causes.push_back({"FieldValueRequired", "Required value",
+                      "spec.template.spec.containers"});
+  }
+}
+
+// Kubernetes reserves values above one billion for the built-in system- classes.
+constexpr int64_t kHighestUserPriority = 1000000000;
+
+void ValidatePriorityClass(const json::object& obj, const std::string& name,
+                           std::vector<Cause>& causes) {
+  bool system = name == "system-cluster-critical" || name == "system-node-critical";
+  if (!system && name.rfind("system-", 0) == 0) {
+    causes.push_back({"FieldValueForbidden",
+                      "Forbidden: priority class names with 'system-' prefix are reserved",
+                      "metadata.name"});
+  }
+  CheckInt(obj, "value", -2147483648LL, system ? 2000001000 : kHighestUserPriority, true,
+           causes);
+  if (const json::value* g = obj.if_contains("globalDefault"); g != nullptr && !g->is_bool() &&
+                                                                !g->is_null()) {
+    causes.push_back({"FieldValueInvalid", "Invalid value: must be a boolean", "globalDefault"});
+  }
+  std::string_view policy = api::StringAt(obj, "preemptionPolicy");
+  if (!policy.empty() && policy != "PreemptLowerPriority" && policy != "Never") {
+    causes.push_back({"FieldValueNotSupported",
+                      base::StrCat("Unsupported value: \"", policy,
+                                   "\": supported values: \"Never\", \"PreemptLowerPriority\""),
+                      "preemptionPolicy"});
+  }
+}
+
+void ValidatePodGroup(const json::object& obj, std::vector<Cause>& causes) {
+  CheckInt(obj, "spec.minMember", 0, 2147483647, false, causes);
+  CheckInt(obj, "spec.scheduleTimeoutSeconds", 0, 2147483647, false, causes);
+}
+
 absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
   std::string name(api::StringAt(obj, "metadata.name"));
   std::vector<Cause> causes;
@@ -354,6 +456,13 @@ absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
     }
   }
   if (type.plural == "pods") RETURN_IF_ERROR(ValidatePod(type, obj, name, causes));
+  if (type.plural == "jobs") ValidateJob(obj, causes);
+  if (type.plural == "priorityclasses") ValidatePriorityClass(obj, name, causes);
+  if (type.plural == "podgroups") {
+    ValidatePodGroup(obj, causes);
+    RETURN_IF_ERROR(CheckQuantities(type, api::FindPath(obj, "spec.minResources"),
+                                    "spec.minResources"));
+  }
   if (type.plural == "nodes") {
     for (const char* f : {"status.capacity", "status.allocatable"}) {
       RETURN_IF_ERROR(CheckQuantities(type, api::FindPath(obj, f), f));
@@ -389,6 +498,10 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   if (type.plural == "nodes") Obj(obj, "spec");  // kube always returns `spec: {}`
   if (type.plural == "pods") DefaultPod(obj);
   if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+  if (type.plural == "jobs") DefaultJob(obj);
+  if (type.plural == "priorityclasses" && !obj.contains("preemptionPolicy")) {
+    obj["preemptionPolicy"] = "PreemptLowerPriority";
+  }
   return Validate(type, obj);
 }
 
@@ -421,6 +534,15 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   meta.erase("resourceVersion");
   meta.erase("selfLink");
   if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+  if (type.plural == "priorityclasses") {
+    const json::value* was = old.if_contains("value");
+    const json::value* now = obj.if_contains("value");
+    if (was != nullptr && (now == nullptr || *now != *was)) {
+      return Invalid(type.kind, api::StringAt(obj, "metadata.name"),
+                     {{"FieldValueForbidden", "Forbidden: may not be changed in an update.",
+                       "value"}});
+    }
+  }
   if (type.has_status) {
     // Writes to the main resource ignore status.
     if (old.contains("status")) {

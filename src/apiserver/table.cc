@@ -218,6 +218,41 @@ constexpr const char* kAgeDesc =
     "CreationTimestamp is a timestamp representing the server time when this object was "
     "created.";
 
+// True if the object has status.conditions[type == `type`] with status "True".
+bool ConditionTrue(const json::value& o, std::string_view type) {
+  const json::array* cs = ArrayAt(o, "status.conditions");
+  if (cs == nullptr) return false;
+  for (const json::value& c : *cs) {
+    if (api::StringAt(c, "type") == type && api::StringAt(c, "status") == "True") return true;
+  }
+  return false;
+}
+
+// kubectl's job STATUS column.
+std::string JobStatus(const json::value& o) {
+  for (const char* t : {"Complete", "Failed", "SuccessCriteriaMet", "FailureTarget"}) {
+    if (ConditionTrue(o, t)) return t;
+  }
+  if (ConditionTrue(o, "Suspended")) return "Suspended";
+  if (!api::StringAt(o, "metadata.deletionTimestamp").empty()) return "Terminating";
+  return "Running";
+}
+
+std::string JobCompletions(const json::value& o) {
+  int64_t succeeded = IntAt(o, "status.succeeded");
+  const json::value* c = api::FindPath(o, "spec.completions");
+  if (c != nullptr && c->is_int64()) return base::StrCat(succeeded, "/", c->get_int64());
+  return base::StrCat(succeeded, "/1 of ", IntAt(o, "spec.parallelism"));
+}
+
+std::string JobDuration(const json::value& o, std::chrono::system_clock::time_point now) {
+  std::string_view start = api::StringAt(o, "status.startTime");
+  if (start.empty()) return "";
+  std::string_view end = api::StringAt(o, "status.completionTime");
+  auto until = end.empty() ? now : ParseTime(end);
+  return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(until - ParseTime(start)));
+}
+
 std::vector<Column> ColumnsFor(const api::ResourceType& type) {
   using TP = std::chrono::system_clock::time_point;
   const std::string& p = type.plural;
@@ -333,11 +368,45 @@ std::vector<Column> ColumnsFor(const api::ResourceType& type) {
              }},
             {"Age", kAgeDesc, 0, Age}};
   }
+  if (p == "jobs") {
+    return {{"Name", kNameDesc, 0, Name},
+            {"Status", "Status of the job.", 0,
+             [](const json::value& o, TP) { return json::value(JobStatus(o)); }},
+            {"Completions", "The completed pods of the job, out of the desired count.", 0,
+             [](const json::value& o, TP) { return json::value(JobCompletions(o)); }},
+            {"Duration", "Time the job took (or has taken so far) to complete.", 0,
+             [](const json::value& o, TP now) { return json::value(JobDuration(o, now)); }},
+            {"Age", kAgeDesc, 0, Age}};
+  }
+  if (p == "priorityclasses") {
+    return {{"Name", kNameDesc, 0, Name},
+            {"Value", "The priority of the pods of this class.", 0,
+             [](const json::value& o, TP) { return json::value(IntAt(o, "value")); }},
+            {"Global-Default", "Whether this class is the default for pods without one.", 0,
+             [](const json::value& o, TP) {
+               const json::value* g = api::FindPath(o, "globalDefault");
+               return json::value(g != nullptr && g->is_bool() && g->get_bool());
+             }},
+            {"Age", kAgeDesc, 0, Age}};
+  }
+  if (p == "podgroups") {
+    return {{"Name", kNameDesc, 0, Name},
+            {"Phase", "The scheduling phase of the gang.", 0,
+             [](const json::value& o, TP) { return json::value(api::StringAt(o, "status.phase")); }},
+            {"MinMember", "Pods that must be placed together.", 0,
+             [](const json::value& o, TP) { return json::value(IntAt(o, "spec.minMember")); }},
+            {"Running", "Pods of the gang running.", 0,
+             [](const json::value& o, TP) { return json::value(IntAt(o, "status.running")); }},
+            {"Age", kAgeDesc, 0, Age}};
+  }
   return {{"Name", kNameDesc, 0, Name}, {"Age", kAgeDesc, 0, Age}};
 }
 
 const char* ColumnType(const char* name) {
-  return std::string_view(name) == "Data" ? "integer" : "string";
+  std::string_view n(name);
+  if (n == "Data" || n == "Value" || n == "MinMember" || n == "Running") return "integer";
+  if (n == "Global-Default") return "boolean";
+  return "string";
 }
 
 }  // namespace
