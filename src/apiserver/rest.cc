@@ -178,7 +178,9 @@ absl::Status AdmitPodPriority(ApiServer& s, json::object& pod) {
     std::string_view p = api::StringAt(*cls, "preemptionPolicy");
     if (!p.empty()) policy = std::string(p);
   }
-  json::object& spec = pod["spec"].as_object();
+  json::value& spec_value = pod["spec"];
+  if (!spec_value.is_object()) spec_value = json::object();  // DefaultPod made it one
+  json::object& spec = spec_value.get_object();
   if (const json::value* given = spec.if_contains("priority");
       given != nullptr && !given->is_null() && (!given->is_int64() || given->get_int64() != priority)) {
     return Forbidden(base::StrCat(
