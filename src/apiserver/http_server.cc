@@ -1,5 +1,7 @@
 #include "apiserver/http_server.h"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -122,13 +124,14 @@ struct HttpServer::Impl {
     // write, so that no copy of the whole body is ever built.
     http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
     SetHeaders(res, resp, keep_alive);
-    res.content_length(resp.BodySize());
+    const size_t body_size = resp.BodySize();
+    res.content_length(body_size);
     http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
     if (hec) co_return false;
     constexpr size_t kFlushBytes = 256 * 1024;
     std::string buf;
-    buf.reserve(kFlushBytes + 64 * 1024);
+    buf.reserve(std::min(body_size, kFlushBytes + 64 * 1024));  // a GET stays small
     buf.append(resp.body);
     for (size_t i = 0; i <= resp.parts.size(); ++i) {
       if (i < resp.parts.size()) buf.append(*resp.parts[i]);

@@ -107,7 +107,6 @@ Response ListResponse(const api::ResourceType& type, const ListResult& r) {
   if (!r.continue_token.empty()) {
     base::StrAppend(&resp.body, ",\"continue\":\"", r.continue_token, "\"");
   }
-  if (r.remaining > 0) base::StrAppend(&resp.body, ",\"remainingItemCount\":", r.remaining);
   resp.body.append("},\"items\":[");
   resp.parts.reserve(r.items.size() * 2 + 1);
   for (size_t i = 0; i < r.items.size(); ++i) {
@@ -329,16 +328,15 @@ class Handler {
       if (!next.ok()) co_return Error(next.status());
       json::object& obj = *next;
       // An unchanged object is not written (kube-apiserver skips no-op updates).
-      if (api::SerializeForStore(obj) == api::SerializeForStore(*old)) {
-        co_return StoredResponse(success_code, cur->json);
-      }
+      std::string stored = api::SerializeForStore(obj);
+      if (stored == api::SerializeForStore(*old)) co_return StoredResponse(success_code, cur->json);
       if (DryRun()) co_return JsonResponse(success_code, WithRv(std::move(obj), cur->rv));
       bool finalize = !api::StringAt(obj, "metadata.deletionTimestamp").empty() &&
                       (!obj["metadata"].get_object().contains("finalizers") ||
                        !obj["metadata"].get_object()["finalizers"].is_array() ||
                        obj["metadata"].get_object()["finalizers"].get_array().empty());
       WriteOp op{finalize ? WriteOp::Kind::kDelete : WriteOp::Kind::kUpdate, Key(name),
-                 finalize ? std::string() : api::SerializeForStore(obj), cur->rv};
+                 finalize ? std::string() : std::move(stored), cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
       if (kv.ok()) {
         if (!finalize) co_return StoredResponse(success_code, kv->value);
@@ -506,9 +504,9 @@ class Handler {
         }
         if (DryRun()) co_return JsonResponse(200, WithRv(std::move(obj), cur->rv));
         int64_t rv = cur->rv;
-        if (api::SerializeForStore(obj) != api::SerializeForStore(*old)) {
-          WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), api::SerializeForStore(obj),
-                     cur->rv};
+        if (std::string stored = api::SerializeForStore(obj);
+            stored != api::SerializeForStore(*old)) {
+          WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), std::move(stored), cur->rv};
           auto kv = co_await AsyncWrite(s_.store(), std::move(op));
           if (absl::IsAborted(kv.status())) continue;
           if (!kv.ok()) co_return Error(kv.status());

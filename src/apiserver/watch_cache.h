@@ -96,7 +96,6 @@ struct ListResult {
   std::vector<ObjectPtr> items;
   int64_t revision = 0;
   std::string continue_token;  // "" when complete
-  int64_t remaining = -1;      // items left after this page when known, else -1
 };
 
 struct ListOptions {
