@@ -1,10 +1,16 @@
 // The resource registry: every served resource type, described once (group, version, kind,
 // plural, scope, short names, subresources, selectable fields, and the per-type behaviour
-// the API server needs). Adding a resource to shoal is one entry here plus its schema.
+// the API server needs). Adding a built-in resource to shoal is one entry here plus its
+// schema; custom resources (CRDs) are added and removed while the server runs.
 //
-// The registry is immutable after construction and safe to read from any thread.
+// Thread-safe: reads and writes may come from any thread. A ResourceType, once added, is
+// never destroyed or changed while the registry lives, so pointers to it stay valid even
+// after Remove() (a CRD deleted while a request still uses its type).
 #pragma once
 
+#include <map>
+#include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,12 +28,23 @@ struct ResourceType {
   std::vector<std::string> categories;  // e.g. {"all"}
   bool has_status = false;   // status is a subresource: main-resource writes ignore it
   bool has_binding = false;  // pods/binding
+  bool has_eviction = false;  // pods/eviction (policy/v1 Eviction)
   bool uses_generation = false;  // metadata.generation bumped on spec changes
   bool create_keeps_status = false;  // Node: may be created with its status
   // Field selectors accepted beyond metadata.name and metadata.namespace.
   std::vector<std::string> selectable_fields;
   // A field whose `=` selector is indexed for watch fan-out (pods: spec.nodeName), or "".
   std::string index_field;
+  // Custom resources: the Table columns of the CRD version (additionalPrinterColumns).
+  struct PrinterColumn {
+    std::string name;
+    std::string type;  // integer, number, string, boolean, date
+    std::string json_path;  // ".spec.replicas"
+    std::string description;
+    int priority = 0;
+  };
+  bool custom = false;  // served from a CustomResourceDefinition
+  std::vector<PrinterColumn> printer_columns;
 
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string ListKind() const { return kind + "List"; }
@@ -44,20 +61,33 @@ class Registry {
   // The built-in resource types of shoal.
   static const Registry& Default();
 
-  explicit Registry(std::vector<ResourceType> types) : types_(std::move(types)) {}
+  explicit Registry(std::vector<ResourceType> types);
+  // A new registry serving the same types as `other` (the API server starts from Default()).
+  Registry(const Registry& other);
+  Registry& operator=(const Registry&) = delete;
 
-  // Finds a type by group, version and plural, or nullptr.
+  // Serves `type`, replacing a served type with the same group, version and plural.
+  // Returns the stored type (valid for the registry's lifetime).
+  const ResourceType* Add(ResourceType type);
+  // Stops serving a type (no-op if not served). Pointers to it stay valid.
+  void Remove(std::string_view group, std::string_view version, std::string_view plural);
+
+  // Finds a served type by group, version and plural, or nullptr.
   const ResourceType* Find(std::string_view group, std::string_view version,
                            std::string_view plural) const;
-  // Finds a type by its store key (KeyPrefix match), or nullptr.
+  // Finds the served type that owns a store key ("/registry/<group>/<plural>/..."), or
+  // nullptr. Where several versions share the key space, the first one added wins.
   const ResourceType* FindByKey(std::string_view key) const;
-  const std::vector<ResourceType>& types() const { return types_; }
+  // The served types, in the order they were added (a snapshot).
+  std::vector<const ResourceType*> Types() const;
   // Group names in a stable order (core "" first), and the versions served for a group.
   std::vector<std::string> Groups() const;
   std::vector<std::string> Versions(std::string_view group) const;
 
  private:
-  std::vector<ResourceType> types_;
+  mutable std::shared_mutex mu_;
+  std::vector<std::unique_ptr<const ResourceType>> all_;  // every type ever added
+  std::vector<const ResourceType*> served_;
 };
 
 }  // namespace shoal::api

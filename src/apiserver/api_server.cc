@@ -16,31 +16,74 @@ namespace shoal::apiserver {
 
 namespace json = boost::json;
 
-ApiServer::ApiServer(store::Store& store, const api::Registry& registry, const base::Clock& clock,
-                     ApiServerOptions options)
-    : store_(store), registry_(registry), clock_(clock), options_(std::move(options)) {
-  for (const api::ResourceType& t : registry_.types()) {
-    caches_.emplace(t.KeyPrefix(), std::make_unique<WatchCache>(t, options_.history_capacity,
-                                                                options_.watcher_capacity));
-  }
+ApiServer::ApiServer(store::Store& store, const api::Registry& builtins,
+                     const base::Clock& clock, ApiServerOptions options)
+    : store_(store), registry_(builtins), clock_(clock), options_(std::move(options)) {
+  for (const api::ResourceType* t : registry_.Types()) EnsureCache(*t, 0);
 }
 
 ApiServer::~ApiServer() = default;
 
 WatchCache* ApiServer::CacheFor(const api::ResourceType& type) {
+  std::shared_lock lock(caches_mu_);
   auto it = caches_.find(type.KeyPrefix());
   return it == caches_.end() ? nullptr : it->second.get();
+}
+
+WatchCache* ApiServer::EnsureCache(const api::ResourceType& type, int64_t revision) {
+  std::unique_lock lock(caches_mu_);
+  auto& cache = caches_[type.KeyPrefix()];
+  if (!cache) {
+    cache = std::make_unique<WatchCache>(type, options_.history_capacity,
+                                         options_.watcher_capacity);
+    cache->Reset({}, revision);
+  }
+  return cache.get();
+}
+
+void ApiServer::ApplyCrd(const store::KeyValue& kv, bool deleted, int64_t revision) {
+  std::string crd_name = kv.key.substr(kv.key.rfind('/') + 1);
+  std::vector<api::ResourceType> types;
+  if (!deleted) {
+    auto crd = kv.value ? api::ParseJson(*kv.value) : absl::StatusOr<json::value>(absl::NotFoundError(""));
+    if (crd.ok()) types = internal::CrdResourceTypes(*crd);
+  }
+  // Stop serving the versions this CRD no longer serves, then serve the current ones.
+  std::vector<CrdVersion>& served = crds_[crd_name];
+  for (const CrdVersion& v : served) {
+    bool still = std::any_of(types.begin(), types.end(), [&](const api::ResourceType& t) {
+      return t.group == v.group && t.version == v.version && t.plural == v.plural;
+    });
+    if (!still) registry_.Remove(v.group, v.version, v.plural);
+  }
+  served.clear();
+  for (api::ResourceType& t : types) {
+    served.push_back({t.group, t.version, t.plural});
+    const api::ResourceType* added = registry_.Add(std::move(t));
+    EnsureCache(*added, revision);
+  }
+  if (served.empty()) crds_.erase(crd_name);
 }
 
 absl::Status ApiServer::Start() {
   auto all = store_.List("/registry/");
   if (!all.ok()) return all.status();
+  // Custom resources first, so that their objects find their caches below.
+  const api::ResourceType* crd_type =
+      registry_.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  std::string crd_prefix = crd_type->KeyPrefix();
+  for (const store::KeyValue& kv : all->kvs) {
+    if (kv.key.starts_with(crd_prefix)) ApplyCrd(kv, false, all->revision);
+  }
   std::map<std::string, std::vector<store::KeyValue>> by_prefix;
   for (store::KeyValue& kv : all->kvs) {
     const api::ResourceType* t = registry_.FindByKey(kv.key);
     if (t != nullptr) by_prefix[t->KeyPrefix()].push_back(std::move(kv));
   }
-  for (auto& [prefix, cache] : caches_) cache->Reset(by_prefix[prefix], all->revision);
+  {
+    std::shared_lock lock(caches_mu_);
+    for (auto& [prefix, cache] : caches_) cache->Reset(by_prefix[prefix], all->revision);
+  }
   store_.AddCommitListener([this](const std::vector<store::Event>& events) { OnCommit(events); });
 
   // The namespaces every Kubernetes cluster has from the start.
@@ -77,14 +120,20 @@ absl::Status ApiServer::CreateIfMissing(const api::ResourceType& type, json::obj
 
 void ApiServer::OnCommit(const std::vector<store::Event>& events) {
   // One writer: the store's commit thread. Each event goes to its type's cache; every cache
-  // learns the new global revision so that LIST and bookmarks carry it.
+  // learns the new global revision so that LIST and bookmarks carry it. A CRD's resource is
+  // served (or withdrawn) here, before its create is acknowledged to the client.
+  static const std::string kCrdPrefix = "/registry/apiextensions.k8s.io/customresourcedefinitions/";
   for (const store::Event& e : events) {
     const api::ResourceType* t = registry_.FindByKey(e.kv.key);
     if (t == nullptr) continue;
     if (WatchCache* c = CacheFor(*t)) c->Apply(e);
+    if (e.kv.key.starts_with(kCrdPrefix)) {
+      ApplyCrd(e.kv, e.type == store::EventType::kDelete, e.revision());
+    }
   }
   if (!events.empty()) {
     int64_t rev = events.back().revision();
+    std::shared_lock lock(caches_mu_);
     for (auto& [prefix, cache] : caches_) cache->AdvanceRevision(rev);
   }
 }

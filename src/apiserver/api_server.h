@@ -11,6 +11,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -46,7 +47,9 @@ struct WatchSession {
 
 class ApiServer {
  public:
-  ApiServer(store::Store& store, const api::Registry& registry, const base::Clock& clock,
+  // Serves the types of `builtins` (copied) plus the custom resources of the
+  // CustomResourceDefinitions in the store.
+  ApiServer(store::Store& store, const api::Registry& builtins, const base::Clock& clock,
             ApiServerOptions options);
   ~ApiServer();
 
@@ -66,6 +69,8 @@ class ApiServer {
   std::string EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first);
   void StopWatch(const WatchSession& s);
 
+  // The cache of a served type (never nullptr for a type found in registry()). Caches live as
+  // long as the server, so a pointer stays valid after its CRD is deleted.
   WatchCache* CacheFor(const api::ResourceType& type);
   const api::Registry& registry() const { return registry_; }
   store::Store& store() { return store_; }
@@ -75,13 +80,22 @@ class ApiServer {
  private:
   friend class RestHandler;
   void OnCommit(const std::vector<store::Event>& events);
+  // Serves (or stops serving) the custom resource of one CustomResourceDefinition; called
+  // at start and by the commit thread when a CRD changes.
+  void ApplyCrd(const store::KeyValue& kv, bool deleted, int64_t revision);
+  WatchCache* EnsureCache(const api::ResourceType& type, int64_t revision);
   // Startup: creates a built-in object (with the usual create rules) unless it exists.
   absl::Status CreateIfMissing(const api::ResourceType& type, boost::json::object obj);
 
   store::Store& store_;
-  const api::Registry& registry_;
+  api::Registry registry_;
   const base::Clock& clock_;
   const ApiServerOptions options_;
+  struct CrdVersion {
+    std::string group, version, plural;
+  };
+  std::map<std::string, std::vector<CrdVersion>> crds_;  // by CRD name; commit thread only
+  mutable std::shared_mutex caches_mu_;  // guards the map; caches are never removed
   std::map<std::string, std::unique_ptr<WatchCache>> caches_;  // by key prefix
 };
 

@@ -32,44 +32,132 @@ json::array Verbs() {
   return {"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"};
 }
 
+// The subresources a type serves: name, kind (with group and version) and verbs.
+struct Subresource {
+  std::string name;
+  std::string group, version, kind;
+  json::array verbs;
+};
+
+std::vector<Subresource> Subresources(const api::ResourceType& t) {
+  std::vector<Subresource> out;
+  if (t.has_status) {
+    out.push_back({"status", t.group, t.version, t.kind, {"get", "patch", "update"}});
+  }
+  if (t.has_binding) out.push_back({"binding", t.group, t.version, "Binding", {"create"}});
+  if (t.has_eviction) out.push_back({"eviction", "policy", "v1", "Eviction", {"create"}});
+  return out;
+}
+
+json::array StringArray(const std::vector<std::string>& v) {
+  json::array a;
+  for (const auto& s : v) a.push_back(json::value(s));
+  return a;
+}
+
 json::object ResourceList(const api::Registry& reg, const std::string& group,
                           const std::string& version) {
   json::array resources;
-  for (const api::ResourceType& t : reg.types()) {
+  for (const api::ResourceType* type : reg.Types()) {
+    const api::ResourceType& t = *type;
     if (t.group != group || t.version != version) continue;
     json::object r{{"name", t.plural},         {"singularName", t.singular},
                    {"namespaced", t.namespaced}, {"kind", t.kind},
                    {"verbs", Verbs()}};
-    if (!t.short_names.empty()) {
-      json::array sn;
-      for (const auto& s : t.short_names) sn.push_back(json::value(s));
-      r["shortNames"] = std::move(sn);
-    }
-    if (!t.categories.empty()) {
-      json::array c;
-      for (const auto& s : t.categories) c.push_back(json::value(s));
-      r["categories"] = std::move(c);
-    }
+    if (!t.short_names.empty()) r["shortNames"] = StringArray(t.short_names);
+    if (!t.categories.empty()) r["categories"] = StringArray(t.categories);
     resources.push_back(std::move(r));
-    if (t.has_status) {
-      resources.push_back(json::object{{"name", t.plural + "/status"},
-                                       {"singularName", ""},
-                                       {"namespaced", t.namespaced},
-                                       {"kind", t.kind},
-                                       {"verbs", json::array{"get", "patch", "update"}}});
-    }
-    if (t.has_binding) {
-      resources.push_back(json::object{{"name", t.plural + "/binding"},
-                                       {"singularName", ""},
-                                       {"namespaced", t.namespaced},
-                                       {"kind", "Binding"},
-                                       {"verbs", json::array{"create"}}});
+    for (Subresource& sub : Subresources(t)) {
+      json::object sr{{"name", t.plural + "/" + sub.name},
+                      {"singularName", ""},
+                      {"namespaced", t.namespaced},
+                      {"kind", sub.kind},
+                      {"verbs", std::move(sub.verbs)}};
+      if (sub.group != t.group || sub.version != t.version) {
+        sr["group"] = sub.group;
+        sr["version"] = sub.version;
+      }
+      resources.push_back(std::move(sr));
     }
   }
   return {{"kind", "APIResourceList"},
           {"apiVersion", "v1"},
           {"groupVersion", group.empty() ? version : group + "/" + version},
           {"resources", std::move(resources)}};
+}
+
+// Aggregated discovery (apidiscovery.k8s.io/v2): every group, version and resource in one
+// document, so that kubectl needs two requests (/api and /apis) instead of one per version.
+json::object AggregatedGroup(const api::Registry& reg, const std::string& group) {
+  json::array versions;
+  for (const std::string& v : reg.Versions(group)) {
+    json::array resources;
+    for (const api::ResourceType* type : reg.Types()) {
+      const api::ResourceType& t = *type;
+      if (t.group != group || t.version != v) continue;
+      json::object r{{"resource", t.plural},
+                     {"responseKind", json::object{{"group", t.group},
+                                                   {"version", t.version},
+                                                   {"kind", t.kind}}},
+                     {"scope", t.namespaced ? "Namespaced" : "Cluster"},
+                     {"singularResource", t.singular},
+                     {"verbs", Verbs()}};
+      if (!t.short_names.empty()) r["shortNames"] = StringArray(t.short_names);
+      if (!t.categories.empty()) r["categories"] = StringArray(t.categories);
+      json::array subs;
+      for (Subresource& sub : Subresources(t)) {
+        subs.push_back(json::object{
+            {"subresource", sub.name},
+            {"responseKind", json::object{{"group", sub.group},
+                                          {"version", sub.version},
+                                          {"kind", sub.kind}}},
+            {"verbs", std::move(sub.verbs)}});
+      }
+      if (!subs.empty()) r["subresources"] = std::move(subs);
+      resources.push_back(std::move(r));
+    }
+    versions.push_back(json::object{{"version", v},
+                                    {"resources", std::move(resources)},
+                                    {"freshness", "Current"}});
+  }
+  json::object meta{{"creationTimestamp", nullptr}};
+  if (!group.empty()) meta["name"] = group;
+  return {{"metadata", std::move(meta)}, {"versions", std::move(versions)}};
+}
+
+constexpr std::string_view kAggregatedV2 =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+constexpr std::string_view kAggregatedV2Beta1 =
+    "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
+
+// The aggregated media type the Accept header asks for (v2 preferred), or "".
+std::string_view AggregatedType(const std::string& accept) {
+  std::string compact;
+  for (char c : accept) {
+    if (c != ' ') compact.push_back(c);
+  }
+  for (std::string_view want : {kAggregatedV2, kAggregatedV2Beta1}) {
+    for (absl::string_view part : absl::StrSplit(compact, ',')) {
+      if (std::string_view(part.data(), part.size()) == want) return want;
+    }
+  }
+  return {};
+}
+
+Response Aggregated(const api::Registry& reg, bool core, std::string_view media_type) {
+  json::array items;
+  for (const std::string& g : reg.Groups()) {
+    if (g.empty() == core) items.push_back(AggregatedGroup(reg, g));
+  }
+  bool v2 = media_type == kAggregatedV2;
+  Response r = Json(json::object{
+      {"kind", "APIGroupDiscoveryList"},
+      {"apiVersion", v2 ? "apidiscovery.k8s.io/v2" : "apidiscovery.k8s.io/v2beta1"},
+      {"metadata", json::object()},
+      {"items", std::move(items)}});
+  r.content_type = std::string(media_type);
+  r.headers.emplace_back("Vary", "Accept");
+  return r;
 }
 
 json::object Group(const api::Registry& reg, const std::string& group) {
@@ -92,7 +180,8 @@ json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& gr
                         {"in", "query"},
                         {"schema", json::object{{"type", "string"}, {"uniqueItems", true}}}};
   };
-  for (const api::ResourceType& t : reg.types()) {
+  for (const api::ResourceType* type : reg.Types()) {
+    const api::ResourceType& t = *type;
     if (t.group != group || t.version != version) continue;
     std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
     std::string coll = t.namespaced ? base + "/namespaces/{namespace}/" + t.plural
@@ -149,6 +238,10 @@ std::optional<Response> HandleDiscovery(const ApiServer& server, const Request& 
   if (req.method != "GET") return std::nullopt;
   const api::Registry& reg = server.registry();
   std::vector<std::string> parts = absl::StrSplit(req.path, '/', absl::SkipEmpty());
+  if (parts.size() == 1 && (parts[0] == "api" || parts[0] == "apis")) {
+    std::string_view aggregated = AggregatedType(req.accept);
+    if (!aggregated.empty()) return Aggregated(reg, parts[0] == "api", aggregated);
+  }
   if (parts.size() == 1 && parts[0] == "api") {
     return Json(json::object{
         {"kind", "APIVersions"},

@@ -93,9 +93,12 @@ void DefaultContainer(json::object& c) {
   }
   json::object& res = Obj(c, "resources");
   // Limits without requests default the requests (SetDefaults_ResourceRequirements).
-  if (res.contains("limits") && res["limits"].is_object()) {
+  // Boost.JSON's non-const operator[] may reallocate even for an existing key, so the limits
+  // are copied before the requests object is touched.
+  if (const json::value* lim = res.if_contains("limits"); lim != nullptr && lim->is_object()) {
+    json::object limits = lim->get_object();
     json::object& req = Obj(res, "requests");
-    for (const auto& [k, v] : res["limits"].get_object()) {
+    for (const auto& [k, v] : limits) {
       if (!req.contains(k)) req[k] = v;
     }
   }
@@ -455,6 +458,9 @@ absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
                         "metadata.annotations"});
     }
   }
+  if (type.custom) {  // custom resources: their schema is checked by the caller
+    return causes.empty() ? absl::OkStatus() : Invalid(type.kind, name, causes);
+  }
   if (type.plural == "pods") RETURN_IF_ERROR(ValidatePod(type, obj, name, causes));
   if (type.plural == "jobs") ValidateJob(obj, causes);
   if (type.plural == "priorityclasses") ValidatePriorityClass(obj, name, causes);
@@ -463,6 +469,7 @@ absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
     RETURN_IF_ERROR(CheckQuantities(type, api::FindPath(obj, "spec.minResources"),
                                     "spec.minResources"));
   }
+  if (type.plural == "customresourcedefinitions") ValidateCrd(obj, causes);
   if (type.plural == "nodes") {
     for (const char* f : {"status.capacity", "status.allocatable"}) {
       RETURN_IF_ERROR(CheckQuantities(type, api::FindPath(obj, f), f));
@@ -489,6 +496,7 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   meta["uid"] = NewUid();
   meta["creationTimestamp"] = now;
   if (type.uses_generation) meta["generation"] = 1;
+  if (type.custom) return Validate(type, obj);
   if (type.plural == "namespaces") {
     std::string name(api::StringAt(obj, "metadata.name"));
     Obj(Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = name;
@@ -502,6 +510,7 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   if (type.plural == "priorityclasses" && !obj.contains("preemptionPolicy")) {
     obj["preemptionPolicy"] = "PreemptLowerPriority";
   }
+  if (type.plural == "customresourcedefinitions") CompleteCrd(obj, now);
   return Validate(type, obj);
 }
 
@@ -533,8 +542,8 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   }
   meta.erase("resourceVersion");
   meta.erase("selfLink");
-  if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
-  if (type.plural == "priorityclasses") {
+  if (!type.custom && type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+  if (!type.custom && type.plural == "priorityclasses") {
     const json::value* was = old.if_contains("value");
     const json::value* now = obj.if_contains("value");
     if (was != nullptr && (now == nullptr || *now != *was)) {

@@ -117,90 +117,6 @@ Response ListResponse(const api::ResourceType& type, const ListResult& r) {
   return resp;
 }
 
-// Checks that the namespace of a new object exists and accepts new content.
-absl::Status CheckNamespace(ApiServer& s, const std::string& ns) {
-  const api::ResourceType* nst = s.registry().Find("", "v1", "namespaces");
-  ObjectPtr n = s.CacheFor(*nst)->Get(nst->Key("", ns));
-  if (!n) return NotFound("namespaces", ns);
-  auto parsed = api::ParseJson(*n->json);
-  if (parsed.ok() && !api::StringAt(*parsed, "metadata.deletionTimestamp").empty()) {
-    return Forbidden(base::StrCat("unable to create new content in namespace ", ns,
-                                  " because it is being terminated"));
-  }
-  return absl::OkStatus();
-}
-
-// The Priority admission plugin: spec.priority (and preemptionPolicy) come from the pod's
-// PriorityClass, or from the global default class, or are 0. An unknown class is rejected
-// (422 on shoal; kube-apiserver answers 403), as is a spec.priority that disagrees.
-absl::Status AdmitPodPriority(ApiServer& s, json::object& pod) {
-  const api::ResourceType* pct = s.registry().Find("scheduling.k8s.io", "v1", "priorityclasses");
-  WatchCache& classes = *s.CacheFor(*pct);
-  std::string name(api::StringAt(pod, "spec.priorityClassName"));
-  std::optional<json::value> cls;
-  if (!name.empty()) {
-    ObjectPtr c = classes.Get(pct->Key("", name));
-    if (!c) {
-      return Invalid("Pod", api::StringAt(pod, "metadata.name"),
-                     {{"FieldValueNotFound",
-                       base::StrCat("Not found: \"", name, "\": no PriorityClass with name ",
-                                    name, " was found"),
-                       "spec.priorityClassName"}});
-    }
-    auto parsed = api::ParseJson(*c->json);
-    if (parsed.ok()) cls = std::move(*parsed);
-  } else {
-    ListOptions all;
-    auto list = classes.List(all);
-    int64_t best = 0;
-    if (list.ok()) {
-      for (const ObjectPtr& c : list->items) {
-        auto parsed = api::ParseJson(*c->json);
-        if (!parsed.ok()) continue;
-        const json::value* g = api::FindPath(*parsed, "globalDefault");
-        const json::value* v = api::FindPath(*parsed, "value");
-        if (g == nullptr || !g->is_bool() || !g->get_bool() || v == nullptr || !v->is_int64()) {
-          continue;
-        }
-        if (!cls || v->get_int64() > best) {
-          best = v->get_int64();
-          cls = std::move(*parsed);
-        }
-      }
-    }
-  }
-  int64_t priority = 0;
-  std::string policy = "PreemptLowerPriority";
-  if (cls) {
-    const json::value* v = api::FindPath(*cls, "value");
-    if (v != nullptr && v->is_int64()) priority = v->get_int64();
-    std::string_view p = api::StringAt(*cls, "preemptionPolicy");
-    if (!p.empty()) policy = std::string(p);
-  }
-  json::value& spec_value = pod["spec"];
-  if (!spec_value.is_object()) spec_value = json::object();  // DefaultPod made it one
-  json::object& spec = spec_value.get_object();
-  if (const json::value* given = spec.if_contains("priority");
-      given != nullptr && !given->is_null() && (!given->is_int64() || given->get_int64() != priority)) {
-    return Forbidden(base::StrCat(
-        "pods \"", api::StringAt(pod, "metadata.name"), "\" is forbidden: the integer value of "
-        "priority (", json::serialize(*given), ") must not be provided in pod spec; priority "
-        "admission controller computed ", priority, " from the given PriorityClass name"));
-  }
-  spec["priority"] = priority;
-  if (cls && name.empty()) spec["priorityClassName"] = api::StringAt(*cls, "metadata.name");
-  if (!spec.contains("preemptionPolicy")) spec["preemptionPolicy"] = policy;
-  return absl::OkStatus();
-}
-
-bool NamespaceTerminating(ApiServer& s, const std::string& ns) {
-  const api::ResourceType* nst = s.registry().Find("", "v1", "namespaces");
-  ObjectPtr n = s.CacheFor(*nst)->Get(nst->Key("", ns));
-  if (!n) return false;
-  auto parsed = api::ParseJson(*n->json);
-  return parsed.ok() && !api::StringAt(*parsed, "metadata.deletionTimestamp").empty();
-}
-
 class Handler {
  public:
   Handler(ApiServer& s, const Request& req, const RequestInfo& info)
@@ -212,6 +128,7 @@ class Handler {
     if (v == "list") co_return List();
     if (v == "create") {
       if (info_.subresource == "binding") co_return co_await Binding();
+      if (info_.subresource == "eviction") co_return co_await Evict();
       co_return co_await Create();
     }
     if (v == "update") co_return co_await Update();
@@ -474,6 +391,12 @@ class Handler {
       co_return Error(Forbidden(base::StrCat("namespaces \"", info_.name,
                                              "\" is forbidden: this namespace may not be deleted")));
     }
+    if (type_.plural == "customresourcedefinitions" && !DryRun()) {
+      ObjectPtr cur = cache_.Get(Key(info_.name));
+      if (!cur) co_return Error(NotFound(type_.QualifiedResource(), info_.name));
+      auto crd = api::ParseJson(*cur->json);
+      if (crd.ok()) co_await DeleteCustomObjects(s_, *crd);
+    }
     for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
       ObjectPtr cur = cache_.Get(Key(info_.name));
       if (!cur) co_return Error(NotFound(type_.QualifiedResource(), info_.name));
@@ -648,11 +571,42 @@ class Handler {
     co_return JsonResponse(201, SuccessStatusJson(info_.name, "", "pods", ""));
   }
 
+  // pods/eviction (policy/v1 Eviction): a delete with the Eviction's deleteOptions. shoal has
+  // no PodDisruptionBudgets yet, so every eviction is allowed.
+  asio::awaitable<Response> Evict() {
+    auto body = api::ParseJson(req_.body);
+    if (!body.ok() || !body->is_object()) {
+      co_return Error(BadRequest(base::StrCat(
+          "Eviction in version \"v1\" cannot be handled as a Eviction: ",
+          body.ok() ? "the request body must be a JSON object" : body.status().message())));
+    }
+    std::string_view name = api::StringAt(*body, "metadata.name");
+    if (name != info_.name) {
+      co_return Error(BadRequest("name in URL does not match name in Eviction object"));
+    }
+    Request del;
+    del.method = "DELETE";
+    del.query = req_.query;
+    if (const json::value* o = body->get_object().if_contains("deleteOptions");
+        o != nullptr && o->is_object()) {
+      del.body = json::serialize(*o);
+    }
+    RequestInfo one = info_;
+    one.subresource = "";
+    one.verb = "delete";
+    Handler h(s_, del, one);
+    Response r = co_await h.Delete();
+    if (r.code != 200) co_return r;
+    co_return JsonResponse(
+        201, R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})");
+  }
+
   static asio::awaitable<void> CleanUpNamespace(ApiServer& s, std::string ns) {
     // The namespace controller's job, done inline: delete every object in the namespace,
     // then the namespace itself once nothing is left.
     bool left = false;
-    for (const api::ResourceType& t : s.registry().types()) {
+    for (const api::ResourceType* type : s.registry().Types()) {
+      const api::ResourceType& t = *type;
       if (!t.namespaced) continue;
       ListOptions opts;
       opts.filter.ns = ns;
@@ -691,104 +645,6 @@ asio::awaitable<Response> HandleResource(ApiServer& server, const Request& req,
                                          const RequestInfo& info) {
   Handler h(server, req, info);
   co_return co_await h.Run();
-}
-
-std::optional<absl::StatusOr<RequestInfo>> ParseRequestInfo(const Request& req,
-                                                            const api::Registry& registry) {
-  std::vector<std::string> parts = absl::StrSplit(req.path, '/', absl::SkipEmpty());
-  RequestInfo info;
-  size_t i = 0;
-  if (parts.size() >= 3 && parts[0] == "api") {
-    info.version = parts[1];
-    i = 2;
-  } else if (parts.size() >= 4 && parts[0] == "apis") {
-    info.group = parts[1];
-    info.version = parts[2];
-    i = 3;
-  } else {
-    return std::nullopt;
-  }
-  std::vector<std::string> rest(parts.begin() + i, parts.end());
-  std::string plural;
-  // /namespaces/{ns}/{plural}[/{name}[/{sub}]] for namespaced resources.
-  if (rest.size() >= 3 && rest[0] == "namespaces") {
-    info.ns = rest[1];
-    plural = rest[2];
-    if (rest.size() >= 4) info.name = rest[3];
-    if (rest.size() >= 5) info.subresource = rest[4];
-    if (rest.size() > 5) return absl::StatusOr<RequestInfo>(absl::NotFoundError("the server could not find the requested resource"));
-  } else {
-    plural = rest[0];
-    if (rest.size() >= 2) info.name = rest[1];
-    if (rest.size() >= 3) info.subresource = rest[2];
-    if (rest.size() > 3) return absl::StatusOr<RequestInfo>(absl::NotFoundError("the server could not find the requested resource"));
-  }
-  info.type = registry.Find(info.group, info.version, plural);
-  if (info.type == nullptr) {
-    return absl::StatusOr<RequestInfo>(
-        absl::NotFoundError("the server could not find the requested resource"));
-  }
-  if (!info.type->namespaced && !info.ns.empty()) {
-    return absl::StatusOr<RequestInfo>(
-        absl::NotFoundError("the server could not find the requested resource"));
-  }
-  if (!info.subresource.empty() && info.subresource != "status" &&
-      !(info.subresource == "binding" && info.type->has_binding) &&
-      !(info.subresource == "finalize" && plural == "namespaces")) {
-    return absl::StatusOr<RequestInfo>(
-        absl::NotFoundError("the server could not find the requested resource"));
-  }
-  const std::string& m = req.method;
-  if (m == "GET") {
-    info.verb = !info.name.empty() ? "get" : (ApiServer::IsWatch(req) ? "watch" : "list");
-  } else if (m == "POST") {
-    info.verb = "create";
-    if (!info.name.empty() && info.subresource.empty()) {
-      return absl::StatusOr<RequestInfo>(MethodNotAllowed(
-          "the server does not allow this method on the requested resource"));
-    }
-  } else if (m == "PUT") {
-    info.verb = "update";
-    if (info.subresource == "finalize") info.subresource = "";
-  } else if (m == "PATCH") {
-    info.verb = "patch";
-  } else if (m == "DELETE") {
-    info.verb = info.name.empty() ? "deletecollection" : "delete";
-  } else {
-    return absl::StatusOr<RequestInfo>(
-        MethodNotAllowed("the server does not allow this method on the requested resource"));
-  }
-  if (info.name.empty() && (info.verb == "update" || info.verb == "patch")) {
-    return absl::StatusOr<RequestInfo>(
-        MethodNotAllowed("the server does not allow this method on the requested resource"));
-  }
-  return absl::StatusOr<RequestInfo>(std::move(info));
-}
-
-absl::StatusOr<Filter> ParseFilter(const Request& req, const api::ResourceType& type,
-                                   const std::string& ns) {
-  Filter f;
-  f.ns = ns;
-  auto labels = api::LabelSelector::Parse(req.Param("labelSelector"));
-  if (!labels.ok()) {
-    // The parser's messages are kube-apiserver's (labels.Parse), prefixes included.
-    return BadRequest(labels.status().message());
-  }
-  f.labels = std::move(*labels);
-  auto fields = api::FieldSelector::Parse(req.Param("fieldSelector"));
-  if (!fields.ok()) {
-    return BadRequest(fields.status().message());
-  }
-  for (const std::string& name : fields->FieldNames()) {
-    bool ok = name == "metadata.name" || name == "metadata.namespace" ||
-              std::find(type.selectable_fields.begin(), type.selectable_fields.end(), name) !=
-                  type.selectable_fields.end();
-    if (!ok) {
-      return BadRequest(base::StrCat("field label not supported: ", name));
-    }
-  }
-  f.fields = std::move(*fields);
-  return f;
 }
 
 }  // namespace shoal::apiserver::internal

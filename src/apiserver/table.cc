@@ -18,11 +18,12 @@ namespace json = boost::json;
 namespace {
 
 struct Column {
-  const char* name;
-  const char* description;
+  std::string name;
+  std::string description;
   int priority;  // 1 = shown with -o wide only
   std::function<json::value(const json::value& obj, std::chrono::system_clock::time_point now)>
       cell;
+  std::string type = "";  // "" = derived from the name (ColumnType)
 };
 
 std::chrono::system_clock::time_point ParseTime(std::string_view s) {
@@ -253,9 +254,120 @@ std::string JobDuration(const json::value& o, std::chrono::system_clock::time_po
   return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(until - ParseTime(start)));
 }
 
+// The value at a printer column's JSONPath (".spec.replicas", ".status.conditions[0].type"),
+// or nullptr. CRD printer columns allow only such simple paths.
+const json::value* JsonPathValue(const json::value& root, std::string_view path) {
+  if (!path.empty() && path.front() == '{' && path.back() == '}') {
+    path = path.substr(1, path.size() - 2);
+  }
+  const json::value* cur = &root;
+  size_t i = 0;
+  while (i < path.size() && cur != nullptr) {
+    if (path[i] == '.') {
+      size_t end = path.find_first_of(".[", i + 1);
+      std::string_view key = path.substr(i + 1, end == std::string_view::npos ? end : end - i - 1);
+      cur = cur->is_object() ? cur->get_object().if_contains(key) : nullptr;
+      i = end == std::string_view::npos ? path.size() : end;
+    } else if (path[i] == '[') {
+      size_t end = path.find(']', i);
+      if (end == std::string_view::npos) return nullptr;
+      size_t index = 0;
+      for (char c : path.substr(i + 1, end - i - 1)) {
+        if (c < '0' || c > '9') return nullptr;
+        index = index * 10 + static_cast<size_t>(c - '0');
+      }
+      cur = cur->is_array() && index < cur->get_array().size() ? &cur->get_array()[index]
+                                                              : nullptr;
+      i = end + 1;
+    } else {
+      return nullptr;
+    }
+  }
+  return cur;
+}
+
+// A cell of a CRD printer column, typed as apiextensions-apiserver's table convertor does.
+json::value CustomCell(const api::ResourceType::PrinterColumn& col, const json::value& obj,
+                       std::chrono::system_clock::time_point now) {
+  const json::value* v = JsonPathValue(obj, col.json_path);
+  if (v == nullptr || v->is_null()) return nullptr;
+  if (col.type == "date" && v->is_string()) {
+    return json::value(HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(
+        now - ParseTime(std::string_view(v->get_string())))));
+  }
+  if (col.type == "string") {
+    return v->is_string() ? *v : json::value(json::serialize(*v));
+  }
+  return *v;
+}
+
+std::string JoinContainers(const json::value& job, std::string_view field) {
+  std::string out;
+  if (const json::array* cs = ArrayAt(job, "spec.template.spec.containers")) {
+    for (const json::value& c : *cs) {
+      if (!out.empty()) out += ",";
+      out += api::StringAt(c, field);
+    }
+  }
+  return out;
+}
+
+// metav1.FormatLabelSelector, for the matchLabels and matchExpressions of a selector.
+std::string FormatSelector(const json::value* sel) {
+  if (sel == nullptr || !sel->is_object()) return "<none>";
+  std::string out;
+  auto add = [&out](std::string_view part) {
+    if (!out.empty()) out += ",";
+    out += part;
+  };
+  if (const json::value* ml = sel->get_object().if_contains("matchLabels");
+      ml != nullptr && ml->is_object()) {
+    for (const auto& [k, v] : ml->get_object()) {
+      add(base::StrCat(std::string_view(k.data(), k.size()), "=",
+                       v.is_string() ? std::string_view(v.get_string()) : ""));
+    }
+  }
+  if (const json::value* me = sel->get_object().if_contains("matchExpressions");
+      me != nullptr && me->is_array()) {
+    for (const json::value& e : me->get_array()) {
+      std::string_view key = api::StringAt(e, "key"), op = api::StringAt(e, "operator");
+      std::string values;
+      if (const json::array* vs = ArrayAt(e, "values")) {
+        for (const json::value& v : *vs) {
+          if (!values.empty()) values += ",";
+          if (v.is_string()) values += v.get_string();
+        }
+      }
+      if (op == "In") add(base::StrCat(key, " in (", values, ")"));
+      else if (op == "NotIn") add(base::StrCat(key, " notin (", values, ")"));
+      else if (op == "Exists") add(key);
+      else if (op == "DoesNotExist") add(base::StrCat("!", key));
+    }
+  }
+  return out.empty() ? "<none>" : out;
+}
+
 std::vector<Column> ColumnsFor(const api::ResourceType& type) {
   using TP = std::chrono::system_clock::time_point;
   const std::string& p = type.plural;
+  if (type.custom) {
+    std::vector<Column> cols{{"Name", kNameDesc, 0, Name}};
+    for (const api::ResourceType::PrinterColumn& pc : type.printer_columns) {
+      cols.push_back({pc.name, pc.description, pc.priority,
+                      [pc](const json::value& o, TP now) { return CustomCell(pc, o, now); },
+                      pc.type == "date" ? "date" : pc.type});
+    }
+    if (type.printer_columns.empty()) cols.push_back({"Age", kAgeDesc, 0, Age});
+    return cols;
+  }
+  if (p == "customresourcedefinitions") {
+    return {{"Name", kNameDesc, 0, Name},
+            {"Created At", "The time the definition was created.", 0,
+             [](const json::value& o, TP) {
+               return json::value(api::StringAt(o, "metadata.creationTimestamp"));
+             },
+             "date"}};
+  }
   if (p == "pods") {
     return {
         {"Name", kNameDesc, 0, Name},
@@ -376,7 +488,15 @@ std::vector<Column> ColumnsFor(const api::ResourceType& type) {
              [](const json::value& o, TP) { return json::value(JobCompletions(o)); }},
             {"Duration", "Time the job took (or has taken so far) to complete.", 0,
              [](const json::value& o, TP now) { return json::value(JobDuration(o, now)); }},
-            {"Age", kAgeDesc, 0, Age}};
+            {"Age", kAgeDesc, 0, Age},
+            {"Containers", "Names of each container in the template.", 1,
+             [](const json::value& o, TP) { return json::value(JoinContainers(o, "name")); }},
+            {"Images", "Images referenced by each container in the template.", 1,
+             [](const json::value& o, TP) { return json::value(JoinContainers(o, "image")); }},
+            {"Selector", "Selector of the pods the job counts.", 1,
+             [](const json::value& o, TP) {
+               return json::value(FormatSelector(api::FindPath(o, "spec.selector")));
+             }}};
   }
   if (p == "priorityclasses") {
     return {{"Name", kNameDesc, 0, Name},
@@ -402,8 +522,7 @@ std::vector<Column> ColumnsFor(const api::ResourceType& type) {
   return {{"Name", kNameDesc, 0, Name}, {"Age", kAgeDesc, 0, Age}};
 }
 
-const char* ColumnType(const char* name) {
-  std::string_view n(name);
+const char* ColumnType(std::string_view n) {
   if (n == "Data" || n == "Value" || n == "MinMember" || n == "Running") return "integer";
   if (n == "Global-Default") return "boolean";
   return "string";
@@ -427,8 +546,8 @@ std::string TableJson(const api::ResourceType& type, const std::vector<ObjectPtr
     json::array defs;
     for (const Column& c : cols) {
       defs.push_back(json::object{{"name", c.name},
-                                  {"type", ColumnType(c.name)},
-                                  {"format", std::string_view(c.name) == "Name" ? "name" : ""},
+                                  {"type", c.type.empty() ? ColumnType(c.name) : c.type},
+                                  {"format", c.name == "Name" ? "name" : ""},
                                   {"description", c.description},
                                   {"priority", c.priority}});
     }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "api/registry.h"
 #include "apiserver/api_server.h"
+#include "apiserver/errors.h"
 #include "apiserver/request.h"
 #include "apiserver/watch_cache.h"
 
@@ -66,5 +67,22 @@ absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info,
                        boost::json::object& obj, bool is_create);
 // Field-level validation shared by create and update (names, labels, quantities...).
 absl::Status Validate(const api::ResourceType& type, const boost::json::object& obj);
+
+// Admission (admission.cc).
+// Checks that the namespace of a new object exists and is not terminating.
+absl::Status CheckNamespace(ApiServer& s, const std::string& ns);
+bool NamespaceTerminating(ApiServer& s, const std::string& ns);
+// The Priority admission plugin: sets spec.priority and preemptionPolicy of a new pod.
+absl::Status AdmitPodPriority(ApiServer& s, boost::json::object& pod);
+
+// CustomResourceDefinitions (crd.cc).
+// The types a CRD serves, one per served version; empty for an incomplete CRD.
+std::vector<api::ResourceType> CrdResourceTypes(const boost::json::value& crd);
+// Defaults the CRD's names and writes its status (NamesAccepted, Established, storedVersions).
+void CompleteCrd(boost::json::object& crd, const std::string& now);
+void ValidateCrd(const boost::json::object& crd, std::vector<Cause>& causes);
+// Deletes every object of the CRD's resource (the CRD finalizer's work, done before the CRD
+// itself goes). Objects kept by their own finalizers stay until those are removed.
+boost::asio::awaitable<void> DeleteCustomObjects(ApiServer& s, const boost::json::value& crd);
 
 }  // namespace shoal::apiserver::internal
