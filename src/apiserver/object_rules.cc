@@ -162,6 +162,28 @@ void DefaultPod(json::object& obj) {
   obj["status"] = json::object{{"phase", "Pending"}, {"qosClass", qos}};
 }
 
+// A request above its limit is invalid (ValidateResourceRequirements).
+void CheckRequestsWithinLimits(const json::value& container, const std::string& path,
+                               std::vector<Cause>& causes) {
+  const json::value* req = api::FindPath(container, "resources.requests");
+  const json::value* lim = api::FindPath(container, "resources.limits");
+  if (req == nullptr || lim == nullptr || !req->is_object() || !lim->is_object()) return;
+  for (const auto& [name, rv] : req->get_object()) {
+    const json::value* lv = lim->get_object().if_contains(name);
+    if (lv == nullptr || !lv->is_string() || !rv.is_string()) continue;
+    auto r = api::Quantity::Parse(std::string_view(rv.get_string()));
+    auto l = api::Quantity::Parse(std::string_view(lv->get_string()));
+    if (r.ok() && l.ok() && *r > *l) {
+      std::string_view n(name.data(), name.size());
+      causes.push_back({"FieldValueInvalid",
+                        base::StrCat("Invalid value: \"", std::string_view(rv.get_string()),
+                                     "\": must be less than or equal to ", n, " limit of ",
+                                     std::string_view(lv->get_string())),
+                        base::StrCat(path, ".resources.requests[", n, "]")});
+    }
+  }
+}
+
 absl::Status ValidatePod(const api::ResourceType& type, const json::object& obj,
                          const std::string& name, std::vector<Cause>& causes) {
   const json::value* containers = api::FindPath(obj, "spec.containers");
@@ -205,6 +227,7 @@ absl::Status ValidatePod(const api::ResourceType& type, const json::object& obj,
           return st;
         }
       }
+      CheckRequestsWithinLimits(c, path, causes);
     }
   }
   (void)name;
@@ -514,6 +537,89 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   return Validate(type, obj);
 }
 
+// Pod updates may change only the images, activeDeadlineSeconds, tolerations (additions) and
+// schedulingGates (removals) of the spec (ValidatePodUpdate).
+absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object& old,
+                               const json::object& obj) {
+  const json::value* os = old.if_contains("spec");
+  const json::value* ns = obj.if_contains("spec");
+  if (os == nullptr || ns == nullptr || !os->is_object() || !ns->is_object()) {
+    return absl::OkStatus();
+  }
+  json::object a = os->get_object(), b = ns->get_object();
+  for (json::object* spec : {&a, &b}) {
+    spec->erase("activeDeadlineSeconds");
+    for (const char* list : {"containers", "initContainers"}) {
+      if (json::value* l = spec->if_contains(list); l != nullptr && l->is_array()) {
+        for (json::value& c : l->get_array()) {
+          if (c.is_object()) c.get_object().erase("image");
+        }
+      }
+    }
+  }
+  // Tolerations: the old ones must all still be there; new ones may be added.
+  const json::value* ot = a.if_contains("tolerations");
+  const json::value* nt = b.if_contains("tolerations");
+  bool tolerations_ok = true;
+  if (ot != nullptr && ot->is_array()) {
+    for (const json::value& t : ot->get_array()) {
+      if (nt == nullptr || !nt->is_array() ||
+          std::find(nt->get_array().begin(), nt->get_array().end(), t) == nt->get_array().end()) {
+        tolerations_ok = false;
+      }
+    }
+  }
+  // Scheduling gates may only be removed.
+  const json::value* og = a.if_contains("schedulingGates");
+  const json::value* ng = b.if_contains("schedulingGates");
+  bool gates_ok = true;
+  if (ng != nullptr && ng->is_array()) {
+    for (const json::value& g : ng->get_array()) {
+      if (og == nullptr || !og->is_array() ||
+          std::find(og->get_array().begin(), og->get_array().end(), g) == og->get_array().end()) {
+        gates_ok = false;
+      }
+    }
+  }
+  for (json::object* spec : {&a, &b}) {
+    spec->erase("tolerations");
+    spec->erase("schedulingGates");
+  }
+  if (a == b && tolerations_ok && gates_ok) return absl::OkStatus();
+  return Invalid(
+      type.kind, api::StringAt(obj, "metadata.name"),
+      {{"FieldValueForbidden",
+        "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,"
+        "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+        "additions to existing tolerations),`spec.schedulingGates` (only removals)",
+        "spec"}});
+}
+
+// Job fields fixed at creation (ValidateJobUpdate): the selector, the pod template (unless the
+// job is suspended), completions and completionMode.
+absl::Status ValidateJobUpdate(const api::ResourceType& type, const json::object& old,
+                               const json::object& obj) {
+  std::vector<Cause> causes;
+  const json::value* suspend = api::FindPath(obj, "spec.suspend");
+  bool suspended = suspend != nullptr && suspend->is_bool() && suspend->get_bool();
+  for (const char* f : {"spec.selector", "spec.template", "spec.completions",
+                        "spec.completionMode", "spec.podFailurePolicy"}) {
+    if (suspended && std::string_view(f) == "spec.template") continue;
+    const json::value* was = api::FindPath(old, f);
+    const json::value* now = api::FindPath(obj, f);
+    bool same = (was == nullptr && now == nullptr) ||
+                (was != nullptr && now != nullptr && *was == *now);
+    if (!same) {
+      causes.push_back({"FieldValueInvalid",
+                        base::StrCat("Invalid value: ", now ? json::serialize(*now) : "null",
+                                     ": field is immutable"),
+                        f});
+    }
+  }
+  if (causes.empty()) return absl::OkStatus();
+  return Invalid(type.kind, api::StringAt(obj, "metadata.name"), causes);
+}
+
 absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object& old,
                               json::object& obj, const std::string& subresource) {
   if (subresource == "status") {
@@ -543,6 +649,10 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   meta.erase("resourceVersion");
   meta.erase("selfLink");
   if (!type.custom && type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+  if (!type.custom && type.group.empty() && type.plural == "pods") {
+    RETURN_IF_ERROR(ValidatePodUpdate(type, old, obj));
+  }
+  if (!type.custom && type.plural == "jobs") RETURN_IF_ERROR(ValidateJobUpdate(type, old, obj));
   if (!type.custom && type.plural == "priorityclasses") {
     const json::value* was = old.if_contains("value");
     const json::value* now = obj.if_contains("value");

@@ -61,6 +61,14 @@ absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Req
   if (req.body.size() > kMaxBodyBytes) {
     return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
   }
+  std::string_view ct = std::string_view(req.content_type).substr(0, req.content_type.find(';'));
+  if (!ct.empty() && ct != "application/json" && ct != "*/*") {
+    // Protobuf and YAML bodies are not decoded (kubectl's typed clients, e.g. `kubectl
+    // create job`, send protobuf): say so instead of failing to parse them as JSON.
+    return UnsupportedMediaType(base::StrCat(
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json (shoal does not decode ", ct, ")"));
+  }
   auto v = api::ParseJson(req.body);
   if (!v.ok()) {
     return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
