@@ -704,3 +704,40 @@ def test_pod_binding_sets_node_name(k8s):
                   client.V1Binding(metadata=client.V1ObjectMeta(name="nope"),
                                    target=client.V1ObjectReference(kind="Node", name="n")))
     assert e.status == 404
+
+
+def test_typed_jobs_and_node_status(k8s):
+    """BatchV1Api and the node status subresource through the generated typed models."""
+    batch = client.BatchV1Api(k8s)
+    v1 = client.CoreV1Api(k8s)
+    job = client.V1Job(
+        metadata=client.V1ObjectMeta(name="typed"),
+        spec=client.V1JobSpec(parallelism=2, completions=4, template=client.V1PodTemplateSpec(
+            spec=client.V1PodSpec(restart_policy="Never", containers=[
+                client.V1Container(name="c", image="busybox",
+                                   resources=client.V1ResourceRequirements(
+                                       limits={"nvidia.com/gpu": "1"}))]))))
+    created = batch.create_namespaced_job("default", job)
+    # Defaults the typed model must be able to read back.
+    assert created.spec.backoff_limit == 6
+    assert created.spec.completion_mode == "NonIndexed"
+    assert created.spec.selector.match_labels["batch.kubernetes.io/controller-uid"] == \
+        created.metadata.uid
+    assert created.spec.template.spec.containers[0].resources.requests == {"nvidia.com/gpu": "1"}
+    status = {"status": {"active": 2, "startTime": created.metadata.creation_timestamp.strftime(
+        "%Y-%m-%dT%H:%M:%SZ")}}
+    batch.patch_namespaced_job_status("typed", "default", status)
+    got = batch.read_namespaced_job("typed", "default")
+    assert got.status.active == 2 and got.spec.parallelism == 2
+    assert [j.metadata.name for j in batch.list_namespaced_job("default").items] == ["typed"]
+    batch.delete_namespaced_job("typed", "default")
+    assert batch.list_namespaced_job("default").items == []
+
+    v1.create_node(client.V1Node(metadata=client.V1ObjectMeta(name="gpu-node")))
+    v1.patch_node_status("gpu-node", {"status": {
+        "capacity": {"nvidia.com/gpu": "8", "cpu": "96"},
+        "allocatable": {"nvidia.com/gpu": "8", "cpu": "95"},
+        "conditions": [{"type": "Ready", "status": "True"}]}})
+    node = v1.read_node("gpu-node")
+    assert node.status.allocatable == {"nvidia.com/gpu": "8", "cpu": "95"}
+    assert node.status.conditions[0].type == "Ready"

@@ -127,21 +127,26 @@ std::string QosClass(const json::object& spec) {
   return guaranteed ? "Guaranteed" : "Burstable";
 }
 
-void DefaultPod(json::object& obj) {
-  json::object& spec = Obj(obj, "spec");
+// SetDefaults_PodSpec and the container defaults: for pods and for pod templates.
+void DefaultPodSpec(json::object& spec) {
   if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
   if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
   if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
   if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
   if (!spec.contains("securityContext")) spec["securityContext"] = json::object();
-  if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
   for (const char* list : {"containers", "initContainers"}) {
-    if (spec.contains(list) && spec[list].is_array()) {
-      for (json::value& c : spec[list].get_array()) {
+    if (json::value* l = spec.if_contains(list); l != nullptr && l->is_array()) {
+      for (json::value& c : l->get_array()) {
         if (c.is_object()) DefaultContainer(c.get_object());
       }
     }
   }
+}
+
+void DefaultPod(json::object& obj) {
+  DefaultPodSpec(Obj(obj, "spec"));
+  json::object& spec = Obj(obj, "spec");
+  if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
   // DefaultTolerationSeconds admission: tolerate not-ready / unreachable nodes for 300 s.
   json::value& tol = spec["tolerations"];
   if (!tol.is_array()) tol = json::array();
@@ -354,12 +359,7 @@ void DefaultJob(json::object& obj) {
     for (const char* k : {"batch.kubernetes.io/controller-uid", "controller-uid"}) labels[k] = uid;
     for (const char* k : {"batch.kubernetes.io/job-name", "job-name"}) labels[k] = name;
   }
-  json::object& pod_spec = Obj(Obj(Obj(obj, "spec"), "template"), "spec");
-  if (!pod_spec.contains("terminationGracePeriodSeconds")) {
-    pod_spec["terminationGracePeriodSeconds"] = 30;
-  }
-  if (!pod_spec.contains("schedulerName")) pod_spec["schedulerName"] = "default-scheduler";
-  if (!pod_spec.contains("dnsPolicy")) pod_spec["dnsPolicy"] = "ClusterFirst";
+  DefaultPodSpec(Obj(Obj(Obj(obj, "spec"), "template"), "spec"));
 }
 
 // Adds a cause if the integer at `path` is present and not an integer in [min, max]; with
