@@ -281,14 +281,21 @@ TEST(StrategicMergePatchTest, OtherMergeKeys) {
                   R"({"status":{"conditions":[{"type":"Ready","status":"True"}]}})",
                   R"({"status":{"conditions":[{"type":"Ready","status":"True"},
                                              {"type":"PodScheduled","status":"True"}]}})");
+  // A new item with no anchor among the live items goes first, as Kubernetes'
+  // mergeSortedSlice puts it (kustomize documents the same "prepend" behaviour).
   ExpectStrategic(
       R"({"spec":{"volumes":[{"name":"v1","emptyDir":{}}],
           "containers":[{"name":"a","volumeMounts":[{"mountPath":"/d","name":"v1"}]}]}})",
       R"({"spec":{"volumes":[{"name":"v2","emptyDir":{}}],
           "containers":[{"name":"a","volumeMounts":[{"mountPath":"/e","name":"v2"}]}]}})",
-      R"({"spec":{"volumes":[{"name":"v1","emptyDir":{}},{"name":"v2","emptyDir":{}}],
-          "containers":[{"name":"a","volumeMounts":[{"mountPath":"/d","name":"v1"},
-                                                    {"mountPath":"/e","name":"v2"}]}]}})");
+      R"({"spec":{"volumes":[{"name":"v2","emptyDir":{}},{"name":"v1","emptyDir":{}}],
+          "containers":[{"name":"a","volumeMounts":[{"mountPath":"/e","name":"v2"},
+                                                    {"mountPath":"/d","name":"v1"}]}]}})");
+  ExpectStrategic(R"({"status":{"podIPs":[{"ip":"10.0.0.1"}],"hostIPs":[{"ip":"1.2.3.4"}]}})",
+                  R"({"status":{"podIPs":[{"ip":"10.0.0.1"},{"ip":"fd00::1"}],
+                                "hostIPs":[{"ip":"1.2.3.4","x":1}]}})",
+                  R"({"status":{"podIPs":[{"ip":"10.0.0.1"},{"ip":"fd00::1"}],
+                                "hostIPs":[{"ip":"1.2.3.4","x":1}]}})");
 }
 
 TEST(StrategicMergePatchTest, PatchDeleteRemovesListItem) {
@@ -299,11 +306,19 @@ TEST(StrategicMergePatchTest, PatchDeleteRemovesListItem) {
   ExpectStrategic(kPod, R"({"spec":{"containers":[{"name":"zz","$patch":"delete"}]}})", kPod);
 }
 
-TEST(StrategicMergePatchTest, PatchReplaceReplacesItemAndMap) {
+TEST(StrategicMergePatchTest, PatchReplaceReplacesListAndMap) {
+  // The list-level marker item replaces the list with the patch's other items.
   ExpectStrategic(kPod,
-                  R"({"spec":{"containers":[{"name":"a","image":"a:9","$patch":"replace"}]}})",
+                  R"({"spec":{"containers":[{"name":"a","image":"a:9"},{"$patch":"replace"}]}})",
                   R"({"metadata":{"name":"p","labels":{"app":"web"}},"spec":{"containers":[
-                      {"name":"a","image":"a:9"},{"name":"b","image":"b:1"}]}})");
+                      {"name":"a","image":"a:9"}]}})");
+  // As in Kubernetes, an item carrying `$patch: replace` is a list-level marker too: the item
+  // itself is not kept.
+  ExpectStrategic(kPod,
+                  R"({"spec":{"containers":[{"name":"a","image":"a:9","$patch":"replace"},
+                                            {"name":"z"}]}})",
+                  R"({"metadata":{"name":"p","labels":{"app":"web"}},"spec":{"containers":[
+                      {"name":"z"}]}})");
   ExpectStrategic(kPod, R"({"metadata":{"labels":{"$patch":"replace","tier":"db"}}})",
                   R"({"metadata":{"name":"p","labels":{"tier":"db"}},"spec":{"containers":[
       {"name":"a","image":"a:1","args":["x","y"],
@@ -336,8 +351,8 @@ TEST(StrategicMergePatchTest, DirectivesAreNeverStored) {
                   R"({"metadata":{}})");
 }
 
-// Not yet (issue 3): a `$patch: delete` item for a list the target lacks is stored verbatim.
-TEST(StrategicMergePatchTest, DISABLED_DeleteDirectiveOnAbsentListIsNotStored) {
+// A `$patch: delete` item for a list the target lacks is applied to an empty list.
+TEST(StrategicMergePatchTest, DeleteDirectiveOnAbsentListIsNotStored) {
   absl::StatusOr<json::value> got =
       Strategic(R"({"spec":{"nodeName":"n"}})",
                 R"({"spec":{"containers":[{"name":"a","$patch":"delete"}]}})");
@@ -345,11 +360,180 @@ TEST(StrategicMergePatchTest, DISABLED_DeleteDirectiveOnAbsentListIsNotStored) {
   EXPECT_EQ(json::serialize(*got).find("$patch"), std::string::npos) << json::serialize(*got);
 }
 
-// Not yet (issue 3): the list-level `{"$patch":"replace"}` marker is appended as an item.
-TEST(StrategicMergePatchTest, DISABLED_ListReplaceDirective) {
+// The list-level `{"$patch":"replace"}` marker is never appended as an item.
+TEST(StrategicMergePatchTest, ListReplaceDirective) {
   ExpectStrategic(R"({"spec":{"containers":[{"name":"a"},{"name":"b"}]}})",
                   R"({"spec":{"containers":[{"name":"c"},{"$patch":"replace"}]}})",
                   R"({"spec":{"containers":[{"name":"c"}]}})");
+}
+
+TEST(StrategicMergePatchTest, DirectivesOnAbsentTargetsAreApplied) {
+  ExpectStrategic(R"({"spec":{"nodeName":"n"}})",
+                  R"({"spec":{"containers":[{"name":"a","$patch":"delete"},{"name":"b","x":null}],
+                              "affinity":{"$patch":"delete"},
+                              "dnsConfig":{"$patch":"replace","options":[{"name":"ndots"}]},
+                              "volumes":[{"$patch":"replace"}]}})",
+                  R"({"spec":{"nodeName":"n","containers":[{"name":"b"}],
+                              "dnsConfig":{"options":[{"name":"ndots"}]}}})");
+  // A value of another JSON type is replaced by the patch, cleaned the same way.
+  ExpectStrategic(R"({"metadata":{"labels":"oops"}})",
+                  R"({"metadata":{"labels":{"a":"1","b":null}}})",
+                  R"({"metadata":{"labels":{"a":"1"}}})");
+}
+
+TEST(StrategicMergePatchTest, DeleteDirectiveRemovesEveryMatchAndNeedsTheKey) {
+  ExpectStrategic(R"({"spec":{"containers":[{"name":"a","i":1},{"name":"b"},{"name":"a","i":2}]}})",
+                  R"({"spec":{"containers":[{"name":"a","$patch":"delete"}]}})",
+                  R"({"spec":{"containers":[{"name":"b"}]}})");
+  absl::StatusOr<json::value> got =
+      Strategic(R"({"spec":{"containers":[{"name":"a"}]}})",
+                R"({"spec":{"containers":[{"image":"x","$patch":"delete"}]}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            "map: map[$patch:delete image:x] does not contain declared merge key: name");
+}
+
+TEST(StrategicMergePatchTest, ItemWithoutMergeKeyIsAnError) {
+  absl::StatusOr<json::value> got = Strategic(R"({"spec":{"containers":[{"name":"a"}]}})",
+                                              R"({"spec":{"containers":[{"image":"x"}]}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(got.status().message()),
+            "map: map[image:x] does not contain declared merge key: name");
+}
+
+// Kubernetes rejects `$patch: merge` (and unknown directives) in maps and in lists.
+TEST(StrategicMergePatchTest, MergeAndUnknownDirectivesAreRejected) {
+  absl::StatusOr<json::value> got =
+      Strategic(R"({"metadata":{"labels":{"a":"1"}}})",
+                R"({"metadata":{"labels":{"$patch":"merge","b":"2"}}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            "unknown patch type: merge in map: map[$patch:merge b:2]");
+  got = Strategic(R"({"spec":{"containers":[{"name":"a"}]}})",
+                  R"({"spec":{"containers":[{"$patch":"merge"}]}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            "merging lists cannot yet be specified in the patch");
+  got = Strategic(R"({"spec":{"containers":[{"name":"a"}]}})",
+                  R"({"spec":{"containers":[{"name":"a","$patch":"frob"}]}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            "unknown patch type: frob in map: map[$patch:frob name:a]");
+}
+
+TEST(StrategicMergePatchTest, TopLevelDirectives) {
+  ExpectStrategic(R"({"a":1,"b":{"c":2}})", R"({"$patch":"replace","d":3})", R"({"d":3})");
+  ExpectStrategic(R"({"a":1,"b":{"c":2}})", R"({"$patch":"delete"})", R"({})");
+}
+
+TEST(StrategicMergePatchTest, NullDeletesInsideMergedListItems) {
+  ExpectStrategic(kPod,
+                  R"({"spec":{"containers":[{"name":"a","args":null,"image":"a:2",
+                      "env":[{"name":"E1","value":null,"valueFrom":{"fieldRef":{"fieldPath":"x"}}}]}]}})",
+                  R"({"metadata":{"name":"p","labels":{"app":"web"}},"spec":{"containers":[
+      {"name":"a","image":"a:2",
+       "env":[{"name":"E1","valueFrom":{"fieldRef":{"fieldPath":"x"}}},{"name":"E2","value":"2"}]},
+      {"name":"b","image":"b:1"}]}})");
+}
+
+// finalizers is `patchStrategy:"merge"` without a key: an ordered union, new values first
+// when they have no anchor (Kubernetes' mergeSortedSlice).
+TEST(StrategicMergePatchTest, PrimitiveMergeListIsAUnion) {
+  ExpectStrategic(R"({"metadata":{"finalizers":["a","b"]}})",
+                  R"({"metadata":{"finalizers":["c","b"]}})",
+                  R"({"metadata":{"finalizers":["c","a","b"]}})");
+  ExpectStrategic(R"({"metadata":{"finalizers":["a","b"]}})",
+                  R"({"metadata":{"finalizers":["c"]}})",
+                  R"({"metadata":{"finalizers":["c","a","b"]}})");
+  ExpectStrategic(R"({"metadata":{"finalizers":["a","b"]}})",
+                  R"({"metadata":{"finalizers":["b","b"]}})",
+                  R"({"metadata":{"finalizers":["a","b"]}})");
+  ExpectStrategic(R"({"spec":{"podCIDRs":["10.0.0.0/24"]}})",
+                  R"({"spec":{"podCIDRs":["10.0.0.0/24","fd00::/64"]}})",
+                  R"({"spec":{"podCIDRs":["10.0.0.0/24","fd00::/64"]}})");
+  // Primitive lists without merge strategy (args, command) are replaced.
+  ExpectStrategic(R"({"args":["a","b"]})", R"({"args":["c"]})", R"({"args":["c"]})");
+}
+
+TEST(StrategicMergePatchTest, DeleteFromPrimitiveListWithAdditions) {
+  ExpectStrategic(R"({"metadata":{"finalizers":["a","b"]}})",
+                  R"({"metadata":{"$deleteFromPrimitiveList/finalizers":["a"],
+                                  "finalizers":["c"]}})",
+                  R"({"metadata":{"finalizers":["c","b"]}})");
+  absl::StatusOr<json::value> got =
+      Strategic(R"({"metadata":{"finalizers":["a"]}})",
+                R"({"metadata":{"$deleteFromPrimitiveList/finalizers":"a"}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()), "invalid patch format of primitive list");
+}
+
+TEST(StrategicMergePatchTest, SetElementOrderReordersMergedList) {
+  // What kubectl apply sends to move c before a and change b.
+  ExpectStrategic(R"({"spec":{"containers":[{"name":"a"},{"name":"b"},{"name":"c"}]}})",
+                  R"({"spec":{"$setElementOrder/containers":[{"name":"c"},{"name":"a"},{"name":"b"}],
+                              "containers":[{"name":"b","image":"b:2"}]}})",
+                  R"({"spec":{"containers":[{"name":"c"},{"name":"a"},{"name":"b","image":"b:2"}]}})");
+  // Items the order list does not mention (server-only) are interleaved by live position:
+  // x (live 1) goes before b (live 2), the first of the ordered items.
+  ExpectStrategic(R"({"spec":{"containers":[{"name":"a"},{"name":"x"},{"name":"b"}]}})",
+                  R"({"spec":{"$setElementOrder/containers":[{"name":"b"},{"name":"a"}]}})",
+                  R"({"spec":{"containers":[{"name":"x"},{"name":"b"},{"name":"a"}]}})");
+  // Primitive lists too, together with deletions.
+  ExpectStrategic(R"({"metadata":{"finalizers":["a","b","c"]}})",
+                  R"({"metadata":{"$setElementOrder/finalizers":["c","a"],
+                                  "$deleteFromPrimitiveList/finalizers":["b"]}})",
+                  R"({"metadata":{"finalizers":["c","a"]}})");
+  // A list the target lacks.
+  ExpectStrategic(R"({"spec":{}})",
+                  R"({"spec":{"$setElementOrder/env":[{"name":"B"},{"name":"A"}],
+                              "env":[{"name":"A","value":"1"},{"name":"B","value":"2"}]}})",
+                  R"({"spec":{"env":[{"name":"B","value":"2"},{"name":"A","value":"1"}]}})");
+  absl::StatusOr<json::value> got =
+      Strategic(R"({"spec":{}})", R"({"spec":{"$setElementOrder/env":{"name":"A"}}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()), "invalid patch format of setElementOrder list");
+}
+
+TEST(StrategicMergePatchTest, RetainKeysClearsOtherFields) {
+  // What kubectl apply sends when a volume switches from emptyDir to hostPath.
+  ExpectStrategic(R"({"spec":{"volumes":[{"name":"v","emptyDir":{}}]}})",
+                  R"({"spec":{"volumes":[{"name":"v","$retainKeys":["hostPath","name"],
+                                          "hostPath":{"path":"/x"}}]}})",
+                  R"({"spec":{"volumes":[{"name":"v","hostPath":{"path":"/x"}}]}})");
+  // Every field the patch sets must be retained.
+  absl::StatusOr<json::value> got =
+      Strategic(R"({"a":1,"b":2})", R"({"$retainKeys":["a"],"b":3})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()), "invalid patch format of retainKeys");
+  ExpectStrategic(R"({"a":1,"b":2,"c":3})", R"({"$retainKeys":["a"],"b":null})", R"({"a":1})");
+}
+
+TEST(StrategicMergePatchTest, MixedListItemsAreAnError) {
+  absl::StatusOr<json::value> got = Strategic(R"({"spec":{"containers":[{"name":"a"}]}})",
+                                              R"({"spec":{"containers":["a"]}})");
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ListSchemaTest, MergeKeysAndListTypes) {
+  EXPECT_EQ(ListMergeKey("containers"), "name");
+  EXPECT_EQ(ListMergeKey("ports"), "containerPort");
+  EXPECT_EQ(ListMergeKey("tolerations"), "");
+  EXPECT_EQ(ListMergeKey("readinessGates"), "");
+  EXPECT_TRUE(IsMergePrimitiveList("finalizers"));
+  EXPECT_FALSE(IsMergePrimitiveList("args"));
+  ApplyListSchema ports = ApplyListSchemaFor("Pod", "ports");
+  EXPECT_EQ(ports.type, ListType::kMap);
+  ASSERT_EQ(ports.key_count, 2);
+  EXPECT_EQ(ports.keys[0].name, "containerPort");
+  EXPECT_EQ(ports.keys[1].name, "protocol");
+  EXPECT_EQ(ports.keys[1].default_value, "TCP");
+  EXPECT_EQ(ApplyListSchemaFor("Pod", "conditions").type, ListType::kMap);
+  EXPECT_EQ(ApplyListSchemaFor("Job", "conditions").type, ListType::kAtomic);
+  EXPECT_EQ(ApplyListSchemaFor("Pod", "finalizers").type, ListType::kSet);
+  EXPECT_EQ(ApplyListSchemaFor("Node", "taints").type, ListType::kAtomic);
+  EXPECT_EQ(ApplyListSchemaFor("Pod", "hostIPs").type, ListType::kAtomic);
 }
 
 // PodSpec.tolerations (and NodeSpec.taints) have no patch merge key in Kubernetes, so the list
