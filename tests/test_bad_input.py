@@ -377,29 +377,33 @@ def test_resource_version_from_the_future(seeded):
 # ---- quantities --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("resources", [
-    {"requests": {"cpu": "12 cores"}},
-    {"requests": {"memory": "1.5.5Gi"}},
-    {"limits": {"memory": "lots"}},
-    {"limits": {"nvidia.com/gpu": "8x"}},
-    {"requests": {"cpu": True}},
-    {"requests": {"cpu": {"value": 1}}},
-    {"requests": {"cpu": ""}},
+TYPE_ERROR = "in body must be of type string or number"
+
+
+@pytest.mark.parametrize("resources,why", [
+    ({"requests": {"cpu": "12 cores"}}, "quantit"),
+    ({"requests": {"memory": "1.5.5Gi"}}, "quantit"),
+    ({"limits": {"memory": "lots"}}, "quantit"),
+    ({"limits": {"nvidia.com/gpu": "8x"}}, "quantit"),
+    # Not a string or number at all: the schema's type check answers first.
+    ({"requests": {"cpu": True}}, TYPE_ERROR),
+    ({"requests": {"cpu": {"value": 1}}}, TYPE_ERROR),
+    ({"requests": {"cpu": ""}}, "quantit"),
 ])
-def test_unparsable_quantity_is_400(seeded, resources):
+def test_unparsable_quantity_is_400(seeded, resources, why):
     pod = {"metadata": {"name": "q"},
            "spec": {"containers": [{"name": "c", "image": "busybox", "resources": resources}]}}
     r = seeded.request("POST", POD_PATH, pod)
-    body = assert_status(r, 400, "BadRequest", "Pod", "quantit")
+    body = assert_status(r, 400, "BadRequest", "Pod", why)
     # The same quantity through an update of an existing pod.
     cur = seeded.get_json(POD_PATH + "/existing-pod")
     cur["spec"]["containers"][0]["resources"] = resources
     r = seeded.request("PUT", POD_PATH + "/existing-pod", cur)
-    assert_status(r, 400, "BadRequest", "quantit")
+    assert_status(r, 400, "BadRequest", why)
     r = seeded.request("PATCH", POD_PATH + "/existing-pod",
                        {"spec": {"containers": [{"name": "c", "resources": resources}]}},
                        content_type="application/strategic-merge-patch+json")
-    assert_status(r, 400, "BadRequest", "quantit")
+    assert_status(r, 400, "BadRequest", why)
     assert body["message"]
 
 

@@ -604,8 +604,14 @@ def test_finalizers_hold_deletion(k8s):
     assert again.metadata.deletion_timestamp == held.metadata.deletion_timestamp
 
     # Removing one finalizer is not enough.
+    # finalizers is a merge-strategy list: a strategic merge patch (the client's default for
+    # a dict) adds to it; removing one takes the $deleteFromPrimitiveList directive.
     v1.patch_namespaced_config_map("fin", NS,
                                    {"metadata": {"finalizers": ["example.com/second"]}})
+    assert v1.read_namespaced_config_map("fin", NS).metadata.finalizers == \
+        ["example.com/hold", "example.com/second"]
+    v1.patch_namespaced_config_map(
+        "fin", NS, {"metadata": {"$deleteFromPrimitiveList/finalizers": ["example.com/hold"]}})
     still = v1.read_namespaced_config_map("fin", NS)
     assert still.metadata.finalizers == ["example.com/second"]
     assert still.metadata.deletion_timestamp == held.metadata.deletion_timestamp

@@ -81,6 +81,7 @@ Registry::Registry(const Registry& other) {
 
 const ResourceType* Registry::Add(ResourceType type) {
   std::unique_lock lock(mu_);
+  ++generation_;
   all_.push_back(std::make_unique<const ResourceType>(std::move(type)));
   const ResourceType* added = all_.back().get();
   for (const ResourceType*& t : served_) {
@@ -97,6 +98,7 @@ const ResourceType* Registry::Add(ResourceType type) {
 void Registry::Remove(std::string_view group, std::string_view version,
                       std::string_view plural) {
   std::unique_lock lock(mu_);
+  ++generation_;
   std::erase_if(served_, [&](const ResourceType* t) {
     return t->group == group && t->version == version && t->plural == plural;
   });
@@ -128,6 +130,11 @@ const ResourceType* Registry::FindByKey(std::string_view key) const {
     if (t->group == group && t->plural == plural) return t;
   }
   return nullptr;
+}
+
+uint64_t Registry::generation() const {
+  std::shared_lock lock(mu_);
+  return generation_;
 }
 
 std::vector<const ResourceType*> Registry::Types() const {

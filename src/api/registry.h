@@ -17,6 +17,8 @@
 
 namespace shoal::api {
 
+class Schema;
+
 struct ResourceType {
   std::string group;    // "" for the core group
   std::string version;  // "v1"
@@ -45,6 +47,8 @@ struct ResourceType {
   };
   bool custom = false;  // served from a CustomResourceDefinition
   std::vector<PrinterColumn> printer_columns;
+  // Custom resources: the schema of the CRD version (built-in types use BuiltinSchemas()).
+  std::shared_ptr<const Schema> schema;
 
   std::string ApiVersion() const { return group.empty() ? version : group + "/" + version; }
   std::string ListKind() const { return kind + "List"; }
@@ -78,6 +82,8 @@ class Registry {
   // Finds the served type that owns a store key ("/registry/<group>/<plural>/..."), or
   // nullptr. Where several versions share the key space, the first one added wins.
   const ResourceType* FindByKey(std::string_view key) const;
+  // Changes with every Add and Remove (for caches of documents derived from the registry).
+  uint64_t generation() const;
   // The served types, in the order they were added (a snapshot).
   std::vector<const ResourceType*> Types() const;
   // Group names in a stable order (core "" first), and the versions served for a group.
@@ -88,6 +94,7 @@ class Registry {
   mutable std::shared_mutex mu_;
   std::vector<std::unique_ptr<const ResourceType>> all_;  // every type ever added
   std::vector<const ResourceType*> served_;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace shoal::api

@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "api/schema.h"
 #include "api/validation.h"
 #include "apiserver/errors.h"
 #include "apiserver/internal/rest.h"
@@ -77,6 +78,11 @@ std::vector<api::ResourceType> CrdResourceTypes(const json::value& crd) {
         if (!pc.name.empty() && !pc.json_path.empty()) t.printer_columns.push_back(pc);
       }
     }
+    if (const json::value* schema = api::FindPath(v, "schema.openAPIV3Schema");
+        schema != nullptr && schema->is_object()) {
+      auto built = api::SchemaFromCrd(schema->get_object(), t.group, t.version, t.kind);
+      if (built.ok()) t.schema = std::move(*built);
+    }
     if (!t.version.empty()) out.push_back(std::move(t));
   }
   return out;
@@ -130,10 +136,18 @@ void ValidateCrd(const json::object& crd, std::vector<Cause>& causes) {
       causes.push_back({"FieldValueRequired", "Required value", path + ".name"});
     }
     if (BoolAt(v, "storage")) ++storage;
-    if (const json::value* schema = api::FindPath(v, "schema.openAPIV3Schema");
-        schema != nullptr && !schema->is_object()) {
-      causes.push_back({"FieldValueInvalid", "Invalid value: must be an object",
-                        path + ".schema.openAPIV3Schema"});
+    if (const json::value* schema = api::FindPath(v, "schema.openAPIV3Schema")) {
+      if (!schema->is_object()) {
+        causes.push_back({"FieldValueInvalid", "Invalid value: must be an object",
+                          path + ".schema.openAPIV3Schema"});
+      } else if (auto built = api::SchemaFromCrd(schema->get_object(), group,
+                                                 api::StringAt(v, "name"),
+                                                 api::StringAt(crd, "spec.names.kind"));
+                 !built.ok()) {
+        causes.push_back({"FieldValueInvalid",
+                          base::StrCat("Invalid value: ", built.status().message()),
+                          path + ".schema.openAPIV3Schema"});
+      }
     }
   }
   if (storage != 1) {

@@ -1,10 +1,15 @@
 // Discovery (/api, /apis, /api/v1, /apis/<g>/<v>) in the legacy format, and the OpenAPI v3
 // documents kubectl reads before create/apply to learn that the server validates fields
 // (the `fieldValidation` query parameter on each PATCH operation).
+#include <map>
+#include <memory>
+#include <mutex>
+
 #include <boost/json.hpp>
 
 #include "absl/strings/str_split.h"
 #include "api/object.h"
+#include "api/schema.h"
 #include "apiserver/internal/rest.h"
 #include "base/strings.h"
 
@@ -169,12 +174,26 @@ json::object Group(const api::Registry& reg, const std::string& group) {
   return {{"name", group}, {"versions", std::move(versions)}, {"preferredVersion", preferred}};
 }
 
+// The kinds of one group-version with their schemas (built-in, or from the CRD).
+std::vector<api::KindSchema> KindsOf(const api::Registry& reg, const std::string& group,
+                                     const std::string& version) {
+  std::vector<api::KindSchema> kinds;
+  for (const api::ResourceType* t : reg.Types()) {
+    if (t->group != group || t->version != version) continue;
+    if (std::shared_ptr<const api::Schema> schema = SchemaFor(*t)) {
+      kinds.push_back({{t->group, t->version, t->kind}, std::move(schema)});
+    }
+  }
+  return kinds;
+}
+
 // The OpenAPI v3 document of one group-version: one path per resource and subresource, each
-// PATCH operation tagged with its group-version-kind and the query parameters it takes.
+// operation tagged with its group-version-kind and the query parameters it takes (kubectl
+// finds a kind's schema through these paths, and learns from the PATCH parameters that the
+// server validates fields), and the schemas of the kinds and everything they reference.
 json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& group,
                                  const std::string& version) {
   json::object paths;
-  json::object schemas;
   auto param = [](const char* name) {
     return json::object{{"name", name},
                         {"in", "query"},
@@ -183,13 +202,13 @@ json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& gr
   for (const api::ResourceType* type : reg.Types()) {
     const api::ResourceType& t = *type;
     if (t.group != group || t.version != version) continue;
+    std::shared_ptr<const api::Schema> schema = SchemaFor(t);
     std::string base = group.empty() ? "/api/" + version : "/apis/" + group + "/" + version;
     std::string coll = t.namespaced ? base + "/namespaces/{namespace}/" + t.plural
                                     : base + "/" + t.plural;
     json::object gvk{{"group", group}, {"version", version}, {"kind", t.kind}};
-    std::string schema_name = base::StrCat(group.empty() ? "io.k8s.api.core" : group, ".",
-                                           version, ".", t.kind);
-    json::object ref{{"$ref", "#/components/schemas/" + schema_name}};
+    json::object ref;
+    if (schema != nullptr) ref["$ref"] = "#/components/schemas/" + schema->Resolved().name();
     json::array write_params{param("dryRun"), param("fieldManager"), param("fieldValidation"),
                              param("pretty")};
     auto op = [&](const char* action, const char* description) {
@@ -217,19 +236,83 @@ json::object OpenApiGroupVersion(const api::Registry& reg, const std::string& gr
                        {"put", op("put", "replace status")},
                        {"patch", op("patch", "partially update status")}};
     }
-    schemas[schema_name] = json::object{
-        {"description", base::StrCat(t.kind, " (", t.ApiVersion(), ")")},
-        {"type", "object"},
-        {"x-kubernetes-group-version-kind", json::array{gvk}}};
   }
+  std::vector<api::KindSchema> kinds = KindsOf(reg, group, version);
   return {{"openapi", "3.0.0"},
           {"info", json::object{{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
           {"paths", std::move(paths)},
-          {"components", json::object{{"schemas", std::move(schemas)}}}};
+          {"components", json::object{{"schemas", api::OpenApiV3Schemas(kinds)}}}};
 }
 
 std::string Hash(const std::string& s) {
   return base::StrCat(std::hash<std::string>{}(s));
+}
+
+// Serialized OpenAPI documents, rebuilt when the registry changes (a CRD): building the
+// core/v1 document takes about a millisecond, and kubectl reads the index (which needs every
+// document's hash) before each create and apply.
+class OpenApiCache {
+ public:
+  struct Doc {
+    std::string json;
+    std::string hash;
+  };
+  // The document of `group_version` ("v1", "batch/v1"; "" = the v2 document), or nullptr.
+  std::shared_ptr<const Doc> Get(const api::Registry& reg, const std::string& key) {
+    std::lock_guard lock(mu_);
+    uint64_t gen = reg.generation();
+    if (&reg != registry_ || gen != generation_) {
+      docs_.clear();
+      registry_ = &reg;
+      generation_ = gen;
+    }
+    auto it = docs_.find(key);
+    if (it != docs_.end()) return it->second;
+    std::shared_ptr<Doc> doc = Build(reg, key);
+    if (doc != nullptr) docs_[key] = doc;
+    return doc;
+  }
+
+ private:
+  static std::shared_ptr<Doc> Build(const api::Registry& reg, const std::string& key) {
+    json::object doc;
+    if (key.empty()) {
+      std::vector<api::KindSchema> kinds;
+      for (const std::string& g : reg.Groups()) {
+        for (const std::string& v : reg.Versions(g)) {
+          for (api::KindSchema& k : KindsOf(reg, g, v)) kinds.push_back(std::move(k));
+        }
+      }
+      doc = api::OpenApiV2Document(kinds);
+    } else {
+      size_t slash = key.find('/');
+      std::string group = slash == std::string::npos ? "" : key.substr(0, slash);
+      std::string version = slash == std::string::npos ? key : key.substr(slash + 1);
+      auto versions = reg.Versions(group);
+      if (std::find(versions.begin(), versions.end(), version) == versions.end()) return nullptr;
+      doc = OpenApiGroupVersion(reg, group, version);
+    }
+    auto out = std::make_shared<Doc>();
+    out->json = json::serialize(doc);
+    out->hash = Hash(out->json);
+    return out;
+  }
+
+  std::mutex mu_;
+  const api::Registry* registry_ = nullptr;
+  uint64_t generation_ = 0;
+  std::map<std::string, std::shared_ptr<const Doc>> docs_;
+};
+
+OpenApiCache& DocCache() {
+  static OpenApiCache* cache = new OpenApiCache();
+  return *cache;
+}
+
+Response DocResponse(const OpenApiCache::Doc& doc) {
+  Response r;
+  r.body = doc.json;
+  return r;
 }
 
 }  // namespace
@@ -280,13 +363,23 @@ std::optional<Response> HandleDiscovery(const ApiServer& server, const Request& 
 std::optional<Response> HandleOpenApi(const ApiServer& server, const Request& req) {
   if (req.method != "GET" || req.path.rfind("/openapi/", 0) != 0) return std::nullopt;
   const api::Registry& reg = server.registry();
+  if (req.path == "/openapi/v2" || req.path == "/openapi/v2/") {
+    // kubectl asks for the protobuf form first; shoal has only JSON. A 404 makes kubectl go
+    // on without it (as with a server that has no v2 document), a JSON body would not.
+    if (req.accept.find("json") == std::string::npos && !req.accept.empty() &&
+        req.accept.find("*/*") == std::string::npos) {
+      return NotFoundResponse();
+    }
+    return DocResponse(*DocCache().Get(reg, ""));
+  }
   if (req.path == "/openapi/v3" || req.path == "/openapi/v3/") {
     json::object paths;
     for (const std::string& g : reg.Groups()) {
       for (const std::string& v : reg.Versions(g)) {
         std::string p = g.empty() ? "api/" + v : "apis/" + g + "/" + v;
-        std::string doc = json::serialize(OpenApiGroupVersion(reg, g, v));
-        paths[p] = json::object{{"serverRelativeURL", "/openapi/v3/" + p + "?hash=" + Hash(doc)}};
+        auto doc = DocCache().Get(reg, g.empty() ? v : g + "/" + v);
+        if (doc == nullptr) continue;
+        paths[p] = json::object{{"serverRelativeURL", "/openapi/v3/" + p + "?hash=" + doc->hash}};
       }
     }
     return Json(json::object{{"paths", paths}});
@@ -295,11 +388,11 @@ std::optional<Response> HandleOpenApi(const ApiServer& server, const Request& re
   if (req.path.rfind(kV3, 0) == 0) {
     std::vector<std::string> parts =
         absl::StrSplit(req.path.substr(kV3.size()), '/', absl::SkipEmpty());
-    if (parts.size() == 2 && parts[0] == "api") {
-      if (!reg.Versions("").empty()) return Json(OpenApiGroupVersion(reg, "", parts[1]));
-    }
-    if (parts.size() == 3 && parts[0] == "apis" && !reg.Versions(parts[1]).empty()) {
-      return Json(OpenApiGroupVersion(reg, parts[1], parts[2]));
+    std::string key;
+    if (parts.size() == 2 && parts[0] == "api") key = parts[1];
+    if (parts.size() == 3 && parts[0] == "apis") key = parts[1] + "/" + parts[2];
+    if (!key.empty()) {
+      if (auto doc = DocCache().Get(reg, key)) return DocResponse(*doc);
     }
   }
   return NotFoundResponse();

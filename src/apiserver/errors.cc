@@ -90,6 +90,11 @@ absl::Status Conflict(base::AnyView resource, base::AnyView name, base::AnyView 
                     "Conflict", 409, &d);
 }
 
+absl::Status ApplyConflict(base::AnyView message, json::array causes) {
+  json::object d{{"causes", std::move(causes)}};
+  return WithReason(absl::AbortedError(absl::string_view(message)), "Conflict", 409, &d);
+}
+
 absl::Status ConflictModified(base::AnyView resource, base::AnyView name) {
   return Conflict(resource, name,
                   "the object has been modified; please apply your changes to the latest "

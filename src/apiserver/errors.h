@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/array.hpp>
+
 #include "absl/status/status.h"
 #include "base/strings.h"
 
@@ -32,6 +34,9 @@ absl::Status NotFound(base::AnyView resource, base::AnyView name);
 absl::Status AlreadyExists(base::AnyView resource, base::AnyView name);
 absl::Status Conflict(base::AnyView resource, base::AnyView name, base::AnyView why);
 absl::Status ConflictModified(base::AnyView resource, base::AnyView name);
+// A server-side apply conflict: 409 Conflict whose details.causes name the fields
+// (reason FieldManagerConflict), as api::Apply describes them.
+absl::Status ApplyConflict(base::AnyView message, boost::json::array causes);
 // 422: `<Kind> "<name>" is invalid: <field>: <message>, ...`.
 absl::Status Invalid(base::AnyView kind, base::AnyView name, const std::vector<Cause>& causes);
 absl::Status BadRequest(base::AnyView message);

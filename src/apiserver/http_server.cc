@@ -148,7 +148,7 @@ struct HttpServer::Impl {
   static void SetHeaders(Message& res, const Response& resp, bool keep_alive) {
     res.set(http::field::content_type, resp.content_type);
     res.set(http::field::cache_control, "no-cache, private");
-    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    for (const auto& [k, v] : resp.headers) res.insert(k, v);
     res.keep_alive(keep_alive);
   }
 

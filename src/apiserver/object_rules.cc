@@ -620,6 +620,14 @@ absl::Status ValidateJobUpdate(const api::ResourceType& type, const json::object
   return Invalid(type.kind, api::StringAt(obj, "metadata.name"), causes);
 }
 
+absl::Status ValidateUpdate(const api::ResourceType& type, const json::object& old,
+                            const json::object& obj, const std::string& subresource) {
+  if (type.custom || !subresource.empty()) return absl::OkStatus();
+  if (type.group.empty() && type.plural == "pods") return ValidatePodUpdate(type, old, obj);
+  if (type.group == "batch" && type.plural == "jobs") return ValidateJobUpdate(type, old, obj);
+  return absl::OkStatus();
+}
+
 absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object& old,
                               json::object& obj, const std::string& subresource) {
   if (subresource == "status") {
@@ -649,10 +657,6 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   meta.erase("resourceVersion");
   meta.erase("selfLink");
   if (!type.custom && type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
-  if (!type.custom && type.group.empty() && type.plural == "pods") {
-    RETURN_IF_ERROR(ValidatePodUpdate(type, old, obj));
-  }
-  if (!type.custom && type.plural == "jobs") RETURN_IF_ERROR(ValidateJobUpdate(type, old, obj));
   if (!type.custom && type.plural == "priorityclasses") {
     const json::value* was = old.if_contains("value");
     const json::value* now = obj.if_contains("value");

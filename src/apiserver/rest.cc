@@ -10,9 +10,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "absl/strings/str_split.h"
 #include "api/object.h"
+#include "api/managed_fields.h"
 #include "api/patch.h"
 #include "apiserver/errors.h"
 #include "apiserver/internal/async_write.h"
@@ -57,7 +59,10 @@ std::string WithRv(json::object obj, int64_t rv) {
   return api::Serialize(obj);
 }
 
-absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Request& req) {
+// Decodes a create/update body and checks its fields against the type's schema (see
+// CheckObjectFields); unknown fields are pruned unless the request fails.
+absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Request& req,
+                                        std::vector<std::string>* warnings) {
   if (req.body.size() > kMaxBodyBytes) {
     return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
   }
@@ -69,7 +74,10 @@ absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Req
         "the body of the request was in an unknown format - accepted media types include: "
         "application/json (shoal does not decode ", ct, ")"));
   }
-  auto v = api::ParseJson(req.body);
+  auto mode = ParseFieldValidation(req);
+  if (!mode.ok()) return mode.status();
+  std::vector<std::string> duplicates;
+  auto v = api::ParseJsonWithDuplicates(req.body, &duplicates);
   if (!v.ok()) {
     return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
                                    "\" cannot be handled as a ", type.kind, ": ",
@@ -80,6 +88,7 @@ absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Req
                                    "\" cannot be handled as a ", type.kind,
                                    ": the request body must be a JSON object"));
   }
+  RETURN_IF_ERROR(CheckObjectFields(type, *v, duplicates, *mode, warnings));
   return std::move(v->get_object());
 }
 
@@ -131,6 +140,21 @@ class Handler {
       : s_(s), req_(req), info_(info), type_(*info.type), cache_(*s.CacheFor(*info.type)) {}
 
   asio::awaitable<Response> Run() {
+    Response r = co_await RunVerb();
+    // Warn-mode field validation: one Warning header per problem (RFC 7234 warn-code 299).
+    for (const std::string& w : warnings_) {
+      std::string quoted;
+      for (char c : w) {
+        if (c == '"' || c == '\\') quoted.push_back('\\');
+        quoted.push_back(c);
+      }
+      r.headers.emplace_back("Warning", base::StrCat("299 - \"", quoted, "\""));
+    }
+    co_return r;
+  }
+
+ private:
+  asio::awaitable<Response> RunVerb() {
     const std::string& v = info_.verb;
     if (v == "get") co_return Get();
     if (v == "list") co_return List();
@@ -147,8 +171,25 @@ class Handler {
                                                   "requested resource")));
   }
 
- private:
   std::string Key(const std::string& name) const { return type_.Key(info_.ns, name); }
+
+  // The field manager of this write: ?fieldManager=, or the one Kubernetes derives from the
+  // User-Agent ("kubectl", "OpenAPI-Generator" for the Python client).
+  std::string Manager() const {
+    std::string m = req_.Param("fieldManager");
+    return m.empty() ? api::DefaultManager(req_.user_agent) : m;
+  }
+  api::UpdateRequest UpdateRequestFor() {
+    manager_ = Manager();
+    return api::UpdateRequest{manager_, info_.subresource, s_.clock().Now()};
+  }
+  api::ApplyRequest ApplyRequestFor() {
+    manager_ = Manager();
+    bool force = req_.Has("force") && req_.Param("force") != "false" && req_.Param("force") != "0";
+    api_version_ = type_.ApiVersion();
+    return api::ApplyRequest{manager_, force, api_version_, type_.kind, info_.subresource,
+                             s_.clock().Now()};
+  }
   bool DryRun() const { return req_.Param("dryRun") == "All"; }
 
   Response Get() {
@@ -197,9 +238,15 @@ class Handler {
       co_return Error(MethodNotAllowed(
           base::StrCat("POST is not supported on ", type_.plural, "/", info_.subresource)));
     }
-    auto body = DecodeBody(type_, req_);
+    auto body = DecodeBody(type_, req_, &warnings_);
     if (!body.ok()) co_return Error(body.status());
-    json::object& obj = *body;
+    json::object obj = std::move(*body);
+    co_return co_await CreateObject(std::move(obj), nullptr);
+  }
+
+  // Creates `obj` (a decoded body). `applied`: the config of a server-side apply that creates
+  // the object, whose managedFields the apply records instead of an Update entry.
+  asio::awaitable<Response> CreateObject(json::object obj, const json::object* applied) {
     if (auto st = CheckBody(type_, info_, obj, true); !st.ok()) co_return Error(st);
     if (type_.namespaced) {
       if (auto st = CheckNamespace(s_, info_.ns); !st.ok()) co_return Error(st);
@@ -214,8 +261,18 @@ class Handler {
       generated = true;
     }
     if (auto st = PrepareForCreate(type_, obj, Now(s_)); !st.ok()) co_return Error(st);
-    if (type_.plural == "pods") {
+    if (type_.plural == "pods" && type_.group.empty()) {
       if (auto st = AdmitPodPriority(s_, obj); !st.ok()) co_return Error(st);
+    }
+    if (applied != nullptr) {
+      auto done = api::Apply(nullptr, *applied, ApplyRequestFor(), nullptr);
+      if (!done.ok()) co_return Error(BadRequest(done.status().message()));
+      // The defaults and admission results stay; the apply contributes its managedFields.
+      if (const json::value* mf = api::FindPath(*done, "metadata.managedFields")) {
+        Meta(obj)["managedFields"] = *mf;
+      }
+    } else if (auto st = api::TrackUpdate(nullptr, obj, UpdateRequestFor()); !st.ok()) {
+      co_return Error(BadRequest(st.message()));
     }
     std::string name(api::StringAt(obj, "metadata.name"));
     if (DryRun()) co_return JsonResponse(201, api::Serialize(obj));
@@ -302,7 +359,7 @@ class Handler {
     if (info_.subresource == "status" && !type_.has_status) {
       co_return Error(NotFound(type_.QualifiedResource(), info_.name + "/status"));
     }
-    auto body = DecodeBody(type_, req_);
+    auto body = DecodeBody(type_, req_, &warnings_);
     if (!body.ok()) co_return Error(body.status());
     if (auto st = CheckBody(type_, info_, *body, false); !st.ok()) co_return Error(st);
     json::object incoming = std::move(*body);
@@ -312,6 +369,10 @@ class Handler {
           json::object obj = incoming;
           if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
           if (auto st = Validate(type_, obj); !st.ok()) return st;
+          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+          if (auto st = api::TrackUpdate(&old, obj, UpdateRequestFor()); !st.ok()) {
+            return BadRequest(st.message());
+          }
           return obj;
         };
     co_return co_await GuaranteedUpdate(info_.name, mutate);
@@ -327,15 +388,27 @@ class Handler {
     }
     std::string ct = req_.content_type.substr(0, req_.content_type.find(';'));
     if (ct != "application/merge-patch+json" && ct != "application/json-patch+json" &&
-        ct != "application/strategic-merge-patch+json") {
+        ct != "application/strategic-merge-patch+json" && ct != "application/apply-patch+yaml") {
       co_return Error(UnsupportedMediaType(
           "the body of the request was in an unknown format - accepted media types include: "
           "application/json-patch+json, application/merge-patch+json, "
-          "application/strategic-merge-patch+json"));
+          "application/apply-patch+yaml, application/strategic-merge-patch+json"));
     }
-    auto patch = api::ParseJson(req_.body);
+    auto mode = ParseFieldValidation(req_);
+    if (!mode.ok()) co_return Error(mode.status());
+    std::vector<std::string> duplicates;
+    auto patch = api::ParseJsonWithDuplicates(req_.body, &duplicates);
     if (!patch.ok()) {
+      if (ct == "application/apply-patch+yaml") {
+        // kubectl and client libraries send JSON, which is YAML; other YAML is not decoded.
+        co_return Error(BadRequest(base::StrCat(
+            "error decoding YAML: shoal accepts apply configurations in JSON (the JSON subset "
+            "of YAML): ", patch.status().message())));
+      }
       co_return Error(BadRequest(base::StrCat("error decoding patch: ", patch.status().message())));
+    }
+    if (ct == "application/apply-patch+yaml") {
+      co_return co_await ServerSideApply(*patch, duplicates, *mode);
     }
     Mutation mutate = [&](const json::object& old,
                           int64_t rv) -> absl::StatusOr<json::object> {
@@ -354,6 +427,13 @@ class Handler {
           }
           if (!patched.ok()) return BadRequest(patched.status().message());
           if (!patched->is_object()) return BadRequest("the patched object is not a JSON object");
+          // Unknown fields can only have come from the patch: stored objects have none.
+          std::vector<std::string> found;
+          if (auto st = CheckObjectFields(type_, *patched, duplicates, *mode, &found);
+              !st.ok()) {
+            return st;
+          }
+          warnings_ = std::move(found);  // a retried mutation reports once
           json::object obj = std::move(patched->get_object());
           // A resourceVersion that differs from the one read is the client's precondition.
           std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
@@ -365,9 +445,83 @@ class Handler {
           if (auto st = CheckBody(type_, same, obj, false); !st.ok()) return st;
           if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
           if (auto st = Validate(type_, obj); !st.ok()) return st;
+          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+          if (auto st = api::TrackUpdate(&old, obj, UpdateRequestFor()); !st.ok()) {
+            return BadRequest(st.message());
+          }
           return obj;
         };
     co_return co_await GuaranteedUpdate(info_.name, mutate);
+  }
+
+  // Server-side apply (application/apply-patch+yaml): merges the configuration into the live
+  // object and records field ownership; creates the object if it does not exist.
+  asio::awaitable<Response> ServerSideApply(json::value& config_value,
+                                            const std::vector<std::string>& duplicates,
+                                            FieldValidation mode) {
+    if (!config_value.is_object()) {
+      co_return Error(BadRequest("error decoding YAML: the apply configuration must be an object"));
+    }
+    if (req_.Param("fieldManager").empty()) {
+      co_return Error(BadRequest(
+          "PATCH request is invalid: fieldManager is required for apply requests"));
+    }
+    // The configuration is checked like a body: unknown and duplicate fields by `mode`.
+    // A custom resource's required fields and bounds hold for the merged object, which is
+    // checked instead when the object exists (a configuration may be partial).
+    bool exists = cache_.Get(Key(info_.name)) != nullptr;
+    if (!type_.custom || !exists) {
+      if (auto st = CheckObjectFields(type_, config_value, duplicates, mode, &warnings_);
+          !st.ok()) {
+        co_return Error(st);
+      }
+    }
+    const json::object& config = config_value.get_object();
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (!cache_.Get(Key(info_.name))) {
+        if (!info_.subresource.empty()) {
+          co_return Error(NotFound(type_.QualifiedResource(), info_.name));
+        }
+        json::object obj = config;
+        Response r = co_await CreateObject(std::move(obj), &config);
+        if (r.code != 409 || attempt > 0) co_return r;
+        continue;  // created meanwhile: apply to it
+      }
+      Mutation mutate = [&](const json::object& old,
+                            int64_t rv) -> absl::StatusOr<json::object> {
+        std::vector<api::FieldConflict> conflicts;
+        auto applied = api::Apply(&old, config, ApplyRequestFor(), &conflicts);
+        if (!applied.ok()) {
+          if (absl::IsAborted(applied.status())) {
+            return ApplyConflict(applied.status().message(), api::ConflictCauses(conflicts));
+          }
+          return BadRequest(applied.status().message());
+        }
+        if (type_.custom) {
+          std::vector<std::string> found;
+          json::value merged = std::move(*applied);
+          if (auto st = CheckObjectFields(type_, merged, duplicates, mode, &found); !st.ok()) {
+            return st;
+          }
+          warnings_ = std::move(found);
+          applied = std::move(merged.get_object());
+        }
+        json::object obj = std::move(*applied);
+        std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
+        if (!prv.empty() && prv != std::to_string(rv)) {
+          client_precondition_ = true;
+          return ConflictModified(type_.QualifiedResource(), info_.name);
+        }
+        RequestInfo same = info_;
+        if (auto st = CheckBody(type_, same, obj, false); !st.ok()) return st;
+        if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+        if (auto st = Validate(type_, obj); !st.ok()) return st;
+          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
+        return obj;
+      };
+      co_return co_await GuaranteedUpdate(info_.name, mutate);
+    }
+    co_return Error(ConflictModified(type_.QualifiedResource(), info_.name));
   }
 
   absl::StatusOr<json::object> DeleteOptions() {
@@ -644,6 +798,9 @@ class Handler {
   const api::ResourceType& type_;
   WatchCache& cache_;
   bool client_precondition_ = false;
+  std::string manager_;      // backs the string_views of Update/ApplyRequestFor()
+  std::vector<std::string> warnings_;  // field validation warnings, sent as Warning headers
+  std::string api_version_;
   bool namespace_cleanup_ = false;  // deleting on behalf of CleanUpNamespace
 };
 

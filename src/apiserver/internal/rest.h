@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "api/registry.h"
+#include "api/schema.h"
 #include "apiserver/api_server.h"
 #include "apiserver/errors.h"
 #include "apiserver/request.h"
@@ -67,6 +68,24 @@ absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info,
                        boost::json::object& obj, bool is_create);
 // Field-level validation shared by create and update (names, labels, quantities...).
 absl::Status Validate(const api::ResourceType& type, const boost::json::object& obj);
+// The checks only an update has (immutable fields), after Validate.
+absl::Status ValidateUpdate(const api::ResourceType& type, const boost::json::object& old,
+                            const boost::json::object& obj, const std::string& subresource);
+
+// Field validation against the OpenAPI schemas (field_validation.cc).
+enum class FieldValidation { kStrict, kWarn, kIgnore };
+// ?fieldValidation=: Strict, Warn (the default) or Ignore; 400 for anything else.
+absl::StatusOr<FieldValidation> ParseFieldValidation(const Request& req);
+// The schema of a type (a CRD's from its definition), or nullptr if it has none.
+std::shared_ptr<const api::Schema> SchemaFor(const api::ResourceType& type);
+// Checks an object (a decoded body, or a patched object) against its type's schema, given
+// the duplicate fields found while parsing it. Strict: 400 naming every unknown and
+// duplicate field. Warn: they are appended to `warnings` (for Warning headers). Unknown
+// fields are pruned unless Strict. Wrong JSON types: 400 (custom resources: 422 with causes,
+// which also covers required fields, enums and bounds of the CRD's schema).
+absl::Status CheckObjectFields(const api::ResourceType& type, boost::json::value& obj,
+                               const std::vector<std::string>& duplicates, FieldValidation mode,
+                               std::vector<std::string>* warnings);
 
 // Admission (admission.cc).
 // Checks that the namespace of a new object exists and is not terminating.
