@@ -434,24 +434,32 @@ class Handler {
             return st;
           }
           warnings_ = std::move(found);  // a retried mutation reports once
-          json::object obj = std::move(patched->get_object());
-          // A resourceVersion that differs from the one read is the client's precondition.
-          std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
-          if (!prv.empty() && prv != std::to_string(rv)) {
-            client_precondition_ = true;
-            return ConflictModified(type_.QualifiedResource(), info_.name);
-          }
-          RequestInfo same = info_;
-          if (auto st = CheckBody(type_, same, obj, false); !st.ok()) return st;
-          if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-          if (auto st = Validate(type_, obj); !st.ok()) return st;
-          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-          if (auto st = api::TrackUpdate(&old, obj, UpdateRequestFor()); !st.ok()) {
-            return BadRequest(st.message());
-          }
-          return obj;
+          return FinishPatched(old, rv, std::move(patched->get_object()), true);
         };
     co_return co_await GuaranteedUpdate(info_.name, mutate);
+  }
+
+  // The rules a patched (or applied) object goes through before it is written: a
+  // resourceVersion differing from the one read is the client's precondition; then the body,
+  // update and validation rules; `track` records the write in managedFields.
+  absl::StatusOr<json::object> FinishPatched(const json::object& old, int64_t rv,
+                                             json::object obj, bool track) {
+    std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
+    if (!prv.empty() && prv != std::to_string(rv)) {
+      client_precondition_ = true;
+      return ConflictModified(type_.QualifiedResource(), info_.name);
+    }
+    RequestInfo same = info_;
+    RETURN_IF_ERROR(CheckBody(type_, same, obj, false));
+    RETURN_IF_ERROR(PrepareForUpdate(type_, old, obj, info_.subresource));
+    RETURN_IF_ERROR(Validate(type_, obj));
+    RETURN_IF_ERROR(ValidateUpdate(type_, old, obj, info_.subresource));
+    if (track) {
+      if (auto st = api::TrackUpdate(&old, obj, UpdateRequestFor()); !st.ok()) {
+        return BadRequest(st.message());
+      }
+    }
+    return obj;
   }
 
   // Server-side apply (application/apply-patch+yaml): merges the configuration into the live
@@ -506,18 +514,8 @@ class Handler {
           warnings_ = std::move(found);
           applied = std::move(merged.get_object());
         }
-        json::object obj = std::move(*applied);
-        std::string_view prv = api::StringAt(obj, "metadata.resourceVersion");
-        if (!prv.empty() && prv != std::to_string(rv)) {
-          client_precondition_ = true;
-          return ConflictModified(type_.QualifiedResource(), info_.name);
-        }
-        RequestInfo same = info_;
-        if (auto st = CheckBody(type_, same, obj, false); !st.ok()) return st;
-        if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-        if (auto st = Validate(type_, obj); !st.ok()) return st;
-          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-        return obj;
+        // Apply recorded the managedFields itself.
+        return FinishPatched(old, rv, std::move(*applied), false);
       };
       co_return co_await GuaranteedUpdate(info_.name, mutate);
     }
