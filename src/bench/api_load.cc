@@ -86,10 +86,24 @@ PodArgs NewPod(std::string_view ns, std::string_view name, std::string_view grou
   return a;
 }
 
+// `pod` (a JSON object from the server) with its bench.shoal.io/revision annotation set to
+// `note`; the resourceVersion it carries stays, so the update is conditional on it.
+std::string WithRevisionNote(std::string pod, int64_t note) {
+  constexpr std::string_view kKey = R"("bench.shoal.io/revision":")";
+  size_t at = pod.find(kKey);
+  if (at == std::string::npos) return pod;
+  size_t start = at + kKey.size();
+  size_t end = pod.find('"', start);
+  if (end == std::string::npos) return pod;
+  pod.replace(start, end - start, std::to_string(note));
+  return pod;
+}
+
 struct PodRef {
   std::string name;
   std::string rv;
   int64_t note = 0;
+  std::string last;  // the object as the server last returned it (updates send it back)
 };
 
 // What one client did in one phase.
@@ -217,7 +231,8 @@ class Runner {
                                  std::move(body), 201, &response);
       if (o == Outcome::kGiveUp) break;
       if (o == Outcome::kOk && keep) {
-        cl.pods.push_back({std::move(name), ResourceVersionOf(response), 0});
+        std::string rv = ResourceVersionOf(response);
+        cl.pods.push_back({std::move(name), std::move(rv), 0, std::move(response)});
       }
     }
   }
@@ -229,10 +244,10 @@ class Runner {
     size_t k = 0;
     for (int64_t i = ph.Claim(); i >= 0; i = ph.Claim(), k = (k + 1) % cl.pods.size()) {
       PodRef& pod = cl.pods[k];
-      PodArgs args = NewPod(ns, pod.name, group);
-      args.resource_version = pod.rv;
-      args.revision_note = pod.note + 1;
-      std::string body = PodJson(args);
+      // Read-modify-write as clients do it: the object last returned (defaults, admission
+      // results and managedFields included), with its revision annotation changed. A fresh
+      // template would drop fields set at admission, which pod updates may not change.
+      std::string body = WithRevisionNote(pod.last, pod.note + 1);
       std::string tgt = base::StrCat("/api/v1/namespaces/", ns, "/pods/", pod.name);
       std::string response;
       Outcome o = co_await Timed(cl, ph.stats[c], http_verb::put, std::move(tgt),
@@ -240,6 +255,7 @@ class Runner {
       if (o == Outcome::kGiveUp) break;
       if (o == Outcome::kOk) {
         pod.rv = ResourceVersionOf(response);
+        pod.last = std::move(response);
         ++pod.note;
       }
     }
@@ -297,20 +313,20 @@ class Runner {
     }
   }
 
-  // Creates a namespace (AlreadyExists is fine).
-  absl::Status CreateNamespace(const std::string& name) {
+  // Creates a setup object (AlreadyExists is fine): the namespace, and the PriorityClass the
+  // pod template names (pods naming an unknown class are rejected).
+  absl::Status CreateSetupObject(std::string target, std::string body) {
     absl::Status out;
     Drive(1, [&](int c) -> asio::awaitable<void> {
-      std::string tgt = "/api/v1/namespaces";
-      std::string body = base::StrCat(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")",
-                                      name, R"("}})");
-      absl::StatusOr<HttpResult> r = co_await clients_[c].conn->Send(http_verb::post, std::move(tgt),
-                                                                     std::move(body));
+      std::string tgt = target;
+      std::string b = body;
+      absl::StatusOr<HttpResult> r =
+          co_await clients_[c].conn->Send(http_verb::post, std::move(tgt), std::move(b));
       if (!r.ok()) {
         out = r.status();
       } else if (r->status != 201 && r->status != 409) {
-        out = absl::UnavailableError(base::StrCat("creating namespace ", name, ": HTTP ",
-                                                  r->status, ": ", r->body.substr(0, 300)));
+        out = absl::UnavailableError(base::StrCat("creating ", target, ": HTTP ", r->status,
+                                                  ": ", r->body.substr(0, 300)));
       }
     });
     return out;
@@ -441,7 +457,20 @@ absl::StatusOr<json::object> RunApiLoad(const Kubeconfig& kc, const ApiLoadOptio
   const std::string load_ns = base::StrCat("bench-load-", suffix);
   const std::string list_ns = base::StrCat("bench-list-", suffix);
   for (const std::string& ns : {load_ns, list_ns}) {
-    if (absl::Status st = runner.CreateNamespace(ns); !st.ok()) return st;
+    if (absl::Status st = runner.CreateSetupObject(
+            "/api/v1/namespaces",
+            base::StrCat(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":")", ns,
+                         R"("}})"));
+        !st.ok()) {
+      return st;
+    }
+    if (absl::Status st = runner.CreateSetupObject(
+            "/apis/scheduling.k8s.io/v1/priorityclasses",
+            base::StrCat(R"({"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass",)",
+                         R"("metadata":{"name":")", kPodPriorityClass, R"("},"value":1000})"));
+        !st.ok()) {
+      return st;
+    }
   }
   json::object report;
   report["scenario"] = "api-load";

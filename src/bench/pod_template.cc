@@ -33,7 +33,7 @@ std::string PodJson(const PodArgs& a) {
       &out,
       R"("restartPolicy":"Never","terminationGracePeriodSeconds":30,)"
       R"("schedulerName":"default-scheduler","serviceAccountName":"default",)"
-      R"("priorityClassName":"research-normal",)"
+      R"("priorityClassName":")", kPodPriorityClass, R"(",)"
       R"("securityContext":{"runAsNonRoot":true,"runAsUser":1000,"fsGroup":1000},)"
       R"("containers":[{"name":"train","image":"registry.example.com/ml/trainer:2026.11.1",)"
       R"("imagePullPolicy":"IfNotPresent",)"

@@ -11,6 +11,9 @@
 
 namespace shoal::bench {
 
+// The PriorityClass the template's pods name (the load tool creates it first).
+inline constexpr std::string_view kPodPriorityClass = "research-normal";
+
 struct PodArgs {
   std::string_view ns;
   std::string_view name;
