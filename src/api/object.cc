@@ -43,6 +43,16 @@ std::string_view StringAt(const json::value& root, std::string_view dotted_path)
   return std::string_view(s.data(), s.size());
 }
 
+bool BoolAt(const json::object& root, std::string_view dotted_path) {
+  const json::value* v = FindPath(root, dotted_path);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+bool BoolAt(const json::value& root, std::string_view dotted_path) {
+  const json::value* v = FindPath(root, dotted_path);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
 namespace {
 
 std::string ScalarToString(const json::value* v) {

@@ -29,6 +29,9 @@ const json::value* FindPath(const json::object& root, std::string_view dotted_pa
 // The string at a dotted path, or "" when absent or not a string.
 std::string_view StringAt(const json::value& root, std::string_view dotted_path);
 std::string_view StringAt(const json::object& root, std::string_view dotted_path);
+// True only when the value at a dotted path is the boolean true.
+bool BoolAt(const json::value& root, std::string_view dotted_path);
+bool BoolAt(const json::object& root, std::string_view dotted_path);
 
 // The field-selector view of an object: metadata.name, metadata.namespace and every field in
 // type.selectable_fields, as strings (booleans as "true"/"false", absent as "").

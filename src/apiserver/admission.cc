@@ -53,9 +53,8 @@ absl::Status AdmitPodPriority(ApiServer& s, json::object& pod) {
       for (const ObjectPtr& c : list->items) {
         auto parsed = api::ParseJson(*c->json);
         if (!parsed.ok()) continue;
-        const json::value* g = api::FindPath(*parsed, "globalDefault");
         const json::value* v = api::FindPath(*parsed, "value");
-        if (g == nullptr || !g->is_bool() || !g->get_bool() || v == nullptr || !v->is_int64()) {
+        if (!api::BoolAt(*parsed, "globalDefault") || v == nullptr || !v->is_int64()) {
           continue;
         }
         if (!cls || v->get_int64() > best) {

@@ -16,6 +16,14 @@ namespace shoal::apiserver {
 
 namespace json = boost::json;
 
+namespace {
+
+bool IsCrdType(const api::ResourceType& t) {
+  return t.group == "apiextensions.k8s.io" && t.plural == "customresourcedefinitions";
+}
+
+}  // namespace
+
 ApiServer::ApiServer(store::Store& store, const api::Registry& builtins,
                      const base::Clock& clock, ApiServerOptions options)
     : store_(store), registry_(builtins), clock_(clock), options_(std::move(options)) {
@@ -69,11 +77,9 @@ absl::Status ApiServer::Start() {
   auto all = store_.List("/registry/");
   if (!all.ok()) return all.status();
   // Custom resources first, so that their objects find their caches below.
-  const api::ResourceType* crd_type =
-      registry_.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
-  std::string crd_prefix = crd_type->KeyPrefix();
   for (const store::KeyValue& kv : all->kvs) {
-    if (kv.key.starts_with(crd_prefix)) ApplyCrd(kv, false, all->revision);
+    const api::ResourceType* t = registry_.FindByKey(kv.key);
+    if (t != nullptr && IsCrdType(*t)) ApplyCrd(kv, false, all->revision);
   }
   std::map<std::string, std::vector<store::KeyValue>> by_prefix;
   for (store::KeyValue& kv : all->kvs) {
@@ -122,12 +128,11 @@ void ApiServer::OnCommit(const std::vector<store::Event>& events) {
   // One writer: the store's commit thread. Each event goes to its type's cache; every cache
   // learns the new global revision so that LIST and bookmarks carry it. A CRD's resource is
   // served (or withdrawn) here, before its create is acknowledged to the client.
-  static const std::string kCrdPrefix = "/registry/apiextensions.k8s.io/customresourcedefinitions/";
   for (const store::Event& e : events) {
     const api::ResourceType* t = registry_.FindByKey(e.kv.key);
     if (t == nullptr) continue;
     if (WatchCache* c = CacheFor(*t)) c->Apply(e);
-    if (e.kv.key.starts_with(kCrdPrefix)) {
+    if (IsCrdType(*t)) {
       ApplyCrd(e.kv, e.type == store::EventType::kDelete, e.revision());
     }
   }

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "absl/strings/ascii.h"
 #include "api/object.h"
 #include "api/schema.h"
 #include "api/validation.h"
@@ -29,16 +30,6 @@ std::vector<std::string> Strings(const json::value* v) {
   return out;
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-bool BoolAt(const json::value& o, std::string_view path) {
-  const json::value* v = api::FindPath(o, path);
-  return v != nullptr && v->is_bool() && v->get_bool();
-}
-
 }  // namespace
 
 std::vector<api::ResourceType> CrdResourceTypes(const json::value& crd) {
@@ -51,14 +42,14 @@ std::vector<api::ResourceType> CrdResourceTypes(const json::value& crd) {
   const json::value* versions = api::FindPath(crd, "spec.versions");
   if (versions == nullptr || !versions->is_array()) return out;
   for (const json::value& v : versions->get_array()) {
-    if (!BoolAt(v, "served")) continue;
+    if (!api::BoolAt(v, "served")) continue;
     api::ResourceType t;
     t.group = group;
     t.version = std::string(api::StringAt(v, "name"));
     t.kind = kind;
     t.plural = plural;
     t.singular = std::string(api::StringAt(crd, "spec.names.singular"));
-    if (t.singular.empty()) t.singular = Lower(kind);
+    if (t.singular.empty()) t.singular = absl::AsciiStrToLower(kind);
     t.namespaced = api::StringAt(crd, "spec.scope") != "Cluster";
     t.short_names = Strings(api::FindPath(crd, "spec.names.shortNames"));
     t.categories = Strings(api::FindPath(crd, "spec.names.categories"));
@@ -135,7 +126,7 @@ void ValidateCrd(const json::object& crd, std::vector<Cause>& causes) {
     if (api::StringAt(v, "name").empty()) {
       causes.push_back({"FieldValueRequired", "Required value", path + ".name"});
     }
-    if (BoolAt(v, "storage")) ++storage;
+    if (api::BoolAt(v, "storage")) ++storage;
     if (const json::value* schema = api::FindPath(v, "schema.openAPIV3Schema")) {
       if (!schema->is_object()) {
         causes.push_back({"FieldValueInvalid", "Invalid value: must be an object",
@@ -167,7 +158,7 @@ void CompleteCrd(json::object& crd, const std::string& now) {
   if (n != nullptr && n->is_object()) {
     json::object& names = n->get_object();
     std::string kind(api::StringAt(*n, "kind"));
-    if (!names.contains("singular") && !kind.empty()) names["singular"] = Lower(kind);
+    if (!names.contains("singular") && !kind.empty()) names["singular"] = absl::AsciiStrToLower(kind);
     if (!names.contains("listKind") && !kind.empty()) names["listKind"] = kind + "List";
   }
   json::object names;
@@ -178,7 +169,7 @@ void CompleteCrd(json::object& crd, const std::string& now) {
   if (const json::value* versions = api::FindPath(crd, "spec.versions");
       versions != nullptr && versions->is_array()) {
     for (const json::value& v : versions->get_array()) {
-      if (BoolAt(v, "storage")) stored.push_back(json::value(api::StringAt(v, "name")));
+      if (api::BoolAt(v, "storage")) stored.push_back(json::value(api::StringAt(v, "name")));
     }
   }
   auto condition = [&](const char* type, const char* reason, const char* message) {

@@ -537,6 +537,19 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   return Validate(type, obj);
 }
 
+// Whether every item of the list `items` (absent: none) is also in the list `in`.
+bool AllIn(const json::value* items, const json::value* in) {
+  if (items == nullptr || !items->is_array()) return true;
+  for (const json::value& item : items->get_array()) {
+    if (in == nullptr || !in->is_array() ||
+        std::find(in->get_array().begin(), in->get_array().end(), item) ==
+            in->get_array().end()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Pod updates may change only the images, activeDeadlineSeconds, tolerations (additions) and
 // schedulingGates (removals) of the spec (ValidatePodUpdate).
 absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object& old,
@@ -557,30 +570,10 @@ absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object
       }
     }
   }
-  // Tolerations: the old ones must all still be there; new ones may be added.
-  const json::value* ot = a.if_contains("tolerations");
-  const json::value* nt = b.if_contains("tolerations");
-  bool tolerations_ok = true;
-  if (ot != nullptr && ot->is_array()) {
-    for (const json::value& t : ot->get_array()) {
-      if (nt == nullptr || !nt->is_array() ||
-          std::find(nt->get_array().begin(), nt->get_array().end(), t) == nt->get_array().end()) {
-        tolerations_ok = false;
-      }
-    }
-  }
-  // Scheduling gates may only be removed.
-  const json::value* og = a.if_contains("schedulingGates");
-  const json::value* ng = b.if_contains("schedulingGates");
-  bool gates_ok = true;
-  if (ng != nullptr && ng->is_array()) {
-    for (const json::value& g : ng->get_array()) {
-      if (og == nullptr || !og->is_array() ||
-          std::find(og->get_array().begin(), og->get_array().end(), g) == og->get_array().end()) {
-        gates_ok = false;
-      }
-    }
-  }
+  // Tolerations may only be added (the old ones must all still be there); scheduling gates
+  // may only be removed.
+  bool tolerations_ok = AllIn(a.if_contains("tolerations"), b.if_contains("tolerations"));
+  bool gates_ok = AllIn(b.if_contains("schedulingGates"), a.if_contains("schedulingGates"));
   for (json::object* spec : {&a, &b}) {
     spec->erase("tolerations");
     spec->erase("schedulingGates");
@@ -600,8 +593,7 @@ absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object
 absl::Status ValidateJobUpdate(const api::ResourceType& type, const json::object& old,
                                const json::object& obj) {
   std::vector<Cause> causes;
-  const json::value* suspend = api::FindPath(obj, "spec.suspend");
-  bool suspended = suspend != nullptr && suspend->is_bool() && suspend->get_bool();
+  bool suspended = api::BoolAt(obj, "spec.suspend");
   for (const char* f : {"spec.selector", "spec.template", "spec.completions",
                         "spec.completionMode", "spec.podFailurePolicy"}) {
     if (suspended && std::string_view(f) == "spec.template") continue;

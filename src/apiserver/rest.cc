@@ -381,12 +381,7 @@ class Handler {
     Mutation mutate = [&](const json::object& old,
                           int64_t rv) -> absl::StatusOr<json::object> {
           if (auto st = CheckPrecondition(incoming, rv); !st.ok()) return st;
-          json::object obj = incoming;
-          if (auto st = PrepareForUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-          if (auto st = Validate(type_, obj); !st.ok()) return st;
-          if (auto st = ValidateUpdate(type_, old, obj, info_.subresource); !st.ok()) return st;
-          if (auto st = Track(&old, obj); !st.ok()) return BadRequest(st.message());
-          return obj;
+          return UpdateRules(old, incoming, true);
         };
     co_return co_await GuaranteedUpdate(info_.name, mutate);
   }
@@ -464,13 +459,18 @@ class Handler {
     }
     RequestInfo same = info_;
     RETURN_IF_ERROR(CheckBody(type_, same, obj, false));
+    return UpdateRules(old, std::move(obj), track);
+  }
+
+  // What every update of an object goes through (PUT, patches, apply): the status split and
+  // server-owned metadata, validation, immutable fields, and (with `track`) managedFields.
+  absl::StatusOr<json::object> UpdateRules(const json::object& old, json::object obj,
+                                           bool track) {
     RETURN_IF_ERROR(PrepareForUpdate(type_, old, obj, info_.subresource));
     RETURN_IF_ERROR(Validate(type_, obj));
     RETURN_IF_ERROR(ValidateUpdate(type_, old, obj, info_.subresource));
     if (track) {
-      if (auto st = Track(&old, obj); !st.ok()) {
-        return BadRequest(st.message());
-      }
+      if (auto st = Track(&old, obj); !st.ok()) return BadRequest(st.message());
     }
     return obj;
   }

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 
+#include "api/labels.h"
 #include "api/object.h"
 #include "apiserver/internal/rest.h"
 #include "base/strings.h"
@@ -175,8 +176,7 @@ std::string NodeStatus(const json::value& node) {
       }
     }
   }
-  const json::value* unsched = api::FindPath(node, "spec.unschedulable");
-  if (unsched && unsched->is_bool() && unsched->get_bool()) status += ",SchedulingDisabled";
+  if (api::BoolAt(node, "spec.unschedulable")) status += ",SchedulingDisabled";
   return status;
 }
 
@@ -312,38 +312,39 @@ std::string JoinContainers(const json::value& job, std::string_view field) {
   return out;
 }
 
-// metav1.FormatLabelSelector, for the matchLabels and matchExpressions of a selector.
+// metav1.FormatLabelSelector: the selector as api::LabelSelector's canonical text
+// (requirements sorted by key), "<none>" when it selects everything or is unreadable.
 std::string FormatSelector(const json::value* sel) {
   if (sel == nullptr || !sel->is_object()) return "<none>";
-  std::string out;
-  auto add = [&out](std::string_view part) {
-    if (!out.empty()) out += ",";
-    out += part;
+  std::vector<api::LabelRequirement> reqs;
+  auto add = [&reqs](std::string key, api::SelectorOperator op, std::vector<std::string> values) {
+    auto r = api::LabelRequirement::Create(std::move(key), op, std::move(values));
+    if (r.ok()) reqs.push_back(std::move(*r));
   };
   if (const json::value* ml = sel->get_object().if_contains("matchLabels");
       ml != nullptr && ml->is_object()) {
     for (const auto& [k, v] : ml->get_object()) {
-      add(base::StrCat(std::string_view(k.data(), k.size()), "=",
-                       v.is_string() ? std::string_view(v.get_string()) : ""));
+      add(std::string(k), api::SelectorOperator::kEquals,
+          {v.is_string() ? std::string(v.get_string()) : std::string()});
     }
   }
-  if (const json::value* me = sel->get_object().if_contains("matchExpressions");
-      me != nullptr && me->is_array()) {
-    for (const json::value& e : me->get_array()) {
-      std::string_view key = api::StringAt(e, "key"), op = api::StringAt(e, "operator");
-      std::string values;
+  if (const json::array* me = ArrayAt(*sel, "matchExpressions")) {
+    for (const json::value& e : *me) {
+      std::vector<std::string> values;
       if (const json::array* vs = ArrayAt(e, "values")) {
         for (const json::value& v : *vs) {
-          if (!values.empty()) values += ",";
-          if (v.is_string()) values += v.get_string();
+          if (v.is_string()) values.emplace_back(v.get_string());
         }
       }
-      if (op == "In") add(base::StrCat(key, " in (", values, ")"));
-      else if (op == "NotIn") add(base::StrCat(key, " notin (", values, ")"));
-      else if (op == "Exists") add(key);
-      else if (op == "DoesNotExist") add(base::StrCat("!", key));
+      std::string_view op = api::StringAt(e, "operator");
+      std::string key(api::StringAt(e, "key"));
+      if (op == "In") add(key, api::SelectorOperator::kIn, values);
+      else if (op == "NotIn") add(key, api::SelectorOperator::kNotIn, values);
+      else if (op == "Exists") add(key, api::SelectorOperator::kExists, {});
+      else if (op == "DoesNotExist") add(key, api::SelectorOperator::kDoesNotExist, {});
     }
   }
+  std::string out = api::LabelSelector::FromRequirements(std::move(reqs)).String();
   return out.empty() ? "<none>" : out;
 }
 
@@ -504,8 +505,7 @@ std::vector<Column> ColumnsFor(const api::ResourceType& type) {
              [](const json::value& o, TP) { return json::value(IntAt(o, "value")); }},
             {"Global-Default", "Whether this class is the default for pods without one.", 0,
              [](const json::value& o, TP) {
-               const json::value* g = api::FindPath(o, "globalDefault");
-               return json::value(g != nullptr && g->is_bool() && g->get_bool());
+               return json::value(api::BoolAt(o, "globalDefault"));
              }},
             {"Age", kAgeDesc, 0, Age}};
   }
