@@ -42,6 +42,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+def kubectl_get_json(server, *args, show_managed_fields=False):
+    """`kubectl get ARGS -o json`, decoded (managedFields only when asked for, as kubectl)."""
+    extra = ["--show-managed-fields"] if show_managed_fields else []
+    return json.loads(server.kubectl("get", *args, "-o", "json", *extra).stdout)
+
+
 def wait_until(predicate, timeout, interval=0.02, what="condition"):
     """Polls `predicate` until it returns a truthy value or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from shoal_fixture import wait_until
-from test_kubectl_workflows import CRD
+from shoal_fixture import kubectl_get_json, wait_until
+from test_kubectl_workflows import CRD, pod_manifest as pod
 
 TRACES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
                       "reference", "kubectl-traces", "manifests")
@@ -64,7 +64,7 @@ def test_inlined_jobs_match_the_reference_manifests():
 # ---- helpers -------------------------------------------------------------------------------
 
 def get_json(server, *args):
-    return json.loads(server.kubectl("get", *args, "-o", "json", "--show-managed-fields").stdout)
+    return kubectl_get_json(server, *args, show_managed_fields=True)
 
 
 def raw(server, path):
@@ -124,12 +124,6 @@ def request_warnings(server, method, path, body, content_type="application/json"
         return resp.status, resp.msg.get_all("Warning") or [], json.loads(raw_body)
     finally:
         conn.close()
-
-
-def pod(name, **spec_extra):
-    spec = {"containers": [{"name": "c", "image": "busybox:1.36"}]}
-    spec.update(spec_extra)
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": spec}
 
 
 def create_crd(server):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from shoal_fixture import wait_until
+from shoal_fixture import kubectl_get_json, wait_until
 from test_kubectl import table
 
 CRD = """\
@@ -63,8 +63,7 @@ spec: {workers: %d, image: trainer:1}
 """
 
 
-def get_json(server, *args):
-    return json.loads(server.kubectl("get", *args, "-o", "json").stdout)
+get_json = kubectl_get_json
 
 
 def create_node(server, name, labels=None):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from shoal_fixture import kubectl_get_json
 from test_kubectl import table
 
 MANIFESTS = """\
@@ -43,8 +44,7 @@ spec:
 """
 
 
-def get_json(server, *args):
-    return json.loads(server.kubectl("get", *args, "-o", "json").stdout)
+get_json = kubectl_get_json
 
 
 def test_builtin_priority_classes_and_tables(server):
