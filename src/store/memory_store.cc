@@ -33,6 +33,10 @@ void MemoryStore::Write(WriteOp op, WriteCallback done) {
   loop_.Write(std::move(op), std::move(done));
 }
 
+void MemoryStore::Txn(std::vector<WriteOp> ops, TxnCallback done) {
+  loop_.Txn(std::move(ops), std::move(done));
+}
+
 absl::StatusOr<KeyValue> MemoryStore::Get(const std::string& key) { return loop_.Get(key); }
 
 absl::StatusOr<ListResult> MemoryStore::List(const std::string& prefix) {

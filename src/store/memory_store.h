@@ -36,6 +36,7 @@ class MemoryStore : public Store {
 
   // See store.h for the contracts.
   void Write(WriteOp op, WriteCallback done) override;
+  void Txn(std::vector<WriteOp> ops, TxnCallback done) override;
   absl::StatusOr<KeyValue> Get(const std::string& key) override;
   absl::StatusOr<ListResult> List(const std::string& prefix) override;
   absl::StatusOr<std::vector<Event>> EventsSince(int64_t after_revision,

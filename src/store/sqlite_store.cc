@@ -201,6 +201,10 @@ void SqliteStore::Write(WriteOp op, WriteCallback done) {
   loop_->Write(std::move(op), std::move(done));
 }
 
+void SqliteStore::Txn(std::vector<WriteOp> ops, TxnCallback done) {
+  loop_->Txn(std::move(ops), std::move(done));
+}
+
 absl::StatusOr<KeyValue> SqliteStore::Get(const std::string& key) { return loop_->Get(key); }
 
 absl::StatusOr<ListResult> SqliteStore::List(const std::string& prefix) {

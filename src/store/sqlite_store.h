@@ -61,6 +61,7 @@ class SqliteStore : public Store {
   // See store.h for the contracts. EventsSince additionally returns Unavailable once closed,
   // and DataLoss or Unavailable if the log cannot be read.
   void Write(WriteOp op, WriteCallback done) override;
+  void Txn(std::vector<WriteOp> ops, TxnCallback done) override;
   absl::StatusOr<KeyValue> Get(const std::string& key) override;
   absl::StatusOr<ListResult> List(const std::string& prefix) override;
   absl::StatusOr<std::vector<Event>> EventsSince(int64_t after_revision,

@@ -16,4 +16,13 @@ absl::StatusOr<KeyValue> Store::WriteSync(WriteOp op) {
   return result.get();
 }
 
+absl::StatusOr<std::vector<KeyValue>> Store::TxnSync(std::vector<WriteOp> ops) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<std::vector<KeyValue>>>>();
+  std::future<absl::StatusOr<std::vector<KeyValue>>> result = promise->get_future();
+  Txn(std::move(ops), [promise](absl::StatusOr<std::vector<KeyValue>> kvs) {
+    promise->set_value(std::move(kvs));
+  });
+  return result.get();
+}
+
 }  // namespace shoal::store

@@ -72,6 +72,8 @@ struct WriteOp {
 // Result of a successful write: for create/update the new KeyValue; for delete the last value
 // with mod_revision set to the delete's revision.
 using WriteCallback = std::function<void(absl::StatusOr<KeyValue>)>;
+// Result of a successful transaction: one KeyValue per op, in op order (as for WriteCallback).
+using TxnCallback = std::function<void(absl::StatusOr<std::vector<KeyValue>>)>;
 using CommitListener = std::function<void(const std::vector<Event>& events)>;
 
 struct ListResult {
@@ -91,9 +93,19 @@ class Store {
   //   otherwise the new KeyValue, once durable and seen by all listeners.
   virtual void Write(WriteOp op, WriteCallback done) = 0;
 
+  // Queues several writes that commit all or none: in one batch, with consecutive revisions,
+  // published to listeners together. Each op is checked as Write checks it, seeing the earlier
+  // ops of the same transaction; the first failing op fails the whole transaction with its
+  // error (AlreadyExists, NotFound, Aborted) and nothing of it is applied or consumes a
+  // revision. Unavailable as for Write. An empty transaction succeeds with no result.
+  // The API server binds a gang's pods this way, so no reader sees half a gang bound.
+  virtual void Txn(std::vector<WriteOp> ops, TxnCallback done) = 0;
+
   // Blocking convenience over Write for tests and startup code. Never call it from a
   // callback or listener.
   absl::StatusOr<KeyValue> WriteSync(WriteOp op);
+  // Blocking convenience over Txn; same restrictions as WriteSync.
+  absl::StatusOr<std::vector<KeyValue>> TxnSync(std::vector<WriteOp> ops);
 
   // Current value of `key`, NotFound if absent.
   virtual absl::StatusOr<KeyValue> Get(const std::string& key) = 0;

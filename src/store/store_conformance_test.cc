@@ -190,6 +190,79 @@ TYPED_TEST(StoreConformanceTest, UpdateAndDeleteOfMissingKeyAreNotFound) {
   EXPECT_EQ(s.Revision(), 2);
 }
 
+TYPED_TEST(StoreConformanceTest, TxnCommitsAllOpsWithConsecutiveRevisionsInOneBatch) {
+  Recorder recorder;
+  this->store().AddCommitListener(recorder.Listener());
+  KeyValue a = this->MustWrite(Create("/a", "1"));
+  std::vector<WriteOp> ops;
+  ops.push_back(Update("/a", "2", a.mod_revision));
+  ops.push_back(Create("/b", "1"));
+  ops.push_back(Update("/b", "2"));  // sees the create before it
+  absl::StatusOr<std::vector<KeyValue>> kvs = this->store().TxnSync(std::move(ops));
+  ASSERT_TRUE(kvs.ok()) << kvs.status();
+  ASSERT_THAT(*kvs, SizeIs(3));
+  EXPECT_EQ((*kvs)[0].mod_revision, a.mod_revision + 1);
+  EXPECT_EQ((*kvs)[2].mod_revision, a.mod_revision + 3);
+  EXPECT_EQ(*(*kvs)[2].value, "2");
+  EXPECT_EQ(this->store().Revision(), a.mod_revision + 3);
+  EXPECT_EQ(recorder.batches(), 2);
+  EXPECT_THAT(Describe(recorder.events()),
+              ElementsAre("PUT /a=1@1(1)", "PUT /a=2@2(1) prev=1@1", "PUT /b=1@3(3)",
+                          "PUT /b=2@4(3) prev=1@3"));
+}
+
+TYPED_TEST(StoreConformanceTest, FailedTxnAppliesNothingAndConsumesNoRevision) {
+  KeyValue a = this->MustWrite(Create("/a", "1"));
+  this->MustWrite(Create("/c", "1"));
+  for (WriteOp bad : {Update("/a", "x", a.mod_revision + 7), Create("/c", "again"),
+                      Delete("/missing")}) {
+    std::vector<WriteOp> ops;
+    ops.push_back(Create("/b", "1"));
+    ops.push_back(Update("/a", "2", a.mod_revision));
+    ops.push_back(bad);
+    absl::StatusOr<std::vector<KeyValue>> kvs = this->store().TxnSync(std::move(ops));
+    ASSERT_FALSE(kvs.ok());
+    EXPECT_TRUE(absl::IsAborted(kvs.status()) || absl::IsAlreadyExists(kvs.status()) ||
+                absl::IsNotFound(kvs.status()))
+        << kvs.status();
+    EXPECT_EQ(this->store().Revision(), 2);
+    EXPECT_TRUE(absl::IsNotFound(this->store().Get("/b").status()));
+    EXPECT_EQ(*this->store().Get("/a")->value, "1");
+  }
+  // A write queued after a failed transaction sees none of it.
+  EXPECT_EQ(this->MustWrite(Create("/b", "ok")).mod_revision, 3);
+}
+
+TYPED_TEST(StoreConformanceTest, ConcurrentTxnsAndWritesNeverInterleaveHalfATxn) {
+  Recorder recorder;
+  this->store().AddCommitListener(recorder.Listener());
+  constexpr int kTxns = 50;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < kTxns; ++i) {
+        std::string p = "/t" + std::to_string(t) + "/" + std::to_string(i) + "/";
+        std::vector<WriteOp> ops;
+        for (int k = 0; k < 5; ++k) ops.push_back(Create(p + std::to_string(k), "v"));
+        EXPECT_TRUE(this->store().TxnSync(std::move(ops)).ok());
+        this->MustWrite(Create(p + "single", "v"));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  // The five ops of each transaction carry consecutive revisions.
+  std::map<std::string, std::vector<int64_t>> by_txn;
+  for (const Event& e : recorder.events()) {
+    if (e.kv.key.ends_with("single")) continue;
+    by_txn[e.kv.key.substr(0, e.kv.key.rfind('/'))].push_back(e.revision());
+  }
+  ASSERT_THAT(by_txn, SizeIs(2 * kTxns));
+  for (const auto& [txn, revs] : by_txn) {
+    ASSERT_THAT(revs, SizeIs(5));
+    EXPECT_EQ(revs.back() - revs.front(), 4) << txn;
+  }
+}
+
 TYPED_TEST(StoreConformanceTest, StaleExpectedModRevisionIsAborted) {
   Store& s = this->store();
   this->MustWrite(Create("/a", "v1"));

@@ -21,17 +21,23 @@ void CommitLoop::Start() {
 
 CommitLoop::~CommitLoop() { Close(); }
 
+bool CommitLoop::Enqueue(PendingWrite& write) {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  if (closing_) return false;
+  queue_.push_back(std::move(write));
+  // Notify under the lock: Close may otherwise join and destroy the loop in between.
+  queue_cv_.notify_one();
+  return true;
+}
+
 void CommitLoop::Write(WriteOp op, WriteCallback done) {
-  {
-    std::lock_guard<std::mutex> lock(queue_mu_);
-    if (!closing_) {
-      queue_.push_back(PendingWrite{std::move(op), std::move(done)});
-      // Notify under the lock: Close may otherwise join and destroy the loop in between.
-      queue_cv_.notify_one();
-      return;
-    }
-  }
-  done(absl::UnavailableError("store is closed"));
+  PendingWrite write{std::move(op), std::move(done), {}, nullptr};
+  if (!Enqueue(write)) write.Fail(absl::UnavailableError("store is closed"));
+}
+
+void CommitLoop::Txn(std::vector<WriteOp> ops, TxnCallback done) {
+  PendingWrite write{WriteOp{}, nullptr, std::move(ops), std::move(done)};
+  if (!Enqueue(write)) write.Fail(absl::UnavailableError("store is closed"));
 }
 
 absl::StatusOr<KeyValue> CommitLoop::Get(const std::string& key) const {
@@ -94,7 +100,7 @@ void CommitLoop::Close() {
     orphan_tasks.swap(tasks_);
   }
   const absl::Status closed = absl::UnavailableError("store is closed");
-  for (PendingWrite& write : orphans) write.done(closed);
+  for (PendingWrite& write : orphans) write.Fail(closed);
   for (PendingTask& task : orphan_tasks) task.done(closed);
 }
 
@@ -121,7 +127,15 @@ void CommitLoop::Run() {
         thread_id_.store(std::thread::id());
         return;
       }
-      const size_t n = std::min(queue_.size(), options_.max_batch);
+      // At most max_batch ops per batch, but always at least one queued entry, so a large
+      // transaction commits whole in a batch of its own.
+      size_t n = 0, ops = 0;
+      while (n < queue_.size()) {
+        size_t k = queue_[n].txn_done ? queue_[n].txn.size() : 1;
+        if (n > 0 && ops + k > options_.max_batch) break;
+        ops += k;
+        ++n;
+      }
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + n));
       queue_.erase(queue_.begin(), queue_.begin() + n);
@@ -142,16 +156,27 @@ void CommitLoop::CommitBatch(std::vector<PendingWrite>& batch) {
   // Stage in queue order. Only this thread mutates index_, so reading it unlocked is safe.
   BatchStager stager(&index_, revision_.load(std::memory_order_relaxed));
   std::vector<Event> events;
-  std::vector<absl::StatusOr<KeyValue>> results;
+  // Per entry of the batch: its status and where its events start in `events`.
+  std::vector<absl::Status> statuses(batch.size());
+  std::vector<size_t> first_event(batch.size());
   events.reserve(batch.size());
-  results.reserve(batch.size());
-  for (PendingWrite& write : batch) {
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingWrite& write = batch[i];
+    first_event[i] = events.size();
+    if (write.txn_done) {
+      absl::StatusOr<std::vector<Event>> staged = stager.StageAll(write.txn);
+      if (staged.ok()) {
+        for (Event& e : *staged) events.push_back(std::move(e));
+      } else {
+        statuses[i] = staged.status();
+      }
+      continue;
+    }
     absl::StatusOr<Event> event = stager.Stage(write.op);
     if (event.ok()) {
-      results.emplace_back(event->kv);
       events.push_back(*std::move(event));
     } else {
-      results.emplace_back(std::move(event).status());
+      statuses[i] = event.status();
     }
   }
 
@@ -161,7 +186,7 @@ void CommitLoop::CommitBatch(std::vector<PendingWrite>& batch) {
       // Nothing of the batch is durable and nothing was published, so the index is unchanged.
       // Every write fails: the precondition answers assumed the failed writes had happened.
       absl::Status unavailable = absl::UnavailableError(persisted.message());
-      for (PendingWrite& write : batch) write.done(unavailable);
+      for (PendingWrite& write : batch) write.Fail(unavailable);
       return;
     }
     std::shared_ptr<const std::vector<CommitListener>> listeners;
@@ -173,7 +198,21 @@ void CommitLoop::CommitBatch(std::vector<PendingWrite>& batch) {
     }
     for (const CommitListener& listener : *listeners) listener(events);
   }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(results[i]));
+  for (size_t i = 0; i < batch.size(); ++i) {
+    PendingWrite& write = batch[i];
+    if (!statuses[i].ok()) {
+      write.Fail(statuses[i]);
+      continue;
+    }
+    if (!write.txn_done) {
+      write.done(events[first_event[i]].kv);
+      continue;
+    }
+    std::vector<KeyValue> kvs;
+    kvs.reserve(write.txn.size());
+    for (size_t j = 0; j < write.txn.size(); ++j) kvs.push_back(events[first_event[i] + j].kv);
+    write.txn_done(std::move(kvs));
+  }
 }
 
 }  // namespace shoal::store::internal

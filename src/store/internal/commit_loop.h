@@ -62,6 +62,8 @@ class CommitLoop {
   // Queues a write; see Store::Write for the results. Once the loop is closed, `done` runs
   // inline, on the caller's thread, with Unavailable.
   void Write(WriteOp op, WriteCallback done);
+  // Queues a transaction; see Store::Txn. A transaction is never split across batches.
+  void Txn(std::vector<WriteOp> ops, TxnCallback done);
 
   // Store::Get / List / Revision / AddCommitListener over the published state.
   absl::StatusOr<KeyValue> Get(const std::string& key) const;
@@ -82,10 +84,22 @@ class CommitLoop {
   void Close();
 
  private:
+  // One queued write, or one transaction (txn_done set, ops in `txn`).
   struct PendingWrite {
     WriteOp op;
     WriteCallback done;
+    std::vector<WriteOp> txn;
+    TxnCallback txn_done;
+    void Fail(const absl::Status& status) {
+      if (txn_done) {
+        txn_done(status);
+      } else {
+        done(status);
+      }
+    }
   };
+  // Queues `write` unless closing; returns false (leaving it untouched) if closing.
+  bool Enqueue(PendingWrite& write);
   struct PendingTask {
     std::function<absl::Status()> run;
     std::function<void(absl::Status)> done;

@@ -91,4 +91,34 @@ absl::StatusOr<Event> BatchStager::Stage(WriteOp& op) {
   return event;
 }
 
+absl::StatusOr<std::vector<Event>> BatchStager::StageAll(std::vector<WriteOp>& ops) {
+  const int64_t start_revision = revision_;
+  // What the overlay held for each key before this call (outer nullopt: no overlay entry).
+  std::vector<std::pair<std::string, std::optional<std::optional<KeyValue>>>> undo;
+  undo.reserve(ops.size());
+  std::vector<Event> events;
+  events.reserve(ops.size());
+  for (WriteOp& op : ops) {
+    auto it = overlay_.find(op.key);
+    undo.emplace_back(op.key, it == overlay_.end()
+                                  ? std::nullopt
+                                  : std::optional<std::optional<KeyValue>>(it->second));
+    absl::StatusOr<Event> event = Stage(op);
+    if (!event.ok()) {
+      undo.pop_back();  // the failed op changed nothing
+      for (auto u = undo.rbegin(); u != undo.rend(); ++u) {
+        if (u->second.has_value()) {
+          overlay_.insert_or_assign(u->first, *u->second);
+        } else {
+          overlay_.erase(u->first);
+        }
+      }
+      revision_ = start_revision;
+      return event.status();
+    }
+    events.push_back(*std::move(event));
+  }
+  return events;
+}
+
 }  // namespace shoal::store::internal

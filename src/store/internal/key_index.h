@@ -55,6 +55,10 @@ class BatchStager {
   //   Aborted (expected_mod_revision set and different from the key's mod_revision).
   absl::StatusOr<Event> Stage(WriteOp& op);
 
+  // Stages `ops` all or nothing: on the first failing op, every op of the call is undone (the
+  // overlay and the revision are as before the call) and its error is returned.
+  absl::StatusOr<std::vector<Event>> StageAll(std::vector<WriteOp>& ops);
+
   // The revision of the last staged write (the start revision if none).
   int64_t revision() const { return revision_; }
 
