@@ -172,6 +172,17 @@ boost::asio::awaitable<Response> ApiServer::Handle(Request req) {
   try {
     if (auto r = internal::HandleDiscovery(*this, req)) co_return std::move(*r);
     if (auto r = internal::HandleOpenApi(*this, req)) co_return std::move(*r);
+    if (req.method == "POST") {
+      // /api/v1/namespaces/{ns}/bindings (not a stored resource, so not in the registry).
+      constexpr std::string_view kPrefix = "/api/v1/namespaces/";
+      std::string_view path = req.path;
+      if (path.starts_with(kPrefix) && path.ends_with("/bindings")) {
+        std::string_view ns = path.substr(kPrefix.size(), path.size() - kPrefix.size() - 9);
+        if (!ns.empty() && ns.find('/') == std::string_view::npos) {
+          co_return co_await internal::HandleBindings(*this, req, std::string(ns));
+        }
+      }
+    }
     auto info = internal::ParseRequestInfo(req, registry_);
     if (!info) {
       co_return ErrorResponse(absl::Status(

@@ -2,6 +2,7 @@
 // fake clock. The end-to-end suite in tests/ covers the same ground through kubectl.
 #include "apiserver/api_server.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -18,6 +19,8 @@
 
 namespace shoal::apiserver {
 namespace {
+
+using ::testing::HasSubstr;
 
 namespace json = boost::json;
 namespace asio = boost::asio;
@@ -225,6 +228,47 @@ TEST_F(ApiServerTest, BindingSetsNodeNameOnce) {
   EXPECT_EQ(Str(Body(g), "spec.nodeName"), "n1");
   Response again = Call("POST", "/api/v1/namespaces/default/pods/p1/binding", binding);
   EXPECT_EQ(again.code, 409);
+}
+
+TEST_F(ApiServerTest, BindingListBindsAllPodsOrNone) {
+  for (const char* p : {"g0", "g1", "g2"}) {
+    ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods", Pod(p)).code, 201);
+  }
+  auto list = [](std::vector<std::pair<std::string, std::string>> pairs) {
+    json::array items;
+    for (auto& [pod, node] : pairs) {
+      items.push_back(json::object{{"apiVersion", "v1"}, {"kind", "Binding"},
+                                   {"metadata", json::object{{"name", pod}}},
+                                   {"target", json::object{{"kind", "Node"}, {"name", node}}}});
+    }
+    return json::serialize(json::object{{"apiVersion", "v1"}, {"kind", "BindingList"},
+                                        {"items", items}});
+  };
+  // g2 is bound already: the whole list fails with 409 and g0 and g1 stay unbound.
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/bindings",
+                 R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":"g2"},"target":{"name":"n9"}})")
+                .code,
+            201);
+  Response bad = Call("POST", "/api/v1/namespaces/default/bindings",
+                      list({{"g0", "n1"}, {"g1", "n2"}, {"g2", "n3"}}));
+  EXPECT_EQ(bad.code, 409) << bad.body;
+  EXPECT_THAT(bad.body, HasSubstr(R"(pod g2 is already assigned to node \"n9\")"));
+  EXPECT_EQ(Str(Body(Call("GET", "/api/v1/namespaces/default/pods/g0")), "spec.nodeName"),
+            "<absent>");
+  Response missing = Call("POST", "/api/v1/namespaces/default/bindings",
+                          list({{"g0", "n1"}, {"nope", "n2"}}));
+  EXPECT_EQ(missing.code, 404) << missing.body;
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/bindings", list({{"g0", ""}})).code, 422);
+  EXPECT_EQ(Call("POST", "/api/v1/namespaces/default/bindings", "[1]").code, 400);
+  // A good list binds both, at consecutive revisions.
+  Response ok = Call("POST", "/api/v1/namespaces/default/bindings", list({{"g0", "n1"}, {"g1", "n2"}}));
+  ASSERT_EQ(ok.code, 201) << ok.body;
+  json::value g0 = Body(Call("GET", "/api/v1/namespaces/default/pods/g0"));
+  json::value g1 = Body(Call("GET", "/api/v1/namespaces/default/pods/g1"));
+  EXPECT_EQ(Str(g0, "spec.nodeName"), "n1");
+  EXPECT_EQ(Str(g1, "spec.nodeName"), "n2");
+  EXPECT_EQ(std::stoll(std::string(Str(g1, "metadata.resourceVersion"))),
+            std::stoll(std::string(Str(g0, "metadata.resourceVersion"))) + 1);
 }
 
 TEST_F(ApiServerTest, PatchTypes) {

@@ -717,36 +717,8 @@ class Handler {
     }
     std::string now = Now(s_);
     Mutation mutate = [&](const json::object& old, int64_t) -> absl::StatusOr<json::object> {
-          json::object obj = old;
-          if (!api::StringAt(obj, "metadata.deletionTimestamp").empty()) {
-            return Conflict("pods/binding", info_.name, "pod is being deleted, cannot be assigned to a host");
-          }
-          std::string_view cur = api::StringAt(obj, "spec.nodeName");
-          if (!cur.empty()) {
-            return Conflict("pods/binding", info_.name,
-                            base::StrCat("pod ", info_.name, " is already assigned to node \"",
-                                         cur, "\""));
-          }
-          json::value& spec = obj["spec"];
-          if (!spec.is_object()) spec = json::object();
-          spec.get_object()["nodeName"] = node;
-          json::value& status = obj["status"];
-          if (!status.is_object()) status = json::object();
-          json::value& conds = status.get_object()["conditions"];
-          if (!conds.is_array()) conds = json::array();
-          json::array& arr = conds.get_array();
-          json::object cond{{"type", "PodScheduled"}, {"status", "True"},
-                            {"lastProbeTime", nullptr}, {"lastTransitionTime", now}};
-          auto it = std::find_if(arr.begin(), arr.end(), [](const json::value& c) {
-            return c.is_object() && api::StringAt(c, "type") == "PodScheduled";
-          });
-          if (it != arr.end()) {
-            *it = cond;
-          } else {
-            arr.push_back(cond);
-          }
-          return obj;
-        };
+      return BindPod(old, info_.name, node, now);
+    };
     Response r = co_await GuaranteedUpdate(info_.name, mutate, 201);
     if (r.code != 201) co_return r;
     co_return JsonResponse(201, SuccessStatusJson(info_.name, "", "pods", ""));

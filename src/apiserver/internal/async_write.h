@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -40,6 +41,25 @@ inline boost::asio::awaitable<absl::StatusOr<store::KeyValue>> AsyncWrite(store:
         });
       },
       asio::use_awaitable, std::move(op));
+}
+
+// Awaitable wrapper over Store::Txn, with every op stamped like AsyncWrite's.
+inline boost::asio::awaitable<absl::StatusOr<std::vector<store::KeyValue>>> AsyncTxn(
+    store::Store& store, std::vector<store::WriteOp> ops) {
+  namespace asio = boost::asio;
+  for (store::WriteOp& op : ops) StampResourceVersion(op);
+  co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
+                                          void(absl::StatusOr<std::vector<store::KeyValue>>)>(
+      [&store](auto handler, std::vector<store::WriteOp> ops) {
+        auto h = std::make_shared<decltype(handler)>(std::move(handler));
+        store.Txn(std::move(ops), [h](absl::StatusOr<std::vector<store::KeyValue>> result) {
+          auto ex = asio::get_associated_executor(*h);
+          asio::post(ex, [h, result = std::move(result)]() mutable {
+            (*h)(std::move(result));
+          });
+        });
+      },
+      asio::use_awaitable, std::move(ops));
 }
 
 }  // namespace shoal::apiserver::internal

@@ -87,6 +87,21 @@ absl::Status CheckObjectFields(const api::ResourceType& type, boost::json::value
                                const std::vector<std::string>& duplicates, FieldValidation mode,
                                std::vector<std::string>* warnings);
 
+// Binding (bindings.cc).
+
+// The pod after binding it to `node`: spec.nodeName set and PodScheduled=True, as
+// kube-apiserver's binding storage does. Conflict (409) if the pod is being deleted or is
+// already bound.
+absl::StatusOr<boost::json::object> BindPod(const boost::json::object& pod,
+                                            std::string_view pod_name, std::string_view node,
+                                            const std::string& now);
+
+// POST /api/v1/namespaces/{ns}/bindings: a Binding (metadata.name = the pod), or - a shoal
+// extension used by its scheduler for gangs - a BindingList whose pods are all bound in one
+// store transaction or none is.
+boost::asio::awaitable<Response> HandleBindings(ApiServer& s, const Request& req,
+                                                const std::string& ns);
+
 // Admission (admission.cc).
 // Checks that the namespace of a new object exists and is not terminating.
 absl::Status CheckNamespace(ApiServer& s, const std::string& ns);
