@@ -129,6 +129,7 @@ type PodGroupSpec | The desired state of a pod group.
   scheduleTimeoutSeconds int32 | Seconds to wait for the whole group before giving up on an attempt.
 
 type PodGroupStatus | The observed state of a pod group.
+  conditions []meta.Condition list=map keys=type | shoal: the Scheduled condition; when False, its message says in one line what keeps the gang from being placed.
   failed int32 | Pods that failed.
   occupiedBy string | Workload (e.g. <namespace>/<job name>) that owns the group.
   phase string | Pending, PreScheduling, Scheduling, Scheduled, Running, Finished or Failed.

@@ -22,7 +22,7 @@
 
 #include "base/clock.h"
 #include "base/strings.h"
-#include "bench/https_client.h"
+#include "client/https_client.h"
 #include "bench/latency.h"
 #include "bench/pod_template.h"
 #include "bench/server_process.h"
@@ -33,6 +33,12 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 using http_verb = boost::beast::http::verb;
 using Clock = std::chrono::steady_clock;
+using client::HttpResult;
+using client::HttpsConnection;
+using client::Kubeconfig;
+using client::MakeClientTlsContext;
+using client::ServerTarget;
+using client::TargetFromKubeconfig;
 
 namespace {
 
@@ -296,7 +302,10 @@ class Runner {
       std::string tgt = base::StrCat("/api/v1/namespaces/", ns, "/pods");
       std::string body;
       ItemCounter counter;
-      HttpsConnection::BodySink sink = [&counter](std::string_view piece) { counter.Add(piece); };
+      HttpsConnection::BodySink sink = [&counter](int, std::string_view piece) {
+        counter.Add(piece);
+        return true;
+      };
       absl::StatusOr<HttpResult> r = co_await clients_[0].conn->SendStreaming(
           http_verb::get, std::move(tgt), std::move(body), std::move(sink));
       json::object run;

@@ -24,7 +24,7 @@
 #include <boost/json/object.hpp>
 
 #include "absl/status/statusor.h"
-#include "bench/kubeconfig.h"
+#include "client/kubeconfig.h"
 
 namespace shoal::bench {
 
@@ -43,7 +43,8 @@ struct ApiLoadOptions {
 // Runs the scenario against the server in `kc`. Returns the JSON report (see
 // docs/performance.md for its fields). Errors: Unavailable if the server cannot be reached or
 // refuses the setup requests (namespace creation).
-absl::StatusOr<boost::json::object> RunApiLoad(const Kubeconfig& kc, const ApiLoadOptions& options);
+absl::StatusOr<boost::json::object> RunApiLoad(const client::Kubeconfig& kc,
+                                               const ApiLoadOptions& options);
 
 // The readable summary of a report from RunApiLoad.
 std::string ApiLoadSummary(const boost::json::object& report);

@@ -8,12 +8,14 @@
 #include <fmt/format.h>
 
 #include "bench/api_load.h"
-#include "bench/kubeconfig.h"
+#include "client/kubeconfig.h"
 #include "bench/server_process.h"
 
 namespace shoal::bench {
 
 namespace json = boost::json;
+using client::Kubeconfig;
+using client::ReadKubeconfig;
 
 namespace {
 

@@ -16,9 +16,14 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "base/strings.h"
-#include "bench/https_client.h"
+#include "client/https_client.h"
 
 namespace shoal::bench {
+
+using client::HttpResult;
+using client::Kubeconfig;
+using client::ReadKubeconfig;
+using client::SendOnce;
 
 namespace {
 

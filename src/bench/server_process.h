@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "bench/kubeconfig.h"
+#include "client/kubeconfig.h"
 
 namespace shoal::bench {
 
@@ -53,7 +53,7 @@ class ServerProcess {
 
   pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return dir_; }
-  const Kubeconfig& kubeconfig() const { return kubeconfig_; }
+  const client::Kubeconfig& kubeconfig() const { return kubeconfig_; }
   // The last `bytes` of the server's log.
   std::string LogTail(size_t bytes) const;
 
@@ -62,7 +62,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   std::string dir_;
-  Kubeconfig kubeconfig_;
+  client::Kubeconfig kubeconfig_;
 };
 
 }  // namespace shoal::bench

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/bench.h"
+#include "cmd/scheduler.h"
 #include "cmd/server.h"
 
 int main(int argc, char** argv) {
@@ -40,6 +41,37 @@ int main(int argc, char** argv) {
                   "dropped)")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
+
+  srv->add_option("--disable", server.disable,
+                  "Parts not to run in this process, comma separated: scheduler (run `shoal "
+                  "scheduler` instead, or another scheduler)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"scheduler"}));
+  srv->add_option("--scoring", server.scoring,
+                  "Scheduler scoring: pack (fill partly used nodes and leaves first, so that "
+                  "whole nodes and leaves stay free for gangs) or spread")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pack", "spread"}));
+
+  shoal::cmd::SchedulerFlags sched;
+  CLI::App* sch = app.add_subcommand(
+      "scheduler",
+      "Run shoal's scheduler against any Kubernetes API server (shoal's or kube-apiserver): it "
+      "places pending pods whose spec.schedulerName is --scheduler-name, gangs (PodGroups of "
+      "scheduling.x-k8s.io/v1alpha1) all at once with leaf/spine topology, preempts "
+      "lower-priority pods, and binds through pods/binding.");
+  sch->add_option("--kubeconfig", sched.kubeconfig, "Kubeconfig of the API server (bearer token)")
+      ->required();
+  sch->add_option("--scheduler-name", sched.scheduler_name,
+                  "Schedule the pods whose spec.schedulerName is this")
+      ->capture_default_str();
+  sch->add_option("--scoring", sched.scoring, "pack or spread (see `shoal server --scoring`)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"pack", "spread"}));
+  sch->add_option("--leaf-label", sched.leaf_key, "Node label naming a node's leaf switch")
+      ->capture_default_str();
+  sch->add_option("--spine-label", sched.spine_key, "Node label naming a node's spine")
+      ->capture_default_str();
 
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(
@@ -112,6 +144,7 @@ int main(int argc, char** argv) {
     server.compaction_interval = std::chrono::seconds(compaction_seconds);
     return shoal::cmd::RunServer(server);
   }
+  if (sch->parsed()) return shoal::cmd::RunScheduler(sched);
   if (bch->parsed()) return shoal::bench::RunBench(bench);
   return 1;
 }

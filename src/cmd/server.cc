@@ -5,11 +5,13 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -23,6 +25,8 @@
 #include "apiserver/pki.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/in_process_transport.h"
+#include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
 
 namespace shoal::cmd {
@@ -175,9 +179,28 @@ int RunServer(const ServerFlags& flags) {
   std::vector<std::thread> threads;
   for (int i = 0; i < flags.threads; ++i) threads.emplace_back([&io] { io.run(); });
   CreateExampleNodes(io, api, flags.example_nodes);
+
+  // The scheduler: its own single thread, talking to the API server in process; gangs are
+  // bound in one store transaction.
+  asio::io_context sched_io(1);
+  auto sched_work = asio::make_work_guard(sched_io);
+  client::InProcessTransport transport(api);
+  std::unique_ptr<scheduler::Scheduler> sched;
+  std::thread sched_thread;
+  if (std::find(flags.disable.begin(), flags.disable.end(), "scheduler") == flags.disable.end()) {
+    scheduler::SchedulerOptions sopts;
+    sopts.atomic_gang_binding = true;
+    sopts.strategy = flags.scoring == "spread" ? scheduler::ScoringStrategy::kSpread
+                                               : scheduler::ScoringStrategy::kPack;
+    sched = std::make_unique<scheduler::Scheduler>(sched_io.get_executor(), transport, sopts);
+    sched->Start();
+    sched_thread = std::thread([&sched_io] { sched_io.run(); });
+  }
   spdlog::info("shoal server listening on {} (data dir {}, kubeconfig {})", url, flags.data_dir,
                kubeconfig);
   for (std::thread& t : threads) t.join();
+  sched_io.stop();
+  if (sched_thread.joinable()) sched_thread.join();
   (*store)->Close();
   spdlog::info("shoal server stopped");
   return 0;

@@ -16,6 +16,8 @@ struct ServerFlags {
   int threads = 2;
   int example_nodes = 0;
   std::chrono::seconds compaction_interval{300};
+  std::vector<std::string> disable;  // parts not to run: "scheduler"
+  std::string scoring = "pack";      // scheduler scoring: pack | spread
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code; errors are printed to stderr as

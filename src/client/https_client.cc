@@ -1,7 +1,8 @@
-#include "bench/https_client.h"
+#include "client/https_client.h"
 
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/asio/as_tuple.hpp>
@@ -19,7 +20,7 @@
 #include "base/status_macros.h"
 #include "base/strings.h"
 
-namespace shoal::bench {
+namespace shoal::client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -69,17 +70,22 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeClientTlsContext(const std::st
 }
 
 HttpsConnection::HttpsConnection(asio::any_io_executor executor, ssl::context& tls,
-                                 ServerTarget target)
+                                 ServerTarget target, size_t body_buffer_bytes)
     : executor_(std::move(executor)),
       tls_(tls),
       target_(std::move(target)),
-      authorization_(base::StrCat("Bearer ", target_.token)) {}
+      authorization_(base::StrCat("Bearer ", target_.token)),
+      body_buffer_bytes_(std::max<size_t>(body_buffer_bytes, 4096)) {}
 
 HttpsConnection::~HttpsConnection() = default;
 
-asio::awaitable<absl::Status> HttpsConnection::Connect() {
+void HttpsConnection::Close() {
   stream_.reset();
   buffer_.clear();
+}
+
+asio::awaitable<absl::Status> HttpsConnection::Connect() {
+  Close();
   tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(target_.host, target_.port, use_tuple);
   if (rec) co_return IoError(base::StrCat("resolving ", target_.host), rec);
@@ -108,14 +114,33 @@ asio::awaitable<absl::Status> HttpsConnection::Connect() {
 asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::Send(http::verb method,
                                                                   std::string target,
                                                                   std::string body) {
-  BodySink keep;  // a named value: GCC 12 mishandles temporaries inside co_await
-  co_return co_await SendStreaming(method, std::move(target), std::move(body), std::move(keep));
+  RequestHeaders headers;  // named values: GCC 12 mishandles temporaries inside co_await
+  BodySink keep;
+  co_return co_await SendStreaming(method, std::move(target), std::move(body), std::move(keep),
+                                   std::move(headers));
+}
+
+asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::Send(http::verb method,
+                                                                  std::string target,
+                                                                  std::string body,
+                                                                  RequestHeaders headers) {
+  BodySink keep;
+  co_return co_await SendStreaming(method, std::move(target), std::move(body), std::move(keep),
+                                   std::move(headers));
 }
 
 asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(http::verb method,
                                                                            std::string target,
                                                                            std::string body,
                                                                            BodySink sink) {
+  RequestHeaders headers;
+  co_return co_await SendStreaming(method, std::move(target), std::move(body), std::move(sink),
+                                   std::move(headers));
+}
+
+asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(
+    http::verb method, std::string target, std::string body, BodySink sink,
+    RequestHeaders headers) {
   if (stream_ == nullptr) {
     absl::Status connected = co_await Connect();
     if (!connected.ok()) co_return connected;
@@ -123,9 +148,12 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(http:
   http::request<http::string_body> req{method, target, 11};
   req.set(http::field::host, target_.host);
   req.set(http::field::authorization, authorization_);
-  req.set(http::field::user_agent, "shoal-bench");
-  req.set(http::field::accept, "application/json");
-  if (!body.empty()) req.set(http::field::content_type, "application/json");
+  req.set(http::field::user_agent, headers.user_agent.empty() ? "shoal" : headers.user_agent);
+  req.set(http::field::accept, headers.accept.empty() ? "application/json" : headers.accept);
+  if (!body.empty() || !headers.content_type.empty()) {
+    req.set(http::field::content_type,
+            headers.content_type.empty() ? "application/json" : headers.content_type);
+  }
   req.keep_alive(true);
   req.body() = std::move(body);
   req.prepare_payload();
@@ -135,7 +163,7 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(http:
   tcp_layer.expires_after(std::chrono::seconds(120));
   auto [wec, wn] = co_await http::async_write(*stream_, req, use_tuple);
   if (wec) {
-    stream_.reset();
+    Close();
     co_return IoError("writing the request", wec);
   }
   // buffer_body: the body is read into `piece_` a buffer-full at a time.
@@ -143,36 +171,64 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(http:
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   auto [hec, hn] = co_await http::async_read_header(*stream_, buffer_, parser, use_tuple);
   if (hec) {
-    stream_.reset();
+    Close();
     co_return IoError("reading the response header", hec);
   }
   HttpResult result;
   result.first_byte = std::chrono::steady_clock::now() - start;
-  result.status = parser.get().result_int();
+  const auto& head = parser.get();
+  result.status = head.result_int();
+  for (const auto& field : head) {
+    switch (field.name()) {
+      case http::field::content_type:
+        result.content_type = std::string(field.value());
+        break;
+      case http::field::content_length:
+      case http::field::transfer_encoding:
+      case http::field::connection:
+        break;
+      default:
+        result.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+  }
   if (!sink && parser.content_length()) result.body.reserve(*parser.content_length());
-  if (piece_.empty()) piece_.resize(1 << 20);
+  if (piece_.empty()) piece_.resize(body_buffer_bytes_);
   // No per-read timer for the body: re-arming one for every TLS record costs more than the
   // record itself and made this client, not the server, the limit of a large LIST.
   tcp_layer.expires_never();
+  // A chunked body streamed to a sink (a watch) is passed on as each read brings it: waiting
+  // to fill the buffer would hold events back. Other bodies are read a buffer-full at a time.
+  const bool as_it_arrives = sink && parser.chunked();
   while (!parser.is_done()) {
     parser.get().body().data = piece_.data();
     parser.get().body().size = piece_.size();
-    auto [rec, rn] = co_await http::async_read(*stream_, buffer_, parser, use_tuple);
+    boost::system::error_code rec;
+    if (as_it_arrives) {
+      auto [ec, n] = co_await http::async_read_some(*stream_, buffer_, parser, use_tuple);
+      rec = ec;
+    } else {
+      auto [ec, n] = co_await http::async_read(*stream_, buffer_, parser, use_tuple);
+      rec = ec;
+    }
     if (rec && rec != http::error::need_buffer) {
-      stream_.reset();
+      Close();
       co_return IoError("reading the response body", rec);
     }
     std::string_view got(piece_.data(), piece_.size() - parser.get().body().size);
+    if (got.empty()) continue;
     result.body_bytes += static_cast<int64_t>(got.size());
-    if (sink) {
-      sink(got);
-    } else {
+    if (!sink) {
       result.body.append(got);
+    } else if (!sink(result.status, got)) {
+      // The rest of the body is not wanted (a watch the caller ends): the connection cannot
+      // be reused without reading it, so it goes.
+      result.stopped = true;
+      Close();
+      break;
     }
   }
   result.total = std::chrono::steady_clock::now() - start;
-  tcp_layer.expires_never();
-  if (!parser.keep_alive()) stream_.reset();
+  if (stream_ != nullptr && !parser.keep_alive()) Close();
   co_return result;
 }
 
@@ -193,4 +249,4 @@ absl::StatusOr<HttpResult> SendOnce(const Kubeconfig& kc, http::verb method,
   return out;
 }
 
-}  // namespace shoal::bench
+}  // namespace shoal::client

@@ -1,4 +1,4 @@
-#include "bench/kubeconfig.h"
+#include "client/kubeconfig.h"
 
 #include <filesystem>
 #include <fstream>
@@ -10,7 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "base/status_macros.h"
 
-namespace shoal::bench {
+namespace shoal::client {
 
 namespace {
 
@@ -194,4 +194,4 @@ absl::StatusOr<Kubeconfig> ReadKubeconfig(const std::string& path) {
   return kc;
 }
 
-}  // namespace shoal::bench
+}  // namespace shoal::client

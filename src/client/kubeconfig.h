@@ -1,5 +1,5 @@
-// Kubeconfig: the few fields of a kubeconfig file that the bench client needs (server URL, CA,
-// bearer token) for its current context.
+// Kubeconfig: the few fields of a kubeconfig file that shoal's API clients need (server URL,
+// CA, bearer token) for its current context; HttpTransport and HttpsConnection connect with it.
 //
 // This is a deliberately small reader, not a YAML parser: it understands the block-style
 // layout that `shoal server`, kind and kubeadm write (top-level `clusters:`, `users:`,
@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "base/strings.h"
 
-namespace shoal::bench {
+namespace shoal::client {
 
 struct Kubeconfig {
   std::string server;  // "https://host:port"
@@ -27,4 +27,4 @@ absl::StatusOr<Kubeconfig> ParseKubeconfig(base::AnyView text);
 // Reads and parses the file at `path`. NotFound if it cannot be read; otherwise as above.
 absl::StatusOr<Kubeconfig> ReadKubeconfig(const std::string& path);
 
-}  // namespace shoal::bench
+}  // namespace shoal::client

@@ -1,10 +1,9 @@
-#include "bench/kubeconfig.h"
+#include "client/kubeconfig.h"
 
 #include <gtest/gtest.h>
 
-#include "bench/latency.h"
 
-namespace shoal::bench {
+namespace shoal::client {
 namespace {
 
 // What `shoal server` writes (apiserver/pki.cc WriteKubeconfig); the CA is base64 of "PEM".
@@ -86,18 +85,5 @@ TEST(KubeconfigTest, ErrorsNameWhatIsWrong) {
             absl::StatusCode::kNotFound);
 }
 
-TEST(LatencyRecorderTest, NearestRankPercentiles) {
-  LatencyRecorder r;
-  for (int i = 100; i >= 1; --i) r.Add(std::chrono::milliseconds(i));
-  LatencySummary s = r.Summarize();
-  EXPECT_EQ(s.count, 100);
-  EXPECT_DOUBLE_EQ(s.p50_ms, 50);
-  EXPECT_DOUBLE_EQ(s.p90_ms, 90);
-  EXPECT_DOUBLE_EQ(s.p99_ms, 99);
-  EXPECT_DOUBLE_EQ(s.max_ms, 100);
-  EXPECT_DOUBLE_EQ(s.mean_ms, 50.5);
-  EXPECT_EQ(LatencyRecorder().Summarize().count, 0);
-}
-
 }  // namespace
-}  // namespace shoal::bench
+}  // namespace shoal::client

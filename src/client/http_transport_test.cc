@@ -1,0 +1,293 @@
+// HttpTransport against a real HttpServer (HTTPS on 127.0.0.1, port 0, PKI in a temp dir) in
+// front of an ApiServer backed by a MemoryStore. The server and the client each run on a
+// one-thread io_context of their own.
+#include "client/http_transport.h"
+
+#include <stdlib.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include "apiserver/http_server.h"
+#include "apiserver/pki.h"
+#include "base/clock.h"
+#include "base/strings.h"
+#include "client/status.h"
+#include "store/memory_store.h"
+
+namespace shoal::client {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+constexpr auto kWait = std::chrono::seconds(20);
+
+std::string PodJson(const std::string& name, const std::string& app,
+                    const std::string& note = "") {
+  return base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name,
+                      R"(","labels":{"app":")", app, R"("},"annotations":{"note":")", note,
+                      R"("}},"spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+}
+
+Request Make(std::string method, std::string path, std::map<std::string, std::string> query = {},
+             std::string body = "") {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.query = std::move(query);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string At(const json::value& v, std::initializer_list<std::string_view> path) {
+  const json::value* cur = &v;
+  for (std::string_view step : path) {
+    if (!cur->is_object() || !cur->get_object().contains(step)) return "<absent>";
+    cur = &cur->get_object().at(step);
+  }
+  return cur->is_string() ? std::string(cur->get_string()) : json::serialize(*cur);
+}
+
+TEST(EncodeTargetTest, EncodesPathAndQuery) {
+  EXPECT_EQ(EncodeTarget("/api/v1/pods", {}), "/api/v1/pods");
+  EXPECT_EQ(EncodeTarget("/api/v1/namespaces/a b/pods", {{"labelSelector", "app in (a,b)"},
+                                                        {"limit", "5"}}),
+            "/api/v1/namespaces/a%20b/pods?labelSelector=app%20in%20%28a%2Cb%29&limit=5");
+  EXPECT_EQ(EncodeTarget("/x", {{"fieldSelector", "spec.nodeName=n+1&x"}}),
+            "/x?fieldSelector=spec.nodeName%3Dn%2B1%26x");
+  EXPECT_EQ(EncodeTarget("", {}), "/");
+}
+
+class HttpTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "http_transport_test.XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    tmp_ = tmpl;
+    apiserver::PkiOptions pki_options;
+    pki_options.data_dir = tmp_;
+    absl::StatusOr<apiserver::Pki> pki = apiserver::EnsurePki(pki_options);
+    ASSERT_TRUE(pki.ok()) << pki.status();
+    pki_ = *pki;
+    ASSERT_TRUE(api_.Start().ok());
+    apiserver::HttpServerOptions options;
+    options.bind_address = "127.0.0.1";
+    options.port = 0;
+    options.cert_path = pki_.server_cert_path;
+    options.key_path = pki_.server_key_path;
+    options.authenticate = [this](std::string_view token) {
+      return apiserver::TokenMatches(token, pki_);
+    };
+    server_ = std::make_unique<apiserver::HttpServer>(server_io_, api_, options);
+    ASSERT_TRUE(server_->Listen().ok());
+    server_thread_ = std::thread([this] { server_io_.run(); });
+    client_thread_ = std::thread([this] { client_io_.run(); });
+    kubeconfig_.server = base::StrCat("https://127.0.0.1:", server_->port());
+    kubeconfig_.ca_pem = pki_.ca_cert_pem;
+    kubeconfig_.token = pki_.admin_token;
+    absl::StatusOr<std::unique_ptr<HttpTransport>> t =
+        HttpTransport::Create(client_io_.get_executor(), kubeconfig_);
+    ASSERT_TRUE(t.ok()) << t.status();
+    transport_ = std::move(*t);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Stop();
+    client_work_.reset();
+    server_work_.reset();
+    client_io_.stop();
+    server_io_.stop();
+    if (client_thread_.joinable()) client_thread_.join();
+    if (server_thread_.joinable()) server_thread_.join();
+    transport_.reset();
+    store_.Close();
+    std::error_code ec;
+    std::filesystem::remove_all(tmp_, ec);
+  }
+
+  absl::StatusOr<Response> Call(Request req, HttpTransport* transport = nullptr) {
+    if (transport == nullptr) transport = transport_.get();
+    return asio::co_spawn(client_io_, transport->Call(std::move(req)), asio::use_future).get();
+  }
+  std::future<absl::Status> StartWatch(Request req, std::vector<std::string>* events,
+                                       std::function<bool(const json::value&)> more) {
+    auto on_event = [events, more](std::string_view line) {
+      events->emplace_back(line);
+      return more(json::parse(line));
+    };
+    return asio::co_spawn(client_io_, transport_->Watch(std::move(req), std::move(on_event)),
+                          asio::use_future);
+  }
+  std::string PodsRevision() {
+    absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods"));
+    EXPECT_TRUE(r.ok() && r->code == 200);
+    return r.ok() ? At(json::parse(r->Text()), {"metadata", "resourceVersion"}) : "";
+  }
+
+  std::string tmp_;
+  apiserver::Pki pki_;
+  base::FakeClock clock_{std::chrono::system_clock::from_time_t(1'800'000'000)};
+  store::MemoryStore store_;
+  apiserver::ApiServer api_{store_, api::Registry::Default(), clock_, {}};
+  asio::io_context server_io_;
+  asio::io_context client_io_;
+  asio::executor_work_guard<asio::io_context::executor_type> server_work_ =
+      asio::make_work_guard(server_io_);
+  asio::executor_work_guard<asio::io_context::executor_type> client_work_ =
+      asio::make_work_guard(client_io_);
+  std::unique_ptr<apiserver::HttpServer> server_;
+  std::thread server_thread_;
+  std::thread client_thread_;
+  Kubeconfig kubeconfig_;
+  std::unique_ptr<HttpTransport> transport_;
+};
+
+TEST_F(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
+  absl::StatusOr<Response> ns = Call(Make(
+      "POST", "/api/v1/namespaces", {},
+      R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a"}})"));
+  ASSERT_TRUE(ns.ok()) << ns.status();
+  EXPECT_EQ(ns->code, 201) << ns->body;
+  for (const auto& [name, app] : {std::pair{"p1", "a"}, {"p2", "b"}, {"p3", "c"}}) {
+    absl::StatusOr<Response> r =
+        Call(Make("POST", "/api/v1/namespaces/team-a/pods", {}, PodJson(name, app)));
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(r->code, 201) << r->body;
+    EXPECT_EQ(r->content_type, "application/json");
+  }
+  absl::StatusOr<Response> got = Call(Make("GET", "/api/v1/namespaces/team-a/pods/p2"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->code, 200);
+  EXPECT_EQ(At(json::parse(got->body), {"metadata", "labels", "app"}), "b");
+
+  absl::StatusOr<Response> list = Call(Make("GET", "/api/v1/namespaces/team-a/pods",
+                                            {{"labelSelector", "app in (a,b)"}}));
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->code, 200) << list->body;
+  std::vector<std::string> names;
+  const json::value body = json::parse(list->body);
+  for (const json::value& item : body.at("items").as_array()) {
+    names.push_back(At(item, {"metadata", "name"}));
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"p1", "p2"}));
+  // Every request above went over one kept-alive connection.
+  EXPECT_EQ(server_->open_connections(), 1);
+  EXPECT_EQ(transport_->idle_connections_for_test(), 1u);
+}
+
+TEST_F(HttpTransportTest, ErrorsAreResponses) {
+  absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods/nope"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, 404);
+  absl::Status st = StatusFromResponse(*r);
+  EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(st.message(), "pods \"nope\" not found");
+  // A bad token is the server's 401, not a transport failure.
+  Kubeconfig wrong = kubeconfig_;
+  wrong.token = "wrong";
+  auto other = HttpTransport::Create(client_io_.get_executor(), wrong);
+  ASSERT_TRUE(other.ok());
+  absl::StatusOr<Response> denied = Call(Make("GET", "/api/v1/pods"), other->get());
+  ASSERT_TRUE(denied.ok()) << denied.status();
+  EXPECT_EQ(StatusFromResponse(*denied).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST_F(HttpTransportTest, TransportFailuresAreUnavailable) {
+  Kubeconfig gone = kubeconfig_;
+  gone.server = "https://127.0.0.1:1";  // nothing listens on port 1
+  auto t = HttpTransport::Create(client_io_.get_executor(), gone);
+  ASSERT_TRUE(t.ok());
+  absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/pods"), t->get());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  Kubeconfig bad = kubeconfig_;
+  bad.server = "http://127.0.0.1:1";
+  EXPECT_EQ(HttpTransport::Create(client_io_.get_executor(), bad).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(HttpTransportTest, WatchSeesACreateAndStopsWhenAsked) {
+  std::vector<std::string> events;
+  auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
+                               {{"watch", "1"}, {"resourceVersion", PodsRevision()}}),
+                          &events, [](const json::value&) { return false; });
+  absl::StatusOr<Response> created =
+      Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p1", "a")));
+  ASSERT_TRUE(created.ok() && created->code == 201);
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  absl::Status st = watch.get();
+  EXPECT_TRUE(st.ok()) << st;
+  ASSERT_EQ(events.size(), 1u);
+  json::value e = json::parse(events[0]);
+  EXPECT_EQ(At(e, {"type"}), "ADDED");
+  EXPECT_EQ(At(e, {"object", "metadata", "name"}), "p1");
+  EXPECT_EQ(events[0].back(), '}');  // no trailing newline
+}
+
+// Many events in few body pieces and events split across pieces: a watch from the start sees
+// every initial object, in one piece or several, and each arrives whole.
+TEST_F(HttpTransportTest, WatchSplitsTheStreamIntoEvents) {
+  constexpr int kPods = 60;
+  for (int i = 0; i < kPods; ++i) {
+    ASSERT_EQ(Call(Make("POST", "/api/v1/namespaces/default/pods", {},
+                        PodJson(base::StrCat("pod-", i), "a", std::string(2000, 'x'))))
+                  ->code,
+              201);
+  }
+  std::vector<std::string> events;
+  int seen = 0;
+  auto watch = StartWatch(
+      Make("GET", "/api/v1/namespaces/default/pods", {{"watch", "1"}, {"labelSelector", "app"}}),
+      &events, [&seen](const json::value& e) {
+        return At(e, {"type"}) == "ADDED" && ++seen < kPods;
+      });
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(watch.get().ok());
+  ASSERT_EQ(events.size(), static_cast<size_t>(kPods));
+  std::set<std::string> names;
+  for (const std::string& line : events) {
+    names.insert(At(json::parse(line), {"object", "metadata", "name"}));
+  }
+  EXPECT_EQ(names.size(), static_cast<size_t>(kPods));
+}
+
+TEST_F(HttpTransportTest, WatchEndsWithTheServer) {
+  std::vector<std::string> events;
+  auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
+                               {{"watch", "1"}, {"timeoutSeconds", "1"}}),
+                          &events, [](const json::value&) { return true; });
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(watch.get().ok());
+  EXPECT_TRUE(events.empty());
+}
+
+TEST_F(HttpTransportTest, RefusedWatchReturnsTheServersStatus) {
+  std::vector<std::string> events;
+  auto watch = StartWatch(Make("GET", "/api/v1/nothings", {{"watch", "1"}}), &events,
+                          [](const json::value&) { return true; });
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  EXPECT_EQ(watch.get().code(), absl::StatusCode::kNotFound);
+  auto bad = StartWatch(
+      Make("GET", "/api/v1/pods", {{"watch", "1"}, {"resourceVersion", "not-a-number"}}), &events,
+      [](const json::value&) { return true; });
+  ASSERT_EQ(bad.wait_for(kWait), std::future_status::ready);
+  absl::Status st = bad.get();
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("not-a-number"), absl::string_view::npos) << st;
+  EXPECT_TRUE(events.empty());
+}
+
+}  // namespace
+}  // namespace shoal::client

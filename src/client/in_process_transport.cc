@@ -1,0 +1,130 @@
+#include "client/in_process_transport.h"
+
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace shoal::client {
+
+namespace asio = boost::asio;
+using apiserver::CacheEvent;
+using apiserver::WatchSession;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Events moved out of the watcher per wake-up, as the HTTPS front end does.
+constexpr size_t kBatch = 512;
+
+}  // namespace
+
+InProcessTransport::InProcessTransport(apiserver::ApiServer& api,
+                                       InProcessTransportOptions options)
+    : api_(api), options_(options) {}
+
+asio::awaitable<absl::StatusOr<Response>> InProcessTransport::Call(Request req) {
+  Response resp = co_await api_.Handle(std::move(req));
+  co_return std::move(resp);
+}
+
+asio::awaitable<absl::Status> InProcessTransport::Watch(
+    Request req, std::function<bool(std::string_view event)> on_event) {
+  // The commit thread's notify sets `pending` and posts a cancel of the timer the loop sleeps
+  // on; `pending` covers a notify that lands between draining the queue and starting the wait.
+  struct Wake {
+    explicit Wake(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    asio::steady_timer timer;
+    std::atomic<bool> pending{false};
+  };
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  auto wake = std::make_shared<Wake>(executor);
+  absl::StatusOr<WatchSession> session = api_.Watch(req, [wake, executor] {
+    wake->pending = true;
+    asio::post(executor, [wake] { wake->timer.cancel(); });
+  });
+  if (!session.ok()) co_return session.status();
+  WatchSession& ws = *session;
+  // The watcher is unregistered however the coroutine ends (also if it is destroyed while
+  // suspended, when its io_context goes away).
+  struct StopGuard {
+    apiserver::ApiServer& api;
+    const WatchSession& ws;
+    ~StopGuard() { api.StopWatch(ws); }
+  } stop{api_, ws};
+
+  if (!ws.error_event.empty()) {
+    on_event(ws.error_event);
+    co_return absl::OkStatus();
+  }
+  auto emit = [&](const WatchSession& s, const CacheEvent& e, bool first) {
+    std::string line = api_.EncodeWatchEvent(s, e, first);
+    if (!line.empty() && line.back() == '\n') line.pop_back();
+    return on_event(line);
+  };
+  // Bookmarks that mark the end of the initial events (sendInitialEvents) carry the
+  // k8s.io/initial-events-end annotation; the periodic ones do not.
+  WatchSession plain = ws;
+  plain.initial_events_end = false;
+
+  const auto timeout = ws.timeout_seconds > 0 ? std::chrono::seconds(ws.timeout_seconds)
+                                              : options_.default_watch_timeout;
+  const auto deadline = SteadyClock::now() + timeout;
+  size_t sent = 0;
+  bool first = true;
+  bool initial_end_pending = ws.initial_events_end;
+  auto last_event = SteadyClock::now();
+  for (;;) {
+    wake->pending = false;
+    std::vector<CacheEvent> events = ws.watcher->Take(kBatch);
+    if (!events.empty()) {
+      for (const CacheEvent& e : events) {
+        const bool more = emit(ws, e, first);
+        first = false;
+        ++sent;
+        if (!more) co_return absl::OkStatus();
+      }
+      last_event = SteadyClock::now();
+      continue;
+    }
+    if (ws.watcher->terminated()) break;  // cut off as a slow watcher, or stopped
+    if (SteadyClock::now() >= deadline) break;
+    if (initial_end_pending && sent >= ws.watcher->initial_count()) {
+      initial_end_pending = false;
+      if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
+        CacheEvent bookmark;
+        bookmark.type = CacheEvent::Type::kBookmark;
+        bookmark.rv = *rv;
+        if (!emit(ws, bookmark, false)) co_return absl::OkStatus();
+        last_event = SteadyClock::now();
+        continue;
+      }
+    }
+    auto wake_at = deadline;
+    if (ws.bookmarks) wake_at = std::min(wake_at, last_event + options_.bookmark_interval);
+    if (wake->pending) continue;
+    wake->timer.expires_at(wake_at);
+    auto [ec] = co_await wake->timer.async_wait(use_tuple);
+    if (!ec && ws.bookmarks && SteadyClock::now() >= last_event + options_.bookmark_interval) {
+      if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
+        CacheEvent bookmark;
+        bookmark.type = CacheEvent::Type::kBookmark;
+        bookmark.rv = *rv;
+        if (!emit(plain, bookmark, false)) co_return absl::OkStatus();
+        last_event = SteadyClock::now();
+      }
+    }
+  }
+  co_return absl::OkStatus();
+}
+
+}  // namespace shoal::client

@@ -1,0 +1,131 @@
+#include "client/informer.h"
+
+#include <unordered_set>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/object.h"
+#include "base/strings.h"
+
+namespace shoal::client {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+std::string KeyOf(const json::object& o) {
+  return base::StrCat(api::StringAt(o, "metadata.namespace"), "/",
+                      api::StringAt(o, "metadata.name"));
+}
+
+asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
+                                  std::function<void(InformerEvent&&)> handler) {
+  std::unordered_set<std::string> known;
+  bool synced = false;
+  for (;;) {
+    // LIST.
+    Request list;
+    list.method = "GET";
+    list.path = options.path;
+    if (!options.label_selector.empty()) list.query["labelSelector"] = options.label_selector;
+    if (!options.field_selector.empty()) list.query["fieldSelector"] = options.field_selector;
+    Request watch_base = list;
+    auto resp = co_await transport.Call(std::move(list));
+    if (!resp.ok() || resp->code != 200) {
+      spdlog::warn("informer {}: list failed: {}", options.path,
+                   resp.ok() ? base::StrCat("HTTP ", resp->code) : resp.status().ToString());
+      co_await Sleep(std::chrono::milliseconds(1000));
+      continue;
+    }
+    auto doc = api::ParseJson(resp->Text());
+    if (!doc.ok() || !doc->is_object()) {
+      co_await Sleep(std::chrono::milliseconds(1000));
+      continue;
+    }
+    std::string rv(api::StringAt(*doc, "metadata.resourceVersion"));
+    std::unordered_set<std::string> seen;
+    if (json::value* items = doc->get_object().if_contains("items"); items && items->is_array()) {
+      for (json::value& item : items->get_array()) {
+        if (!item.is_object()) continue;
+        std::string key = KeyOf(item.get_object());
+        seen.insert(key);
+        InformerEvent e;
+        e.type = known.count(key) ? InformerEvent::Type::kModified : InformerEvent::Type::kAdded;
+        e.object = std::move(item.get_object());
+        handler(std::move(e));
+      }
+    }
+    for (const std::string& key : known) {
+      if (seen.count(key)) continue;
+      // Vanished while we were not watching: a deletion with only the name known.
+      size_t slash = key.find('/');
+      InformerEvent e;
+      e.type = InformerEvent::Type::kDeleted;
+      json::object meta{{"name", key.substr(slash + 1)}};
+      if (slash > 0) meta["namespace"] = key.substr(0, slash);
+      e.object = json::object{{"metadata", std::move(meta)}};
+      handler(std::move(e));
+    }
+    known = std::move(seen);
+    if (!synced) {
+      synced = true;
+      handler(InformerEvent{InformerEvent::Type::kSynced, {}});
+    }
+
+    // WATCH until it fails for good.
+    bool relist = false;
+    while (!relist) {
+      Request w = watch_base;
+      w.query["watch"] = "1";
+      w.query["resourceVersion"] = rv;
+      w.query["allowWatchBookmarks"] = "true";
+      w.query["timeoutSeconds"] = std::to_string(options.watch_timeout_seconds);
+      auto on_event = [&](std::string_view line) -> bool {
+        auto ev = api::ParseJson(line);
+        if (!ev.ok() || !ev->is_object()) return true;
+        std::string_view type = api::StringAt(*ev, "type");
+        json::value* obj = ev->get_object().if_contains("object");
+        if (obj == nullptr || !obj->is_object()) return true;
+        if (type == "ERROR") {
+          relist = true;  // 410 Gone (or another failure): start over from a fresh list
+          return false;
+        }
+        std::string_view new_rv = api::StringAt(*obj, "metadata.resourceVersion");
+        if (!new_rv.empty()) rv = std::string(new_rv);
+        if (type == "BOOKMARK") return true;
+        InformerEvent e;
+        std::string key = KeyOf(obj->get_object());
+        if (type == "DELETED") {
+          e.type = InformerEvent::Type::kDeleted;
+          known.erase(key);
+        } else {
+          e.type = known.insert(key).second ? InformerEvent::Type::kAdded
+                                            : InformerEvent::Type::kModified;
+        }
+        e.object = std::move(obj->get_object());
+        handler(std::move(e));
+        return true;
+      };
+      absl::Status st = co_await transport.Watch(std::move(w), on_event);
+      if (!st.ok()) {
+        spdlog::info("informer {}: watch ended: {}; listing again", options.path, st.ToString());
+        co_await Sleep(std::chrono::milliseconds(absl::IsOutOfRange(st) ? 0 : 1000));
+        relist = true;
+      }
+    }
+  }
+}
+
+}  // namespace shoal::client

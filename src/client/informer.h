@@ -1,0 +1,37 @@
+// RunInformer: kube's reflector for shoal's components - LIST a collection, then WATCH it
+// from the list's resourceVersion, handing every object to a handler; re-watch when the server
+// ends a watch, re-list after 410 Gone or a transport failure (objects that vanished meanwhile
+// are reported as deleted). Works over any Transport (in-process or HTTPS).
+//
+// Threading: a coroutine on the caller's executor; the handler runs there too.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
+
+#include "client/transport.h"
+
+namespace shoal::client {
+
+struct InformerEvent {
+  enum class Type { kAdded, kModified, kDeleted, kSynced };
+  Type type = Type::kAdded;
+  boost::json::object object;  // empty for kSynced
+};
+
+struct InformerOptions {
+  std::string path;            // a collection, e.g. "/api/v1/pods"
+  std::string label_selector;  // optional
+  std::string field_selector;  // optional
+  int watch_timeout_seconds = 300;
+};
+
+// Runs until the executor stops. kSynced follows the first complete list (the cache is warm).
+// The handler must not block.
+boost::asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
+                                         std::function<void(InformerEvent&&)> handler);
+
+}  // namespace shoal::client

@@ -1,0 +1,227 @@
+#include "scheduler/cluster_state.h"
+
+#include <algorithm>
+
+namespace shoal::scheduler {
+
+int ClusterState::DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
+                              const std::string& name) {
+  auto [it, added] = index.emplace(name, static_cast<int>(domains.size()));
+  if (added) domains.push_back(Domain{name, -1, {}, 0, 0});
+  return it->second;
+}
+
+int ClusterState::FindNode(const std::string& name) const {
+  auto it = node_index_.find(name);
+  return it == node_index_.end() ? -1 : it->second;
+}
+
+void ClusterState::UpsertNode(NodeInfo info) {
+  const int gpu = names_.gpu();
+  int n = FindNode(info.name);
+  if (n >= 0) {
+    // Leave the old leaf and spine; rejoin below with the new labels and allocatable.
+    NodeState& old = nodes_[n];
+    Domain& leaf = leaves_[old.leaf];
+    leaf.nodes.erase(std::find(leaf.nodes.begin(), leaf.nodes.end(), n));
+    leaf.gpu_allocatable -= old.info.allocatable[gpu];
+    leaf.gpu_requested -= old.requested[gpu];
+    spines_[old.spine].gpu_allocatable -= old.info.allocatable[gpu];
+    spines_[old.spine].gpu_requested -= old.requested[gpu];
+    Domain& spine = spines_[old.spine];
+    spine.nodes.erase(std::find(spine.nodes.begin(), spine.nodes.end(), n));
+  } else {
+    if (!free_slots_.empty()) {
+      n = free_slots_.back();
+      free_slots_.pop_back();
+    } else {
+      n = static_cast<int>(nodes_.size());
+      nodes_.emplace_back();
+    }
+    node_index_[info.name] = n;
+    nodes_[n] = NodeState{};
+    nodes_[n].live = true;
+    ++live_nodes_;
+  }
+  NodeState& ns = nodes_[n];
+  const std::string name = info.name;
+  ns.info = std::move(info);
+  ns.spine = DomainIndex(spines_, spine_index_, ns.info.spine);
+  ns.leaf = DomainIndex(leaves_, leaf_index_, ns.info.leaf);
+  leaves_[ns.leaf].parent = ns.spine;
+  for (Domain* d : {&leaves_[ns.leaf], &spines_[ns.spine]}) {
+    d->nodes.push_back(n);
+    d->gpu_allocatable += ns.info.allocatable[gpu];
+    d->gpu_requested += ns.requested[gpu];
+  }
+  // Pods bound to this node before it was known now count here.
+  if (auto it = orphans_.find(name); it != orphans_.end()) {
+    for (const std::string& key : it->second) {
+      auto p = pods_.find(key);
+      if (p == pods_.end() || p->second.info.node_name != name) continue;
+      p->second.node = n;
+      if (HoldsResources(p->second)) Charge(n, p->second, +1);
+    }
+    orphans_.erase(it);
+  }
+  Rebucket(n);
+}
+
+void ClusterState::RemoveNode(const std::string& name) {
+  int n = FindNode(name);
+  if (n < 0) return;
+  NodeState& ns = nodes_[n];
+  const int gpu = names_.gpu();
+  for (Domain* d : {&leaves_[ns.leaf], &spines_[ns.spine]}) {
+    d->nodes.erase(std::find(d->nodes.begin(), d->nodes.end(), n));
+    d->gpu_allocatable -= ns.info.allocatable[gpu];
+    d->gpu_requested -= ns.requested[gpu];
+  }
+  for (const std::string& key : ns.pods) {
+    auto p = pods_.find(key);
+    if (p == pods_.end()) continue;
+    p->second.node = -1;
+    if (!p->second.assumed) orphans_[name].push_back(key);
+  }
+  ns.live = false;
+  ns.requested = Resources{};
+  ns.pods.clear();
+  Rebucket(n);
+  node_index_.erase(name);
+  free_slots_.push_back(n);
+  --live_nodes_;
+}
+
+void ClusterState::Rebucket(int n) {
+  NodeState& ns = nodes_[n];
+  const int gpu = names_.gpu();
+  int want = -1;
+  if (ns.live && ns.info.allocatable[gpu] > 0) {
+    want = static_cast<int>(std::clamp<int64_t>(ns.Free(gpu), 0, kMaxGpuBucket));
+  }
+  if (want == ns.bucket) return;
+  if (ns.bucket >= 0) {
+    std::vector<int>& b = buckets_[ns.bucket];
+    int moved = b.back();
+    b[ns.bucket_pos] = moved;
+    nodes_[moved].bucket_pos = ns.bucket_pos;
+    b.pop_back();
+  }
+  ns.bucket = want;
+  ns.bucket_pos = -1;
+  if (want >= 0) {
+    ns.bucket_pos = static_cast<int>(buckets_[want].size());
+    buckets_[want].push_back(n);
+  }
+}
+
+void ClusterState::Charge(int n, const PodState& p, int sign) {
+  NodeState& ns = nodes_[n];
+  const int gpu = names_.gpu();
+  if (sign > 0) {
+    ns.requested += p.info.requests;
+    ns.pods.push_back(p.info.key);
+  } else {
+    ns.requested -= p.info.requests;
+    auto it = std::find(ns.pods.begin(), ns.pods.end(), p.info.key);
+    if (it != ns.pods.end()) {
+      *it = ns.pods.back();
+      ns.pods.pop_back();
+    }
+  }
+  int64_t g = sign * p.info.requests[gpu];
+  leaves_[ns.leaf].gpu_requested += g;
+  spines_[ns.spine].gpu_requested += g;
+  Rebucket(n);
+}
+
+void ClusterState::UpsertPod(PodInfo info) {
+  auto it = pods_.find(info.key);
+  if (it != pods_.end()) {
+    PodState& p = it->second;
+    if (p.info.gang != info.gang) {
+      auto& old = gang_members_[GangKey(p.info)];
+      old.erase(std::remove(old.begin(), old.end(), p.info.key), old.end());
+    }
+    if (HoldsResources(p)) Charge(p.node, p, -1);
+    const bool was_assumed = p.assumed;
+    const int assumed_node = p.node;
+    p.info = std::move(info);
+    p.node = -1;
+    p.assumed = false;
+    if (!p.info.node_name.empty()) {
+      p.node = FindNode(p.info.node_name);
+      if (p.node < 0) orphans_[p.info.node_name].push_back(p.info.key);
+    } else if (was_assumed) {
+      // Our binding is still in flight: keep counting the pod where we put it.
+      p.node = assumed_node;
+      p.assumed = true;
+    }
+    if (HoldsResources(p)) Charge(p.node, p, +1);
+    if (!p.info.gang.empty()) {
+      auto& members = gang_members_[GangKey(p.info)];
+      if (std::find(members.begin(), members.end(), p.info.key) == members.end()) {
+        members.push_back(p.info.key);
+      }
+    }
+    return;
+  }
+  PodState p;
+  p.info = std::move(info);
+  if (!p.info.node_name.empty()) {
+    p.node = FindNode(p.info.node_name);
+    if (p.node < 0) orphans_[p.info.node_name].push_back(p.info.key);
+  }
+  if (!p.info.gang.empty()) gang_members_[GangKey(p.info)].push_back(p.info.key);
+  auto [ins, _] = pods_.emplace(p.info.key, std::move(p));
+  if (HoldsResources(ins->second)) Charge(ins->second.node, ins->second, +1);
+}
+
+void ClusterState::RemovePod(const std::string& key) {
+  auto it = pods_.find(key);
+  if (it == pods_.end()) return;
+  PodState& p = it->second;
+  if (HoldsResources(p)) Charge(p.node, p, -1);
+  if (!p.info.gang.empty()) {
+    auto g = gang_members_.find(GangKey(p.info));
+    if (g != gang_members_.end()) {
+      auto& v = g->second;
+      v.erase(std::remove(v.begin(), v.end(), key), v.end());
+      if (v.empty()) gang_members_.erase(g);
+    }
+  }
+  pods_.erase(it);
+}
+
+const PodState* ClusterState::FindPod(const std::string& key) const {
+  auto it = pods_.find(key);
+  return it == pods_.end() ? nullptr : &it->second;
+}
+
+void ClusterState::Assume(const std::string& key, int n) {
+  auto it = pods_.find(key);
+  if (it == pods_.end() || it->second.node >= 0) return;
+  it->second.node = n;
+  it->second.assumed = true;
+  if (HoldsResources(it->second)) Charge(n, it->second, +1);
+}
+
+void ClusterState::Forget(const std::string& key) {
+  auto it = pods_.find(key);
+  if (it == pods_.end() || !it->second.assumed) return;
+  if (HoldsResources(it->second)) Charge(it->second.node, it->second, -1);
+  it->second.node = -1;
+  it->second.assumed = false;
+}
+
+const PodGroupInfo* ClusterState::FindPodGroup(const std::string& key) const {
+  auto it = groups_.find(key);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> ClusterState::GangMembers(const std::string& group_key) const {
+  auto it = gang_members_.find(group_key);
+  return it == gang_members_.end() ? std::vector<std::string>{} : it->second;
+}
+
+}  // namespace shoal::scheduler

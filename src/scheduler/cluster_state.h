@@ -1,0 +1,116 @@
+// ClusterState: the scheduler's picture of the cluster - nodes with what their pods request,
+// pods (pending, bound and assumed), pod groups, and the network topology (leaves, spines) -
+// kept current from watch events and by the scheduler's own assumptions (a pod it decided to
+// bind counts on its node before the binding is confirmed, as kube-scheduler's cache does).
+//
+// Indexes for the scheduling loop: nodes are dense indices; GPU nodes are bucketed by free
+// GPUs so that packing finds the tightest nodes without scanning all of them; leaves and
+// spines keep their GPU totals.
+//
+// Threading: not thread-safe; owned by the scheduler's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "scheduler/resources.h"
+#include "scheduler/types.h"
+
+namespace shoal::scheduler {
+
+struct NodeState {
+  NodeInfo info;
+  bool live = false;       // false for a free slot (deleted node)
+  Resources requested;     // of the non-terminal pods bound or assumed here
+  std::vector<std::string> pods;  // keys of those pods
+  int leaf = -1, spine = -1;
+  int bucket = -1, bucket_pos = -1;  // place in the free-GPU index
+
+  int64_t Free(int slot) const { return info.allocatable[slot] - requested[slot]; }
+};
+
+struct Domain {  // a leaf or a spine
+  std::string name;
+  int parent = -1;  // a leaf's spine
+  std::vector<int> nodes;
+  int64_t gpu_allocatable = 0, gpu_requested = 0;
+};
+
+struct PodState {
+  PodInfo info;
+  int node = -1;         // bound or assumed node, -1 while pending
+  bool assumed = false;  // placed by this scheduler, binding not yet seen
+};
+
+class ClusterState {
+ public:
+  explicit ClusterState(TopologyKeys keys = {}) : keys_(std::move(keys)) {}
+
+  ResourceNames& names() { return names_; }
+  const ResourceNames& names() const { return names_; }
+  const TopologyKeys& topology_keys() const { return keys_; }
+
+  // Nodes.
+  void UpsertNode(NodeInfo info);
+  void RemoveNode(const std::string& name);
+  int FindNode(const std::string& name) const;  // -1 if unknown
+  const std::vector<NodeState>& nodes() const { return nodes_; }
+  const NodeState& node(int i) const { return nodes_[i]; }
+  int live_nodes() const { return live_nodes_; }
+  const std::vector<Domain>& leaves() const { return leaves_; }
+  const std::vector<Domain>& spines() const { return spines_; }
+  // Nodes whose free GPUs are exactly `n` (n capped at kMaxGpuBucket).
+  static constexpr int kMaxGpuBucket = 64;
+  const std::vector<int>& GpuBucket(int n) const { return buckets_[n]; }
+
+  // Pods. A pod holds resources on its node while bound or assumed and not terminal.
+  void UpsertPod(PodInfo info);
+  void RemovePod(const std::string& key);
+  const PodState* FindPod(const std::string& key) const;
+  const std::unordered_map<std::string, PodState>& pods() const { return pods_; }
+  // Counts `key` (pending) on node `n` until Forget or until its binding is observed.
+  void Assume(const std::string& key, int n);
+  // Undoes Assume (a failed bind): the pod is pending again.
+  void Forget(const std::string& key);
+
+  // Pod groups.
+  void UpsertPodGroup(PodGroupInfo g) { groups_[g.key] = std::move(g); }
+  void RemovePodGroup(const std::string& key) { groups_.erase(key); }
+  const PodGroupInfo* FindPodGroup(const std::string& key) const;
+  // Keys of the pods that name the group (pending, bound and assumed).
+  std::vector<std::string> GangMembers(const std::string& group_key) const;
+
+ private:
+  void Charge(int n, const PodState& p, int sign);
+  void Rebucket(int n);
+  int DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
+                  const std::string& name);
+
+  TopologyKeys keys_;
+  ResourceNames names_;
+  std::vector<NodeState> nodes_;
+  std::unordered_map<std::string, int> node_index_;
+  std::vector<int> free_slots_;
+  int live_nodes_ = 0;
+  std::vector<Domain> leaves_, spines_;
+  std::map<std::string, int> leaf_index_, spine_index_;  // by "spine/leaf" and spine name
+  std::vector<std::vector<int>> buckets_ = std::vector<std::vector<int>>(kMaxGpuBucket + 1);
+  std::unordered_map<std::string, PodState> pods_;
+  std::unordered_map<std::string, std::vector<std::string>> gang_members_;  // group key -> pods
+  std::unordered_map<std::string, PodGroupInfo> groups_;
+  // Pods bound to nodes not (yet) known, by node name: charged when the node appears.
+  std::unordered_map<std::string, std::vector<std::string>> orphans_;
+};
+
+// The key of a pod's group ("ns/name"); "" for a pod outside any group.
+inline std::string GangKey(const PodInfo& p) {
+  return p.gang.empty() ? std::string() : p.ns + "/" + p.gang;
+}
+
+// Whether the pod counts against its node's resources.
+inline bool HoldsResources(const PodState& p) { return p.node >= 0 && !p.info.terminal; }
+
+}  // namespace shoal::scheduler

@@ -1,0 +1,150 @@
+#include "scheduler/preemption.h"
+
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "scheduler/plugins/node_resources.h"
+
+namespace shoal::scheduler {
+
+namespace {
+
+// Pods that may be evicted for a preemptor of `priority`, by key. Members of a gang qualify
+// only if every bound member of the gang does.
+std::unordered_map<std::string, bool> Preemptible(const ClusterState& state, int32_t priority,
+                                                  const std::string& own_gang) {
+  std::unordered_map<std::string, bool> gang_ok;  // gang key -> every member lower
+  for (const auto& [key, p] : state.pods()) {
+    std::string g = GangKey(p.info);
+    if (g.empty() || !HoldsResources(p)) continue;
+    auto [it, added] = gang_ok.emplace(g, true);
+    if (p.info.priority >= priority) it->second = false;
+  }
+  std::unordered_map<std::string, bool> out;
+  for (const auto& [key, p] : state.pods()) {
+    if (!HoldsResources(p) || p.assumed || p.info.deleting) continue;
+    if (p.info.priority >= priority) continue;
+    std::string g = GangKey(p.info);
+    if (!g.empty() && (g == own_gang || !gang_ok[g])) continue;
+    out.emplace(key, true);
+  }
+  return out;
+}
+
+// The fewest, lowest-priority victims on node `n` that make room for `adding`: all
+// preemptible pods go, then the most important ones come back while everything still fits.
+std::vector<std::string> Reprieve(const ClusterState& state, int n, const Resources& adding,
+                                  const std::unordered_map<std::string, bool>& preemptible,
+                                  bool* possible) {
+  const NodeState& node = state.node(n);
+  std::vector<const PodState*> removable;
+  Resources free;
+  for (int i = 0; i < kMaxResources; ++i) free[i] = node.Free(i);
+  for (const std::string& key : node.pods) {
+    const PodState* p = state.FindPod(key);
+    if (p == nullptr) continue;
+    if (p->info.deleting) {
+      free += p->info.requests;  // already on its way out
+      continue;
+    }
+    if (preemptible.count(key)) {
+      removable.push_back(p);
+      free += p->info.requests;
+    }
+  }
+  *possible = plugins::Fits(adding, free);
+  if (!*possible) return {};
+  std::sort(removable.begin(), removable.end(), [](const PodState* a, const PodState* b) {
+    return a->info.priority > b->info.priority;
+  });
+  std::vector<std::string> victims;
+  for (const PodState* p : removable) {
+    Resources after = free;
+    after -= p->info.requests;
+    if (plugins::Fits(adding, after)) {
+      free = after;  // reprieved: it stays
+    } else {
+      victims.push_back(p->info.key);
+    }
+  }
+  return victims;
+}
+
+// Adds the rest of every victim's gang.
+std::vector<std::string> WithWholeGangs(const ClusterState& state,
+                                        const std::vector<std::string>& victims) {
+  std::set<std::string> out(victims.begin(), victims.end());
+  for (const std::string& v : victims) {
+    const PodState* p = state.FindPod(v);
+    if (p == nullptr) continue;
+    std::string g = GangKey(p->info);
+    if (g.empty()) continue;
+    for (const std::string& m : state.GangMembers(g)) {
+      const PodState* mp = state.FindPod(m);
+      if (mp != nullptr && HoldsResources(*mp) && !mp->info.deleting) out.insert(m);
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+}  // namespace
+
+PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
+                              const std::vector<const PodInfo*>& pods,
+                              PodGroupInfo::Locality locality, PlacementOptions options) {
+  PreemptionPlan plan;
+  if (pods.empty() || pods.front()->preempt_never) return plan;
+  const PodInfo& rep = *pods.front();
+  auto preemptible = Preemptible(state, rep.priority, GangKey(rep));
+  if (preemptible.empty()) return plan;
+
+  if (pods.size() == 1 && rep.gang.empty()) {
+    int best = -1;
+    std::vector<std::string> best_victims;
+    int64_t best_sum = 0;
+    for (size_t n = 0; n < state.nodes().size(); ++n) {
+      const NodeState& node = state.node(static_cast<int>(n));
+      if (!node.live || !profile.FeasibleIgnoringResources(rep, node)) continue;
+      bool possible = false;
+      auto victims = WithWholeGangs(
+          state, Reprieve(state, static_cast<int>(n), rep.requests, preemptible, &possible));
+      if (!possible) continue;
+      int64_t sum = 0;
+      for (const std::string& v : victims) sum += state.FindPod(v)->info.priority;
+      if (best < 0 || sum < best_sum ||
+          (sum == best_sum && victims.size() < best_victims.size())) {
+        best = static_cast<int>(n);
+        best_sum = sum;
+        best_victims = std::move(victims);
+      }
+    }
+    if (best < 0) return plan;
+    plan.ok = true;
+    plan.nodes = {best};
+    plan.victims = std::move(best_victims);
+    return plan;
+  }
+
+  // A gang: place it in a copy of the cluster without the preemptible pods.
+  ClusterState relaxed = state;
+  for (const auto& [key, _] : preemptible) relaxed.RemovePod(key);
+  Placer placer(profile, relaxed, options);
+  GangPlan gp = placer.PlaceGang(pods, locality);
+  if (!gp.ok) return plan;
+  std::unordered_map<int, Resources> adding;
+  for (size_t i = 0; i < pods.size(); ++i) adding[gp.nodes[i]] += pods[i]->requests;
+  std::vector<std::string> victims;
+  for (const auto& [n, req] : adding) {
+    bool possible = false;
+    auto v = Reprieve(state, n, req, preemptible, &possible);
+    if (!possible) return plan;
+    victims.insert(victims.end(), v.begin(), v.end());
+  }
+  plan.ok = true;
+  plan.nodes = gp.nodes;
+  plan.victims = WithWholeGangs(state, victims);
+  return plan;
+}
+
+}  // namespace shoal::scheduler

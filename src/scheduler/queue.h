@@ -1,0 +1,83 @@
+// SchedulingQueue: what to schedule next, after kube-scheduler's three queues.
+//   - active: ready items, highest priority first, then first come first served;
+//   - backoff: items that failed with an error (or a bind failure), waiting out an
+//     exponential back-off (1 s doubling to 10 s) before they become active again;
+//   - unschedulable: items that fit nowhere. They are retried when a cluster event may have
+//     made room (MoveAllToActive: a node added or changed, a pod deleted or finished), not by
+//     polling; as kube-scheduler does, an item left there for 5 minutes is retried anyway.
+// An item is a pod key ("ns/name") or a gang ("gang:ns/name"); a gang is scheduled as one.
+//
+// Threading: not thread-safe; owned by the scheduler's thread. Time is passed in, so tests
+// drive it with a fake clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+namespace shoal::scheduler {
+
+class SchedulingQueue {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::milliseconds kInitialBackoff{1000};
+  static constexpr std::chrono::milliseconds kMaxBackoff{10000};
+  static constexpr std::chrono::seconds kMaxUnschedulable{300};
+
+  // Makes `key` active (a new or changed item). An item in backoff stays there; one in the
+  // unschedulable set moves to active (its own change may make it fit). Updates priority.
+  void Add(const std::string& key, int32_t priority, Clock::time_point now);
+  // Forgets `key` wherever it is.
+  void Remove(const std::string& key);
+  // The next active item, after moving due backoff entries to active.
+  std::optional<std::string> Pop(Clock::time_point now);
+  // The item fit nowhere: park it until a cluster event.
+  void MarkUnschedulable(const std::string& key, Clock::time_point now);
+  // The item failed (error, failed bind, gang timeout): retry after its back-off.
+  void MarkBackoff(const std::string& key, Clock::time_point now);
+  // The item was scheduled: reset its attempts.
+  void Done(const std::string& key);
+  // A cluster event may have made room: unschedulable items go to active (or to backoff
+  // while their back-off runs).
+  void MoveAllToActive(Clock::time_point now);
+  // When Pop would next have something to do (due backoff or stale unschedulable entries).
+  std::optional<Clock::time_point> NextWakeup() const;
+
+  size_t active_size() const { return active_.size(); }
+  size_t backoff_size() const { return backoff_.size(); }
+  size_t unschedulable_size() const { return unschedulable_.size(); }
+  bool Contains(const std::string& key) const { return items_.count(key) > 0; }
+
+ private:
+  enum class Where { kActive, kBackoff, kUnschedulable, kNone };
+  struct Item {
+    int32_t priority = 0;
+    uint64_t seq = 0;        // arrival order
+    int attempts = 0;
+    Where where = Where::kNone;
+    Clock::time_point until;  // backoff end, or when it became unschedulable
+  };
+  struct ActiveOrder {
+    int32_t priority;
+    uint64_t seq;
+    std::string key;
+    bool operator<(const ActiveOrder& o) const {
+      if (priority != o.priority) return priority > o.priority;
+      return seq < o.seq;
+    }
+  };
+  void ToActive(const std::string& key, Item& item);
+  void Detach(const std::string& key, Item& item);
+  Clock::duration BackoffFor(int attempts) const;
+
+  std::unordered_map<std::string, Item> items_;
+  std::set<ActiveOrder> active_;
+  std::set<std::pair<Clock::time_point, std::string>> backoff_;
+  std::set<std::pair<Clock::time_point, std::string>> unschedulable_;
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace shoal::scheduler

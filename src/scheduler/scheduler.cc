@@ -1,0 +1,551 @@
+#include "scheduler/scheduler.h"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/object.h"
+#include "base/clock.h"
+#include "base/strings.h"
+#include "scheduler/plugins/registry.h"
+#include "scheduler/preemption.h"
+
+namespace shoal::scheduler {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using client::InformerEvent;
+using client::Request;
+
+namespace {
+
+std::string NowRfc3339() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
+
+std::string KeyOf(const json::object& o) {
+  return base::StrCat(api::StringAt(o, "metadata.namespace"), "/",
+                      api::StringAt(o, "metadata.name"));
+}
+
+// Whether a pod update changed anything the scheduling decision reads (so that its own status
+// writes do not requeue an unschedulable pod).
+bool SameSchedulingSpec(const PodInfo& a, const PodInfo& b) {
+  return a.requests == b.requests && a.priority == b.priority && a.gated == b.gated &&
+         a.node_selector == b.node_selector && a.tolerations.size() == b.tolerations.size() &&
+         a.required_terms.size() == b.required_terms.size() && a.gang == b.gang &&
+         a.node_name == b.node_name && a.deleting == b.deleting && a.terminal == b.terminal;
+}
+
+Request MakeRequest(std::string method, std::string path, std::string body = "",
+                    std::string content_type = "application/json") {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  r.accept = "application/json";
+  return r;
+}
+
+std::string PodPath(const PodInfo& p) {
+  return base::StrCat("/api/v1/namespaces/", p.ns, "/pods/", p.name);
+}
+
+}  // namespace
+
+Scheduler::Scheduler(asio::any_io_executor executor, client::Transport& transport,
+                     SchedulerOptions options)
+    : executor_(executor),
+      transport_(transport),
+      options_(std::move(options)),
+      state_(options_.topology),
+      profile_(plugins::DefaultProfile(options_.strategy)),
+      placer_(profile_, state_, PlacementOptions{.strategy = options_.strategy}),
+      wake_(executor) {}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::Spawn(asio::awaitable<void> work) {
+  asio::co_spawn(executor_, std::move(work), asio::detached);
+}
+
+void Scheduler::Start() {
+  Spawn(client::RunInformer(transport_, {.path = "/api/v1/nodes"},
+                            [this](InformerEvent&& e) { OnNode(std::move(e)); }));
+  Spawn(client::RunInformer(transport_, {.path = "/api/v1/pods"},
+                            [this](InformerEvent&& e) { OnPod(std::move(e)); }));
+  Spawn(client::RunInformer(transport_,
+                            {.path = "/apis/scheduling.x-k8s.io/v1alpha1/podgroups"},
+                            [this](InformerEvent&& e) { OnPodGroup(std::move(e)); }));
+  Spawn(Loop());
+}
+
+void Scheduler::Wake() { wake_.cancel(); }
+
+bool Scheduler::Pending(const PodState& p) const {
+  return p.info.node_name.empty() && !p.assumed && !p.info.terminal && !p.info.deleting &&
+         !p.info.gated && p.info.scheduler_name == options_.scheduler_name;
+}
+
+void Scheduler::Enqueue(const PodInfo& p) {
+  std::string item = p.gang.empty() ? p.key : GangItem(GangKey(p));
+  queue_.Add(item, p.priority, Clock::now());
+  Wake();
+}
+
+void Scheduler::OnPod(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) {
+    ++synced_;
+    Wake();
+    return;
+  }
+  std::string key = KeyOf(e.object);
+  const PodState* old = state_.FindPod(key);
+  const bool held = old != nullptr && HoldsResources(*old);
+  if (e.type == InformerEvent::Type::kDeleted) {
+    std::string gang = old != nullptr ? GangKey(old->info) : "";
+    state_.RemovePod(key);
+    queue_.Remove(key);
+    reported_.erase(key);
+    if (held) queue_.MoveAllToActive(Clock::now());
+    Wake();
+    return;
+  }
+  auto info = PodInfoFromJson(e.object, state_.names());
+  if (!info.ok()) {
+    spdlog::warn("scheduler: ignoring pod {}: {}", key, info.status().ToString());
+    return;
+  }
+  const bool changed = old == nullptr || !SameSchedulingSpec(old->info, *info);
+  state_.UpsertPod(*std::move(info));
+  const PodState& p = *state_.FindPod(key);
+  if (held && !HoldsResources(p)) {
+    queue_.MoveAllToActive(Clock::now());  // a pod finished: its room is free
+    Wake();
+  }
+  if (Pending(p)) {
+    if (changed || !queue_.Contains(p.info.gang.empty() ? key : GangItem(GangKey(p.info)))) {
+      Enqueue(p.info);
+    }
+  } else if (p.info.gang.empty()) {
+    queue_.Remove(key);
+  }
+}
+
+void Scheduler::OnNode(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) {
+    ++synced_;
+    Wake();
+    return;
+  }
+  std::string name(api::StringAt(e.object, "metadata.name"));
+  if (e.type == InformerEvent::Type::kDeleted) {
+    state_.RemoveNode(name);
+  } else {
+    auto info = NodeInfoFromJson(e.object, state_.names(), state_.topology_keys());
+    if (!info.ok()) {
+      spdlog::warn("scheduler: ignoring node {}: {}", name, info.status().ToString());
+      return;
+    }
+    state_.UpsertNode(*std::move(info));
+  }
+  queue_.MoveAllToActive(Clock::now());
+  Wake();
+}
+
+void Scheduler::OnPodGroup(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) return;
+  std::string key = KeyOf(e.object);
+  if (e.type == InformerEvent::Type::kDeleted) {
+    state_.RemovePodGroup(key);
+    return;
+  }
+  const PodGroupInfo* old = state_.FindPodGroup(key);
+  PodGroupInfo g = PodGroupInfoFromJson(e.object);
+  bool changed = old == nullptr || old->min_member != g.min_member || old->locality != g.locality ||
+                 old->schedule_timeout_seconds != g.schedule_timeout_seconds;
+  state_.UpsertPodGroup(std::move(g));
+  if (!changed) return;  // our own status writes
+  for (const std::string& m : state_.GangMembers(key)) {
+    const PodState* p = state_.FindPod(m);
+    if (p != nullptr && Pending(*p)) {
+      Enqueue(p->info);
+      break;
+    }
+  }
+}
+
+asio::awaitable<void> Scheduler::Loop() {
+  constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+  for (;;) {
+    std::optional<std::string> item;
+    if (synced_ >= 2) item = queue_.Pop(Clock::now());
+    if (!item) {
+      auto next = queue_.NextWakeup();
+      wake_.expires_at(next && synced_ >= 2 ? *next : Clock::now() + std::chrono::hours(1));
+      co_await wake_.async_wait(use_tuple);
+      continue;
+    }
+    if (item->starts_with("gang:")) {
+      ScheduleGang(item->substr(5));
+    } else {
+      ScheduleOne(*item);
+    }
+    // Let informer events in between decisions.
+    co_await asio::post(executor_, asio::use_awaitable);
+  }
+}
+
+void Scheduler::ScheduleOne(const std::string& key) {
+  const PodState* p = state_.FindPod(key);
+  if (p == nullptr || !Pending(*p)) {
+    queue_.Done(key);
+    return;
+  }
+  if (!p->info.gang.empty()) {  // joined a gang since it was queued
+    queue_.Done(key);
+    Enqueue(p->info);
+    return;
+  }
+  int n = placer_.PlaceOne(p->info);
+  if (n >= 0) {
+    std::string node = state_.node(n).info.name;
+    state_.Assume(key, n);
+    queue_.Done(key);
+    Spawn(BindOne(key, node));
+    return;
+  }
+  std::string message = placer_.ExplainOne(p->info);
+  if (TryPreempt({&p->info}, PodGroupInfo::Locality::kPreferred)) {
+    base::StrAppend(&message, " Preempting lower-priority pods.");
+  }
+  ReportUnschedulable(p->info, message);
+  queue_.MarkUnschedulable(key, Clock::now());
+}
+
+void Scheduler::ScheduleGang(const std::string& group_key) {
+  const std::string item = GangItem(group_key);
+  const auto now = Clock::now();
+  std::vector<const PodInfo*> pending;
+  int placed = 0;
+  for (const std::string& m : state_.GangMembers(group_key)) {
+    const PodState* p = state_.FindPod(m);
+    if (p == nullptr || p->info.scheduler_name != options_.scheduler_name) continue;
+    if (Pending(*p)) pending.push_back(&p->info);
+    if (HoldsResources(*p) || (!p->info.node_name.empty() && !p->info.terminal)) ++placed;
+  }
+  if (pending.empty()) {
+    queue_.Done(item);
+    return;
+  }
+  std::sort(pending.begin(), pending.end(), [](const PodInfo* a, const PodInfo* b) {
+    return a->creation != b->creation ? a->creation < b->creation : a->key < b->key;
+  });
+  const PodGroupInfo* group = state_.FindPodGroup(group_key);
+  if (group == nullptr) {
+    std::string msg = base::StrCat("pod group \"", group_key, "\" not found: the pod waits for it");
+    for (const PodInfo* p : pending) ReportUnschedulable(*p, msg);
+    queue_.MarkUnschedulable(item, now);
+    return;
+  }
+  auto place_individually = [&](size_t from) {
+    bool all = true;
+    for (size_t i = from; i < pending.size(); ++i) {
+      int n = placer_.PlaceOne(*pending[i]);
+      if (n < 0) {
+        all = false;
+        ReportUnschedulable(*pending[i], placer_.ExplainOne(*pending[i]));
+        continue;
+      }
+      state_.Assume(pending[i]->key, n);
+      Spawn(BindOne(pending[i]->key, state_.node(n).info.name));
+    }
+    return all;
+  };
+  const int need = group->min_member - placed;
+  if (need <= 0) {
+    // The gang runs already; extra members are placed as capacity allows.
+    if (place_individually(0)) {
+      queue_.Done(item);
+    } else {
+      queue_.MarkUnschedulable(item, now);
+    }
+    return;
+  }
+  if (static_cast<int>(pending.size()) < need) {
+    std::string msg = base::StrCat("waiting for pods: ", placed + pending.size(), " of minMember ",
+                                   group->min_member, " exist");
+    ReportGang(*group, false, msg);
+    queue_.MarkUnschedulable(item, now);
+    return;
+  }
+  std::vector<const PodInfo*> first(pending.begin(), pending.begin() + need);
+  GangPlan plan = placer_.PlaceGang(first, group->locality);
+  if (plan.ok) {
+    std::vector<std::string> keys, nodes;
+    for (size_t i = 0; i < first.size(); ++i) {
+      keys.push_back(first[i]->key);
+      nodes.push_back(state_.node(plan.nodes[i]).info.name);
+      state_.Assume(first[i]->key, plan.nodes[i]);
+    }
+    gang_first_failure_.erase(group_key);
+    ReportGang(*group, true,
+               base::StrCat("placed ", need, " pods at once on ", plan.leaves, " leaf(s) in ",
+                            plan.spines, " spine(s)"));
+    Spawn(BindGang(item, std::move(keys), std::move(nodes)));
+    // `pending` pointers stay valid: Assume does not add or remove pods.
+    if (place_individually(need)) {
+      queue_.Done(item);
+    } else {
+      queue_.MarkUnschedulable(item, now);
+    }
+    return;
+  }
+  std::string msg = plan.why;
+  if (TryPreempt(first, group->locality)) {
+    base::StrAppend(&msg, "; preempting lower-priority pods to make room");
+  }
+  ReportGang(*group, false, msg);
+  for (const PodInfo* p : pending) {
+    ReportUnschedulable(*p, base::StrCat("pod group ", group->name, ": ", msg));
+  }
+  if (group->schedule_timeout_seconds > 0) {
+    auto [it, _] = gang_first_failure_.try_emplace(group_key, now);
+    if (now - it->second >= std::chrono::seconds(group->schedule_timeout_seconds)) {
+      gang_first_failure_.erase(it);
+      json::object involved{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
+                            {"namespace", group->ns}, {"name", group->name}};
+      Spawn(PostEvent(group->ns, std::move(involved), "Warning", "ScheduleTimeout",
+                      base::StrCat("gang not placed within scheduleTimeoutSeconds=",
+                                   group->schedule_timeout_seconds, ": ", msg,
+                                   "; backing off")));
+      queue_.MarkBackoff(item, now);
+      return;
+    }
+  }
+  queue_.MarkUnschedulable(item, now);
+}
+
+bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
+                           PodGroupInfo::Locality locality) {
+  PreemptionPlan plan = PlanPreemption(profile_, state_, pods, locality,
+                                       PlacementOptions{.strategy = options_.strategy});
+  if (!plan.ok) return false;
+  const std::string preemptor = pods.front()->gang.empty()
+                                    ? pods.front()->key
+                                    : base::StrCat("pod group ", GangKey(*pods.front()));
+  for (const std::string& v : plan.victims) Spawn(Evict(v, preemptor));
+  for (size_t i = 0; i < pods.size(); ++i) {
+    const std::string& node = state_.node(plan.nodes[i]).info.name;
+    if (pods[i]->nominated_node != node) Spawn(Nominate(pods[i]->key, node));
+  }
+  if (!plan.victims.empty()) {
+    spdlog::info("scheduler: {} preempts {} pod(s)", preemptor, plan.victims.size());
+  }
+  return true;
+}
+
+asio::awaitable<bool> Scheduler::PostBinding(const PodInfo& pod, const std::string& node) {
+  json::object b{{"apiVersion", "v1"},
+                 {"kind", "Binding"},
+                 {"metadata", json::object{{"name", pod.name}, {"namespace", pod.ns}}},
+                 {"target", json::object{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
+  Request req = MakeRequest("POST", PodPath(pod) + "/binding", json::serialize(b));
+  auto resp = co_await transport_.Call(std::move(req));
+  if (resp.ok() && resp->code == 201) co_return true;
+  spdlog::warn("scheduler: binding {} to {} failed: {}", pod.key, node,
+               resp.ok() ? resp->Text() : resp.status().ToString());
+  co_return false;
+}
+
+asio::awaitable<void> Scheduler::BindOne(std::string key, std::string node) {
+  const PodState* p = state_.FindPod(key);
+  if (p == nullptr) co_return;
+  PodInfo pod = p->info;
+  bool ok = co_await PostBinding(pod, node);
+  if (!ok) {
+    state_.Forget(key);
+    const PodState* now = state_.FindPod(key);
+    if (now != nullptr && Pending(*now)) {
+      queue_.Add(key, pod.priority, Clock::now());
+      queue_.MarkBackoff(key, Clock::now());
+      Wake();
+    }
+    co_return;
+  }
+  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", pod.ns},
+                        {"name", pod.name}, {"uid", pod.uid}};
+  co_await PostEvent(pod.ns, std::move(involved), "Normal", "Scheduled",
+                     base::StrCat("Successfully assigned ", pod.key, " to ", node));
+}
+
+asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::string> keys,
+                                          std::vector<std::string> nodes) {
+  std::vector<PodInfo> pods;
+  for (const std::string& k : keys) {
+    const PodState* p = state_.FindPod(k);
+    if (p != nullptr) pods.push_back(p->info);
+  }
+  bool ok = pods.size() == keys.size();
+  if (ok && options_.atomic_gang_binding) {
+    json::array items;
+    for (size_t i = 0; i < pods.size(); ++i) {
+      items.push_back(json::object{
+          {"apiVersion", "v1"},
+          {"kind", "Binding"},
+          {"metadata", json::object{{"name", pods[i].name}, {"namespace", pods[i].ns}}},
+          {"target", json::object{{"apiVersion", "v1"}, {"kind", "Node"}, {"name", nodes[i]}}}});
+    }
+    json::object list{{"apiVersion", "v1"}, {"kind", "BindingList"}, {"items", std::move(items)}};
+    Request req = MakeRequest("POST", base::StrCat("/api/v1/namespaces/", pods[0].ns, "/bindings"),
+                              json::serialize(list));
+    auto resp = co_await transport_.Call(std::move(req));
+    ok = resp.ok() && resp->code == 201;
+    if (!ok) {
+      spdlog::warn("scheduler: binding {} failed: {}", item,
+                   resp.ok() ? resp->Text() : resp.status().ToString());
+    }
+  } else if (ok) {
+    std::vector<std::string> bound;
+    for (size_t i = 0; i < pods.size(); ++i) {
+      if (!co_await PostBinding(pods[i], nodes[i])) {
+        ok = false;
+        break;
+      }
+      bound.push_back(pods[i].key);
+    }
+    if (!ok && !bound.empty()) co_await RollBack(bound);
+  }
+  if (ok) co_return;
+  for (const std::string& k : keys) state_.Forget(k);
+  int32_t priority = pods.empty() ? 0 : pods[0].priority;
+  queue_.Add(item, priority, Clock::now());
+  queue_.MarkBackoff(item, Clock::now());
+  Wake();
+}
+
+asio::awaitable<void> Scheduler::RollBack(const std::vector<std::string>& keys) {
+  // A half-bound gang must not hold GPUs: delete the bound members and create them again,
+  // unbound, so that the gang is placed whole later.
+  for (const std::string& key : keys) {
+    size_t slash = key.find('/');
+    std::string path = base::StrCat("/api/v1/namespaces/", key.substr(0, slash), "/pods/",
+                                    key.substr(slash + 1));
+    auto got = co_await transport_.Call(MakeRequest("GET", path));
+    if (!got.ok() || got->code != 200) continue;
+    auto doc = api::ParseJson(got->Text());
+    if (!doc.ok() || !doc->is_object()) continue;
+    json::object pod = std::move(doc->get_object());
+    Request del = MakeRequest("DELETE", path);
+    del.query["gracePeriodSeconds"] = "0";
+    co_await Send(std::move(del));
+    if (json::value* meta = pod.if_contains("metadata"); meta && meta->is_object()) {
+      for (const char* f : {"uid", "resourceVersion", "creationTimestamp", "managedFields",
+                            "deletionTimestamp", "deletionGracePeriodSeconds", "generation"}) {
+        meta->get_object().erase(f);
+      }
+    }
+    if (json::value* spec = pod.if_contains("spec"); spec && spec->is_object()) {
+      spec->get_object().erase("nodeName");
+    }
+    pod.erase("status");
+    spdlog::warn("scheduler: rolling back the binding of gang member {}", key);
+    co_await Send(MakeRequest("POST",
+                              base::StrCat("/api/v1/namespaces/", key.substr(0, slash), "/pods"),
+                              json::serialize(pod)));
+  }
+}
+
+asio::awaitable<void> Scheduler::Evict(std::string key, std::string preemptor) {
+  const PodState* p = state_.FindPod(key);
+  if (p == nullptr) co_return;
+  PodInfo victim = p->info;
+  std::string node = p->node >= 0 ? state_.node(p->node).info.name : victim.node_name;
+  co_await Send(MakeRequest("DELETE", PodPath(victim)));
+  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", victim.ns},
+                        {"name", victim.name}, {"uid", victim.uid}};
+  co_await PostEvent(victim.ns, std::move(involved), "Normal", "Preempted",
+                     base::StrCat("Preempted by ", preemptor, " on node ", node));
+}
+
+asio::awaitable<void> Scheduler::Nominate(std::string key, std::string node) {
+  const PodState* p = state_.FindPod(key);
+  if (p == nullptr) co_return;
+  std::string path = PodPath(p->info) + "/status";
+  json::object patch{{"status", json::object{{"nominatedNodeName", node}}}};
+  co_await Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json"));
+}
+
+void Scheduler::ReportUnschedulable(const PodInfo& pod, const std::string& message) {
+  std::string& last = reported_[pod.key];
+  if (last == message) return;
+  last = message;
+  json::object cond{{"type", "PodScheduled"},     {"status", "False"},
+                    {"reason", "Unschedulable"},  {"message", message},
+                    {"lastProbeTime", nullptr},   {"lastTransitionTime", NowRfc3339()}};
+  json::object patch{{"status", json::object{{"conditions", json::array{cond}}}}};
+  Spawn(Send(MakeRequest("PATCH", PodPath(pod) + "/status", json::serialize(patch),
+                         "application/strategic-merge-patch+json")));
+  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", pod.ns},
+                        {"name", pod.name}, {"uid", pod.uid}};
+  Spawn(PostEvent(pod.ns, std::move(involved), "Warning", "FailedScheduling", message));
+}
+
+void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message) {
+  std::string& last = reported_["podgroup:" + group.key];
+  if (last == message) return;
+  last = message;
+  json::object cond{{"type", "Scheduled"},
+                    {"status", scheduled ? "True" : "False"},
+                    {"reason", scheduled ? "Scheduled" : "Unschedulable"},
+                    {"message", message},
+                    {"lastTransitionTime", NowRfc3339()}};
+  json::object status{{"phase", scheduled ? "Scheduled" : "Pending"},
+                      {"conditions", json::array{cond}}};
+  json::object patch{{"status", std::move(status)}};
+  std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", group.ns,
+                                  "/podgroups/", group.name, "/status");
+  Spawn(Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json")));
+  json::object involved{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
+                        {"namespace", group.ns}, {"name", group.name}};
+  Spawn(PostEvent(group.ns, std::move(involved), scheduled ? "Normal" : "Warning",
+                  scheduled ? "Scheduled" : "FailedScheduling", message));
+}
+
+asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved, std::string type,
+                                           std::string reason, std::string message) {
+  std::string now = NowRfc3339();
+  std::string name(api::StringAt(involved, "name"));
+  json::object ev{
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", json::object{{"generateName", name + "."}, {"namespace", ns}}},
+      {"involvedObject", std::move(involved)},
+      {"reason", reason},
+      {"message", message},
+      {"type", type},
+      {"source", json::object{{"component", options_.scheduler_name}}},
+      {"reportingComponent", options_.scheduler_name},
+      {"firstTimestamp", now},
+      {"lastTimestamp", now},
+      {"count", 1}};
+  co_await Send(MakeRequest("POST", base::StrCat("/api/v1/namespaces/", ns, "/events"),
+                            json::serialize(ev)));
+}
+
+asio::awaitable<void> Scheduler::Send(Request req) {
+  std::string what = base::StrCat(req.method, " ", req.path);
+  auto resp = co_await transport_.Call(std::move(req));
+  if (!resp.ok()) {
+    spdlog::warn("scheduler: {}: {}", what, resp.status().ToString());
+  } else if (resp->code >= 300) {
+    spdlog::debug("scheduler: {}: HTTP {}: {}", what, resp->code, resp->Text());
+  }
+}
+
+}  // namespace shoal::scheduler

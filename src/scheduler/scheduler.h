@@ -1,0 +1,105 @@
+// Scheduler: shoal's scheduler as an API client. It keeps a ClusterState from informers on
+// nodes, pods and PodGroups, takes pending pods whose spec.schedulerName is its name from a
+// SchedulingQueue, places single pods (Placer::PlaceOne) and gangs (Placer::PlaceGang, all or
+// none), preempts lower-priority pods when nothing fits, binds through the API, and explains
+// every wait (PodScheduled=False with a kube-style message and a FailedScheduling Event; for a
+// gang also the PodGroup's status and an Event).
+//
+// Runs the same code inside `shoal server` (InProcessTransport; gangs bound by a BindingList in
+// one store transaction) and as `shoal scheduler --kubeconfig` (HttpTransport; a gang's
+// bindings are sent one by one and rolled back - bound members deleted and recreated - if
+// some fail).
+//
+// Threading: everything runs on one single-threaded executor passed at construction (its
+// state needs no locks); Start only spawns coroutines on it.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include "client/informer.h"
+#include "client/transport.h"
+#include "scheduler/cluster_state.h"
+#include "scheduler/framework.h"
+#include "scheduler/placement.h"
+#include "scheduler/queue.h"
+
+namespace shoal::scheduler {
+
+struct SchedulerOptions {
+  std::string scheduler_name = "default-scheduler";
+  ScoringStrategy strategy = ScoringStrategy::kPack;
+  TopologyKeys topology;
+  // Bind a gang with one BindingList request (shoal's API server only: all or none in one
+  // transaction). Otherwise one pods/binding per member, rolled back on partial failure.
+  bool atomic_gang_binding = false;
+};
+
+class Scheduler {
+ public:
+  Scheduler(boost::asio::any_io_executor executor, client::Transport& transport,
+            SchedulerOptions options);
+  ~Scheduler();
+
+  // Spawns the informers and the scheduling loop on the executor.
+  void Start();
+
+ private:
+  using Clock = SchedulingQueue::Clock;
+  static std::string GangItem(const std::string& group_key) { return "gang:" + group_key; }
+
+  // Informer handlers.
+  void OnPod(client::InformerEvent&& e);
+  void OnNode(client::InformerEvent&& e);
+  void OnPodGroup(client::InformerEvent&& e);
+  // Queues the item that schedules `p` (the pod, or its gang) if it is ours and pending.
+  void Enqueue(const PodInfo& p);
+  bool Pending(const PodState& p) const;
+  void Wake();
+
+  boost::asio::awaitable<void> Loop();
+  void ScheduleOne(const std::string& key);
+  void ScheduleGang(const std::string& group_key);
+  // Nothing fits: try preemption, then report. Returns true if victims are being evicted.
+  bool TryPreempt(const std::vector<const PodInfo*>& pods, PodGroupInfo::Locality locality);
+
+  // API writes (spawned; failures are logged and fed back into the queue).
+  boost::asio::awaitable<void> BindOne(std::string key, std::string node);
+  boost::asio::awaitable<void> BindGang(std::string item, std::vector<std::string> keys,
+                                        std::vector<std::string> nodes);
+  boost::asio::awaitable<bool> PostBinding(const PodInfo& pod, const std::string& node);
+  boost::asio::awaitable<void> RollBack(const std::vector<std::string>& keys);
+  boost::asio::awaitable<void> Evict(std::string key, std::string preemptor);
+  boost::asio::awaitable<void> Nominate(std::string key, std::string node);
+  // PodScheduled=False + FailedScheduling Event, only when the message changed.
+  void ReportUnschedulable(const PodInfo& pod, const std::string& message);
+  void ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message);
+  boost::asio::awaitable<void> PostEvent(std::string ns, boost::json::object involved,
+                                         std::string type, std::string reason,
+                                         std::string message);
+  boost::asio::awaitable<void> Send(client::Request req);
+  void Spawn(boost::asio::awaitable<void> work);
+
+  boost::asio::any_io_executor executor_;
+  client::Transport& transport_;
+  const SchedulerOptions options_;
+  ClusterState state_;
+  Profile profile_;
+  Placer placer_;
+  SchedulingQueue queue_;
+  boost::asio::steady_timer wake_;
+  int synced_ = 0;  // informers that completed their first list (pods and nodes needed)
+  std::unordered_map<std::string, std::string> reported_;  // pod/group key -> last message
+  std::unordered_map<std::string, Clock::time_point> gang_first_failure_;
+};
+
+}  // namespace shoal::scheduler
