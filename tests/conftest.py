@@ -10,14 +10,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from shoal_fixture import ShoalServer  # noqa: E402
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "no_scheduler: run the server with --disable scheduler (the test binds pods "
+        "itself, as a scheduler would, or needs pods to stay exactly as it wrote them)")
+
+
 @pytest.fixture
-def server():
+def server(request):
     """A running shoal server on a fresh data dir; stopped by PID and removed afterwards.
 
     The end of the server's log is printed at teardown, so pytest shows it for a failed test;
     a server that does not exit with 0 on SIGTERM fails the test.
     """
-    s = ShoalServer()
+    no_sched = request.node.get_closest_marker("no_scheduler") is not None
+    s = ShoalServer(extra_args=["--disable", "scheduler"] if no_sched else [])
     code = None
     try:
         s.start()

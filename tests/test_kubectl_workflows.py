@@ -212,6 +212,7 @@ def test_aggregated_discovery(server):
 
 # ---- printing and describe ------------------------------------------------------------------
 
+@pytest.mark.no_scheduler  # binds its pods to chosen nodes itself
 def test_wide_columns_and_describe_with_events(server):
     create_node(server, "gpu-1", {"node-role.kubernetes.io/worker": ""})
     server.kubectl("create", "-f", "-", input=json.dumps(pod_manifest("p")))
@@ -269,6 +270,7 @@ def test_protobuf_bodies_get_a_clear_415(server):
 
 # ---- eviction ------------------------------------------------------------------------------
 
+@pytest.mark.no_scheduler  # binds its pods to chosen nodes itself
 def test_eviction_and_drain(server, k8s):
     from kubernetes import client
     create_node(server, "n1")

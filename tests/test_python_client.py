@@ -522,6 +522,7 @@ def test_concurrent_read_modify_write_loses_no_increment(server, k8s):
 # ---- status subresource ------------------------------------------------------------------
 
 
+@pytest.mark.no_scheduler  # read-modify-write of a pod the scheduler would bind
 def test_status_subresource_split(k8s):
     v1 = client.CoreV1Api(k8s)
     v1.create_namespaced_pod(NS, pod("split", {"v": "1"}))

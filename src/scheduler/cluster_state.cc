@@ -5,8 +5,8 @@
 namespace shoal::scheduler {
 
 int ClusterState::DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
-                              const std::string& name) {
-  auto [it, added] = index.emplace(name, static_cast<int>(domains.size()));
+                              const std::string& key, const std::string& name) {
+  auto [it, added] = index.emplace(key, static_cast<int>(domains.size()));
   if (added) domains.push_back(Domain{name, -1, {}, 0, 0});
   return it->second;
 }
@@ -46,8 +46,9 @@ void ClusterState::UpsertNode(NodeInfo info) {
   NodeState& ns = nodes_[n];
   const std::string name = info.name;
   ns.info = std::move(info);
-  ns.spine = DomainIndex(spines_, spine_index_, ns.info.spine);
-  ns.leaf = DomainIndex(leaves_, leaf_index_, ns.info.leaf);
+  ns.spine = DomainIndex(spines_, spine_index_, ns.info.spine, ns.info.spine);
+  // Leaf names need only be unique within their spine ("leaf-1" under every spine).
+  ns.leaf = DomainIndex(leaves_, leaf_index_, ns.info.spine + "/" + ns.info.leaf, ns.info.leaf);
   leaves_[ns.leaf].parent = ns.spine;
   for (Domain* d : {&leaves_[ns.leaf], &spines_[ns.spine]}) {
     d->nodes.push_back(n);
@@ -58,7 +59,9 @@ void ClusterState::UpsertNode(NodeInfo info) {
   if (auto it = orphans_.find(name); it != orphans_.end()) {
     for (const std::string& key : it->second) {
       auto p = pods_.find(key);
-      if (p == pods_.end() || p->second.info.node_name != name) continue;
+      // Skip pods deleted or moved since, and keys listed twice (a pod updated again while
+      // its node was unknown): each is charged once.
+      if (p == pods_.end() || p->second.info.node_name != name || p->second.node >= 0) continue;
       p->second.node = n;
       if (HoldsResources(p->second)) Charge(n, p->second, +1);
     }

@@ -87,7 +87,7 @@ class ClusterState {
   void Charge(int n, const PodState& p, int sign);
   void Rebucket(int n);
   int DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
-                  const std::string& name);
+                  const std::string& key, const std::string& name);
 
   TopologyKeys keys_;
   ResourceNames names_;

@@ -51,8 +51,13 @@ std::string Placer::NodeReasons(const PodInfo& pod, bool only_unfit) const {
   for (const NodeState& node : state_.nodes()) {
     if (!node.live) continue;
     reasons.clear();
+    // The first failing filter speaks for the node, as in kube-scheduler (RunFilterPlugins
+    // stops there), so that the counts add up to the nodes.
     for (const auto& f : profile_.filters) {
-      if (!f->Filter(pod, node)) f->Reasons(pod, node, state_.names(), reasons);
+      if (!f->Filter(pod, node)) {
+        f->Reasons(pod, node, state_.names(), reasons);
+        break;
+      }
     }
     for (const std::string& r : reasons) ++counts[r];
   }
@@ -148,7 +153,8 @@ GangPlan Placer::PlaceGang(const std::vector<const PodInfo*>& pods,
         whole_node = whole_node && state_.node(n).info.allocatable[gpu] == rep.requests[gpu];
       }
       if (whole_node) {
-        what = base::StrCat(short_by, " nodes with ", rep.requests[gpu], " free ",
+        what = base::StrCat(short_by, short_by == 1 ? " node with " : " nodes with ",
+                            rep.requests[gpu], " free ",
                             state_.names().Name(gpu));
       }
     }
