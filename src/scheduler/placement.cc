@@ -93,6 +93,11 @@ std::vector<int64_t> Placer::Capacities(const PodInfo& rep) const {
 
 bool Placer::Assign(const std::vector<const PodInfo*>& pods, std::vector<int> domain_nodes,
                     const std::vector<int64_t>& capacity, std::vector<int>& out) const {
+  // Nodes with no room at all would sort first and, never being "full for this gang", stall
+  // the skip below: every pod would rescan every node it had filled (quadratic).
+  domain_nodes.erase(std::remove_if(domain_nodes.begin(), domain_nodes.end(),
+                                    [&](int n) { return capacity[n] <= 0; }),
+                     domain_nodes.end());
   // Tightest first: nodes with the least room left, so partly used nodes fill up.
   std::stable_sort(domain_nodes.begin(), domain_nodes.end(),
                    [&](int a, int b) { return capacity[a] < capacity[b]; });
@@ -104,7 +109,7 @@ bool Placer::Assign(const std::vector<const PodInfo*>& pods, std::vector<int> do
     for (size_t k = next; k < domain_nodes.size(); ++k) {
       int n = domain_nodes[k];
       const NodeState& node = state_.node(n);
-      if (capacity[n] <= 0 || !profile_.FeasibleIgnoringResources(pod, node)) continue;
+      if (!profile_.FeasibleIgnoringResources(pod, node)) continue;
       Resources free;
       const Resources& taken = extra[n];
       for (int i = 0; i < kMaxResources; ++i) free[i] = node.Free(i) - taken[i];

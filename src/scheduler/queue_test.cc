@@ -1,0 +1,200 @@
+#include "scheduler/queue.h"
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shoal::scheduler {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::ElementsAre;
+using ::testing::Optional;
+using Time = SchedulingQueue::Clock::time_point;
+
+// Time starts at an arbitrary fixed point; tests move it by hand.
+const Time kT0 = Time{} + 1000h;
+
+std::vector<std::string> Drain(SchedulingQueue& q, Time now) {
+  std::vector<std::string> out;
+  while (auto key = q.Pop(now)) out.push_back(*key);
+  return out;
+}
+
+TEST(SchedulingQueueTest, PriorityThenFirstComeFirstServed) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Add("b", 10, kT0);
+  q.Add("c", 0, kT0);
+  q.Add("gang:ns/g", 10, kT0);
+  q.Add("e", -5, kT0);
+  EXPECT_EQ(q.active_size(), 5u);
+  EXPECT_THAT(Drain(q, kT0), ElementsAre("b", "gang:ns/g", "a", "c", "e"));
+  EXPECT_EQ(q.Pop(kT0), std::nullopt);
+}
+
+TEST(SchedulingQueueTest, AddUpdatesPriorityAndKeepsArrivalOrder) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Add("b", 0, kT0);
+  q.Add("c", 0, kT0);
+  q.Add("c", 5, kT0);  // raised: goes first
+  q.Add("a", 0, kT0);  // re-added: keeps its place before b
+  EXPECT_EQ(q.active_size(), 3u);
+  EXPECT_THAT(Drain(q, kT0), ElementsAre("c", "a", "b"));
+}
+
+TEST(SchedulingQueueTest, BackoffDoublesUpToTenSeconds) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  Time now = kT0;
+  const std::vector<std::chrono::milliseconds> expected = {1s, 2s, 4s, 8s, 10s, 10s};
+  for (auto backoff : expected) {
+    ASSERT_THAT(q.Pop(now), Optional(std::string("a")));
+    q.MarkBackoff("a", now);
+    EXPECT_EQ(q.backoff_size(), 1u);
+    EXPECT_EQ(q.active_size(), 0u);
+    EXPECT_THAT(q.NextWakeup(), Optional(now + backoff));
+    EXPECT_EQ(q.Pop(now + backoff - 1ms), std::nullopt) << backoff.count();
+    now += backoff;
+  }
+  EXPECT_THAT(q.Pop(now), Optional(std::string("a")));
+  EXPECT_EQ(q.backoff_size(), 0u);
+  EXPECT_EQ(q.NextWakeup(), std::nullopt);
+}
+
+TEST(SchedulingQueueTest, DoneResetsTheBackoff) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  for (int i = 0; i < 3; ++i) {
+    q.Pop(kT0 + i * 10s);
+    q.MarkBackoff("a", kT0 + i * 10s);
+  }
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 20s + 4s));
+  q.Pop(kT0 + 24s);
+  q.Done("a");
+  EXPECT_FALSE(q.Contains("a"));
+  q.Add("a", 0, kT0 + 30s);
+  q.Pop(kT0 + 30s);
+  q.MarkBackoff("a", kT0 + 30s);
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 31s));
+}
+
+TEST(SchedulingQueueTest, ItemInBackoffStaysThereWhenAddedAgain) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Pop(kT0);
+  q.MarkBackoff("a", kT0);
+  q.Add("a", 7, kT0 + 500ms);  // an update while backing off
+  EXPECT_EQ(q.active_size(), 0u);
+  EXPECT_EQ(q.backoff_size(), 1u);
+  EXPECT_EQ(q.Pop(kT0 + 500ms), std::nullopt);
+  // Once its back-off is over, an Add makes it active straight away.
+  q.Add("a", 7, kT0 + 1s);
+  EXPECT_EQ(q.active_size(), 1u);
+  EXPECT_EQ(q.backoff_size(), 0u);
+  q.Add("b", 3, kT0 + 1s);
+  EXPECT_THAT(Drain(q, kT0 + 1s), ElementsAre("a", "b"));  // with its new priority
+}
+
+TEST(SchedulingQueueTest, UnschedulableWaitsForAClusterEvent) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Pop(kT0);
+  q.MarkUnschedulable("a", kT0);
+  EXPECT_EQ(q.unschedulable_size(), 1u);
+  EXPECT_EQ(q.Pop(kT0 + 10s), std::nullopt);
+  EXPECT_EQ(q.Pop(kT0 + 299s), std::nullopt);
+  q.MoveAllToActive(kT0 + 2s);  // its 1 s back-off is over: straight to active
+  EXPECT_EQ(q.unschedulable_size(), 0u);
+  EXPECT_EQ(q.active_size(), 1u);
+  EXPECT_THAT(q.Pop(kT0 + 2s), Optional(std::string("a")));
+}
+
+TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Add("b", 0, kT0);
+  Drain(q, kT0);
+  q.MarkUnschedulable("a", kT0);
+  q.MarkUnschedulable("b", kT0);
+  q.Add("a", 0, kT0 + 1ms);
+  q.Pop(kT0 + 1ms);
+  q.MarkUnschedulable("a", kT0 + 1ms);  // a's second failure: a 2 s back-off
+  q.MoveAllToActive(kT0 + 500ms);
+  EXPECT_EQ(q.unschedulable_size(), 0u);
+  EXPECT_EQ(q.backoff_size(), 2u);
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 1s));
+  EXPECT_EQ(q.Pop(kT0 + 999ms), std::nullopt);
+  EXPECT_THAT(Drain(q, kT0 + 1s), ElementsAre("b"));
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 1ms + 2s));
+  EXPECT_THAT(Drain(q, kT0 + 1ms + 2s), ElementsAre("a"));
+}
+
+TEST(SchedulingQueueTest, UnschedulableItemsAreRetriedAfterFiveMinutes) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Pop(kT0);
+  q.MarkUnschedulable("a", kT0);
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 300s));
+  EXPECT_EQ(q.Pop(kT0 + 300s - 1ms), std::nullopt);
+  EXPECT_THAT(q.Pop(kT0 + 300s), Optional(std::string("a")));
+  EXPECT_EQ(q.unschedulable_size(), 0u);
+}
+
+TEST(SchedulingQueueTest, AddOfAnUnschedulableItemActivatesIt) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Pop(kT0);
+  q.MarkUnschedulable("a", kT0);
+  q.Add("a", 0, kT0 + 1ms);  // the pod itself changed
+  EXPECT_EQ(q.unschedulable_size(), 0u);
+  EXPECT_EQ(q.active_size(), 1u);
+  EXPECT_THAT(q.Pop(kT0 + 1ms), Optional(std::string("a")));
+}
+
+TEST(SchedulingQueueTest, RemoveForgetsTheItemWhereverItIs) {
+  SchedulingQueue q;
+  q.Add("active", 0, kT0);
+  q.Add("backoff", 0, kT0);
+  q.Add("unsched", 0, kT0);
+  q.Add("inflight", -1, kT0);
+  Drain(q, kT0);
+  q.Add("active", 0, kT0);
+  q.MarkBackoff("backoff", kT0);
+  q.MarkUnschedulable("unsched", kT0);
+  EXPECT_EQ(q.active_size() + q.backoff_size() + q.unschedulable_size(), 3u);
+  for (const char* key : {"active", "backoff", "unsched", "inflight"}) {
+    EXPECT_TRUE(q.Contains(key)) << key;
+    q.Remove(key);
+    EXPECT_FALSE(q.Contains(key)) << key;
+  }
+  EXPECT_EQ(q.active_size(), 0u);
+  EXPECT_EQ(q.backoff_size(), 0u);
+  EXPECT_EQ(q.unschedulable_size(), 0u);
+  EXPECT_EQ(q.NextWakeup(), std::nullopt);
+  EXPECT_EQ(q.Pop(kT0 + 1h), std::nullopt);
+  q.Remove("never-added");
+  // A removed in-flight item that fails is not re-queued.
+  q.MarkBackoff("inflight", kT0);
+  q.MarkUnschedulable("inflight", kT0);
+  EXPECT_FALSE(q.Contains("inflight"));
+  EXPECT_EQ(q.backoff_size() + q.unschedulable_size(), 0u);
+}
+
+TEST(SchedulingQueueTest, ItemChangedWhileInFlightIsQueuedAgain) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  ASSERT_THAT(q.Pop(kT0), Optional(std::string("a")));
+  EXPECT_TRUE(q.Contains("a"));
+  EXPECT_EQ(q.active_size(), 0u);
+  q.Add("a", 0, kT0);
+  EXPECT_THAT(q.Pop(kT0), Optional(std::string("a")));
+}
+
+}  // namespace
+}  // namespace shoal::scheduler
