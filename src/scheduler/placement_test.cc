@@ -16,7 +16,7 @@ namespace {
 using internal::BoundTo;
 using internal::GpuNode;
 using internal::GpuPod;
-using ::testing::Each;
+using internal::PodPtrs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Locality = PodGroupInfo::Locality;
@@ -54,11 +54,6 @@ class PlacementTest : public ::testing::Test {
     for (int i = 0; i < count; ++i) {
       out.push_back(GpuPod(state_.names(), base::StrCat("w-", i), gpus, 0, "job"));
     }
-    return out;
-  }
-  static std::vector<const PodInfo*> Ptrs(const std::vector<PodInfo>& pods) {
-    std::vector<const PodInfo*> out;
-    for (const PodInfo& p : pods) out.push_back(&p);
     return out;
   }
   const std::string& Name(int n) { return state_.node(n).info.name; }
@@ -206,7 +201,7 @@ TEST_F(PlacementTest, WholeNodeGangLandsOnTwoLeavesOfOneSpine) {
   Use("a-5", 1);
   std::vector<PodInfo> gang = Gang(32, 8);
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   ASSERT_EQ(plan.nodes.size(), 32u);
   EXPECT_EQ(plan.leaves, 2);
@@ -228,7 +223,7 @@ TEST_F(PlacementTest, WholeNodeGangOnAnEmptyClusterStaysInOneSpine) {
   AddLeaf("d", "s1", 16);
   std::vector<PodInfo> gang = Gang(32, 8);
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   EXPECT_EQ(plan.leaves, 2);
   EXPECT_EQ(plan.spines, 1);
@@ -245,7 +240,7 @@ TEST_F(PlacementTest, GangThatFitsOneLeafTakesTheTightestLeafThatHoldsIt) {
   for (int i = 0; i < 9; ++i) Use(base::StrCat("small-", i), 1);  // 7 free nodes
   std::vector<PodInfo> gang = Gang(8, 8);
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   EXPECT_EQ(plan.leaves, 1);
   EXPECT_EQ(plan.spines, 1);
@@ -259,7 +254,7 @@ TEST_F(PlacementTest, SmallGangFillsPartlyUsedNodesFirst) {
   Use("l0-1", 6);  // 2 free
   std::vector<PodInfo> gang = Gang(3, 1);
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   ASSERT_EQ(plan.nodes.size(), 3u);
   EXPECT_EQ(Name(plan.nodes[0]), "l0-1");
@@ -273,18 +268,18 @@ TEST_F(PlacementTest, LeafLocalityFailsClearlyWhenNoLeafHasRoom) {
   Use("b-0", 2);
   std::vector<PodInfo> gang = Gang(6, 8);
   Placer placer(pack_, state_);
-  GangPlan leaf = placer.PlaceGang(Ptrs(gang), Locality::kLeaf);
+  GangPlan leaf = placer.PlaceGang(PodPtrs(gang), Locality::kLeaf);
   EXPECT_FALSE(leaf.ok);
   EXPECT_TRUE(leaf.nodes.empty());
   EXPECT_EQ(leaf.why,
             "no leaf has room for the gang's 6 pods (topology leaf required; the roomiest leaf "
             "takes 4)");
   // Preferred spans the two leaves; spine fits as both leaves share s0.
-  GangPlan preferred = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan preferred = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(preferred.ok) << preferred.why;
   EXPECT_EQ(preferred.leaves, 2);
   EXPECT_EQ(preferred.spines, 1);
-  GangPlan spine = placer.PlaceGang(Ptrs(gang), Locality::kSpine);
+  GangPlan spine = placer.PlaceGang(PodPtrs(gang), Locality::kSpine);
   ASSERT_TRUE(spine.ok) << spine.why;
   EXPECT_EQ(spine.spines, 1);
 }
@@ -294,12 +289,12 @@ TEST_F(PlacementTest, SpineLocalityFailsWhenNoSpineHasRoomPreferredSpansSpines) 
   AddLeaf("b", "s1", 4);
   std::vector<PodInfo> gang = Gang(6, 8);
   Placer placer(pack_, state_);
-  GangPlan spine = placer.PlaceGang(Ptrs(gang), Locality::kSpine);
+  GangPlan spine = placer.PlaceGang(PodPtrs(gang), Locality::kSpine);
   EXPECT_FALSE(spine.ok);
   EXPECT_EQ(spine.why,
             "no spine has room for the gang's 6 pods (topology spine required; the roomiest "
             "spine takes 4)");
-  GangPlan preferred = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan preferred = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(preferred.ok) << preferred.why;
   EXPECT_EQ(preferred.leaves, 2);
   EXPECT_EQ(preferred.spines, 2);
@@ -311,7 +306,7 @@ TEST_F(PlacementTest, NotEnoughRoomSaysHowShort) {
   Use("l0-1", 1);
   std::vector<PodInfo> gang = Gang(3, 8);
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   EXPECT_FALSE(plan.ok);
   EXPECT_THAT(plan.why, HasSubstr("short by"));
   EXPECT_EQ(plan.why,
@@ -319,9 +314,9 @@ TEST_F(PlacementTest, NotEnoughRoomSaysHowShort) {
             "nvidia.com/gpu; 2 Insufficient nvidia.com/gpu");
 
   std::vector<PodInfo> small = Gang(20, 1);  // 7 + 8 + 8 = 23 free GPUs
-  EXPECT_TRUE(placer.PlaceGang(Ptrs(small), Locality::kPreferred).ok);
+  EXPECT_TRUE(placer.PlaceGang(PodPtrs(small), Locality::kPreferred).ok);
   std::vector<PodInfo> too_many = Gang(25, 1);
-  GangPlan short_plan = placer.PlaceGang(Ptrs(too_many), Locality::kPreferred);
+  GangPlan short_plan = placer.PlaceGang(PodPtrs(too_many), Locality::kPreferred);
   EXPECT_FALSE(short_plan.ok);
   EXPECT_THAT(short_plan.why, HasSubstr("short by 2 pods with 1 free nvidia.com/gpu each"));
 }
@@ -344,7 +339,7 @@ TEST_F(PlacementTest, HeterogeneousMembersEachGetANodeThatFitsThem) {
   std::vector<PodInfo> gang = {GpuPod(state_.names(), "launcher", 1, 0, "job"),
                                GpuPod(state_.names(), "worker", 8, 0, "job")};
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   ASSERT_EQ(plan.nodes.size(), 2u);
   EXPECT_NE(Name(plan.nodes[0]), "z");
@@ -352,7 +347,7 @@ TEST_F(PlacementTest, HeterogeneousMembersEachGetANodeThatFitsThem) {
 
   // Two 8-GPU workers do not fit together: one empty node only.
   gang.push_back(GpuPod(state_.names(), "worker-2", 8, 0, "job"));
-  GangPlan no = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan no = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   EXPECT_FALSE(no.ok);
   EXPECT_THAT(no.why, HasSubstr("do not fit together"));
 }
@@ -362,7 +357,7 @@ TEST_F(PlacementTest, GangMembersWithConstraintsAreChecked) {
   std::vector<PodInfo> gang = Gang(2, 8);
   gang[1].node_selector = {{"kubernetes.io/hostname", "l0-3"}};
   Placer placer(pack_, state_);
-  GangPlan plan = placer.PlaceGang(Ptrs(gang), Locality::kPreferred);
+  GangPlan plan = placer.PlaceGang(PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok) << plan.why;
   EXPECT_EQ(Name(plan.nodes[1]), "l0-3");
   EXPECT_NE(plan.nodes[0], plan.nodes[1]);

@@ -17,6 +17,7 @@ namespace {
 using internal::BoundTo;
 using internal::GpuNode;
 using internal::GpuPod;
+using internal::PodPtrs;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -200,18 +201,13 @@ class GangPreemptionTest : public PreemptionTest {
     }
     return out;
   }
-  static std::vector<const PodInfo*> Ptrs(const std::vector<PodInfo>& pods) {
-    std::vector<const PodInfo*> out;
-    for (const PodInfo& p : pods) out.push_back(&p);
-    return out;
-  }
 
   std::map<std::string, std::string> balloon_on_;  // node -> balloon pod key
 };
 
 TEST_F(GangPreemptionTest, VictimsAreExactlyTheBalloonsOnTheChosenNodes) {
   std::vector<PodInfo> gang = Gang(8, 100);
-  PreemptionPlan plan = PlanPreemption(profile_, state_, Ptrs(gang), Locality::kLeaf);
+  PreemptionPlan plan = PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kLeaf);
   ASSERT_TRUE(plan.ok);
   ASSERT_EQ(plan.nodes.size(), 8u);
   std::set<int> distinct(plan.nodes.begin(), plan.nodes.end());
@@ -230,7 +226,7 @@ TEST_F(GangPreemptionTest, VictimsAreExactlyTheBalloonsOnTheChosenNodes) {
 
 TEST_F(GangPreemptionTest, LargerGangSpansLeavesAndEvictsOnlyWhatItNeeds) {
   std::vector<PodInfo> gang = Gang(14, 100);
-  PreemptionPlan plan = PlanPreemption(profile_, state_, Ptrs(gang), Locality::kPreferred);
+  PreemptionPlan plan = PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred);
   ASSERT_TRUE(plan.ok);
   std::vector<std::string> expected;
   for (int n : plan.nodes) {
@@ -244,9 +240,9 @@ TEST_F(GangPreemptionTest, LargerGangSpansLeavesAndEvictsOnlyWhatItNeeds) {
 
 TEST_F(GangPreemptionTest, BalloonsOfEqualPriorityStay) {
   std::vector<PodInfo> gang = Gang(8, -10);
-  EXPECT_FALSE(PlanPreemption(profile_, state_, Ptrs(gang), Locality::kPreferred).ok);
+  EXPECT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);
   gang = Gang(17, 100);  // more than the cluster holds
-  EXPECT_FALSE(PlanPreemption(profile_, state_, Ptrs(gang), Locality::kPreferred).ok);
+  EXPECT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);
 }
 
 TEST_F(PreemptionTest, AGangEvictingPartOfALowPriorityGangEvictsAllOfIt) {

@@ -155,13 +155,6 @@ std::vector<PodInfo> Gang(ResourceNames& names, int count, int gpus, int32_t pri
   return out;
 }
 
-std::vector<const PodInfo*> Ptrs(const std::vector<PodInfo>& pods) {
-  std::vector<const PodInfo*> out;
-  out.reserve(pods.size());
-  for (const PodInfo& p : pods) out.push_back(&p);
-  return out;
-}
-
 // (a) One small-pod decision. Arg: 0 packing (free-GPU buckets), 1 spreading (sampled scan).
 void BM_PlaceOneSmallPod(benchmark::State& st) {
   const ClusterState& cluster = HalfFullCluster();
@@ -220,7 +213,7 @@ void RunGang(benchmark::State& st, const ClusterState& cluster, int count, int g
   const Profile profile = plugins::DefaultProfile(ScoringStrategy::kPack);
   ResourceNames names = cluster.names();
   const std::vector<PodInfo> gang = Gang(names, count, gpus, 0);
-  const std::vector<const PodInfo*> ptrs = Ptrs(gang);
+  const std::vector<const PodInfo*> ptrs = internal::PodPtrs(gang);
   Placer placer(profile, cluster);
   GangPlan plan;
   for (auto _ : st) {
@@ -250,7 +243,7 @@ void BM_PlanPreemptionGang(benchmark::State& st) {
   const Profile profile = plugins::DefaultProfile(ScoringStrategy::kPack);
   ResourceNames names = cluster.names();
   const std::vector<PodInfo> gang = Gang(names, 128, 8, 1000);
-  const std::vector<const PodInfo*> ptrs = Ptrs(gang);
+  const std::vector<const PodInfo*> ptrs = internal::PodPtrs(gang);
   PreemptionPlan plan;
   for (auto _ : st) {
     plan = PlanPreemption(profile, cluster, ptrs, PodGroupInfo::Locality::kPreferred);

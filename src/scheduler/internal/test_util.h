@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "scheduler/resources.h"
 #include "scheduler/types.h"
@@ -61,6 +62,14 @@ inline PodInfo GpuPod(const ResourceNames& names, const std::string& name, int64
 inline PodInfo BoundTo(PodInfo p, std::string node) {
   p.node_name = std::move(node);
   return p;
+}
+
+// Pointers to `pods`, as PlaceGang and PlanPreemption take them.
+inline std::vector<const PodInfo*> PodPtrs(const std::vector<PodInfo>& pods) {
+  std::vector<const PodInfo*> out;
+  out.reserve(pods.size());
+  for (const PodInfo& p : pods) out.push_back(&p);
+  return out;
 }
 
 }  // namespace shoal::scheduler::internal

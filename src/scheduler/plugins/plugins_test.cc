@@ -20,7 +20,6 @@ using internal::GpuNode;
 using internal::GpuPod;
 using internal::kGi;
 using ::testing::ElementsAre;
-using ::testing::IsEmpty;
 using Op = NodeSelectorRequirement::Op;
 
 NodeState Live(NodeInfo info) {
