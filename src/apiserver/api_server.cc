@@ -143,7 +143,7 @@ void ApiServer::OnCommit(const std::vector<store::Event>& events) {
   }
 }
 
-namespace {
+namespace internal {
 
 Response ErrorResponse(const absl::Status& s) {
   Response r;
@@ -151,6 +151,12 @@ Response ErrorResponse(const absl::Status& s) {
   r.body = StatusJson(s);
   return r;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::ErrorResponse;
 
 // A boolean query parameter, decoded as kube-apiserver does (Convert_Slice_string_To_bool):
 // absent is false, "0" and any case of "false" are false, anything else ("true", "True",

@@ -19,13 +19,6 @@ namespace {
 
 constexpr int kMaxTxnAttempts = 5;
 
-Response ErrorResponse(const absl::Status& st) {
-  Response r;
-  r.code = HttpCode(st);
-  r.body = StatusJson(st);
-  return r;
-}
-
 absl::Status BindingsBadRequest(std::string_view why) {
   return BadRequest(base::StrCat("BindingList in version \"v1\" cannot be handled: ", why));
 }

@@ -47,7 +47,7 @@ Response StoredResponse(int code, store::Bytes doc) {
   return r;
 }
 
-Response Error(const absl::Status& s) { return JsonResponse(HttpCode(s), StatusJson(s)); }
+Response Error(const absl::Status& s) { return ErrorResponse(s); }
 
 std::string Now(const ApiServer& s) { return base::FormatRfc3339(s.clock().Now()); }
 

@@ -16,12 +16,12 @@ namespace shoal::client {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-namespace {
-
-std::string KeyOf(const json::object& o) {
+std::string ObjectKey(const json::object& o) {
   return base::StrCat(api::StringAt(o, "metadata.namespace"), "/",
                       api::StringAt(o, "metadata.name"));
 }
+
+namespace {
 
 asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -59,7 +59,7 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
     if (json::value* items = doc->get_object().if_contains("items"); items && items->is_array()) {
       for (json::value& item : items->get_array()) {
         if (!item.is_object()) continue;
-        std::string key = KeyOf(item.get_object());
+        std::string key = ObjectKey(item.get_object());
         seen.insert(key);
         InformerEvent e;
         e.type = known.count(key) ? InformerEvent::Type::kModified : InformerEvent::Type::kAdded;
@@ -106,7 +106,7 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
         if (!new_rv.empty()) rv = std::string(new_rv);
         if (type == "BOOKMARK") return true;
         InformerEvent e;
-        std::string key = KeyOf(obj->get_object());
+        std::string key = ObjectKey(obj->get_object());
         if (type == "DELETED") {
           e.type = InformerEvent::Type::kDeleted;
           known.erase(key);

@@ -29,6 +29,9 @@ struct InformerOptions {
   int watch_timeout_seconds = 300;
 };
 
+// "namespace/name" of an object ("/name" for a cluster-scoped one): the key informers use.
+std::string ObjectKey(const boost::json::object& o);
+
 // Runs until the executor stops. kSynced follows the first complete list (the cache is warm).
 // The handler must not block.
 boost::asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,

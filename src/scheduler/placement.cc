@@ -45,7 +45,7 @@ int Placer::PlaceOne(const PodInfo& pod) {
   return best;
 }
 
-std::string Placer::NodeReasons(const PodInfo& pod, bool only_unfit) const {
+std::string Placer::NodeReasons(const PodInfo& pod) const {
   std::map<std::string, int> counts;
   std::vector<std::string> reasons;
   for (const NodeState& node : state_.nodes()) {
@@ -73,7 +73,7 @@ std::string Placer::NodeReasons(const PodInfo& pod, bool only_unfit) const {
 }
 
 std::string Placer::ExplainOne(const PodInfo& pod) const {
-  std::string reasons = NodeReasons(pod, true);
+  std::string reasons = NodeReasons(pod);
   return base::StrCat("0/", state_.live_nodes(), " nodes are available",
                       reasons.empty() ? "" : ": ", reasons, ".");
 }
@@ -163,7 +163,7 @@ GangPlan Placer::PlaceGang(const std::vector<const PodInfo*>& pods,
                             state_.names().Name(gpu));
       }
     }
-    std::string reasons = NodeReasons(rep, true);
+    std::string reasons = NodeReasons(rep);
     plan.why = base::StrCat("gang needs ", need, " pods at once, the cluster has room for ",
                             total, ": short by ", what, reasons.empty() ? "" : "; ", reasons);
     return plan;

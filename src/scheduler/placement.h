@@ -53,7 +53,7 @@ class Placer {
   // requests and filters; false if some pod does not fit.
   bool Assign(const std::vector<const PodInfo*>& pods, std::vector<int> domain_nodes,
               const std::vector<int64_t>& capacity, std::vector<int>& out) const;
-  std::string NodeReasons(const PodInfo& pod, bool only_unfit) const;
+  std::string NodeReasons(const PodInfo& pod) const;
 
   const Profile& profile_;
   const ClusterState& state_;

@@ -27,11 +27,6 @@ namespace {
 
 std::string NowRfc3339() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
 
-std::string KeyOf(const json::object& o) {
-  return base::StrCat(api::StringAt(o, "metadata.namespace"), "/",
-                      api::StringAt(o, "metadata.name"));
-}
-
 // Whether a pod update changed anything the scheduling decision reads (so that its own status
 // writes do not requeue an unschedulable pod).
 bool SameSchedulingSpec(const PodInfo& a, const PodInfo& b) {
@@ -50,6 +45,16 @@ Request MakeRequest(std::string method, std::string path, std::string body = "",
   r.content_type = std::move(content_type);
   r.accept = "application/json";
   return r;
+}
+
+json::object PodRef(const PodInfo& p) {
+  return json::object{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", p.ns},
+                      {"name", p.name}, {"uid", p.uid}};
+}
+
+json::object PodGroupRef(const PodGroupInfo& g) {
+  return json::object{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
+                      {"namespace", g.ns}, {"name", g.name}};
 }
 
 std::string PodPath(const PodInfo& p) {
@@ -104,7 +109,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
     Wake();
     return;
   }
-  std::string key = KeyOf(e.object);
+  std::string key = client::ObjectKey(e.object);
   const PodState* old = state_.FindPod(key);
   const bool held = old != nullptr && HoldsResources(*old);
   if (e.type == InformerEvent::Type::kDeleted) {
@@ -160,7 +165,7 @@ void Scheduler::OnNode(InformerEvent&& e) {
 
 void Scheduler::OnPodGroup(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) return;
-  std::string key = KeyOf(e.object);
+  std::string key = client::ObjectKey(e.object);
   if (e.type == InformerEvent::Type::kDeleted) {
     state_.RemovePodGroup(key);
     return;
@@ -318,9 +323,7 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     auto [it, _] = gang_first_failure_.try_emplace(group_key, now);
     if (now - it->second >= std::chrono::seconds(group->schedule_timeout_seconds)) {
       gang_first_failure_.erase(it);
-      json::object involved{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
-                            {"namespace", group->ns}, {"name", group->name}};
-      Spawn(PostEvent(group->ns, std::move(involved), "Warning", "ScheduleTimeout",
+      Spawn(PostEvent(group->ns, PodGroupRef(*group), "Warning", "ScheduleTimeout",
                       base::StrCat("gang not placed within scheduleTimeoutSeconds=",
                                    group->schedule_timeout_seconds, ": ", msg,
                                    "; backing off")));
@@ -378,10 +381,10 @@ asio::awaitable<void> Scheduler::BindOne(std::string key, std::string node) {
     }
     co_return;
   }
-  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", pod.ns},
-                        {"name", pod.name}, {"uid", pod.uid}};
-  co_await PostEvent(pod.ns, std::move(involved), "Normal", "Scheduled",
-                     base::StrCat("Successfully assigned ", pod.key, " to ", node));
+  // Named arguments: GCC 12 mishandles non-trivial temporaries inside co_await.
+  json::object ref = PodRef(pod);
+  std::string message = base::StrCat("Successfully assigned ", pod.key, " to ", node);
+  co_await PostEvent(pod.ns, std::move(ref), "Normal", "Scheduled", std::move(message));
 }
 
 asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::string> keys,
@@ -411,13 +414,13 @@ asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::str
                    resp.ok() ? resp->Text() : resp.status().ToString());
     }
   } else if (ok) {
-    std::vector<std::string> bound;
+    std::vector<PodInfo> bound;
     for (size_t i = 0; i < pods.size(); ++i) {
       if (!co_await PostBinding(pods[i], nodes[i])) {
         ok = false;
         break;
       }
-      bound.push_back(pods[i].key);
+      bound.push_back(pods[i]);
     }
     if (!ok && !bound.empty()) co_await RollBack(bound);
   }
@@ -429,14 +432,13 @@ asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::str
   Wake();
 }
 
-asio::awaitable<void> Scheduler::RollBack(const std::vector<std::string>& keys) {
+asio::awaitable<void> Scheduler::RollBack(const std::vector<PodInfo>& bound) {
   // A half-bound gang must not hold GPUs: delete the bound members and create them again,
   // unbound, so that the gang is placed whole later.
-  for (const std::string& key : keys) {
-    size_t slash = key.find('/');
-    std::string path = base::StrCat("/api/v1/namespaces/", key.substr(0, slash), "/pods/",
-                                    key.substr(slash + 1));
-    auto got = co_await transport_.Call(MakeRequest("GET", path));
+  for (const PodInfo& member : bound) {
+    const std::string path = PodPath(member);
+    Request get = MakeRequest("GET", path);
+    auto got = co_await transport_.Call(std::move(get));
     if (!got.ok() || got->code != 200) continue;
     auto doc = api::ParseJson(got->Text());
     if (!doc.ok() || !doc->is_object()) continue;
@@ -454,10 +456,10 @@ asio::awaitable<void> Scheduler::RollBack(const std::vector<std::string>& keys) 
       spec->get_object().erase("nodeName");
     }
     pod.erase("status");
-    spdlog::warn("scheduler: rolling back the binding of gang member {}", key);
-    co_await Send(MakeRequest("POST",
-                              base::StrCat("/api/v1/namespaces/", key.substr(0, slash), "/pods"),
-                              json::serialize(pod)));
+    spdlog::warn("scheduler: rolling back the binding of gang member {}", member.key);
+    Request create = MakeRequest("POST", base::StrCat("/api/v1/namespaces/", member.ns, "/pods"),
+                                 json::serialize(pod));
+    co_await Send(std::move(create));
   }
 }
 
@@ -466,11 +468,11 @@ asio::awaitable<void> Scheduler::Evict(std::string key, std::string preemptor) {
   if (p == nullptr) co_return;
   PodInfo victim = p->info;
   std::string node = p->node >= 0 ? state_.node(p->node).info.name : victim.node_name;
-  co_await Send(MakeRequest("DELETE", PodPath(victim)));
-  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", victim.ns},
-                        {"name", victim.name}, {"uid", victim.uid}};
-  co_await PostEvent(victim.ns, std::move(involved), "Normal", "Preempted",
-                     base::StrCat("Preempted by ", preemptor, " on node ", node));
+  Request del = MakeRequest("DELETE", PodPath(victim));
+  co_await Send(std::move(del));
+  json::object ref = PodRef(victim);
+  std::string message = base::StrCat("Preempted by ", preemptor, " on node ", node);
+  co_await PostEvent(victim.ns, std::move(ref), "Normal", "Preempted", std::move(message));
 }
 
 asio::awaitable<void> Scheduler::Nominate(std::string key, std::string node) {
@@ -478,7 +480,8 @@ asio::awaitable<void> Scheduler::Nominate(std::string key, std::string node) {
   if (p == nullptr) co_return;
   std::string path = PodPath(p->info) + "/status";
   json::object patch{{"status", json::object{{"nominatedNodeName", node}}}};
-  co_await Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json"));
+  Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
+  co_await Send(std::move(req));
 }
 
 void Scheduler::ReportUnschedulable(const PodInfo& pod, const std::string& message) {
@@ -491,9 +494,7 @@ void Scheduler::ReportUnschedulable(const PodInfo& pod, const std::string& messa
   json::object patch{{"status", json::object{{"conditions", json::array{cond}}}}};
   Spawn(Send(MakeRequest("PATCH", PodPath(pod) + "/status", json::serialize(patch),
                          "application/strategic-merge-patch+json")));
-  json::object involved{{"kind", "Pod"}, {"apiVersion", "v1"}, {"namespace", pod.ns},
-                        {"name", pod.name}, {"uid", pod.uid}};
-  Spawn(PostEvent(pod.ns, std::move(involved), "Warning", "FailedScheduling", message));
+    Spawn(PostEvent(pod.ns, PodRef(pod), "Warning", "FailedScheduling", message));
 }
 
 void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message) {
@@ -511,14 +512,13 @@ void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std:
   std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", group.ns,
                                   "/podgroups/", group.name, "/status");
   Spawn(Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json")));
-  json::object involved{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
-                        {"namespace", group.ns}, {"name", group.name}};
-  Spawn(PostEvent(group.ns, std::move(involved), scheduled ? "Normal" : "Warning",
+  Spawn(PostEvent(group.ns, PodGroupRef(group), scheduled ? "Normal" : "Warning",
                   scheduled ? "Scheduled" : "FailedScheduling", message));
 }
 
-asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved, std::string type,
-                                           std::string reason, std::string message) {
+asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved,
+                                           std::string_view type, std::string_view reason,
+                                           std::string message) {
   std::string now = NowRfc3339();
   std::string name(api::StringAt(involved, "name"));
   json::object ev{
@@ -534,8 +534,9 @@ asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved
       {"firstTimestamp", now},
       {"lastTimestamp", now},
       {"count", 1}};
-  co_await Send(MakeRequest("POST", base::StrCat("/api/v1/namespaces/", ns, "/events"),
-                            json::serialize(ev)));
+  Request req = MakeRequest("POST", base::StrCat("/api/v1/namespaces/", ns, "/events"),
+                            json::serialize(ev));
+  co_await Send(std::move(req));
 }
 
 asio::awaitable<void> Scheduler::Send(Request req) {

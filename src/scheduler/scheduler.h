@@ -77,14 +77,15 @@ class Scheduler {
   boost::asio::awaitable<void> BindGang(std::string item, std::vector<std::string> keys,
                                         std::vector<std::string> nodes);
   boost::asio::awaitable<bool> PostBinding(const PodInfo& pod, const std::string& node);
-  boost::asio::awaitable<void> RollBack(const std::vector<std::string>& keys);
+  boost::asio::awaitable<void> RollBack(const std::vector<PodInfo>& bound);
   boost::asio::awaitable<void> Evict(std::string key, std::string preemptor);
   boost::asio::awaitable<void> Nominate(std::string key, std::string node);
   // PodScheduled=False + FailedScheduling Event, only when the message changed.
   void ReportUnschedulable(const PodInfo& pod, const std::string& message);
   void ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message);
+  // `type` and `reason` must be string literals (read before the first suspension only).
   boost::asio::awaitable<void> PostEvent(std::string ns, boost::json::object involved,
-                                         std::string type, std::string reason,
+                                         std::string_view type, std::string_view reason,
                                          std::string message);
   boost::asio::awaitable<void> Send(client::Request req);
   void Spawn(boost::asio::awaitable<void> work);

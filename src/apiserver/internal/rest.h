@@ -87,6 +87,9 @@ absl::Status CheckObjectFields(const api::ResourceType& type, boost::json::value
                                const std::vector<std::string>& duplicates, FieldValidation mode,
                                std::vector<std::string>* warnings);
 
+// The metav1.Status response for an error (code from errors.h's table).
+Response ErrorResponse(const absl::Status& s);
+
 // Binding (bindings.cc).
 
 // The pod after binding it to `node`: spec.nodeName set and PodScheduled=True, as
