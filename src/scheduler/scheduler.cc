@@ -76,7 +76,12 @@ Scheduler::Scheduler(asio::any_io_executor executor, client::Transport& transpor
 Scheduler::~Scheduler() = default;
 
 void Scheduler::Spawn(asio::awaitable<void> work) {
-  asio::co_spawn(executor_, std::move(work), asio::detached);
+  // Posted, not started here: co_spawn runs a coroutine inline up to its first suspension, and
+  // a request that fails at once (e.g. a refused binding) would requeue its item before the
+  // decision that spawned it has finished its own queue bookkeeping (which would then drop it).
+  asio::post(executor_, [ex = executor_, w = std::move(work)]() mutable {
+    asio::co_spawn(ex, std::move(w), asio::detached);
+  });
 }
 
 void Scheduler::Start() {
@@ -320,7 +325,8 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     ReportUnschedulable(*p, base::StrCat("pod group ", group->name, ": ", msg));
   }
   if (group->schedule_timeout_seconds > 0) {
-    auto [it, _] = gang_first_failure_.try_emplace(group_key, now);
+    auto [it, first] = gang_first_failure_.try_emplace(group_key, now);
+    if (first) Spawn(RetryGangAt(group_key, pending.front()->priority, now));
     if (now - it->second >= std::chrono::seconds(group->schedule_timeout_seconds)) {
       gang_first_failure_.erase(it);
       Spawn(PostEvent(group->ns, PodGroupRef(*group), "Warning", "ScheduleTimeout",
@@ -473,6 +479,19 @@ asio::awaitable<void> Scheduler::Evict(std::string key, std::string preemptor) {
   json::object ref = PodRef(victim);
   std::string message = base::StrCat("Preempted by ", preemptor, " on node ", node);
   co_await PostEvent(victim.ns, std::move(ref), "Normal", "Preempted", std::move(message));
+}
+
+asio::awaitable<void> Scheduler::RetryGangAt(std::string group_key, int32_t priority,
+                                             Clock::time_point first_failure) {
+  const PodGroupInfo* group = state_.FindPodGroup(group_key);
+  if (group == nullptr) co_return;
+  asio::steady_timer timer(executor_,
+                           first_failure + std::chrono::seconds(group->schedule_timeout_seconds));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  auto it = gang_first_failure_.find(group_key);
+  if (it == gang_first_failure_.end() || it->second != first_failure) co_return;
+  queue_.Add(GangItem(group_key), priority, Clock::now());
+  Wake();
 }
 
 asio::awaitable<void> Scheduler::Nominate(std::string key, std::string node) {

@@ -80,6 +80,11 @@ class Scheduler {
   boost::asio::awaitable<void> RollBack(const std::vector<PodInfo>& bound);
   boost::asio::awaitable<void> Evict(std::string key, std::string preemptor);
   boost::asio::awaitable<void> Nominate(std::string key, std::string node);
+  // Retries a failing gang when its scheduleTimeoutSeconds runs out (unless it was placed or
+  // started a new failure streak since `first_failure`), so that the timeout is reported on
+  // time even when no cluster event wakes the gang.
+  boost::asio::awaitable<void> RetryGangAt(std::string group_key, int32_t priority,
+                                           Clock::time_point first_failure);
   // PodScheduled=False + FailedScheduling Event, only when the message changed.
   void ReportUnschedulable(const PodInfo& pod, const std::string& message);
   void ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message);
@@ -88,6 +93,7 @@ class Scheduler {
                                          std::string_view type, std::string_view reason,
                                          std::string message);
   boost::asio::awaitable<void> Send(client::Request req);
+  // Starts `work` on the executor after the current handler returns.
   void Spawn(boost::asio::awaitable<void> work);
 
   boost::asio::any_io_executor executor_;

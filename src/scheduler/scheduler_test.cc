@@ -1,0 +1,336 @@
+// The Scheduler driver against shoal's real ApiServer (MemoryStore, in process), through a
+// transport that can fail chosen bindings: gang rollback when bindings are sent one by one,
+// a refused BindingList, scheduleTimeoutSeconds, members beyond minMember, and preemption with
+// nominatedNodeName and graceful victims. Waits poll the API (up to 15 s); nothing is timed.
+#include "scheduler/scheduler.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include "api/object.h"
+#include "base/clock.h"
+#include "base/strings.h"
+#include "client/in_process_transport.h"
+#include "store/memory_store.h"
+
+namespace shoal::scheduler {
+namespace {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using client::Request;
+using client::Response;
+
+// Passes everything to the real server, except that the next `fail_bindings` binding requests
+// (pods/binding or a BindingList) are answered 500 without reaching it. Records every write.
+class FaultyTransport : public client::Transport {
+ public:
+  explicit FaultyTransport(client::Transport& next) : next_(next) {}
+
+  std::atomic<int> fail_bindings{0};
+  // Fail only bindings of this pod name (empty: any binding request).
+  std::string fail_pod;
+
+  std::vector<std::string> Writes() {
+    std::lock_guard lock(mu_);
+    return writes_;
+  }
+
+  asio::awaitable<absl::StatusOr<Response>> Call(Request req) override {
+    const bool binding = req.method == "POST" && (req.path.ends_with("/binding") ||
+                                                  req.path.ends_with("/bindings"));
+    if (req.method != "GET") {
+      std::lock_guard lock(mu_);
+      writes_.push_back(req.method + " " + req.path);
+    }
+    if (binding && (fail_pod.empty() || req.path.ends_with("/" + fail_pod + "/binding")) &&
+        fail_bindings.fetch_sub(1) > 0) {
+      Response r;
+      r.code = 500;
+      r.body = R"({"kind":"Status","status":"Failure","message":"injected","code":500})";
+      co_return r;
+    }
+    co_return co_await next_.Call(std::move(req));
+  }
+  asio::awaitable<absl::Status> Watch(
+      Request req, std::function<bool(std::string_view event)> on_event) override {
+    co_return co_await next_.Watch(std::move(req), std::move(on_event));
+  }
+
+ private:
+  client::Transport& next_;
+  std::mutex mu_;
+  std::vector<std::string> writes_;
+};
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  SchedulerTest()
+      : api_(store_, api::Registry::Default(), base::RealClock::Get(), {}),
+        in_process_(api_),
+        faulty_(in_process_),
+        work_(asio::make_work_guard(io_)) {
+    EXPECT_TRUE(api_.Start().ok());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~SchedulerTest() override {
+    work_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+    scheduler_.reset();
+    store_.Close();
+  }
+
+  void StartScheduler(bool atomic_gang_binding) {
+    SchedulerOptions options;
+    options.atomic_gang_binding = atomic_gang_binding;
+    scheduler_ = std::make_unique<Scheduler>(io_.get_executor(), faulty_, options);
+    scheduler_->Start();  // spawns onto the running io_context
+  }
+
+  Response Call(std::string method, std::string path, std::string body = "",
+                std::map<std::string, std::string> query = {}) {
+    Request r;
+    r.method = std::move(method);
+    r.path = std::move(path);
+    r.query = std::move(query);
+    r.body = std::move(body);
+    r.content_type = "application/json";
+    r.accept = "application/json";
+    auto resp = asio::co_spawn(io_, in_process_.Call(std::move(r)), asio::use_future).get();
+    EXPECT_TRUE(resp.ok());
+    if (resp.ok()) return *resp;
+    Response failed;
+    failed.code = 0;
+    return failed;
+  }
+  void Create(const std::string& path, const std::string& body) {
+    Response r = Call("POST", path, body);
+    ASSERT_EQ(r.code, 201) << path << ": " << r.Text();
+  }
+  json::value Get(const std::string& path) {
+    Response r = Call("GET", path);
+    auto v = api::ParseJson(r.Text());
+    return v.ok() ? *v : json::value();
+  }
+  json::value Pod(const std::string& name) {
+    return Get("/api/v1/namespaces/default/pods/" + name);
+  }
+  std::string NodeOf(const std::string& pod) {
+    return std::string(api::StringAt(Pod(pod), "spec.nodeName"));
+  }
+  // The pod's condition of `type` (empty if it has none).
+  json::object Condition(const std::string& pod, std::string_view type) {
+    json::value p = Pod(pod);
+    const json::value* conds = api::FindPath(p, "status.conditions");
+    if (conds == nullptr || !conds->is_array()) return {};
+    for (const json::value& c : conds->get_array()) {
+      if (api::StringAt(c, "type") == type) return c.get_object();
+    }
+    return {};
+  }
+  // Polls `done` every 20 ms for up to 15 s.
+  static bool WaitFor(const std::function<bool()>& done) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return done();
+  }
+  // Event reasons about `kind`/`name` in namespace default.
+  std::vector<std::string> EventReasons(const std::string& kind, const std::string& name) {
+    std::vector<std::string> out;
+    json::value list = Get("/api/v1/namespaces/default/events");
+    if (!list.is_object() || !list.get_object().contains("items")) return out;
+    for (const json::value& e : list.at("items").as_array()) {
+      if (api::StringAt(e, "involvedObject.kind") == kind &&
+          api::StringAt(e, "involvedObject.name") == name) {
+        out.emplace_back(api::StringAt(e, "reason"));
+      }
+    }
+    return out;
+  }
+
+  void AddGpuNode(const std::string& name, int gpus) {
+    const std::string res = base::StrCat(R"({"cpu":"96","memory":"1536Gi","pods":"110",)",
+                                         R"("nvidia.com/gpu":")", gpus, R"("})");
+    Create("/api/v1/nodes",
+           base::StrCat(R"({"apiVersion":"v1","kind":"Node","metadata":{"name":")", name,
+                        R"("},"status":{"capacity":)", res, R"(,"allocatable":)", res,
+                        R"(,"conditions":[{"type":"Ready","status":"True"}]}})"));
+  }
+  void AddPodGroup(const std::string& name, int min_member, int timeout_seconds = 0) {
+    std::string spec = base::StrCat(R"({"minMember":)", min_member);
+    if (timeout_seconds > 0) base::StrAppend(&spec, R"(,"scheduleTimeoutSeconds":)", timeout_seconds);
+    spec += "}";
+    Create("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups",
+           base::StrCat(R"({"apiVersion":"scheduling.x-k8s.io/v1alpha1","kind":"PodGroup",)",
+                        R"("metadata":{"name":")", name, R"("},"spec":)", spec, "}"));
+  }
+  // A one-GPU pod, optionally in `gang`, with `extra_spec` (JSON members) added to its spec.
+  void AddGpuPod(const std::string& name, const std::string& gang = "",
+                 const std::string& extra_spec = "") {
+    std::string labels = gang.empty() ? "{}"
+                                      : base::StrCat(R"({"scheduling.x-k8s.io/pod-group":")",
+                                                     gang, R"("})");
+    Create("/api/v1/namespaces/default/pods",
+           base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":")", name,
+                        R"(","labels":)", labels, R"(},"spec":{)", extra_spec,
+                        extra_spec.empty() ? "" : ",",
+                        R"("containers":[{"name":"c","image":"x","resources":{"limits":)",
+                        R"({"nvidia.com/gpu":"1"}}}]}})"));
+  }
+
+  store::MemoryStore store_;
+  apiserver::ApiServer api_;
+  client::InProcessTransport in_process_;
+  FaultyTransport faulty_;
+  asio::io_context io_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::thread thread_;
+};
+
+TEST_F(SchedulerTest, GangBoundPodByPodIsRolledBackWhenABindingFailsThenPlacedWhole) {
+  AddGpuNode("n0", 1);
+  AddGpuNode("n1", 1);
+  AddPodGroup("g", 2);
+  AddGpuPod("g-0", "g");
+  const std::string first_uid(api::StringAt(Pod("g-0"), "metadata.uid"));
+  faulty_.fail_pod = "g-1";
+  faulty_.fail_bindings = 1;
+  AddGpuPod("g-1", "g");
+  StartScheduler(/*atomic_gang_binding=*/false);
+
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("g-0").empty() && !NodeOf("g-1").empty(); }));
+  EXPECT_NE(NodeOf("g-0"), NodeOf("g-1"));
+  // g-0 was bound first, then g-1's binding failed: g-0 was deleted and created again unbound
+  // (a new uid) before the gang was placed whole on the retry.
+  EXPECT_NE(api::StringAt(Pod("g-0"), "metadata.uid"), first_uid);
+  const std::vector<std::string> writes = faulty_.Writes();
+  auto has = [&](const std::string& w) {
+    return std::find(writes.begin(), writes.end(), w) != writes.end();
+  };
+  EXPECT_TRUE(has("DELETE /api/v1/namespaces/default/pods/g-0"));
+  EXPECT_TRUE(has("POST /api/v1/namespaces/default/pods"));
+  EXPECT_EQ(std::count(writes.begin(), writes.end(),
+                       "POST /api/v1/namespaces/default/pods/g-1/binding"),
+            2);
+}
+
+TEST_F(SchedulerTest, RefusedBindingListBindsNobodyAndTheGangIsRetried) {
+  AddGpuNode("n0", 1);
+  AddGpuNode("n1", 1);
+  AddPodGroup("g", 2);
+  AddGpuPod("g-0", "g");
+  AddGpuPod("g-1", "g");
+  const std::string uid(api::StringAt(Pod("g-0"), "metadata.uid"));
+  faulty_.fail_bindings = 1;
+  StartScheduler(/*atomic_gang_binding=*/true);
+
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("g-0").empty() && !NodeOf("g-1").empty(); }));
+  const std::vector<std::string> writes = faulty_.Writes();
+  EXPECT_EQ(std::count(writes.begin(), writes.end(), "POST /api/v1/namespaces/default/bindings"),
+            2);
+  // Nothing to roll back: the pods are the ones created at first.
+  EXPECT_EQ(api::StringAt(Pod("g-0"), "metadata.uid"), uid);
+  EXPECT_EQ(std::count(writes.begin(), writes.end(), "DELETE /api/v1/namespaces/default/pods/g-0"),
+            0);
+}
+
+TEST_F(SchedulerTest, ScheduleTimeoutBacksTheGangOffWithAnEventWithoutAnyClusterEvent) {
+  AddGpuNode("n0", 1);
+  AddPodGroup("g", 2, /*timeout_seconds=*/1);
+  AddGpuPod("g-0", "g");
+  AddGpuPod("g-1", "g");
+  StartScheduler(/*atomic_gang_binding=*/true);
+
+  ASSERT_TRUE(WaitFor([&] {
+    std::vector<std::string> r = EventReasons("PodGroup", "g");
+    return std::find(r.begin(), r.end(), "ScheduleTimeout") != r.end();
+  }));
+  EXPECT_EQ(NodeOf("g-0"), "");
+  EXPECT_EQ(NodeOf("g-1"), "");
+  json::value group = Get("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups/g");
+  EXPECT_NE(std::string(api::StringAt(group, "status.phase")), "Scheduled");
+}
+
+TEST_F(SchedulerTest, MembersBeyondMinMemberArePlacedAsCapacityAllows) {
+  for (int i = 0; i < 3; ++i) AddGpuNode("n" + std::to_string(i), 1);
+  AddPodGroup("g", 2);
+  for (int i = 0; i < 4; ++i) AddGpuPod("g-" + std::to_string(i), "g");
+  StartScheduler(/*atomic_gang_binding=*/true);
+
+  auto bound = [&] {
+    int n = 0;
+    for (int i = 0; i < 4; ++i) n += NodeOf("g-" + std::to_string(i)).empty() ? 0 : 1;
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return bound() == 3; }));
+  // The fourth waits, told why (only 3 GPUs), and gets its node when a member goes away.
+  std::string waiting;
+  for (int i = 0; i < 4; ++i) {
+    if (NodeOf("g-" + std::to_string(i)).empty()) waiting = "g-" + std::to_string(i);
+  }
+  ASSERT_TRUE(WaitFor([&] {
+    return api::StringAt(Condition(waiting, "PodScheduled"), "reason") == "Unschedulable";
+  }));
+  std::string message(api::StringAt(Condition(waiting, "PodScheduled"), "message"));
+  EXPECT_NE(message.find("Insufficient nvidia.com/gpu"), std::string::npos) << message;
+  std::string victim = waiting == "g-0" ? "g-1" : "g-0";
+  Response del = Call("DELETE", "/api/v1/namespaces/default/pods/" + victim, "",
+                      {{"gracePeriodSeconds", "0"}});
+  ASSERT_EQ(del.code, 200) << del.Text();
+  EXPECT_TRUE(WaitFor([&] { return !NodeOf(waiting).empty(); }));
+}
+
+TEST_F(SchedulerTest, PreemptorIsNominatedAndVictimsAreDeletedGracefully) {
+  AddGpuNode("n0", 1);
+  AddGpuPod("low");
+  StartScheduler(/*atomic_gang_binding=*/true);
+  ASSERT_TRUE(WaitFor([&] { return NodeOf("low") == "n0"; }));
+
+  Create("/apis/scheduling.k8s.io/v1/priorityclasses",
+         R"({"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass",)"
+         R"("metadata":{"name":"high"},"value":1000})");
+  AddGpuPod("high", "", R"("priorityClassName":"high")");
+
+  // The victim gets its grace period (30 s by default), so the preemptor waits, nominated.
+  ASSERT_TRUE(WaitFor([&] {
+    return api::StringAt(Pod("high"), "status.nominatedNodeName") == "n0";
+  }));
+  json::value low = Pod("low");
+  EXPECT_NE(std::string(api::StringAt(low, "metadata.deletionTimestamp")), "");
+  const json::value* grace = api::FindPath(low, "metadata.deletionGracePeriodSeconds");
+  ASSERT_NE(grace, nullptr);
+  EXPECT_EQ(grace->to_number<int64_t>(), 30);
+  EXPECT_EQ(NodeOf("high"), "");
+  ASSERT_TRUE(WaitFor([&] {
+    std::vector<std::string> r = EventReasons("Pod", "low");
+    return std::find(r.begin(), r.end(), "Preempted") != r.end();
+  }));
+
+  // The victim's processes end (here: forced deletion): the preemptor is bound at once.
+  Response del =
+      Call("DELETE", "/api/v1/namespaces/default/pods/low", "", {{"gracePeriodSeconds", "0"}});
+  ASSERT_EQ(del.code, 200) << del.Text();
+  EXPECT_TRUE(WaitFor([&] { return NodeOf("high") == "n0"; }));
+}
+
+}  // namespace
+}  // namespace shoal::scheduler
