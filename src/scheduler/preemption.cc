@@ -1,6 +1,7 @@
 #include "scheduler/preemption.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -33,10 +34,12 @@ std::unordered_map<std::string, bool> Preemptible(const ClusterState& state, int
 }
 
 // The fewest, lowest-priority victims on node `n` that make room for `adding`: all
-// preemptible pods go, then the most important ones come back while everything still fits.
+// preemptible pods (of priority up to `max_priority`) go, then the most important ones come
+// back while everything still fits.
 std::vector<std::string> Reprieve(const ClusterState& state, int n, const Resources& adding,
                                   const std::unordered_map<std::string, bool>& preemptible,
-                                  bool* possible) {
+                                  bool* possible,
+                                  int32_t max_priority = std::numeric_limits<int32_t>::max()) {
   const NodeState& node = state.node(n);
   std::vector<const PodState*> removable;
   Resources free;
@@ -48,7 +51,7 @@ std::vector<std::string> Reprieve(const ClusterState& state, int n, const Resour
       free += p->info.requests;  // already on its way out
       continue;
     }
-    if (preemptible.count(key)) {
+    if (preemptible.count(key) && p->info.priority <= max_priority) {
       removable.push_back(p);
       free += p->info.requests;
     }
@@ -126,24 +129,41 @@ PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
     return plan;
   }
 
-  // A gang: place it in a copy of the cluster without the preemptible pods.
-  ClusterState relaxed = state;
-  for (const auto& [key, _] : preemptible) relaxed.RemovePod(key);
-  Placer placer(profile, relaxed, options);
-  GangPlan gp = placer.PlaceGang(pods, locality);
-  if (!gp.ok) return plan;
-  std::unordered_map<int, Resources> adding;
-  for (size_t i = 0; i < pods.size(); ++i) adding[gp.nodes[i]] += pods[i]->requests;
-  std::vector<std::string> victims;
-  for (const auto& [n, req] : adding) {
-    bool possible = false;
-    auto v = Reprieve(state, n, req, preemptible, &possible);
-    if (!possible) return plan;
-    victims.insert(victims.end(), v.begin(), v.end());
+  // A gang: place it in a copy of the cluster from which preemptible pods are removed one
+  // priority level at a time, lowest first, so that balloons go before real work: the first
+  // level at which the gang fits bounds the victims' priority. Within that level the victims
+  // on the chosen nodes are then reprieved down to the fewest.
+  std::vector<std::pair<int32_t, const std::string*>> by_priority;
+  by_priority.reserve(preemptible.size());
+  for (const auto& [key, _] : preemptible) {
+    by_priority.emplace_back(state.FindPod(key)->info.priority, &key);
   }
-  plan.ok = true;
-  plan.nodes = gp.nodes;
-  plan.victims = WithWholeGangs(state, victims);
+  std::sort(by_priority.begin(), by_priority.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  ClusterState relaxed = state;
+  for (size_t i = 0; i < by_priority.size();) {
+    const int32_t level = by_priority[i].first;
+    for (; i < by_priority.size() && by_priority[i].first == level; ++i) {
+      relaxed.RemovePod(*by_priority[i].second);
+    }
+    Placer placer(profile, relaxed, options);
+    GangPlan gp = placer.PlaceGang(pods, locality);
+    if (!gp.ok) continue;
+    std::unordered_map<int, Resources> adding;
+    for (size_t k = 0; k < pods.size(); ++k) adding[gp.nodes[k]] += pods[k]->requests;
+    std::vector<std::string> victims;
+    bool possible = true;
+    for (const auto& [n, req] : adding) {
+      auto v = Reprieve(state, n, req, preemptible, &possible, level);
+      if (!possible) break;
+      victims.insert(victims.end(), v.begin(), v.end());
+    }
+    if (!possible) continue;
+    plan.ok = true;
+    plan.nodes = gp.nodes;
+    plan.victims = WithWholeGangs(state, victims);
+    return plan;
+  }
   return plan;
 }
 

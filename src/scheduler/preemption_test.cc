@@ -245,6 +245,34 @@ TEST_F(GangPreemptionTest, BalloonsOfEqualPriorityStay) {
   EXPECT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);
 }
 
+TEST_F(PreemptionTest, AGangTakesBalloonsBeforeMoreImportantPods) {
+  // Leaf a (listed first) runs priority-50 work, leaf b priority-0 balloons: both would make
+  // room, and the gang must evict the balloons.
+  for (int i = 0; i < 4; ++i) {
+    AddNode(base::StrCat("a", i), "la");
+    AddNode(base::StrCat("b", i), "lb");
+  }
+  for (int i = 0; i < 4; ++i) {
+    Run(base::StrCat("work-", i), base::StrCat("a", i), 8, 50);
+    Run(base::StrCat("balloon-", i), base::StrCat("b", i), 8, 0);
+  }
+  std::vector<PodInfo> gang;
+  for (int i = 0; i < 4; ++i) {
+    gang.push_back(GpuPod(state_.names(), base::StrCat("job-", i), 8, 100, "job"));
+  }
+  PreemptionPlan plan = PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kLeaf);
+  ASSERT_TRUE(plan.ok);
+  EXPECT_THAT(plan.victims, UnorderedElementsAre("default/balloon-0", "default/balloon-1",
+                                                 "default/balloon-2", "default/balloon-3"));
+  for (int n : plan.nodes) EXPECT_EQ(Name(n)[0], 'b');
+  // Without the balloons' leaf, the work is evicted after all.
+  for (int i = 0; i < 4; ++i) state_.RemoveNode(base::StrCat("b", i));
+  plan = PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kLeaf);
+  ASSERT_TRUE(plan.ok);
+  EXPECT_EQ(plan.victims.size(), 4u);
+  EXPECT_EQ(plan.victims[0].substr(0, 13), "default/work-");
+}
+
 TEST_F(PreemptionTest, AGangEvictingPartOfALowPriorityGangEvictsAllOfIt) {
   AddNode("n1");
   AddNode("n2");
