@@ -9,7 +9,9 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -21,6 +23,18 @@ namespace shoal::client {
 
 using apiserver::Request;
 using apiserver::Response;
+
+// A request with a JSON body (or none) that accepts JSON.
+inline Request MakeRequest(std::string method, std::string path, std::string body = "",
+                           std::string content_type = "application/json") {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  r.accept = "application/json";
+  return r;
+}
 
 class Transport {
  public:

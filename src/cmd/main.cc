@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "bench/bench.h"
+#include "cmd/agent.h"
 #include "cmd/scheduler.h"
 #include "cmd/server.h"
 
@@ -71,6 +72,32 @@ int main(int argc, char** argv) {
   sch->add_option("--leaf-label", sched.leaf_key, "Node label naming a node's leaf switch")
       ->capture_default_str();
   sch->add_option("--spine-label", sched.spine_key, "Node label naming a node's spine")
+      ->capture_default_str();
+
+  shoal::cmd::AgentFlags agent;
+  CLI::App* agt = app.add_subcommand(
+      "agent",
+      "Run the node agent (kubelet's job) against any Kubernetes API server: registers the "
+      "Node, renews its Lease in kube-node-lease every 10 s, and runs the pods bound to it as "
+      "real processes (command and args; no container images), with GPUs handed out by index "
+      "(CUDA_VISIBLE_DEVICES). Pods use the host network. On SIGTERM the agent stops and its "
+      "pods keep running; an agent started again kills what it finds and restarts by "
+      "restartPolicy.");
+  agt->add_option("--kubeconfig", agent.kubeconfig, "Kubeconfig of the API server (bearer token)")
+      ->required();
+  agt->add_option("--node-name", agent.node_name, "Name of the Node to register")->required();
+  agt->add_option("--fake-gpus", agent.fake_gpus,
+                  "Declare N fake nvidia.com/gpu devices instead of asking nvidia-smi "
+                  "(default: nvidia-smi when on PATH, else none)")
+      ->check(CLI::Range(0, 1024));
+  agt->add_option("--node-labels", agent.node_labels,
+                  "Extra node labels, k=v,k=v (e.g. topology.shoal.io/leaf=l1)");
+  agt->add_option("--data-dir", agent.data_dir,
+                  "Where pod volumes, logs and process records live (a subdirectory per node "
+                  "name)")
+      ->capture_default_str();
+  agt->add_option("--node-ip", agent.node_ip,
+                  "The node's InternalIP, which is also every pod's podIP (host network)")
       ->capture_default_str();
 
   shoal::bench::BenchFlags bench;
@@ -145,6 +172,7 @@ int main(int argc, char** argv) {
     return shoal::cmd::RunServer(server);
   }
   if (sch->parsed()) return shoal::cmd::RunScheduler(sched);
+  if (agt->parsed()) return shoal::cmd::RunAgent(agent);
   if (bch->parsed()) return shoal::bench::RunBench(bench);
   return 1;
 }

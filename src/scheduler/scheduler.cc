@@ -21,6 +21,7 @@ namespace shoal::scheduler {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using client::InformerEvent;
+using client::MakeRequest;
 using client::Request;
 
 namespace {
@@ -34,17 +35,6 @@ bool SameSchedulingSpec(const PodInfo& a, const PodInfo& b) {
          a.node_selector == b.node_selector && a.tolerations.size() == b.tolerations.size() &&
          a.required_terms.size() == b.required_terms.size() && a.gang == b.gang &&
          a.node_name == b.node_name && a.deleting == b.deleting && a.terminal == b.terminal;
-}
-
-Request MakeRequest(std::string method, std::string path, std::string body = "",
-                    std::string content_type = "application/json") {
-  Request r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  r.content_type = std::move(content_type);
-  r.accept = "application/json";
-  return r;
 }
 
 json::object PodRef(const PodInfo& p) {

@@ -1,0 +1,318 @@
+#include "agent/agent.h"
+
+#include <sys/statvfs.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/object.h"
+#include "base/clock.h"
+#include "base/strings.h"
+
+namespace shoal::agent {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using client::InformerEvent;
+using client::MakeRequest;
+using client::Request;
+
+namespace {
+
+std::string Now() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
+
+// meta.MicroTime: RFC 3339 with microseconds, UTC.
+std::string NowMicro() {
+  auto now = std::chrono::time_point_cast<std::chrono::microseconds>(
+      base::RealClock::Get().Now());
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", fmt::gmtime(secs),
+                     static_cast<int>((now - secs).count()));
+}
+
+std::string FirstLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string OsImage() {
+  std::ifstream in("/etc/os-release");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("PRETTY_NAME=")) {
+      std::string v = line.substr(12);
+      if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+      return v;
+    }
+  }
+  return "Linux";
+}
+
+int64_t MemTotalKi() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  int64_t kb = 0;
+  std::string unit;
+  while (in >> key >> kb >> unit) {
+    if (key == "MemTotal:") return kb;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runtime& runtime,
+             std::vector<GpuDevice> gpus, AgentOptions options)
+    : executor_(executor),
+      transport_(transport),
+      runtime_(runtime),
+      options_(std::move(options)),
+      gpus_(std::move(gpus)),
+      boot_time_(Now()) {
+  ctx_.executor = executor_;
+  ctx_.transport = &transport_;
+  ctx_.runtime = &runtime_;
+  ctx_.gpus = &gpus_;
+  ctx_.node_name = options_.node_name;
+  ctx_.node_ip = options_.node_ip;
+  ctx_.data_dir = options_.data_dir;
+}
+
+Agent::~Agent() = default;
+
+absl::Status Agent::Start() {
+  std::error_code ec;
+  fs::create_directories(options_.data_dir + "/pods", ec);
+  if (ec) {
+    return absl::FailedPreconditionError(
+        base::StrCat("cannot create data dir ", options_.data_dir, ": ", ec.message()));
+  }
+  KillLeftovers();
+  asio::co_spawn(executor_, Register(), asio::detached);
+  return absl::OkStatus();
+}
+
+void Agent::KillLeftovers() {
+  std::error_code ec;
+  for (const auto& pod : fs::directory_iterator(options_.data_dir + "/pods", ec)) {
+    const std::string uid = pod.path().filename().string();
+    killed_[uid];  // known: its directory goes if the pod is gone
+    for (const auto& proc : fs::directory_iterator(pod.path() / "procs", ec)) {
+      ProcessHandle h;
+      std::ifstream(proc.path()) >> h.pid >> h.start_ticks;
+      if (runtime_.KillLeftover(h)) {
+        spdlog::warn("agent: killed container {} of pod {} left by an earlier agent (pid {})",
+                     proc.path().filename().string(), uid, h.pid);
+      }
+      killed_[uid].insert(proc.path().filename().string());
+      fs::remove(proc.path(), ec);
+    }
+  }
+}
+
+json::object Agent::NodeStatus() const {
+  const int64_t cpus = std::max(1u, std::thread::hardware_concurrency());
+  struct statvfs fsinfo {};
+  int64_t disk = 0;
+  if (statvfs(options_.data_dir.c_str(), &fsinfo) == 0) {
+    disk = static_cast<int64_t>(fsinfo.f_blocks) * static_cast<int64_t>(fsinfo.f_frsize);
+  }
+  json::object capacity{{"cpu", std::to_string(cpus)},
+                        {"memory", base::StrCat(MemTotalKi(), "Ki")},
+                        {"ephemeral-storage", std::to_string(disk)},
+                        {"pods", "110"},
+                        {"nvidia.com/gpu", std::to_string(gpus_.total())}};
+  const std::string now = Now();
+  auto cond = [&](const char* type, const char* status, const char* reason, const char* message) {
+    return json::object{{"type", type},           {"status", status},
+                        {"reason", reason},       {"message", message},
+                        {"lastHeartbeatTime", now}, {"lastTransitionTime", boot_time_}};
+  };
+  struct utsname uts {};
+  uname(&uts);
+  json::object status{
+      {"capacity", capacity},
+      {"allocatable", capacity},
+      {"conditions",
+       json::array{
+           cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                "shoal agent has sufficient memory available"),
+           cond("DiskPressure", "False", "KubeletHasNoDiskPressure",
+                "shoal agent has no disk pressure"),
+           cond("PIDPressure", "False", "KubeletHasSufficientPID",
+                "shoal agent has sufficient PID available"),
+           cond("Ready", "True", "KubeletReady", "shoal agent is posting ready status"),
+       }},
+      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", options_.node_ip}},
+                                json::object{{"type", "Hostname"},
+                                             {"address", options_.node_name}}}},
+      {"nodeInfo",
+       json::object{{"machineID", FirstLine("/etc/machine-id")},
+                    {"systemUUID", FirstLine("/etc/machine-id")},
+                    {"bootID", FirstLine("/proc/sys/kernel/random/boot_id")},
+                    {"kernelVersion", uts.release},
+                    {"osImage", OsImage()},
+                    {"containerRuntimeVersion", "shoal-process://1"},
+                    {"kubeletVersion", "v1.32.0-shoal"},
+                    {"kubeProxyVersion", ""},
+                    {"operatingSystem", "linux"},
+                    {"architecture", uts.machine == std::string("aarch64") ? "arm64" : "amd64"}}}};
+  return status;
+}
+
+json::object Agent::NodeObject() const {
+  json::object labels{{"kubernetes.io/hostname", options_.node_name},
+                      {"kubernetes.io/os", "linux"},
+                      {"kubernetes.io/arch", "amd64"},
+                      {"beta.kubernetes.io/os", "linux"},
+                      {"beta.kubernetes.io/arch", "amd64"}};
+  for (const auto& [k, v] : options_.labels) labels[k] = v;
+  json::object annotations{
+      // cgroup v2 limits are not applied yet: the Node says so (docs/operations.md).
+      {"shoal.io/resource-limits", "not-enforced"},
+      {"shoal.io/gpus", std::to_string(gpus_.total())}};
+  return json::object{{"apiVersion", "v1"},
+                      {"kind", "Node"},
+                      {"metadata", json::object{{"name", options_.node_name},
+                                                {"labels", std::move(labels)},
+                                                {"annotations", std::move(annotations)}}},
+                      {"spec", json::object{}},
+                      {"status", NodeStatus()}};
+}
+
+asio::awaitable<void> Agent::Register() {
+  const std::string path = base::StrCat("/api/v1/nodes/", options_.node_name);
+  for (;;) {
+    json::object node = NodeObject();
+    Request create = MakeRequest("POST", "/api/v1/nodes", json::serialize(node));
+    auto resp = co_await transport_.Call(std::move(create));
+    bool ok = resp.ok() && resp->code == 201;
+    if (resp.ok() && resp->code == 409) {
+      // Registered before: take over its labels and status (kubelet does the same).
+      json::object meta_patch{{"metadata", node["metadata"]}};
+      Request patch = MakeRequest("PATCH", path, json::serialize(meta_patch),
+                                  "application/merge-patch+json");
+      auto p1 = co_await transport_.Call(std::move(patch));
+      json::object status_patch{{"status", NodeStatus()}};
+      Request st = MakeRequest("PATCH", path + "/status", json::serialize(status_patch),
+                               "application/merge-patch+json");
+      auto p2 = co_await transport_.Call(std::move(st));
+      ok = p1.ok() && p1->code == 200 && p2.ok() && p2->code == 200;
+    }
+    if (ok) break;
+    spdlog::warn("agent: registering node {} failed ({}); retrying",
+                 options_.node_name, resp.ok() ? resp->Text() : resp.status().ToString());
+    asio::steady_timer t(executor_, std::chrono::seconds(2));
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+  registered_ = true;
+  spdlog::info("agent: node {} registered ({} GPUs)", options_.node_name, gpus_.total());
+  asio::co_spawn(executor_, LeaseLoop(), asio::detached);
+  asio::co_spawn(executor_, StatusLoop(), asio::detached);
+  client::InformerOptions informer;
+  informer.path = "/api/v1/pods";
+  informer.field_selector = "spec.nodeName=" + options_.node_name;
+  asio::co_spawn(executor_,
+                 client::RunInformer(transport_, informer,
+                                     [this](InformerEvent&& e) { OnPod(std::move(e)); }),
+                 asio::detached);
+}
+
+asio::awaitable<void> Agent::LeaseLoop() {
+  const std::string collection = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
+  const std::string path = base::StrCat(collection, "/", options_.node_name);
+  for (;;) {
+    json::object spec{{"holderIdentity", options_.node_name},
+                      {"leaseDurationSeconds", options_.lease_duration.count()},
+                      {"renewTime", NowMicro()}};
+    json::object patch{{"spec", spec}};
+    Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
+    auto resp = co_await transport_.Call(std::move(req));
+    if (resp.ok() && resp->code == 404) {
+      json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
+                         {"kind", "Lease"},
+                         {"metadata", json::object{{"name", options_.node_name},
+                                                   {"namespace", "kube-node-lease"}}},
+                         {"spec", spec}};
+      Request create = MakeRequest("POST", collection, json::serialize(lease));
+      resp = co_await transport_.Call(std::move(create));
+    }
+    if (!resp.ok() || resp->code >= 300) {
+      spdlog::warn("agent: renewing lease of {} failed: {}", options_.node_name,
+                   resp.ok() ? resp->Text() : resp.status().ToString());
+    }
+    asio::steady_timer t(executor_, options_.lease_renew);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> Agent::StatusLoop() {
+  const std::string path = base::StrCat("/api/v1/nodes/", options_.node_name, "/status");
+  for (;;) {
+    asio::steady_timer t(executor_, options_.status_interval);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    json::object patch{{"status", NodeStatus()}};
+    Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
+    auto resp = co_await transport_.Call(std::move(req));
+    if (!resp.ok() || resp->code != 200) {
+      spdlog::warn("agent: node status of {} not written: {}", options_.node_name,
+                   resp.ok() ? resp->Text() : resp.status().ToString());
+    }
+  }
+}
+
+void Agent::OnPod(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) {
+    // Pods that left while the agent was down: their directories go.
+    for (const auto& [uid, _] : killed_) {
+      if (workers_.count(uid) == 0) {
+        std::error_code ec;
+        fs::remove_all(base::StrCat(options_.data_dir, "/pods/", uid), ec);
+      }
+    }
+    killed_.clear();
+    return;
+  }
+  std::string uid(api::StringAt(e.object, "metadata.uid"));
+  auto it = workers_.find(uid);
+  if (uid.empty()) {  // a deletion found by a re-list names the pod only
+    it = std::find_if(workers_.begin(), workers_.end(), [&](const auto& w) {
+      return w.second->ns() == api::StringAt(e.object, "metadata.namespace") &&
+             w.second->name() == api::StringAt(e.object, "metadata.name");
+    });
+  }
+  if (e.type == InformerEvent::Type::kDeleted) {
+    if (it != workers_.end()) {
+      it->second->Deleted();
+      workers_.erase(it);
+    }
+    return;
+  }
+  if (it != workers_.end()) {
+    it->second->Update(std::move(e.object));
+    return;
+  }
+  std::set<std::string> killed;
+  if (auto k = killed_.find(uid); k != killed_.end()) killed = k->second;
+  auto worker = std::make_shared<PodWorker>(ctx_, std::move(e.object), std::move(killed));
+  workers_.emplace(uid, worker);
+  worker->Start();
+}
+
+}  // namespace shoal::agent

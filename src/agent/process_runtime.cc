@@ -1,0 +1,234 @@
+#include "agent/process_runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "absl/status/status.h"
+#include "base/strings.h"
+
+namespace shoal::agent {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kSweep = std::chrono::seconds(1);
+
+// Every prefix directory of `path` ("/a", "/a/b", ...), for mkdir -p after fork.
+std::vector<std::string> Prefixes(const std::string& path) {
+  std::vector<std::string> out;
+  for (size_t i = 1; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') out.push_back(path.substr(0, i));
+  }
+  return out;
+}
+
+// In the child, before exec: only async-signal-safe calls (the agent may have threads).
+// Reports an errno through `err_fd` and exits on failure.
+[[noreturn]] void ChildFail(int err_fd, int stage, int err) {
+  int msg[2] = {stage, err};
+  (void)!write(err_fd, msg, sizeof(msg));
+  _exit(127);
+}
+
+enum Stage { kSetsid = 1, kMounts, kChdir, kExec };
+
+}  // namespace
+
+ProcessRuntime::ProcessRuntime(asio::any_io_executor executor)
+    : executor_(executor), sigchld_(executor, SIGCHLD), sweep_(executor) {
+  WaitSignals();
+  sweep_.expires_after(kSweep);
+  sweep_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Reap();
+  });
+}
+
+ProcessRuntime::~ProcessRuntime() = default;
+
+void ProcessRuntime::WaitSignals() {
+  sigchld_.async_wait([this](boost::system::error_code ec, int) {
+    if (ec) return;
+    Reap();
+    WaitSignals();
+  });
+}
+
+void ProcessRuntime::Reap() {
+  std::vector<std::pair<int64_t, ExitInfo>> ended;
+  for (const auto& [pid, _] : running_) {
+    int status = 0;
+    pid_t r = waitpid(static_cast<pid_t>(pid), &status, WNOHANG);
+    if (r != pid) continue;
+    ExitInfo info;
+    if (WIFEXITED(status)) {
+      info.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+      info.signal = WTERMSIG(status);
+      info.exit_code = 128 + info.signal;
+    }
+    ended.emplace_back(pid, info);
+  }
+  for (auto& [pid, info] : ended) {
+    // The main process is gone: what it left in its group goes too (as when a container's
+    // PID 1 exits).
+    kill(-static_cast<pid_t>(pid), SIGKILL);
+    auto it = running_.find(pid);
+    auto cb = std::move(it->second);
+    running_.erase(it);
+    asio::post(executor_, [cb = std::move(cb), info] { cb(info); });
+  }
+  sweep_.expires_after(kSweep);
+  sweep_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) Reap();
+  });
+}
+
+absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
+                                                    std::function<void(ExitInfo)> on_exit) {
+  if (spec.argv.empty()) return absl::InvalidArgumentError("no command to run");
+  // Everything the child needs is prepared here: after fork only syscalls.
+  std::vector<char*> argv, envp;
+  for (const std::string& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const std::string& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const std::string dir = spec.working_dir.empty() ? "/" : spec.working_dir;
+  const bool mount_ns = !spec.mounts.empty() && geteuid() == 0;
+  std::vector<std::vector<std::string>> mount_dirs;
+  for (const ProcessSpec::Mount& m : spec.mounts) mount_dirs.push_back(Prefixes(m.target));
+  std::vector<std::string> dir_prefixes = Prefixes(dir);
+
+  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  if (log_fd < 0) {
+    return absl::FailedPreconditionError(
+        base::StrCat("cannot open log file ", spec.log_path, ": ", strerror(errno)));
+  }
+  int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int err_pipe[2];
+  if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(log_fd);
+    close(null_fd);
+    return absl::InternalError(base::StrCat("pipe: ", strerror(errno)));
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    int err = errno;
+    close(log_fd);
+    close(null_fd);
+    close(err_pipe[0]);
+    close(err_pipe[1]);
+    return absl::InternalError(base::StrCat("fork: ", strerror(err)));
+  }
+  if (pid == 0) {
+    const int err_fd = err_pipe[1];
+    if (setsid() < 0) ChildFail(err_fd, kSetsid, errno);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    if (mount_ns) {
+      if (unshare(CLONE_NEWNS) != 0) ChildFail(err_fd, kMounts, errno);
+      if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+        ChildFail(err_fd, kMounts, errno);
+      }
+      for (size_t i = 0; i < spec.mounts.size(); ++i) {
+        for (const std::string& d : mount_dirs[i]) mkdir(d.c_str(), 0755);
+        const char* target = spec.mounts[i].target.c_str();
+        if (mount(spec.mounts[i].source.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+          ChildFail(err_fd, kMounts, errno);
+        }
+        if (spec.mounts[i].read_only &&
+            mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0) {
+          ChildFail(err_fd, kMounts, errno);
+        }
+      }
+    }
+    for (const std::string& d : dir_prefixes) mkdir(d.c_str(), 0755);  // kubelet creates it
+    if (chdir(dir.c_str()) != 0) ChildFail(err_fd, kChdir, errno);
+    dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    execvpe(argv[0], argv.data(), envp.data());
+    ChildFail(err_fd, kExec, errno);
+  }
+  close(log_fd);
+  close(null_fd);
+  close(err_pipe[1]);
+  int msg[2] = {0, 0};
+  ssize_t n;
+  do {
+    n = read(err_pipe[0], msg, sizeof(msg));
+  } while (n < 0 && errno == EINTR);
+  close(err_pipe[0]);
+  if (n == sizeof(msg)) {
+    waitpid(pid, nullptr, 0);
+    const int stage = msg[0], err = msg[1];
+    switch (stage) {
+      case kExec:
+        if (err == ENOENT) {
+          return absl::NotFoundError(base::StrCat("exec: \"", spec.argv[0],
+                                                  "\": executable file not found in $PATH"));
+        }
+        return absl::FailedPreconditionError(
+            base::StrCat("exec: \"", spec.argv[0], "\": ", strerror(err)));
+      case kChdir:
+        return absl::FailedPreconditionError(
+            base::StrCat("chdir to ", dir, ": ", strerror(err)));
+      case kMounts:
+        return absl::FailedPreconditionError(base::StrCat("mounting volumes: ", strerror(err)));
+      default:
+        return absl::InternalError(base::StrCat("setsid: ", strerror(err)));
+    }
+  }
+  running_.emplace(pid, std::move(on_exit));
+  return ProcessHandle{.pid = pid, .start_ticks = StartTicks(pid)};
+}
+
+void ProcessRuntime::Signal(const ProcessHandle& process, int sig) {
+  if (running_.count(process.pid) == 0) return;
+  kill(-static_cast<pid_t>(process.pid), sig);
+}
+
+bool ProcessRuntime::KillLeftover(const ProcessHandle& process) {
+  if (process.pid <= 0) return false;
+  const uint64_t ticks = StartTicks(process.pid);
+  // The group leader may be gone while members remain: kill the group either way, unless the
+  // pid now belongs to an unrelated process.
+  const bool leader_alive = ticks != 0 && ticks == process.start_ticks;
+  if (ticks != 0 && !leader_alive) return false;  // pid reused by someone else
+  const bool group_alive = kill(-static_cast<pid_t>(process.pid), 0) == 0;
+  if (group_alive) kill(-static_cast<pid_t>(process.pid), SIGKILL);
+  return leader_alive || group_alive;
+}
+
+uint64_t ProcessRuntime::StartTicks(int64_t pid) {
+  std::ifstream in(base::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return 0;
+  // Field 2 (comm) may contain spaces; the fields after it start after the last ')'.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 22) return std::stoull(field);
+  }
+  return 0;
+}
+
+}  // namespace shoal::agent

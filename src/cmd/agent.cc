@@ -1,0 +1,81 @@
+// `shoal agent`: Agent with the process runtime, over HTTPS.
+#include "cmd/agent.h"
+
+#include <signal.h>
+
+#include <filesystem>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/gpus.h"
+#include "agent/process_runtime.h"
+#include "client/http_transport.h"
+#include "client/kubeconfig.h"
+
+namespace shoal::cmd {
+
+namespace asio = boost::asio;
+
+int RunAgent(const AgentFlags& flags) {
+  agent::AgentOptions opts;
+  opts.node_name = flags.node_name;
+  opts.node_ip = flags.node_ip;
+  // Absolute: volume directories are bind-mounted and logs opened from other directories.
+  opts.data_dir = std::filesystem::absolute(flags.data_dir + "/" + flags.node_name).string();
+  if (!flags.node_labels.empty()) {
+    size_t start = 0;
+    while (start <= flags.node_labels.size()) {
+      size_t end = flags.node_labels.find(',', start);
+      if (end == std::string::npos) end = flags.node_labels.size();
+      std::string kv = flags.node_labels.substr(start, end - start);
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        fmt::print(stderr, "error: --node-labels: \"{}\" is not key=value\n", kv);
+        return 1;
+      }
+      opts.labels[kv.substr(0, eq)] = kv.substr(eq + 1);
+      start = end + 1;
+    }
+  }
+  auto kc = client::ReadKubeconfig(flags.kubeconfig);
+  if (!kc.ok()) {
+    fmt::print(stderr, "error: {}\n", kc.status().ToString());
+    return 1;
+  }
+  auto gpus = agent::DiscoverGpus(flags.fake_gpus);
+  if (!gpus.ok()) {
+    fmt::print(stderr, "error: GPU discovery: {}\n", gpus.status().ToString());
+    return 1;
+  }
+  for (const agent::GpuDevice& g : *gpus) {
+    spdlog::info("agent: GPU {} {} ({})", g.index, g.uuid, g.name);
+  }
+  asio::io_context io(1);
+  auto transport = client::HttpTransport::Create(io.get_executor(), *kc);
+  if (!transport.ok()) {
+    fmt::print(stderr, "error: {}\n", transport.status().ToString());
+    return 1;
+  }
+  agent::ProcessRuntime runtime(io.get_executor());
+  agent::Agent node_agent(io.get_executor(), **transport, runtime, *std::move(gpus), opts);
+  if (absl::Status s = node_agent.Start(); !s.ok()) {
+    fmt::print(stderr, "error: {}\n", s.ToString());
+    return 1;
+  }
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    spdlog::info("received signal {}, shutting down (pods keep running)", sig);
+    io.stop();
+  });
+  spdlog::info("shoal agent {} started against {} (data dir {})", flags.node_name, kc->server,
+               opts.data_dir);
+  io.run();
+  spdlog::info("shoal agent stopped");
+  return 0;
+}
+
+}  // namespace shoal::cmd
