@@ -459,3 +459,102 @@ def _parse_response(data):
     if length < 0 or len(body) < length:
         return None
     return HttpResult(status, headers, body[:length])
+
+
+class ShoalAgent:
+    """One `shoal agent` process for a node, against a running ShoalServer.
+
+    Its data directory lives in the server's workdir. close() stops it by PID and then kills
+    any container process group it left behind (recorded in DATA/NODE/pods/*/procs/), so that
+    a failed test leaves no process running.
+    """
+
+    def __init__(self, server, node="node-1", fake_gpus=8, extra_args=()):
+        self.server = server
+        self.node = node
+        self.fake_gpus = fake_gpus
+        self.extra_args = list(extra_args)
+        self.data_dir = os.path.join(server.workdir, "agent")
+        self.proc = None
+        self._starts = 0
+        self.log_path = None
+
+    def start(self, wait_ready=True):
+        assert self.proc is None, "already running"
+        self._starts += 1
+        self.log_path = os.path.join(self.server.workdir, f"agent-{self.node}-{self._starts}.log")
+        cmd = [shoal_bin(), "agent", "--kubeconfig", self.server.kubeconfig, "--node-name",
+               self.node, "--data-dir", self.data_dir] + self.extra_args
+        if self.fake_gpus is not None:
+            cmd += ["--fake-gpus", str(self.fake_gpus)]
+        if SETPRIV:
+            cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+        if wait_ready:
+            wait_until(self._registered, 20, interval=0.05, what=f"node {self.node} registered")
+        return self
+
+    def _registered(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"agent exited with {self.proc.returncode}:\n{self.log_tail()}")
+        r = self.server.request("GET", f"/api/v1/nodes/{self.node}")
+        return r.status == 200 and "registered" in self.log_tail()
+
+    def stop(self, sig=signal.SIGTERM, timeout=STOP_TIMEOUT_S):
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        return proc.returncode
+
+    def kill(self):
+        return self.stop(sig=signal.SIGKILL)
+
+    def recorded_processes(self):
+        """(pid, start_ticks) of every container process the agent has on record."""
+        out = []
+        root = os.path.join(self.data_dir, self.node, "pods")
+        for uid in os.listdir(root) if os.path.isdir(root) else []:
+            procs = os.path.join(root, uid, "procs")
+            for name in os.listdir(procs) if os.path.isdir(procs) else []:
+                try:
+                    with open(os.path.join(procs, name)) as f:
+                        pid, ticks = f.read().split()
+                    out.append((int(pid), int(ticks)))
+                except (OSError, ValueError):
+                    pass
+        return out
+
+    def close(self):
+        try:
+            self.stop()
+        finally:
+            for pid, _ in self.recorded_processes():
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    def log_tail(self, n=60):
+        if not self.log_path or not os.path.exists(self.log_path):
+            return ""
+        with open(self.log_path, "rb") as f:
+            lines = f.read().decode(errors="replace").splitlines()
+        return "\n".join(lines[-n:])
+
+
+def process_alive(pid):
+    """True if `pid` runs and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

@@ -445,6 +445,8 @@ void PodWorker::OnExit(Container* cp, ExitInfo info) {
   ctx_.gpus->Release(base::StrCat(spec_.uid, "/", c.spec.name));
   c.gpus.clear();
   c.process.reset();
+  spdlog::info("agent: container {} of pod {}/{} exited with code {}", c.spec.name, spec_.ns,
+               spec_.name, info.exit_code);
   if (gone_) return;
   c.state = State::kTerminated;
   c.exit_code = info.exit_code;
@@ -534,6 +536,7 @@ void PodWorker::KillAll(int sig) {
 void PodWorker::Deleted() {
   if (gone_) return;
   gone_ = true;
+  spdlog::info("agent: pod {}/{} was deleted: killing what runs", spec_.ns, spec_.name);
   KillAll(SIGKILL);
   for (auto& c : containers_) {
     if (c->timer) c->timer->cancel();

@@ -308,6 +308,12 @@ TEST_F(ApiServerTest, BoundPodIsDeletedGracefully) {
   ASSERT_EQ(d.code, 200);
   EXPECT_EQ(Str(Body(d), "metadata.deletionGracePeriodSeconds"), "30");
   EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/p1").code, 200);
+  // The agent's status writes during the grace period keep it (only grace 0 and no
+  // finalizers make an update delete, as kube-apiserver's shouldDeleteDuringUpdate).
+  Response st = Call("PATCH", "/api/v1/namespaces/default/pods/p1/status",
+                     R"({"status":{"phase":"Running"}})", "application/merge-patch+json");
+  EXPECT_EQ(st.code, 200) << st.body;
+  EXPECT_EQ(Call("GET", "/api/v1/namespaces/default/pods/p1").code, 200);
   // Grace period 0 (what the node agent sends once the containers are gone) deletes it.
   Response now = Call("DELETE", "/api/v1/namespaces/default/pods/p1", R"({"gracePeriodSeconds":0})");
   EXPECT_EQ(now.code, 200) << now.body;

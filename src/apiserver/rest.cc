@@ -328,7 +328,12 @@ class Handler {
       std::string stored = api::SerializeForStore(obj);
       if (stored == api::SerializeForStore(*old)) co_return StoredResponse(success_code, cur->json);
       if (DryRun()) co_return JsonResponse(success_code, WithRv(std::move(obj), cur->rv));
+      // kube-apiserver's shouldDeleteDuringUpdate: an object marked for deletion goes once
+      // it has no finalizers and its grace period is 0 (a pod in its grace period stays until
+      // its node agent deletes it).
+      const json::value* grace = api::FindPath(obj, "metadata.deletionGracePeriodSeconds");
       bool finalize = !api::StringAt(obj, "metadata.deletionTimestamp").empty() &&
+                      grace != nullptr && grace->is_int64() && grace->get_int64() == 0 &&
                       (!obj["metadata"].get_object().contains("finalizers") ||
                        !obj["metadata"].get_object()["finalizers"].is_array() ||
                        obj["metadata"].get_object()["finalizers"].get_array().empty());
