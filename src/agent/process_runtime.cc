@@ -48,8 +48,11 @@ enum Stage { kSetsid = 1, kMounts, kChdir, kExec };
 
 }  // namespace
 
-ProcessRuntime::ProcessRuntime(asio::any_io_executor executor)
-    : executor_(executor), sigchld_(executor, SIGCHLD), sweep_(executor) {
+ProcessRuntime::ProcessRuntime(asio::any_io_executor executor, int64_t max_log_bytes)
+    : executor_(executor),
+      max_log_bytes_(max_log_bytes),
+      sigchld_(executor, SIGCHLD),
+      sweep_(executor) {
   WaitSignals();
   sweep_.expires_after(kSweep);
   sweep_.async_wait([this](boost::system::error_code ec) {
@@ -68,8 +71,8 @@ void ProcessRuntime::WaitSignals() {
 }
 
 void ProcessRuntime::Reap() {
-  std::vector<std::pair<int64_t, ExitInfo>> ended;
-  for (const auto& [pid, _] : running_) {
+  for (const auto& [pid, p] : running_) {
+    if (p->exit) continue;
     int status = 0;
     pid_t r = waitpid(static_cast<pid_t>(pid), &status, WNOHANG);
     if (r != pid) continue;
@@ -80,21 +83,49 @@ void ProcessRuntime::Reap() {
       info.signal = WTERMSIG(status);
       info.exit_code = 128 + info.signal;
     }
-    ended.emplace_back(pid, info);
-  }
-  for (auto& [pid, info] : ended) {
+    p->exit = info;
     // The main process is gone: what it left in its group goes too (as when a container's
     // PID 1 exits).
     kill(-static_cast<pid_t>(pid), SIGKILL);
-    auto it = running_.find(pid);
-    auto cb = std::move(it->second);
-    running_.erase(it);
-    asio::post(executor_, [cb = std::move(cb), info] { cb(info); });
+    if (!p->eof) {
+      // Something outside the group may hold the pipe: stop waiting for its end after 2 s.
+      p->drain = std::make_unique<asio::steady_timer>(executor_, std::chrono::seconds(2));
+      p->drain->async_wait([p](boost::system::error_code ec) {
+        if (!ec && p->output) p->output->close();
+      });
+    }
+    asio::post(executor_, [this, pid = pid, p = p] { MaybeFinish(pid, p); });
   }
   sweep_.expires_after(kSweep);
   sweep_.async_wait([this](boost::system::error_code ec) {
     if (!ec) Reap();
   });
+}
+
+void ProcessRuntime::ReadOutput(int64_t pid, std::shared_ptr<Proc> p) {
+  p->output->async_read_some(
+      asio::buffer(p->buffer), [this, pid, p](boost::system::error_code ec, size_t n) {
+        auto now = std::chrono::system_clock::now();
+        if (n > 0) p->log->Write(std::string_view(p->buffer.data(), n), now);
+        if (ec) {
+          p->log->Flush(now);
+          p->eof = true;
+          if (p->drain) p->drain->cancel();
+          MaybeFinish(pid, p);
+          return;
+        }
+        ReadOutput(pid, p);
+      });
+}
+
+void ProcessRuntime::MaybeFinish(int64_t pid, const std::shared_ptr<Proc>& p) {
+  if (!p->exit || !p->eof) return;
+  auto it = running_.find(pid);
+  if (it == running_.end() || it->second != p) return;
+  running_.erase(it);
+  auto cb = std::move(p->on_exit);
+  ExitInfo info = *p->exit;
+  cb(info);
 }
 
 absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
@@ -112,14 +143,21 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
   for (const ProcessSpec::Mount& m : spec.mounts) mount_dirs.push_back(Prefixes(m.target));
   std::vector<std::string> dir_prefixes = Prefixes(dir);
 
-  int log_fd = open(spec.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-  if (log_fd < 0) {
+  auto proc = std::make_shared<Proc>();
+  proc->log = std::make_unique<LogWriter>(spec.log_path, max_log_bytes_);
+  if (!proc->log->ok()) {
     return absl::FailedPreconditionError(
         base::StrCat("cannot open log file ", spec.log_path, ": ", strerror(errno)));
   }
+  int out_pipe[2];
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    return absl::InternalError(base::StrCat("pipe: ", strerror(errno)));
+  }
+  const int log_fd = out_pipe[1];
   int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int err_pipe[2];
   if (pipe2(err_pipe, O_CLOEXEC) != 0) {
+    close(out_pipe[0]);
     close(log_fd);
     close(null_fd);
     return absl::InternalError(base::StrCat("pipe: ", strerror(errno)));
@@ -127,6 +165,7 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
   pid_t pid = fork();
   if (pid < 0) {
     int err = errno;
+    close(out_pipe[0]);
     close(log_fd);
     close(null_fd);
     close(err_pipe[0]);
@@ -177,6 +216,7 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
   close(err_pipe[0]);
   if (n == sizeof(msg)) {
     waitpid(pid, nullptr, 0);
+    close(out_pipe[0]);
     const int stage = msg[0], err = msg[1];
     switch (stage) {
       case kExec:
@@ -195,12 +235,16 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
         return absl::InternalError(base::StrCat("setsid: ", strerror(err)));
     }
   }
-  running_.emplace(pid, std::move(on_exit));
+  proc->on_exit = std::move(on_exit);
+  proc->output = std::make_unique<asio::posix::stream_descriptor>(executor_, out_pipe[0]);
+  running_.emplace(pid, proc);
+  ReadOutput(pid, proc);
   return ProcessHandle{.pid = pid, .start_ticks = StartTicks(pid)};
 }
 
 void ProcessRuntime::Signal(const ProcessHandle& process, int sig) {
-  if (running_.count(process.pid) == 0) return;
+  auto it = running_.find(process.pid);
+  if (it == running_.end() || it->second->exit) return;
   kill(-static_cast<pid_t>(process.pid), sig);
 }
 

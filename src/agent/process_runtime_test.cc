@@ -80,7 +80,11 @@ TEST_F(ProcessRuntimeTest, ReportsExitCodeAndWritesTheLogInItsWorkingDir) {
   ASSERT_TRUE(exit);
   EXPECT_EQ(exit->exit_code, 7);
   EXPECT_EQ(exit->signal, 0);
-  EXPECT_EQ(Slurp(dir_ / "log"), base::StrCat("hi\n", dir_.string(), "\noops\n"));
+  // Every line carries the time it was read ("2026-...Z "); the text follows.
+  const std::string raw = Slurp(dir_ / "log");
+  EXPECT_EQ(FormatLogLines(raw, false), base::StrCat("hi\n", dir_.string(), "\noops\n"));
+  EXPECT_EQ(raw[4], '-');
+  EXPECT_EQ(raw.find("Z hi\n"), 29u);  // 30 characters of time, then a space
 }
 
 TEST_F(ProcessRuntimeTest, MissingCommandIsNotFound) {
