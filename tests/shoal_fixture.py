@@ -484,7 +484,7 @@ class ShoalAgent:
         self._starts += 1
         self.log_path = os.path.join(self.server.workdir, f"agent-{self.node}-{self._starts}.log")
         cmd = [shoal_bin(), "agent", "--kubeconfig", self.server.kubeconfig, "--node-name",
-               self.node, "--data-dir", self.data_dir] + self.extra_args
+               self.node, "--data-dir", self.data_dir, "--port", "0"] + self.extra_args
         if self.fake_gpus is not None:
             cmd += ["--fake-gpus", str(self.fake_gpus)]
         if SETPRIV:

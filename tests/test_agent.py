@@ -300,3 +300,74 @@ def test_agent_help_and_bad_arguments(tmp_path):
                           "--node-name", "x", "--node-labels", "novalue"],
                          capture_output=True, text=True, timeout=10)
     assert bad.returncode != 0 and "not key=value" in bad.stderr
+
+
+def test_kubectl_logs_follow_tail_timestamps_previous(server, agent):
+    create(server,
+           pod("hello", ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo oops >&2"]),
+           pod("ticker", ["sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done; "
+                          "exit 1"], restart="Always"))
+    wait_status(server, "hello", "Completed")
+    assert server.kubectl("logs", "hello").stdout == "line 1\nline 2\nline 3\noops\n"
+    assert server.kubectl("logs", "pod/hello", "-c", "main", "--tail", "2").stdout == \
+        "line 3\noops\n"
+    stamped = server.kubectl("logs", "hello", "--timestamps").stdout.splitlines()
+    assert len(stamped) == 4 and stamped[0].endswith("Z line 1")
+    assert stamped[0][:4].isdigit() and stamped[0][10] == "T"
+    assert server.kubectl("logs", "hello", "--limit-bytes", "8").stdout == "line 1\nl"
+
+    # -f streams a running container's output as it comes and ends when the run ends.
+    wait_until(lambda: main_status(get_pod(server, "ticker"))["state"].get("running"), 20,
+               what="ticker running")
+    proc = server.kubectl_popen("logs", "-f", "ticker")
+    first = proc.stdout.readline()
+    assert first.startswith(b"tick")
+    rest, _ = proc.communicate(timeout=20)
+    lines = (first + rest).decode().splitlines()
+    assert lines[-1] == "tick 5" and proc.returncode == 0
+    # --previous shows the run before the current one.
+    wait_until(lambda: main_status(get_pod(server, "ticker"))["restartCount"] >= 1, 20,
+               what="ticker restarted")
+    assert server.kubectl("logs", "ticker", "--previous").stdout.splitlines()[0] == "tick 1"
+
+    # Errors read like Kubernetes'.
+    r = server.kubectl("logs", "nope", check=False)
+    assert r.returncode != 0 and 'pods "nope" not found' in r.stderr
+    r = server.kubectl("logs", "hello", "-c", "other", check=False)
+    assert r.returncode != 0 and "container other is not valid for pod hello" in r.stderr
+    r = server.kubectl("logs", "hello", "--previous", check=False)
+    assert r.returncode != 0 and "previous terminated container" in r.stderr
+
+
+def test_log_endpoint_accepts_only_the_api_server(server, agent):
+    import ssl
+    import socket
+    port = kubectl_get_json(server, "node", "node-1")["status"]["daemonEndpoints"][
+        "kubeletEndpoint"]["Port"]
+    assert port > 0
+
+    def get(context, headers=""):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                s.sendall(f"GET /containerLogs/default/x/main HTTP/1.1\r\nHost: x\r\n{headers}"
+                          "\r\n".encode())
+                return s.recv(100)
+
+    anonymous = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    anonymous.check_hostname = False
+    anonymous.verify_mode = ssl.CERT_NONE
+    # No client certificate, even with the admin token: the handshake or the read fails.
+    pki = os.path.join(server.data_dir, "pki")
+    token = read(os.path.join(pki, "admin.token")).strip()
+    for headers in ("", f"Authorization: Bearer {token}\r\n"):
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            data = get(anonymous, headers)
+            if not data:
+                raise ConnectionError("closed")
+    # The API server's agent-client certificate gets an answer.
+    trusted = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    trusted.check_hostname = False
+    trusted.verify_mode = ssl.CERT_NONE
+    trusted.load_cert_chain(os.path.join(pki, "agent-client.crt"),
+                            os.path.join(pki, "agent-client.key"))
+    assert get(trusted).startswith(b"HTTP/1.1 404")  # no such pod, but let in

@@ -104,6 +104,13 @@ absl::Status Agent::Start() {
         base::StrCat("cannot create data dir ", options_.data_dir, ": ", ec.message()));
   }
   KillLeftovers();
+  if (!options_.log_server.cert_path.empty()) {
+    log_server_ = std::make_unique<LogServer>(
+        executor_, options_.log_server,
+        [this](const std::string& ns, const std::string& pod, const std::string& container,
+               bool previous) { return LocateLog(ns, pod, container, previous); });
+    if (absl::Status s = log_server_->Listen(); !s.ok()) return s;
+  }
   asio::co_spawn(executor_, Register(), asio::detached);
   return absl::OkStatus();
 }
@@ -147,6 +154,9 @@ json::object Agent::NodeStatus() const {
   struct utsname uts {};
   uname(&uts);
   json::object status{
+      {"daemonEndpoints",
+       json::object{{"kubeletEndpoint",
+                     json::object{{"Port", log_server_ ? log_server_->port() : 0}}}}},
       {"capacity", capacity},
       {"allocatable", capacity},
       {"conditions",
@@ -275,6 +285,15 @@ asio::awaitable<void> Agent::StatusLoop() {
                    resp.ok() ? resp->Text() : resp.status().ToString());
     }
   }
+}
+
+absl::StatusOr<LogSource> Agent::LocateLog(const std::string& ns, const std::string& pod,
+                                           const std::string& container, bool previous) {
+  for (const auto& [uid, w] : workers_) {
+    if (w->ns() == ns && w->name() == pod) return w->Log(container, previous);
+  }
+  return absl::NotFoundError(base::StrCat("pod ", ns, "/", pod, " is not on node ",
+                                          options_.node_name));
 }
 
 void Agent::OnPod(InformerEvent&& e) {

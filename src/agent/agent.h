@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "agent/gpus.h"
+#include "agent/log_server.h"
 #include "agent/pod_worker.h"
 #include "agent/runtime.h"
 #include "client/informer.h"
@@ -39,6 +40,8 @@ struct AgentOptions {
   std::chrono::seconds lease_duration{40};
   std::chrono::seconds lease_renew{10};
   std::chrono::seconds status_interval{60};
+  // The log endpoint (kubelet's port); no cert_path: no endpoint (hollow nodes).
+  LogServerOptions log_server;
 };
 
 class Agent {
@@ -47,9 +50,9 @@ class Agent {
         std::vector<GpuDevice> gpus, AgentOptions options);
   ~Agent();
 
-  // Kills leftovers of an earlier instance (blocking, before anything is reported), then spawns
-  // registration, the lease and status loops and the pod informer. Errors: the data dir cannot
-  // be created.
+  // Kills leftovers of an earlier instance (blocking, before anything is reported), starts the
+  // log endpoint, then spawns registration, the lease and status loops and the pod informer.
+  // Errors: the data dir cannot be created; the log endpoint cannot listen.
   absl::Status Start();
 
  private:
@@ -60,6 +63,8 @@ class Agent {
   boost::asio::awaitable<void> LeaseLoop();
   boost::asio::awaitable<void> StatusLoop();
   void OnPod(client::InformerEvent&& e);
+  absl::StatusOr<LogSource> LocateLog(const std::string& ns, const std::string& pod,
+                                      const std::string& container, bool previous);
 
   boost::asio::any_io_executor executor_;
   client::Transport& transport_;
@@ -69,6 +74,7 @@ class Agent {
   AgentContext ctx_;
   std::string boot_time_;
   bool registered_ = false;
+  std::unique_ptr<LogServer> log_server_;
   std::unordered_map<std::string, std::shared_ptr<PodWorker>> workers_;  // by pod uid
   std::map<std::string, std::set<std::string>> killed_;  // pod uid -> containers killed at start
 };

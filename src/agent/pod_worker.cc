@@ -37,15 +37,6 @@ constexpr const char* kDefaultPath =
 
 std::string Now() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
 
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (const std::string& s : v) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
-}
-
 std::string EnvName(std::string s) {
   for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
   return s;
@@ -372,8 +363,8 @@ void PodWorker::StartContainer(Container& c) {
     c.gpus = *gpus;
     std::vector<std::string> ids;
     for (int i : c.gpus) ids.push_back(std::to_string(i));
-    env.push_back("CUDA_VISIBLE_DEVICES=" + Join(ids, ","));
-    env.push_back("NVIDIA_VISIBLE_DEVICES=" + (ids.empty() ? std::string("void") : Join(ids, ",")));
+    env.push_back("CUDA_VISIBLE_DEVICES=" + base::StrJoin(ids, ","));
+    env.push_back("NVIDIA_VISIBLE_DEVICES=" + (ids.empty() ? std::string("void") : base::StrJoin(ids, ",")));
   }
   std::map<std::string, std::string> vars;
   for (const std::string& kv : env) {
@@ -576,6 +567,37 @@ asio::awaitable<void> PodWorker::DeleteObject() {
   }
 }
 
+absl::StatusOr<LogSource> PodWorker::Log(const std::string& container, bool previous) {
+  auto it = std::find_if(containers_.begin(), containers_.end(),
+                         [&](const auto& c) { return c->spec.name == container; });
+  if (it == containers_.end()) {
+    return absl::NotFoundError(
+        base::StrCat("container \"", container, "\" not found in pod ", spec_.name));
+  }
+  Container& c = **it;
+  if (!c.ever_started) {
+    return absl::FailedPreconditionError(base::StrCat("container \"", container, "\" in pod \"",
+                                                      spec_.name, "\" is waiting to start: ",
+                                                      c.reason));
+  }
+  int run = c.restarts;  // the index of the latest run that started
+  if (previous) {
+    if (run == 0) {
+      return absl::FailedPreconditionError(base::StrCat(
+          "previous terminated container \"", container, "\" in pod \"", spec_.name,
+          "\" not found"));
+    }
+    --run;
+  }
+  LogSource src;
+  src.path = base::StrCat(PodDir(), "/logs/", container, "/", run, ".log");
+  src.running = [self = weak_from_this(), cp = &c, run] {
+    auto w = self.lock();
+    return w && !w->gone_ && cp->process.has_value() && cp->restarts == run;
+  };
+  return src;
+}
+
 std::string PodWorker::Phase() const {
   if (init_failed_) return "Failed";
   if (!ready_to_run_ && !terminating_) {
@@ -675,10 +697,10 @@ json::object PodWorker::BuildStatus() const {
   };
   cond("PodReadyToStartContainers", ready_to_run_ && !terminal, "", "");
   cond("Initialized", not_initialized.empty(), "ContainersNotInitialized",
-       base::StrCat("containers with incomplete status: [", Join(not_initialized, " "), "]"));
+       base::StrCat("containers with incomplete status: [", base::StrJoin(not_initialized, " "), "]"));
   const std::string unready_reason = terminal ? "PodCompleted" : "ContainersNotReady";
   const std::string unready =
-      terminal ? "" : base::StrCat("containers with unready status: [", Join(not_ready, " "), "]");
+      terminal ? "" : base::StrCat("containers with unready status: [", base::StrJoin(not_ready, " "), "]");
   cond("Ready", not_ready.empty() && !terminal, unready_reason, unready);
   cond("ContainersReady", not_ready.empty() && !terminal, unready_reason, unready);
   if (const json::value* old = api::FindPath(pod_, "status.conditions");

@@ -24,6 +24,7 @@
 #include <boost/json/object.hpp>
 
 #include "agent/gpus.h"
+#include "agent/log_server.h"
 #include "agent/pod_spec.h"
 #include "agent/runtime.h"
 #include "client/transport.h"
@@ -59,6 +60,10 @@ class PodWorker : public std::enable_shared_from_this<PodWorker> {
   // Nothing runs and nothing is left to do; the agent may drop the worker.
   bool done() const { return gone_; }
   const std::string& uid() const { return spec_.uid; }
+  // Where the current (or, with `previous`, the last ended) run of `container` logs.
+  // NotFound for an unknown container; FailedPrecondition when it has not started, or has no
+  // previous run (kubelet's messages).
+  absl::StatusOr<LogSource> Log(const std::string& container, bool previous);
   const std::string& ns() const { return spec_.ns; }
   const std::string& name() const { return spec_.name; }
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <linux/close_range.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -202,6 +203,9 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
     dup2(null_fd, 0);
     dup2(log_fd, 1);
     dup2(log_fd, 2);
+    // Nothing else of the agent's (its listening socket, its API connections) goes to the
+    // container: every other descriptor closes at exec.
+    close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     execvpe(argv[0], argv.data(), envp.data());
     ChildFail(err_fd, kExec, errno);
   }

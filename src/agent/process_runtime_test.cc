@@ -3,6 +3,7 @@
 #include "agent/process_runtime.h"
 
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -85,6 +86,18 @@ TEST_F(ProcessRuntimeTest, ReportsExitCodeAndWritesTheLogInItsWorkingDir) {
   EXPECT_EQ(FormatLogLines(raw, false), base::StrCat("hi\n", dir_.string(), "\noops\n"));
   EXPECT_EQ(raw[4], '-');
   EXPECT_EQ(raw.find("Z hi\n"), 29u);  // 30 characters of time, then a space
+}
+
+TEST_F(ProcessRuntimeTest, TheContainerInheritsNoDescriptorOfTheAgent) {
+  int fd = open("/dev/null", O_RDONLY);  // not close-on-exec, like an Asio socket
+  ASSERT_GE(fd, 3);
+  std::optional<ExitInfo> exit;
+  auto h = runtime_.Start(Sh("ls /proc/self/fd | wc -l > fds"), [&](ExitInfo e) { exit = e; });
+  ASSERT_TRUE(h.ok());
+  RunUntil(exit);
+  close(fd);
+  // stdin, stdout, stderr, and the descriptor `ls` opens to read /proc/self/fd.
+  EXPECT_EQ(std::stoi(Slurp(dir_ / "fds")), 4);
 }
 
 TEST_F(ProcessRuntimeTest, MissingCommandIsNotFound) {

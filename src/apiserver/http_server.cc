@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
+#include "apiserver/internal/rest.h"
 #include "base/strings.h"
 
 namespace shoal::apiserver {
@@ -200,6 +201,15 @@ struct HttpServer::Impl {
         co_await ServeWatch(stream, req);
         break;  // a watch owns its connection until it ends
       }
+      if (auto target = internal::ResolvePodLog(api, req)) {
+        if (!target->ok()) {
+          Response r = internal::ErrorResponse(target->status());
+          if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
+          continue;
+        }
+        co_await RelayLog(stream, **target);
+        break;  // the relay owns the connection (the log may be followed)
+      }
       Response resp = co_await api.Handle(std::move(req));
       if (!co_await Write(stream, resp, keep_alive) || !keep_alive) break;
     }
@@ -313,10 +323,88 @@ struct HttpServer::Impl {
     }
   }
 
+  // Relays GET containerLogs from the agent: its status and errors as they are, a 200 body
+  // streamed in chunks until the agent ends it or the client goes away.
+  asio::awaitable<void> RelayLog(Stream& stream, const internal::PodLogTarget& t) {
+    auto fail = [&](int code, std::string_view msg) -> asio::awaitable<void> {
+      Response r;
+      r.code = code;
+      r.body = StatusBody(code, code == 503 ? "ServiceUnavailable" : "InternalError", msg);
+      co_await Write(stream, r, false);
+    };
+    if (!agent_ctx) {
+      co_await fail(503, "pods/log is not available: the server has no agent client certificate");
+      co_return;
+    }
+    auto ex = co_await asio::this_coro::executor;
+    beast::ssl_stream<beast::tcp_stream> up(ex, *agent_ctx);
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(t.host, ec);
+    if (ec) {
+      co_await fail(503, base::StrCat("node agent address \"", t.host, "\" is not an IP"));
+      co_return;
+    }
+    beast::get_lowest_layer(up).expires_after(std::chrono::seconds(10));
+    auto [cec] = co_await beast::get_lowest_layer(up).async_connect(
+        tcp::endpoint(addr, static_cast<uint16_t>(t.port)), use_tuple);
+    if (!cec) std::tie(cec) = co_await up.async_handshake(ssl::stream_base::client, use_tuple);
+    if (cec) {
+      co_await fail(503, base::StrCat("cannot reach the node agent at ", t.host, ":", t.port,
+                                      ": ", cec.message()));
+      co_return;
+    }
+    std::string target = t.path;
+    char sep = '?';
+    for (const auto& [k, v] : t.query) {
+      base::StrAppend(&target, std::string_view(&sep, 1), k, "=", v);
+      sep = '&';
+    }
+    http::request<http::empty_body> get{http::verb::get, target, 11};
+    get.set(http::field::host, t.host);
+    auto [wec, wn] = co_await http::async_write(up, get, use_tuple);
+    beast::flat_buffer buf;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(boost::none);
+    if (!wec) std::tie(wec, wn) = co_await http::async_read_header(up, buf, parser, use_tuple);
+    if (wec) {
+      co_await fail(503, base::StrCat("node agent: ", wec.message()));
+      co_return;
+    }
+    beast::get_lowest_layer(up).expires_never();
+    http::response<http::empty_body> res{parser.get().result(), 11};
+    res.set(http::field::content_type, parser.get()[http::field::content_type]);
+    res.set(http::field::cache_control, "no-cache, private");
+    res.chunked(true);
+    res.keep_alive(false);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
+    if (hec) co_return;
+    char chunk[16384];
+    while (!parser.is_done()) {
+      parser.get().body().data = chunk;
+      parser.get().body().size = sizeof(chunk);
+      // read_some: pass on what arrived now (a followed log), not a full buffer.
+      auto [rec, rn] = co_await http::async_read_some(up, buf, parser, use_tuple);
+      if (rec == http::error::need_buffer) rec = {};
+      size_t got = sizeof(chunk) - parser.get().body().size;
+      if (got > 0) {
+        auto [cwec, cwn] = co_await asio::async_write(
+            stream, http::make_chunk(asio::buffer(chunk, got)), use_tuple);
+        if (cwec) break;  // the client went away
+      }
+      if (rec) break;
+    }
+    auto last = http::make_chunk_last();
+    co_await asio::async_write(stream, last, use_tuple);
+    beast::get_lowest_layer(up).expires_after(std::chrono::seconds(2));
+    co_await up.async_shutdown(use_tuple);
+  }
+
   asio::io_context& io;
   ApiServer& api;
   HttpServerOptions options;
   ssl::context ssl_ctx;
+  std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
   std::atomic<int>& open_connections;
 };
@@ -358,6 +446,18 @@ absl::Status HttpServer::Listen() {
                                                ":", impl_->options.port, ": ", ec.message()));
   }
   port_ = acc.local_endpoint().port();
+  if (!impl_->options.agent_client_cert_path.empty()) {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    ctx->use_certificate_chain_file(impl_->options.agent_client_cert_path, ec);
+    if (!ec) ctx->use_private_key_file(impl_->options.agent_client_key_path, ssl::context::pem, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(base::StrCat(
+          "loading the agent client certificate ", impl_->options.agent_client_cert_path, ": ",
+          ec.message()));
+    }
+    ctx->set_verify_mode(ssl::verify_none);
+    impl_->agent_ctx = std::move(ctx);
+  }
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   return absl::OkStatus();
 }

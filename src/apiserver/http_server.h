@@ -5,6 +5,9 @@
 // Authentication: `Authorization: Bearer <token>` checked by the `authenticate` callback;
 // /readyz, /livez, /healthz and /version answer without credentials, as kube-apiserver's
 // public-info-viewer role allows. Bodies over 3 MiB get 413 before they are read in full.
+// pods/log is relayed (streamed, for follow) from the node agent that runs the pod, over TLS
+// with the agent client certificate; the agent's own certificate is not verified, as
+// kube-apiserver does not verify kubelets' by default.
 //
 // Threading: the io_context's threads run connections; Listen/Stop from the owner's thread.
 #pragma once
@@ -32,6 +35,10 @@ struct HttpServerOptions {
   std::function<bool(std::string_view token)> authenticate;
   std::chrono::seconds bookmark_interval{10};  // idle time before a BOOKMARK is sent
   std::chrono::seconds default_watch_timeout{1800};
+  // Client certificate for node agents (pods/log is relayed from the pod's agent, which
+  // accepts only this certificate); empty: pods/log answers 503.
+  std::string agent_client_cert_path;
+  std::string agent_client_key_path;
 };
 
 class HttpServer {

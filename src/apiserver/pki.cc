@@ -421,6 +421,7 @@ struct CertSpec {
   int validity_days;
   bool is_ca;
   std::vector<San> sans;  // serving certificates only
+  const char* ext_key_usage = "serverAuth";  // leaf certificates: serverAuth or clientAuth
 };
 
 // Issues a certificate for `key`, signed by `issuer_key`; `issuer` is the CA certificate, or
@@ -468,8 +469,8 @@ absl::StatusOr<X509Ptr> IssueCert(const CertSpec& spec, EVP_PKEY* key, X509* iss
         AddExtension(cert.get(), ext_issuer, NID_basic_constraints, "critical,CA:FALSE"));
     RETURN_IF_ERROR(
         AddExtension(cert.get(), ext_issuer, NID_key_usage, "critical,digitalSignature"));
-    RETURN_IF_ERROR(AddExtension(cert.get(), ext_issuer, NID_ext_key_usage, "serverAuth"));
-    RETURN_IF_ERROR(AddSanExtension(cert.get(), spec.sans));
+    RETURN_IF_ERROR(AddExtension(cert.get(), ext_issuer, NID_ext_key_usage, spec.ext_key_usage));
+    if (!spec.sans.empty()) RETURN_IF_ERROR(AddSanExtension(cert.get(), spec.sans));
   }
   // The SKID must exist before the AKID: for a self-signed certificate the AKID copies it.
   RETURN_IF_ERROR(AddExtension(cert.get(), ext_issuer, NID_subject_key_identifier, "hash"));
@@ -499,7 +500,8 @@ bool VerifiesAgainst(X509* ca, X509* cert, std::time_t now) {
 // The pieces of EnsurePki
 
 struct Paths {
-  std::string dir, lock, ca_cert, ca_key, server_cert, server_key, token;
+  std::string dir, lock, ca_cert, ca_key, server_cert, server_key, token, agent_client_cert,
+      agent_client_key;
 };
 
 Paths PathsFor(const std::string& data_dir) {
@@ -510,7 +512,9 @@ Paths PathsFor(const std::string& data_dir) {
                dir + "/ca.key",
                dir + "/server.crt",
                dir + "/server.key",
-               dir + "/admin.token"};
+               dir + "/admin.token",
+               dir + "/agent-client.crt",
+               dir + "/agent-client.key"};
 }
 
 struct Ca {
@@ -557,16 +561,16 @@ absl::StatusOr<Ca> EnsureCa(const Paths& paths, std::time_t now) {
   return ca;
 }
 
-// True when the serving certificate on disk can be kept: both files exist, the key matches,
-// it verifies against the CA, is valid for another kRenewBeforeDays and covers every SAN.
-absl::StatusOr<bool> ServerCertUsable(const Paths& paths, const Ca& ca,
-                                      const std::vector<San>& sans, std::time_t now) {
+// True when a leaf certificate on disk can be kept: both files exist, the key matches, it
+// verifies against the CA, is valid for another kRenewBeforeDays and covers every SAN.
+absl::StatusOr<bool> LeafCertUsable(const std::string& cert_path, const std::string& key_path,
+                                    const Ca& ca, const std::vector<San>& sans, std::time_t now) {
   if (ca.created) return false;
-  ASSIGN_OR_RETURN(bool have_cert, FileExists(paths.server_cert));
-  ASSIGN_OR_RETURN(bool have_key, FileExists(paths.server_key));
+  ASSIGN_OR_RETURN(bool have_cert, FileExists(cert_path));
+  ASSIGN_OR_RETURN(bool have_key, FileExists(key_path));
   if (!have_cert || !have_key) return false;
-  ASSIGN_OR_RETURN(X509Ptr cert, LoadCert(paths.server_cert));
-  ASSIGN_OR_RETURN(PkeyPtr key, LoadKey(paths.server_key));
+  ASSIGN_OR_RETURN(X509Ptr cert, LoadCert(cert_path));
+  ASSIGN_OR_RETURN(PkeyPtr key, LoadKey(key_path));
   // A mismatch is what a crash between writing server.key and server.crt leaves.
   if (X509_check_private_key(cert.get(), key.get()) != 1) {
     ERR_clear_error();
@@ -582,16 +586,14 @@ absl::StatusOr<bool> ServerCertUsable(const Paths& paths, const Ca& ca,
   return true;
 }
 
-absl::Status IssueServerCert(const Paths& paths, const Ca& ca, const std::vector<San>& sans,
-                             std::time_t now) {
+absl::Status IssueLeafCert(const std::string& cert_path, const std::string& key_path,
+                           const CertSpec& spec, const Ca& ca, std::time_t now) {
   ASSIGN_OR_RETURN(PkeyPtr key, GenerateKey());
-  ASSIGN_OR_RETURN(X509Ptr cert,
-                   IssueCert(CertSpec{"shoal-apiserver", kServerValidityDays, false, sans},
-                             key.get(), ca.cert.get(), ca.key.get(), now));
+  ASSIGN_OR_RETURN(X509Ptr cert, IssueCert(spec, key.get(), ca.cert.get(), ca.key.get(), now));
   ASSIGN_OR_RETURN(std::string key_pem, KeyToPem(key.get()));
   ASSIGN_OR_RETURN(std::string cert_pem, CertToPem(cert.get()));
-  RETURN_IF_ERROR(WriteFileAtomically(paths.server_key, key_pem, 0600));
-  return WriteFileAtomically(paths.server_cert, cert_pem, 0644);
+  RETURN_IF_ERROR(WriteFileAtomically(key_path, key_pem, 0600));
+  return WriteFileAtomically(cert_path, cert_pem, 0644);
 }
 
 bool IsTokenChar(char c) {
@@ -664,8 +666,20 @@ absl::StatusOr<Pki> EnsurePki(const PkiOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<UniqueFd> lock, LockFile(paths.lock));
 
   ASSIGN_OR_RETURN(Ca ca, EnsureCa(paths, now));
-  ASSIGN_OR_RETURN(bool usable, ServerCertUsable(paths, ca, sans, now));
-  if (!usable) RETURN_IF_ERROR(IssueServerCert(paths, ca, sans, now));
+  ASSIGN_OR_RETURN(bool usable,
+                   LeafCertUsable(paths.server_cert, paths.server_key, ca, sans, now));
+  if (!usable) {
+    RETURN_IF_ERROR(IssueLeafCert(paths.server_cert, paths.server_key,
+                                  CertSpec{"shoal-apiserver", kServerValidityDays, false, sans},
+                                  ca, now));
+  }
+  ASSIGN_OR_RETURN(usable,
+                   LeafCertUsable(paths.agent_client_cert, paths.agent_client_key, ca, {}, now));
+  if (!usable) {
+    RETURN_IF_ERROR(IssueLeafCert(
+        paths.agent_client_cert, paths.agent_client_key,
+        CertSpec{kAgentClientCommonName, kServerValidityDays, false, {}, "clientAuth"}, ca, now));
+  }
 
   Pki pki;
   ASSIGN_OR_RETURN(pki.admin_token, EnsureToken(paths.token));
@@ -674,6 +688,8 @@ absl::StatusOr<Pki> EnsurePki(const PkiOptions& options) {
   pki.server_cert_path = paths.server_cert;
   pki.server_key_path = paths.server_key;
   pki.admin_token_path = paths.token;
+  pki.agent_client_cert_path = paths.agent_client_cert;
+  pki.agent_client_key_path = paths.agent_client_key;
   return pki;
 }
 

@@ -5,6 +5,9 @@
 //                           1 year, SANs: localhost, 127.0.0.1, ::1, bind address, host name,
 //                           extra SANs)
 //   admin.token             bearer token of the "admin" user (64 hex characters)
+//   agent-client.crt, .key  client certificate (CN kAgentClientCommonName, clientAuth) with
+//                           which the API server calls node agents (pods/log); agents accept
+//                           only it, verified against ca.crt
 //
 // EnsurePki creates what is missing on the first start and loads it on later starts; when the
 // serving certificate no longer covers the needed names, is close to expiry, or was not issued
@@ -38,6 +41,9 @@ struct PkiOptions {
   const base::Clock* clock = nullptr;
 };
 
+// The common name of the API server's client certificate towards node agents.
+inline constexpr const char* kAgentClientCommonName = "shoal:apiserver-agent-client";
+
 struct Pki {
   std::string ca_cert_pem;       // the CA certificate, PEM (what clients trust)
   std::string ca_cert_path;      // data_dir/pki/ca.crt
@@ -45,6 +51,8 @@ struct Pki {
   std::string server_key_path;   // data_dir/pki/server.key (PEM PKCS#8, 0600)
   std::string admin_token_path;  // data_dir/pki/admin.token (0600)
   std::string admin_token;       // bearer token of the admin user, 64 hex characters
+  std::string agent_client_cert_path;  // data_dir/pki/agent-client.crt
+  std::string agent_client_key_path;   // data_dir/pki/agent-client.key (0600)
 };
 
 // Creates the CA, serving certificate and admin token under options.data_dir/pki/ on the first

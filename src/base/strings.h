@@ -9,6 +9,7 @@
 #include <charconv>
 #include <concepts>
 #include <string>
+#include <vector>
 #include <string_view>
 #include <type_traits>
 
@@ -74,5 +75,15 @@ void StrAppend(std::string* out, const Args&... args) {
 
 // absl::string_view from std::string_view, for absl APIs.
 inline absl::string_view AbslView(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// The elements of `parts` with `sep` between them.
+inline std::string StrJoin(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out.append(sep);
+    out.append(parts[i]);
+  }
+  return out;
+}
 
 }  // namespace shoal::base

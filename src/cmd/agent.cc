@@ -13,6 +13,7 @@
 #include "agent/agent.h"
 #include "agent/gpus.h"
 #include "agent/process_runtime.h"
+#include "apiserver/pki.h"
 #include "client/http_transport.h"
 #include "client/kubeconfig.h"
 
@@ -54,6 +55,20 @@ int RunAgent(const AgentFlags& flags) {
   for (const agent::GpuDevice& g : *gpus) {
     spdlog::info("agent: GPU {} {} ({})", g.index, g.uuid, g.name);
   }
+  // The log endpoint's serving certificate: the agent's own, self-signed (the API server does
+  // not verify it, as kube-apiserver does not verify kubelets' by default).
+  apiserver::PkiOptions pki_opts;
+  pki_opts.data_dir = opts.data_dir;
+  pki_opts.bind_address = flags.node_ip;
+  auto pki = apiserver::EnsurePki(pki_opts);
+  if (!pki.ok()) {
+    fmt::print(stderr, "error: {}\n", pki.status().ToString());
+    return 1;
+  }
+  opts.log_server.port = static_cast<uint16_t>(flags.port);
+  opts.log_server.cert_path = pki->server_cert_path;
+  opts.log_server.key_path = pki->server_key_path;
+  opts.log_server.client_ca_pem = kc->ca_pem;
   asio::io_context io(1);
   auto transport = client::HttpTransport::Create(io.get_executor(), *kc);
   if (!transport.ok()) {

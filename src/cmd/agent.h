@@ -12,6 +12,7 @@ struct AgentFlags {
   std::string node_labels;  // k=v,k=v
   std::string data_dir = "/var/lib/shoal/agent";
   std::string node_ip = "127.0.0.1";
+  int port = 10250;  // the log endpoint; 0 picks a free port
 };
 
 // Runs until SIGINT/SIGTERM (pods keep running, as with kubelet; a restarted agent kills and

@@ -99,6 +99,12 @@ int main(int argc, char** argv) {
   agt->add_option("--node-ip", agent.node_ip,
                   "The node's InternalIP, which is also every pod's podIP (host network)")
       ->capture_default_str();
+  agt->add_option("--port", agent.port,
+                  "HTTPS port of the log endpoint that the API server calls for `kubectl logs` "
+                  "(kubelet's 10250; 0 picks a free port). Only the API server's agent-client "
+                  "certificate is accepted.")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
 
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(

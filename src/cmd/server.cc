@@ -135,6 +135,8 @@ int RunServer(const ServerFlags& flags) {
   hopts.port = flags.port;
   hopts.cert_path = creds.server_cert_path;
   hopts.key_path = creds.server_key_path;
+  hopts.agent_client_cert_path = creds.agent_client_cert_path;
+  hopts.agent_client_key_path = creds.agent_client_key_path;
   hopts.authenticate = [creds](std::string_view token) {
     return apiserver::TokenMatches(token, creds);
   };

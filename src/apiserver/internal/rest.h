@@ -2,6 +2,7 @@
 // discovery, OpenAPI and Table printing. Called only by ApiServer.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,20 @@ absl::Status CheckObjectFields(const api::ResourceType& type, boost::json::value
 
 // The metav1.Status response for an error (code from errors.h's table).
 Response ErrorResponse(const absl::Status& s);
+
+// pods/log (pod_log.cc).
+
+// Where the node agent serves the log asked for by `req` (GET .../pods/{name}/log).
+struct PodLogTarget {
+  std::string host;
+  int port = 0;
+  std::string path;                          // /containerLogs/{ns}/{pod}/{container}
+  std::map<std::string, std::string> query;  // follow, tailLines, ... passed on
+};
+// nullopt if `req` is not a pods/log request. Errors as kube-apiserver gives them: 404 for the
+// pod; 400 for a missing or unknown container name, a pod without a node, or a node without an
+// agent endpoint.
+std::optional<absl::StatusOr<PodLogTarget>> ResolvePodLog(ApiServer& server, const Request& req);
 
 // Binding (bindings.cc).
 
