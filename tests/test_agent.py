@@ -371,3 +371,97 @@ def test_log_endpoint_accepts_only_the_api_server(server, agent):
     trusted.load_cert_chain(os.path.join(pki, "agent-client.crt"),
                             os.path.join(pki, "agent-client.key"))
     assert get(trusted).startswith(b"HTTP/1.1 404")  # no such pod, but let in
+
+
+def write_script(path, body):
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\n" + body + "\n")
+    os.chmod(path, 0o755)
+
+
+def node_taints(server, node="node-1"):
+    return {t["key"] for t in kubectl_get_json(server, "node", node)["spec"].get("taints", [])}
+
+
+def node_condition(server, type_, node="node-1"):
+    for c in kubectl_get_json(server, "node", node)["status"]["conditions"]:
+        if c["type"] == type_:
+            return c
+    return None
+
+
+def node_event_reasons(server, node="node-1"):
+    events = kubectl_get_json(server, "events", "-n", "default",
+                              "--field-selector", f"involvedObject.name={node}")
+    return [e["reason"] for e in events["items"]]
+
+
+def test_failing_check_taints_the_node_and_recovery_untaints_it(server, tmp_path):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    flag = tmp_path / "broken"
+    write_script(checks / "gpu-temp",
+                 f"if [ -f {flag} ]; then echo 'gpu 3 at 95C'; exit 1; fi; exit 0")
+    a = ShoalAgent(server, extra_args=["--health-check-dir", str(checks),
+                                       "--health-interval", "1"])
+    try:
+        a.start()
+        wait_until(lambda: node_condition(server, "Healthy") and
+                   node_condition(server, "Healthy")["status"] == "True", 15,
+                   interval=0.2, what="Healthy=True")
+        assert "shoal.io/unhealthy" not in node_taints(server)
+
+        flag.touch()
+        wait_until(lambda: "shoal.io/unhealthy" in node_taints(server), 15, interval=0.2,
+                   what="unhealthy taint")
+        cond = wait_until(lambda: node_condition(server, "Healthy")["status"] == "False" and
+                          node_condition(server, "Healthy"), 15, interval=0.2,
+                          what="Healthy=False")
+        assert cond["reason"] == "HealthCheckFailed"
+        assert "gpu-temp: gpu 3 at 95C" in cond["message"]
+        wait_until(lambda: "NodeUnhealthy" in node_event_reasons(server), 10, interval=0.2,
+                   what="NodeUnhealthy event")
+        # The scheduler keeps new work off the tainted node.
+        create(server, pod("waits", ["true"]))
+        time.sleep(1)
+        assert status_column(server, "waits") == "Pending"
+
+        flag.unlink()
+        wait_until(lambda: "shoal.io/unhealthy" not in node_taints(server), 15, interval=0.2,
+                   what="taint removed")
+        assert node_condition(server, "Healthy")["status"] == "True"
+        wait_until(lambda: "NodeHealthy" in node_event_reasons(server), 10, interval=0.2,
+                   what="NodeHealthy event")
+        wait_status(server, "waits", "Completed")
+    finally:
+        server.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", check=False)
+        print(a.log_tail())
+        a.close()
+
+
+def test_preflight_gates_scheduling_until_it_passes(server, tmp_path):
+    preflight = tmp_path / "preflight"
+    preflight.mkdir()
+    flag = tmp_path / "burnin-done"
+    write_script(preflight / "burn-in",
+                 f"if [ -f {flag} ]; then exit 0; fi; echo 'burn-in not finished'; exit 1")
+    a = ShoalAgent(server, extra_args=["--preflight-dir", str(preflight),
+                                       "--health-interval", "1"])
+    try:
+        a.start()
+        assert "shoal.io/preflight" in node_taints(server)
+        create(server, pod("early", ["true"]))
+        wait_until(lambda: "PreflightFailed" in node_event_reasons(server), 10, interval=0.2,
+                   what="PreflightFailed event")
+        assert status_column(server, "early") == "Pending"
+        assert "shoal.io/preflight" in node_taints(server)
+
+        flag.touch()
+        wait_until(lambda: "shoal.io/preflight" not in node_taints(server), 15, interval=0.2,
+                   what="preflight taint removed")
+        assert "PreflightPassed" in node_event_reasons(server)
+        wait_status(server, "early", "Completed")
+    finally:
+        server.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", check=False)
+        print(a.log_tail())
+        a.close()

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
@@ -21,6 +23,7 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/events.h"
 
 namespace shoal::agent {
 
@@ -32,6 +35,9 @@ using client::MakeRequest;
 using client::Request;
 
 namespace {
+
+constexpr const char* kPreflightTaint = "shoal.io/preflight";
+constexpr const char* kUnhealthyTaint = "shoal.io/unhealthy";
 
 std::string Now() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
 
@@ -94,7 +100,14 @@ Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runti
   ctx_.data_dir = options_.data_dir;
 }
 
-Agent::~Agent() = default;
+Agent::~Agent() {
+  {
+    std::lock_guard lock(health_mu_);
+    health_stop_ = true;
+  }
+  health_cv_.notify_all();
+  if (health_thread_.joinable()) health_thread_.join();
+}
 
 absl::Status Agent::Start() {
   std::error_code ec;
@@ -111,8 +124,142 @@ absl::Status Agent::Start() {
                bool previous) { return LocateLog(ns, pod, container, previous); });
     if (absl::Status s = log_server_->Listen(); !s.ok()) return s;
   }
+  healthy_since_ = boot_time_;
+  if (options_.health_checks) {
+    preflight_pending_ = true;  // registered with the taint; removed once preflight passes
+    health_thread_ = std::thread([this] { HealthLoop(); });
+  }
   asio::co_spawn(executor_, Register(), asio::detached);
   return absl::OkStatus();
+}
+
+void Agent::HealthLoop() {
+  HealthMonitor monitor(options_.health);
+  bool preflight = true;
+  for (;;) {
+    if (preflight) {
+      std::vector<CheckFailure> failures = monitor.Preflight();
+      preflight = !failures.empty();
+      asio::post(executor_, [this, f = std::move(failures)]() mutable {
+        OnPreflight(std::move(f));
+      });
+    }
+    HealthReport report = monitor.Check();
+    asio::post(executor_, [this, r = std::move(report)]() mutable { OnHealth(std::move(r)); });
+    std::unique_lock lock(health_mu_);
+    if (health_cv_.wait_for(lock, options_.health_interval, [this] { return health_stop_; })) {
+      return;
+    }
+  }
+}
+
+void Agent::OnPreflight(std::vector<CheckFailure> failures) {
+  if (failures.empty()) {
+    if (!preflight_pending_) return;
+    preflight_pending_ = false;
+    spdlog::info("agent: preflight passed on {}", options_.node_name);
+    RecordEvent("Normal", "PreflightPassed", "preflight checks passed; the node takes work");
+    ReconcileTaints();
+    return;
+  }
+  HealthReport r{.failures = std::move(failures)};
+  std::string message = r.Summary();
+  if (message == last_preflight_message_) return;
+  last_preflight_message_ = message;
+  spdlog::warn("agent: preflight failing on {}: {}", options_.node_name, message);
+  RecordEvent("Warning", "PreflightFailed", message);
+}
+
+void Agent::OnHealth(HealthReport report) {
+  const std::string summary = report.Summary();
+  const bool unhealthy = !summary.empty();
+  if (unhealthy == unhealthy_ && summary == report_.Summary()) return;
+  const bool flipped = unhealthy != unhealthy_;
+  unhealthy_ = unhealthy;
+  report_ = std::move(report);
+  if (flipped) {
+    healthy_since_ = Now();
+    if (unhealthy) {
+      spdlog::warn("agent: node {} unhealthy: {}", options_.node_name, summary);
+      RecordEvent("Warning", "NodeUnhealthy", summary);
+    } else {
+      spdlog::info("agent: node {} healthy again", options_.node_name);
+      RecordEvent("Normal", "NodeHealthy", "all health checks pass");
+    }
+    ReconcileTaints();
+  }
+  if (registered_) asio::co_spawn(executor_, PatchNodeStatus(), asio::detached);
+}
+
+void Agent::RecordEvent(std::string_view type, std::string_view reason, std::string message) {
+  json::object involved{{"kind", "Node"}, {"apiVersion", "v1"}, {"name", options_.node_name}};
+  json::object ev = client::MakeEvent("default", std::move(involved), type, reason, message,
+                                      "shoal-agent", options_.node_name);
+  asio::co_spawn(
+      executor_,
+      [this, ev = std::move(ev)]() -> asio::awaitable<void> {
+        co_await transport_.Call(client::EventRequest("default", ev));
+      },
+      asio::detached);
+}
+
+void Agent::ReconcileTaints() {
+  taints_dirty_ = true;
+  if (taints_busy_ || !registered_) return;
+  taints_busy_ = true;
+  asio::co_spawn(executor_, TaintWriter(), asio::detached);
+}
+
+asio::awaitable<void> Agent::TaintWriter() {
+  const std::string path = base::StrCat("/api/v1/nodes/", options_.node_name);
+  int attempts = 0;
+  while (taints_dirty_ && attempts++ < 20) {
+    taints_dirty_ = false;
+    Request get = MakeRequest("GET", path);
+    auto resp = co_await transport_.Call(std::move(get));
+    auto doc = resp.ok() && resp->code == 200 ? api::ParseJson(resp->Text())
+                                              : absl::StatusOr<json::value>(absl::UnknownError(""));
+    if (!doc.ok() || !doc->is_object()) {
+      taints_dirty_ = true;
+      asio::steady_timer t(executor_, std::chrono::seconds(1));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    json::object node = std::move(doc->get_object());
+    json::array taints;
+    std::set<std::string> have, want;
+    if (const json::value* old = api::FindPath(node, "spec.taints"); old && old->is_array()) {
+      for (const json::value& t : old->get_array()) {
+        std::string key(api::StringAt(t, "key"));
+        if (key == kPreflightTaint || key == kUnhealthyTaint) {
+          have.insert(key);
+        } else {
+          taints.push_back(t);  // someone else's: kept
+        }
+      }
+    }
+    if (preflight_pending_) {
+      want.insert(kPreflightTaint);
+      taints.push_back(json::object{{"key", kPreflightTaint}, {"effect", "NoSchedule"}});
+    }
+    if (unhealthy_) {
+      want.insert(kUnhealthyTaint);
+      taints.push_back(json::object{{"key", kUnhealthyTaint}, {"effect", "NoSchedule"},
+                                    {"timeAdded", Now()}});
+    }
+    if (have == want) continue;
+    json::value& spec = node["spec"];
+    if (!spec.is_object()) spec = json::object();
+    if (taints.empty()) {
+      spec.get_object().erase("taints");
+    } else {
+      spec.get_object()["taints"] = std::move(taints);
+    }
+    Request put = MakeRequest("PUT", path, json::serialize(node));
+    auto w = co_await transport_.Call(std::move(put));
+    if (!w.ok() || w->code != 200) taints_dirty_ = true;  // conflict or failure: again
+  }
+  taints_busy_ = false;
 }
 
 void Agent::KillLeftovers() {
@@ -151,6 +298,29 @@ json::object Agent::NodeStatus() const {
                         {"reason", reason},       {"message", message},
                         {"lastHeartbeatTime", now}, {"lastTransitionTime", boot_time_}};
   };
+  json::array conditions{
+      report_.memory_pressure
+          ? cond("MemoryPressure", "True", "KubeletHasInsufficientMemory",
+                 "shoal agent has less than 100Mi of memory available")
+          : cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
+                 "shoal agent has sufficient memory available"),
+      report_.disk_pressure
+          ? cond("DiskPressure", "True", "KubeletHasDiskPressure",
+                 "shoal agent has less than 10% free on its data dir")
+          : cond("DiskPressure", "False", "KubeletHasNoDiskPressure",
+                 "shoal agent has no disk pressure"),
+      cond("PIDPressure", "False", "KubeletHasSufficientPID",
+           "shoal agent has sufficient PID available"),
+      cond("Ready", "True", "KubeletReady", "shoal agent is posting ready status"),
+  };
+  if (options_.health_checks) {
+    const std::string summary = report_.Summary();
+    json::object healthy =
+        unhealthy_ ? cond("Healthy", "False", "HealthCheckFailed", summary.c_str())
+                   : cond("Healthy", "True", "HealthChecksPassing", "all health checks pass");
+    healthy["lastTransitionTime"] = healthy_since_;
+    conditions.push_back(std::move(healthy));
+  }
   struct utsname uts {};
   uname(&uts);
   json::object status{
@@ -159,16 +329,7 @@ json::object Agent::NodeStatus() const {
                      json::object{{"Port", log_server_ ? log_server_->port() : 0}}}}},
       {"capacity", capacity},
       {"allocatable", capacity},
-      {"conditions",
-       json::array{
-           cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
-                "shoal agent has sufficient memory available"),
-           cond("DiskPressure", "False", "KubeletHasNoDiskPressure",
-                "shoal agent has no disk pressure"),
-           cond("PIDPressure", "False", "KubeletHasSufficientPID",
-                "shoal agent has sufficient PID available"),
-           cond("Ready", "True", "KubeletReady", "shoal agent is posting ready status"),
-       }},
+      {"conditions", std::move(conditions)},
       {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", options_.node_ip}},
                                 json::object{{"type", "Hostname"},
                                              {"address", options_.node_name}}}},
@@ -202,7 +363,11 @@ json::object Agent::NodeObject() const {
                       {"metadata", json::object{{"name", options_.node_name},
                                                 {"labels", std::move(labels)},
                                                 {"annotations", std::move(annotations)}}},
-                      {"spec", json::object{}},
+                      {"spec", preflight_pending_
+                                   ? json::object{{"taints", json::array{json::object{
+                                                                {"key", kPreflightTaint},
+                                                                {"effect", "NoSchedule"}}}}}
+                                   : json::object{}},
                       {"status", NodeStatus()}};
 }
 
@@ -233,6 +398,7 @@ asio::awaitable<void> Agent::Register() {
   }
   registered_ = true;
   spdlog::info("agent: node {} registered ({} GPUs)", options_.node_name, gpus_.total());
+  if (taints_dirty_ || preflight_pending_) ReconcileTaints();
   asio::co_spawn(executor_, LeaseLoop(), asio::detached);
   asio::co_spawn(executor_, StatusLoop(), asio::detached);
   client::InformerOptions informer;
@@ -273,17 +439,21 @@ asio::awaitable<void> Agent::LeaseLoop() {
 }
 
 asio::awaitable<void> Agent::StatusLoop() {
-  const std::string path = base::StrCat("/api/v1/nodes/", options_.node_name, "/status");
   for (;;) {
     asio::steady_timer t(executor_, options_.status_interval);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-    json::object patch{{"status", NodeStatus()}};
-    Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
-    auto resp = co_await transport_.Call(std::move(req));
-    if (!resp.ok() || resp->code != 200) {
-      spdlog::warn("agent: node status of {} not written: {}", options_.node_name,
-                   resp.ok() ? resp->Text() : resp.status().ToString());
-    }
+    co_await PatchNodeStatus();
+  }
+}
+
+asio::awaitable<void> Agent::PatchNodeStatus() {
+  const std::string path = base::StrCat("/api/v1/nodes/", options_.node_name, "/status");
+  json::object patch{{"status", NodeStatus()}};
+  Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
+  auto resp = co_await transport_.Call(std::move(req));
+  if (!resp.ok() || resp->code != 200) {
+    spdlog::warn("agent: node status of {} not written: {}", options_.node_name,
+                 resp.ok() ? resp->Text() : resp.status().ToString());
   }
 }
 

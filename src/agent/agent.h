@@ -11,8 +11,12 @@
 // executor (`shoal sim`).
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -24,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "agent/gpus.h"
+#include "agent/health.h"
 #include "agent/log_server.h"
 #include "agent/pod_worker.h"
 #include "agent/runtime.h"
@@ -42,6 +47,11 @@ struct AgentOptions {
   std::chrono::seconds status_interval{60};
   // The log endpoint (kubelet's port); no cert_path: no endpoint (hollow nodes).
   LogServerOptions log_server;
+  // Health checks on a thread of their own, and the preflight taint until preflight passes
+  // (off for hollow nodes).
+  bool health_checks = false;
+  HealthOptions health;
+  std::chrono::seconds health_interval{10};
 };
 
 class Agent {
@@ -62,6 +72,16 @@ class Agent {
   boost::asio::awaitable<void> Register();
   boost::asio::awaitable<void> LeaseLoop();
   boost::asio::awaitable<void> StatusLoop();
+  boost::asio::awaitable<void> PatchNodeStatus();
+  // Health (reports come from the health thread, posted to the executor).
+  void HealthLoop();
+  void OnPreflight(std::vector<CheckFailure> failures);
+  void OnHealth(HealthReport report);
+  // Makes the node's shoal.io/preflight and shoal.io/unhealthy taints match (GET, PUT, retried
+  // on conflict; other taints are kept).
+  void ReconcileTaints();
+  boost::asio::awaitable<void> TaintWriter();
+  void RecordEvent(std::string_view type, std::string_view reason, std::string message);
   void OnPod(client::InformerEvent&& e);
   absl::StatusOr<LogSource> LocateLog(const std::string& ns, const std::string& pod,
                                       const std::string& container, bool previous);
@@ -75,6 +95,16 @@ class Agent {
   std::string boot_time_;
   bool registered_ = false;
   std::unique_ptr<LogServer> log_server_;
+  bool preflight_pending_ = false;
+  bool unhealthy_ = false;
+  HealthReport report_;
+  std::string healthy_since_;
+  std::string last_preflight_message_;
+  bool taints_busy_ = false, taints_dirty_ = false;
+  std::thread health_thread_;
+  std::mutex health_mu_;
+  std::condition_variable health_cv_;
+  bool health_stop_ = false;  // guarded by health_mu_
   std::unordered_map<std::string, std::shared_ptr<PodWorker>> workers_;  // by pod uid
   std::map<std::string, std::set<std::string>> killed_;  // pod uid -> containers killed at start
 };

@@ -63,16 +63,11 @@ absl::StatusOr<std::vector<GpuDevice>> ParseNvidiaSmi(const std::string& csv) {
   return out;
 }
 
-absl::StatusOr<std::vector<GpuDevice>> DiscoverGpus(int fake_count, const std::string& smi) {
-  std::vector<GpuDevice> out;
-  if (fake_count >= 0) {
-    for (int i = 0; i < fake_count; ++i) {
-      out.push_back({.index = i, .uuid = base::StrCat("fake-", i), .name = "fake"});
-    }
-    return out;
-  }
-  if (!OnPath(smi)) return out;
-  std::string cmd = base::StrCat(smi, " --query-gpu=index,uuid,name --format=csv,noheader 2>&1");
+namespace {
+
+// Runs `smi` with `args`; its output, or Unavailable with what it printed.
+absl::StatusOr<std::string> RunSmi(const std::string& smi, const std::string& args) {
+  std::string cmd = base::StrCat(smi, " ", args, " 2>&1");
   FILE* p = popen(cmd.c_str(), "r");
   if (p == nullptr) return absl::InternalError("cannot run nvidia-smi");
   std::string text;
@@ -83,7 +78,54 @@ absl::StatusOr<std::vector<GpuDevice>> DiscoverGpus(int fake_count, const std::s
   if (status != 0) {
     return absl::UnavailableError(base::StrCat("nvidia-smi failed: ", Trim(text)));
   }
-  return ParseNvidiaSmi(text);
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GpuDevice>> DiscoverGpus(int fake_count, const std::string& smi) {
+  std::vector<GpuDevice> out;
+  if (fake_count >= 0) {
+    for (int i = 0; i < fake_count; ++i) {
+      out.push_back({.index = i, .uuid = base::StrCat("fake-", i), .name = "fake"});
+    }
+    return out;
+  }
+  if (!OnPath(smi)) return out;
+  auto text = RunSmi(smi, "--query-gpu=index,uuid,name --format=csv,noheader");
+  if (!text.ok()) return text.status();
+  return ParseNvidiaSmi(*text);
+}
+
+absl::StatusOr<std::vector<std::pair<int, int64_t>>> ParseEccCsv(const std::string& csv) {
+  std::vector<std::pair<int, int64_t>> out;
+  size_t start = 0;
+  while (start < csv.size()) {
+    size_t end = csv.find('\n', start);
+    if (end == std::string::npos) end = csv.size();
+    std::string line = Trim(csv.substr(start, end - start));
+    start = end + 1;
+    if (line.empty()) continue;
+    size_t comma = line.find(',');
+    if (comma == std::string::npos) {
+      return absl::InvalidArgumentError(base::StrCat("unexpected nvidia-smi line: ", line));
+    }
+    std::string count = Trim(line.substr(comma + 1));
+    try {
+      int index = std::stoi(Trim(line.substr(0, comma)));
+      out.emplace_back(index, count.starts_with("[") ? 0 : std::stoll(count));
+    } catch (...) {
+      return absl::InvalidArgumentError(base::StrCat("unexpected nvidia-smi line: ", line));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<int, int64_t>>> UncorrectedEccErrors(const std::string& smi) {
+  auto text = RunSmi(smi, "--query-gpu=index,ecc.errors.uncorrected.volatile.total "
+                          "--format=csv,noheader");
+  if (!text.ok()) return text.status();
+  return ParseEccCsv(*text);
 }
 
 GpuAllocator::GpuAllocator(std::vector<GpuDevice> devices) : devices_(std::move(devices)) {}

@@ -29,6 +29,13 @@ absl::StatusOr<std::vector<GpuDevice>> ParseNvidiaSmi(const std::string& csv);
 absl::StatusOr<std::vector<GpuDevice>> DiscoverGpus(int fake_count,
                                                     const std::string& smi = "nvidia-smi");
 
+// `nvidia-smi --query-gpu=index,ecc.errors.uncorrected.volatile.total --format=csv,noheader`
+// output -> (index, count); "[N/A]" (ECC off or unsupported) counts as 0.
+absl::StatusOr<std::vector<std::pair<int, int64_t>>> ParseEccCsv(const std::string& csv);
+// Runs that query.
+absl::StatusOr<std::vector<std::pair<int, int64_t>>> UncorrectedEccErrors(
+    const std::string& smi = "nvidia-smi");
+
 class GpuAllocator {
  public:
   explicit GpuAllocator(std::vector<GpuDevice> devices);

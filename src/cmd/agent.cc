@@ -69,6 +69,13 @@ int RunAgent(const AgentFlags& flags) {
   opts.log_server.cert_path = pki->server_cert_path;
   opts.log_server.key_path = pki->server_key_path;
   opts.log_server.client_ca_pem = kc->ca_pem;
+  opts.health_checks = true;
+  opts.health.check_dir = flags.health_check_dir;
+  opts.health.preflight_dir = flags.preflight_dir;
+  opts.health.data_dir = opts.data_dir;
+  opts.health.expected_gpus = static_cast<int>(gpus->size());
+  opts.health.nvidia_smi = flags.fake_gpus < 0 && !gpus->empty();
+  opts.health_interval = std::chrono::seconds(flags.health_interval_s);
   asio::io_context io(1);
   auto transport = client::HttpTransport::Create(io.get_executor(), *kc);
   if (!transport.ok()) {

@@ -13,6 +13,9 @@ struct AgentFlags {
   std::string data_dir = "/var/lib/shoal/agent";
   std::string node_ip = "127.0.0.1";
   int port = 10250;  // the log endpoint; 0 picks a free port
+  std::string health_check_dir;
+  std::string preflight_dir;
+  int health_interval_s = 10;
 };
 
 // Runs until SIGINT/SIGTERM (pods keep running, as with kubelet; a restarted agent kills and

@@ -105,6 +105,18 @@ int main(int argc, char** argv) {
                   "certificate is accepted.")
       ->capture_default_str()
       ->check(CLI::Range(0, 65535));
+  agt->add_option("--health-check-dir", agent.health_check_dir,
+                  "Directory of operator check programs, run every --health-interval: a "
+                  "non-zero exit marks the node unhealthy (condition Healthy=False with the "
+                  "program's first line of output, taint shoal.io/unhealthy:NoSchedule, an "
+                  "Event) until it passes again. Built-in checks (GPU count, Xid, ECC, disk and "
+                  "memory pressure) always run.");
+  agt->add_option("--preflight-dir", agent.preflight_dir,
+                  "Directory of preflight programs (e.g. a GPU burn-in): the node registers "
+                  "with taint shoal.io/preflight:NoSchedule and drops it once they all pass");
+  agt->add_option("--health-interval", agent.health_interval_s, "Seconds between health runs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
 
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(

@@ -13,6 +13,7 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/events.h"
 #include "scheduler/plugins/registry.h"
 #include "scheduler/preemption.h"
 
@@ -528,24 +529,9 @@ void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std:
 asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved,
                                            std::string_view type, std::string_view reason,
                                            std::string message) {
-  std::string now = NowRfc3339();
-  std::string name(api::StringAt(involved, "name"));
-  json::object ev{
-      {"apiVersion", "v1"},
-      {"kind", "Event"},
-      {"metadata", json::object{{"generateName", name + "."}, {"namespace", ns}}},
-      {"involvedObject", std::move(involved)},
-      {"reason", reason},
-      {"message", message},
-      {"type", type},
-      {"source", json::object{{"component", options_.scheduler_name}}},
-      {"reportingComponent", options_.scheduler_name},
-      {"firstTimestamp", now},
-      {"lastTimestamp", now},
-      {"count", 1}};
-  Request req = MakeRequest("POST", base::StrCat("/api/v1/namespaces/", ns, "/events"),
-                            json::serialize(ev));
-  co_await Send(std::move(req));
+  json::object ev = client::MakeEvent(ns, std::move(involved), type, reason, message,
+                                      options_.scheduler_name);
+  co_await Send(client::EventRequest(ns, ev));
 }
 
 asio::awaitable<void> Scheduler::Send(Request req) {
