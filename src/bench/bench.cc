@@ -7,7 +7,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "bench/api_load.h"
+#include "bench/pod_startup.h"
 #include "client/kubeconfig.h"
 #include "bench/server_process.h"
 
@@ -45,11 +50,28 @@ void Pretty(std::string& out, const json::value& v, int indent) {
   }
 }
 
+absl::StatusOr<json::object> RunApiLoadScenario(const Kubeconfig& kc, const BenchFlags& flags,
+                                                pid_t server_pid) {
+  ApiLoadOptions options;
+  options.clients = flags.clients;
+  options.duration_s = flags.duration_s;
+  options.pods = flags.pods;
+  options.list_pods = flags.list_pods;
+  options.list_clients = flags.list_clients;
+  options.list_repeats = flags.list_repeats;
+  options.list_limit = flags.list_limit;
+  options.client_threads = flags.client_threads;
+  options.server_pid = server_pid;
+  return RunApiLoad(kc, options);
+}
+
 }  // namespace
 
 int RunBench(const BenchFlags& flags) {
-  if (flags.scenario != "api-load") {
-    fmt::print(stderr, "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\"\n",
+  if (flags.scenario != "api-load" && flags.scenario != "pod-startup") {
+    fmt::print(stderr,
+               "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
+               "\"pod-startup\"\n",
                flags.scenario);
     return 1;
   }
@@ -85,24 +107,40 @@ int RunBench(const BenchFlags& flags) {
   }
   std::fflush(stdout);
 
-  ApiLoadOptions options;
-  options.clients = flags.clients;
-  options.duration_s = flags.duration_s;
-  options.pods = flags.pods;
-  options.list_pods = flags.list_pods;
-  options.list_clients = flags.list_clients;
-  options.list_repeats = flags.list_repeats;
-  options.list_limit = flags.list_limit;
-  options.client_threads = flags.client_threads;
-  options.server_pid = server ? server->pid() : -1;
-  absl::StatusOr<json::object> report = RunApiLoad(kc, options);
+  absl::StatusOr<json::object> report;
+  std::string summary;
+  if (flags.scenario == "pod-startup") {
+    PodStartupOptions options;
+    options.kubeconfig_path =
+        server ? server->data_dir() + "/data/admin.kubeconfig" : flags.kubeconfig;
+    options.pods = flags.pods > 0 ? flags.pods : 1000;
+    options.rate = flags.rate;
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "shoal-bench-startup.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      fmt::print(stderr, "error: cannot create a temp dir\n");
+      return 1;
+    }
+    options.work_dir = pattern;
+    report = RunPodStartup(kc, options);
+    std::error_code ec;
+    std::filesystem::remove_all(pattern, ec);
+    if (report.ok()) summary = PodStartupSummary(*report);
+  } else {
+    report = RunApiLoadScenario(kc, flags, server ? server->pid() : -1);
+    if (report.ok()) summary = ApiLoadSummary(*report);
+  }
   std::string server_end;
   if (server) server_end = server->Stop();
   if (!report.ok()) {
     fmt::print(stderr, "error: {}\n", std::string(report.status().message()));
     return 1;
   }
-  if (server) (*report)["server"].as_object()["stopped"] = server_end;
+  if (server) {
+    json::value& srv = (*report)["server"];
+    if (!srv.is_object()) srv = json::object();
+    srv.as_object()["stopped"] = server_end;
+  }
   std::string text;
   Pretty(text, *report, 0);
   text += "\n";
@@ -113,7 +151,7 @@ int RunBench(const BenchFlags& flags) {
     fmt::print(stderr, "error: writing the report to {} failed\n", flags.out);
     return 1;
   }
-  fmt::print("{}", ApiLoadSummary(*report));
+  fmt::print("{}", summary);
   if (server) fmt::print("\nserver {}\n", server_end);
   fmt::print("report: {}\n", flags.out);
   return 0;

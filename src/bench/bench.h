@@ -26,6 +26,7 @@ struct BenchFlags {
   int list_limit = 500;
   int client_threads = 1;
   int server_threads = 0;  // own server's --threads; 0 = its default
+  double rate = 20;        // pod-startup: pod creations per second
 };
 
 // Runs the scenario; returns the process exit code. Errors go to stderr as one line.

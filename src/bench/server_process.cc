@@ -15,6 +15,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "client/https_client.h"
 
@@ -92,31 +93,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   }
   std::unique_ptr<ServerProcess> p(new ServerProcess());
   p->dir_ = pattern;
-  std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> args = {exe,         "server",    "--data-dir", p->dir_ + "/data",
-                                   "--bind",    "127.0.0.1", "--port",     "0"};
+  std::vector<std::string> args = {"server",    "--data-dir", p->dir_ + "/data", "--bind",
+                                   "127.0.0.1", "--port",     "0"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::string log_path = p->dir_ + "/server.log";
-  const pid_t parent = getpid();
-
-  pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(base::StrCat("fork: ", strerror(errno)));
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (getppid() != parent) _exit(127);
-    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-      close(fd);
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
+  ASSIGN_OR_RETURN(pid_t pid, SpawnShoal(args, p->dir_ + "/server.log"));
   p->pid_ = pid;
 
   const std::string kubeconfig_path = p->dir_ + "/data/admin.kubeconfig";
@@ -150,33 +130,63 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
 ServerProcess::~ServerProcess() { Stop(); }
 
 std::string ServerProcess::Stop() {
-  std::string how = "not running";
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    int wstatus = 0;
-    bool done = false;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-        done = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    if (done) {
-      how = DescribeWait(wstatus);
-    } else {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &wstatus, 0);
-      how = "killed by SIGKILL after the 15 s grace period";
-    }
-    pid_ = -1;
-  }
+  std::string how = StopChild(pid_);
   if (!dir_.empty()) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
     dir_.clear();
   }
+  return how;
+}
+
+absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
+                                 const std::string& log_path) {
+  std::vector<std::string> all = {std::filesystem::read_symlink("/proc/self/exe").string()};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) return absl::InternalError(base::StrCat("fork: ", strerror(errno)));
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+      close(fd);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string StopChild(pid_t& pid) {
+  if (pid <= 0) return "not running";
+  std::string how;
+  kill(pid, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  int wstatus = 0;
+  bool done = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &wstatus, WNOHANG) == pid) {
+      done = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (done) {
+    how = DescribeWait(wstatus);
+  } else {
+    kill(pid, SIGKILL);
+    waitpid(pid, &wstatus, 0);
+    how = "killed by SIGKILL after the 15 s grace period";
+  }
+  pid = -1;
   return how;
 }
 

@@ -34,6 +34,13 @@ absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid);
 // CPU time of this process (getrusage); memory fields of this process from /proc/self.
 ProcessStats SelfStats();
 
+// Starts this binary (/proc/self/exe) with `args`, output to `log_path`; the child gets
+// SIGTERM if the bench process dies first.
+absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
+                                 const std::string& log_path);
+// SIGTERM, up to 15 s, then SIGKILL; sets `pid` to -1. Says how the child ended.
+std::string StopChild(pid_t& pid);
+
 class ServerProcess {
  public:
   // Starts the server and waits (up to `timeout`) until GET /readyz answers 200. `extra_args`

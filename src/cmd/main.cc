@@ -135,9 +135,18 @@ int main(int argc, char** argv) {
       "            namespace and a full LIST of them is timed end to end (--list-repeats\n"
       "            times), and the server's RSS and CPU time are read while it holds every\n"
       "            pod created. Checks the goals of issue 2.\n"
-      "Example:\n"
-      "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10");
-  bch->add_option("--scenario", bench.scenario, "Scenario to run: api-load")->required();
+      "  pod-startup  starts a real `shoal agent` (--fake-gpus 8) on this machine, creates\n"
+      "            --pods short pods (default 1000) at --rate per second, and reports p50/p90/\n"
+      "            p99/max from each create request to the container's process running and to\n"
+      "            the pod reported Running (watch), with the agent's CPU time and memory.\n"
+      "Examples:\n"
+      "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
+      "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20");
+  bch->add_option("--scenario", bench.scenario, "Scenario to run: api-load or pod-startup")
+      ->required();
+  bch->add_option("--rate", bench.rate, "pod-startup: pods created per second")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 10000.0));
   bch->add_option("--kubeconfig", bench.kubeconfig,
                   "Target this API server (any Kubernetes API server; bearer-token users only) "
                   "instead of starting one");
