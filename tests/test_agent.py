@@ -302,11 +302,12 @@ def test_agent_help_and_bad_arguments(tmp_path):
     assert bad.returncode != 0 and "not key=value" in bad.stderr
 
 
-def test_kubectl_logs_follow_tail_timestamps_previous(server, agent):
+def test_kubectl_logs_follow_tail_timestamps_previous(server, agent, tmp_path):
+    go = tmp_path / "go"
     create(server,
            pod("hello", ["sh", "-c", "for i in 1 2 3; do echo line $i; done; echo oops >&2"]),
-           pod("ticker", ["sh", "-c", "for i in 1 2 3 4 5; do echo tick $i; sleep 0.3; done; "
-                          "exit 1"], restart="Always"))
+           pod("ticker", ["sh", "-c", f"echo tick 1; while [ ! -f {go} ]; do sleep 0.05; done; "
+                          "for i in 2 3 4 5; do echo tick $i; done; exit 1"], restart="Always"))
     wait_status(server, "hello", "Completed")
     assert server.kubectl("logs", "hello").stdout == "line 1\nline 2\nline 3\noops\n"
     assert server.kubectl("logs", "pod/hello", "-c", "main", "--tail", "2").stdout == \
@@ -316,15 +317,20 @@ def test_kubectl_logs_follow_tail_timestamps_previous(server, agent):
     assert stamped[0][:4].isdigit() and stamped[0][10] == "T"
     assert server.kubectl("logs", "hello", "--limit-bytes", "8").stdout == "line 1\nl"
 
-    # -f streams a running container's output as it comes and ends when the run ends.
+    # -f streams a running container's output as it comes and ends when the run ends: the
+    # first line arrives while the container still waits for the go file.
     wait_until(lambda: main_status(get_pod(server, "ticker"))["state"].get("running"), 20,
                what="ticker running")
     proc = server.kubectl_popen("logs", "-f", "ticker")
     first = proc.stdout.readline()
-    assert first.startswith(b"tick")
-    rest, _ = proc.communicate(timeout=20)
+    assert first == b"tick 1\n"
+    assert proc.poll() is None
+    go.touch()
+    # Read the rest through the same buffered reader (communicate() would bypass its buffer).
+    rest = proc.stdout.read()
+    proc.wait(timeout=20)
     lines = (first + rest).decode().splitlines()
-    assert lines[-1] == "tick 5" and proc.returncode == 0
+    assert lines[-1] == "tick 5" and proc.returncode == 0, (lines, proc.stderr.read())
     # --previous shows the run before the current one.
     wait_until(lambda: main_status(get_pod(server, "ticker"))["restartCount"] >= 1, 20,
                what="ticker restarted")

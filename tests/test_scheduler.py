@@ -154,6 +154,10 @@ def test_two_gangs_that_fit_alone_never_deadlock(server):
     assert cond["status"] == "False"
     assert "short by 2 nodes with 8 free nvidia.com/gpu" in cond["message"], cond
     assert kubectl_get_json(server, "podgroup", winner)["status"]["phase"] == "Scheduled"
+    # `kubectl describe podgroup` lists the gang's Events (selected by the PodGroup's uid).
+    wait_until(lambda: "short by 2 nodes" in server.kubectl("describe", "podgroup",
+                                                            loser).stdout.split("Events:")[-1],
+               10, interval=0.2, what="the wait reason among the PodGroup's Events")
     # No pod of the waiting gang is bound while it waits.
     pods = pods_by_name(server)
     assert [node_of(pods[f"{loser}-{i}"]) for i in range(3)] == ["", "", ""]

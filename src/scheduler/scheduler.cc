@@ -44,8 +44,9 @@ json::object PodRef(const PodInfo& p) {
 }
 
 json::object PodGroupRef(const PodGroupInfo& g) {
+  // With the uid: `kubectl describe` selects a PodGroup's Events by it.
   return json::object{{"kind", "PodGroup"}, {"apiVersion", "scheduling.x-k8s.io/v1alpha1"},
-                      {"namespace", g.ns}, {"name", g.name}};
+                      {"namespace", g.ns}, {"name", g.name}, {"uid", g.uid}};
 }
 
 std::string PodPath(const PodInfo& p) {

@@ -259,6 +259,7 @@ PodGroupInfo PodGroupInfoFromJson(const json::object& pg) {
   g.ns = std::string(api::StringAt(pg, "metadata.namespace"));
   g.name = std::string(api::StringAt(pg, "metadata.name"));
   g.key = base::StrCat(g.ns, "/", g.name);
+  g.uid = std::string(api::StringAt(pg, "metadata.uid"));
   if (const json::value* m = api::FindPath(pg, "spec.minMember"); m && m->is_int64()) {
     g.min_member = static_cast<int32_t>(std::max<int64_t>(1, m->get_int64()));
   }

@@ -93,7 +93,7 @@ struct NodeInfo {
 };
 
 struct PodGroupInfo {
-  std::string ns, name, key;
+  std::string ns, name, key, uid;
   int32_t min_member = 1;
   int32_t schedule_timeout_seconds = 0;  // 0 = none
   enum class Locality { kPreferred, kLeaf, kSpine };
