@@ -42,6 +42,15 @@ def free_port():
         return s.getsockname()[1]
 
 
+def file_tail(path, n):
+    """The last `n` lines of a log file ("" if there is none)."""
+    if not path or not os.path.exists(path):
+        return ""
+    with open(path, "rb") as f:
+        lines = f.read().decode(errors="replace").splitlines()
+    return "\n".join(lines[-n:])
+
+
 def kubectl_get_json(server, *args, show_managed_fields=False):
     """`kubectl get ARGS -o json`, decoded (managedFields only when asked for, as kubectl)."""
     extra = ["--show-managed-fields"] if show_managed_fields else []
@@ -199,11 +208,7 @@ class ShoalServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self, n=60):
-        if not self.log_path or not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            lines = f.read().decode(errors="replace").splitlines()
-        return "\n".join(lines[-n:])
+        return file_tail(self.log_path, n)
 
     @property
     def alive(self):
@@ -544,11 +549,7 @@ class ShoalAgent:
                     pass
 
     def log_tail(self, n=60):
-        if not self.log_path or not os.path.exists(self.log_path):
-            return ""
-        with open(self.log_path, "rb") as f:
-            lines = f.read().decode(errors="replace").splitlines()
-        return "\n".join(lines[-n:])
+        return file_tail(self.log_path, n)
 
 
 def process_alive(pid):

@@ -39,7 +39,7 @@ namespace {
 constexpr const char* kPreflightTaint = "shoal.io/preflight";
 constexpr const char* kUnhealthyTaint = "shoal.io/unhealthy";
 
-std::string Now() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
+using base::NowRfc3339;
 
 // meta.MicroTime: RFC 3339 with microseconds, UTC.
 std::string NowMicro() {
@@ -90,7 +90,7 @@ Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runti
       runtime_(runtime),
       options_(std::move(options)),
       gpus_(std::move(gpus)),
-      boot_time_(Now()) {
+      boot_time_(NowRfc3339()) {
   ctx_.executor = executor_;
   ctx_.transport = &transport_;
   ctx_.runtime = &runtime_;
@@ -178,7 +178,7 @@ void Agent::OnHealth(HealthReport report) {
   unhealthy_ = unhealthy;
   report_ = std::move(report);
   if (flipped) {
-    healthy_since_ = Now();
+    healthy_since_ = NowRfc3339();
     if (unhealthy) {
       spdlog::warn("agent: node {} unhealthy: {}", options_.node_name, summary);
       RecordEvent("Warning", "NodeUnhealthy", summary);
@@ -245,7 +245,7 @@ asio::awaitable<void> Agent::TaintWriter() {
     if (unhealthy_) {
       want.insert(kUnhealthyTaint);
       taints.push_back(json::object{{"key", kUnhealthyTaint}, {"effect", "NoSchedule"},
-                                    {"timeAdded", Now()}});
+                                    {"timeAdded", NowRfc3339()}});
     }
     if (have == want) continue;
     json::value& spec = node["spec"];
@@ -292,7 +292,7 @@ json::object Agent::NodeStatus() const {
                         {"ephemeral-storage", std::to_string(disk)},
                         {"pods", "110"},
                         {"nvidia.com/gpu", std::to_string(gpus_.total())}};
-  const std::string now = Now();
+  const std::string now = NowRfc3339();
   auto cond = [&](const char* type, const char* status, const char* reason, const char* message) {
     return json::object{{"type", type},           {"status", status},
                         {"reason", reason},       {"message", message},

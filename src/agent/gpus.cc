@@ -33,17 +33,25 @@ bool OnPath(const std::string& name) {
   return false;
 }
 
-}  // namespace
-
-absl::StatusOr<std::vector<GpuDevice>> ParseNvidiaSmi(const std::string& csv) {
-  std::vector<GpuDevice> out;
+// The non-empty lines of nvidia-smi's CSV output, trimmed.
+std::vector<std::string> CsvLines(const std::string& csv) {
+  std::vector<std::string> out;
   size_t start = 0;
   while (start < csv.size()) {
     size_t end = csv.find('\n', start);
     if (end == std::string::npos) end = csv.size();
     std::string line = Trim(csv.substr(start, end - start));
     start = end + 1;
-    if (line.empty()) continue;
+    if (!line.empty()) out.push_back(std::move(line));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<GpuDevice>> ParseNvidiaSmi(const std::string& csv) {
+  std::vector<GpuDevice> out;
+  for (const std::string& line : CsvLines(csv)) {
     size_t c1 = line.find(','), c2 = c1 == std::string::npos ? c1 : line.find(',', c1 + 1);
     if (c2 == std::string::npos) {
       return absl::InvalidArgumentError(base::StrCat("unexpected nvidia-smi line: ", line));
@@ -99,13 +107,7 @@ absl::StatusOr<std::vector<GpuDevice>> DiscoverGpus(int fake_count, const std::s
 
 absl::StatusOr<std::vector<std::pair<int, int64_t>>> ParseEccCsv(const std::string& csv) {
   std::vector<std::pair<int, int64_t>> out;
-  size_t start = 0;
-  while (start < csv.size()) {
-    size_t end = csv.find('\n', start);
-    if (end == std::string::npos) end = csv.size();
-    std::string line = Trim(csv.substr(start, end - start));
-    start = end + 1;
-    if (line.empty()) continue;
+  for (const std::string& line : CsvLines(csv)) {
     size_t comma = line.find(',');
     if (comma == std::string::npos) {
       return absl::InvalidArgumentError(base::StrCat("unexpected nvidia-smi line: ", line));

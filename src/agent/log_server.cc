@@ -19,7 +19,9 @@
 
 #include "absl/strings/numbers.h"
 #include "agent/log_file.h"
+#include "apiserver/http_server.h"
 #include "apiserver/pki.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace shoal::agent {
@@ -220,22 +222,8 @@ absl::Status LogServer::Listen() {
   }
   ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
   ctx.set_verify_callback(VerifyPeer);
-  auto addr = asio::ip::make_address(impl_->options.bind_address, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        base::StrCat("invalid bind address \"", impl_->options.bind_address, "\""));
-  }
-  tcp::endpoint ep(addr, impl_->options.port);
-  auto& acc = impl_->acceptor;
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(base::StrCat("cannot listen on ", impl_->options.bind_address,
-                                               ":", impl_->options.port, ": ", ec.message()));
-  }
-  port_ = acc.local_endpoint().port();
+  RETURN_IF_ERROR(apiserver::BindAndListen(impl_->acceptor, impl_->options.bind_address, impl_->options.port));
+  port_ = impl_->acceptor.local_endpoint().port();
   asio::co_spawn(impl_->executor, impl_->Accept(), asio::detached);
   return absl::OkStatus();
 }

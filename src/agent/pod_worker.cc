@@ -35,7 +35,7 @@ constexpr auto kBackoffReset = std::chrono::minutes(10);  // kubelet forgets bac
 constexpr const char* kDefaultPath =
     "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::string Now() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
+using base::NowRfc3339;
 
 std::string EnvName(std::string s) {
   for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
@@ -62,7 +62,7 @@ PodWorker::PodWorker(AgentContext& ctx, json::object pod, std::set<std::string> 
     containers_.push_back(std::make_unique<Container>(Container{.spec = cs}));
   }
   std::string started(api::StringAt(pod_, "status.startTime"));
-  start_time_ = started.empty() ? Now() : started;
+  start_time_ = started.empty() ? NowRfc3339() : started;
   RecoverFromStatus();
 }
 
@@ -124,7 +124,7 @@ void PodWorker::RecoverFromStatus() {
         c.reason = "Error";
         c.message = "stopped when the shoal agent restarted (it does not adopt processes)";
         c.started_at = std::string(api::StringAt(s, "state.running.startedAt"));
-        c.finished_at = Now();
+        c.finished_at = NowRfc3339();
         c.done = terminal || !WillRestart(c);
         if (!c.done) {
           c.last_state = json::object{{"terminated", json::object{{"exitCode", 137},
@@ -392,7 +392,7 @@ void PodWorker::StartContainer(Container& c) {
   }
   if (c.ever_started) ++c.restarts;
   c.ever_started = true;
-  c.started_at = Now();
+  c.started_at = NowRfc3339();
   c.started = std::chrono::steady_clock::now();
   auto started = ctx_.runtime->Start(
       ps, [self = shared_from_this(), cp = &c](ExitInfo info) { self->OnExit(cp, info); });
@@ -405,7 +405,7 @@ void PodWorker::StartContainer(Container& c) {
     c.signal = 0;
     c.reason = "StartError";
     c.message = std::string(started.status().message());
-    c.finished_at = Now();
+    c.finished_at = NowRfc3339();
     if (c.init ? spec_.restart_policy != "Never" : WillRestart(c)) {
       Restart(c);
     } else {
@@ -444,7 +444,7 @@ void PodWorker::OnExit(Container* cp, ExitInfo info) {
   c.signal = info.signal;
   c.reason = info.oom_killed ? "OOMKilled" : info.exit_code == 0 ? "Completed" : "Error";
   c.message.clear();
-  c.finished_at = Now();
+  c.finished_at = NowRfc3339();
   if (terminating_ || !WillRestart(c)) {
     c.done = true;
     if (c.init && c.exit_code != 0 && !terminating_) init_failed_ = true;
@@ -678,7 +678,7 @@ json::object PodWorker::BuildStatus() const {
   json::array conditions;
   auto cond = [&](const char* type, bool ok, std::string reason, std::string message) {
     // Keep the transition time of an unchanged condition.
-    std::string since = Now();
+    std::string since = NowRfc3339();
     if (const json::value* old = api::FindPath(pod_, "status.conditions");
         old != nullptr && old->is_array()) {
       for (const json::value& oc : old->get_array()) {

@@ -17,6 +17,7 @@
 
 #include "apiserver/errors.h"
 #include "apiserver/internal/rest.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 
 namespace shoal::apiserver {
@@ -410,6 +411,23 @@ struct HttpServer::Impl {
 };
 
 
+absl::Status BindAndListen(tcp::acceptor& acceptor, const std::string& bind_address,
+                           uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(bind_address, ec);
+  if (ec) return absl::InvalidArgumentError(base::StrCat("invalid bind address \"", bind_address, "\""));
+  tcp::endpoint ep(addr, port);
+  acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        base::StrCat("cannot listen on ", bind_address, ":", port, ": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
 HttpServer::HttpServer(asio::io_context& io, ApiServer& api, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(io, api, std::move(options), open_connections_)) {}
 
@@ -430,22 +448,9 @@ absl::Status HttpServer::Listen() {
     return absl::FailedPreconditionError(
         base::StrCat("loading key ", impl_->options.key_path, ": ", ec.message()));
   }
-  auto addr = asio::ip::make_address(impl_->options.bind_address, ec);
-  if (ec) {
-    return absl::InvalidArgumentError(
-        base::StrCat("invalid bind address \"", impl_->options.bind_address, "\""));
-  }
-  tcp::endpoint ep(addr, impl_->options.port);
-  auto& acc = impl_->acceptor;
-  acc.open(ep.protocol(), ec);
-  if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acc.bind(ep, ec);
-  if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return absl::UnavailableError(base::StrCat("cannot listen on ", impl_->options.bind_address,
-                                               ":", impl_->options.port, ": ", ec.message()));
-  }
-  port_ = acc.local_endpoint().port();
+  RETURN_IF_ERROR(
+      BindAndListen(impl_->acceptor, impl_->options.bind_address, impl_->options.port));
+  port_ = impl_->acceptor.local_endpoint().port();
   if (!impl_->options.agent_client_cert_path.empty()) {
     auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
     ctx->use_certificate_chain_file(impl_->options.agent_client_cert_path, ec);

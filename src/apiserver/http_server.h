@@ -41,6 +41,11 @@ struct HttpServerOptions {
   std::string agent_client_key_path;
 };
 
+// Opens `acceptor` on bind_address:port (SO_REUSEADDR) and listens. Errors: InvalidArgument
+// for an address that is not an IP, Unavailable when it cannot bind or listen (port in use).
+absl::Status BindAndListen(boost::asio::ip::tcp::acceptor& acceptor,
+                           const std::string& bind_address, uint16_t port);
+
 class HttpServer {
  public:
   HttpServer(boost::asio::io_context& io, ApiServer& api, HttpServerOptions options);

@@ -482,12 +482,12 @@ absl::StatusOr<X509Ptr> IssueCert(const CertSpec& spec, EVP_PKEY* key, X509* iss
 }
 
 // True when `cert` chains to `ca` for TLS server use at time `now`.
-bool VerifiesAgainst(X509* ca, X509* cert, std::time_t now) {
+bool VerifiesAgainst(X509* ca, X509* cert, std::time_t now, int purpose) {
   StorePtr store(X509_STORE_new());
   StoreCtxPtr ctx(X509_STORE_CTX_new());
   bool ok = store && ctx && X509_STORE_add_cert(store.get(), ca) == 1 &&
             X509_STORE_CTX_init(ctx.get(), store.get(), cert, nullptr) == 1 &&
-            X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_SERVER) == 1;
+            X509_STORE_CTX_set_purpose(ctx.get(), purpose) == 1;
   if (ok) {
     X509_STORE_CTX_set_time(ctx.get(), 0, now);
     ok = X509_verify_cert(ctx.get()) == 1;
@@ -564,7 +564,8 @@ absl::StatusOr<Ca> EnsureCa(const Paths& paths, std::time_t now) {
 // True when a leaf certificate on disk can be kept: both files exist, the key matches, it
 // verifies against the CA, is valid for another kRenewBeforeDays and covers every SAN.
 absl::StatusOr<bool> LeafCertUsable(const std::string& cert_path, const std::string& key_path,
-                                    const Ca& ca, const std::vector<San>& sans, std::time_t now) {
+                                    const Ca& ca, const std::vector<San>& sans, int purpose,
+                                    std::time_t now) {
   if (ca.created) return false;
   ASSIGN_OR_RETURN(bool have_cert, FileExists(cert_path));
   ASSIGN_OR_RETURN(bool have_key, FileExists(key_path));
@@ -576,7 +577,7 @@ absl::StatusOr<bool> LeafCertUsable(const std::string& cert_path, const std::str
     ERR_clear_error();
     return false;
   }
-  if (!VerifiesAgainst(ca.cert.get(), cert.get(), now)) return false;
+  if (!VerifiesAgainst(ca.cert.get(), cert.get(), now, purpose)) return false;
   std::time_t renew_at = now + std::time_t{kRenewBeforeDays} * 24 * 3600;
   if (X509_cmp_time(X509_get0_notAfter(cert.get()), &renew_at) <= 0) return false;
   std::vector<San> have = CertSans(cert.get());
@@ -667,14 +668,16 @@ absl::StatusOr<Pki> EnsurePki(const PkiOptions& options) {
 
   ASSIGN_OR_RETURN(Ca ca, EnsureCa(paths, now));
   ASSIGN_OR_RETURN(bool usable,
-                   LeafCertUsable(paths.server_cert, paths.server_key, ca, sans, now));
+                   LeafCertUsable(paths.server_cert, paths.server_key, ca, sans,
+                                  X509_PURPOSE_SSL_SERVER, now));
   if (!usable) {
     RETURN_IF_ERROR(IssueLeafCert(paths.server_cert, paths.server_key,
                                   CertSpec{"shoal-apiserver", kServerValidityDays, false, sans},
                                   ca, now));
   }
   ASSIGN_OR_RETURN(usable,
-                   LeafCertUsable(paths.agent_client_cert, paths.agent_client_key, ca, {}, now));
+                   LeafCertUsable(paths.agent_client_cert, paths.agent_client_key, ca, {},
+                                  X509_PURPOSE_SSL_CLIENT, now));
   if (!usable) {
     RETURN_IF_ERROR(IssueLeafCert(
         paths.agent_client_cert, paths.agent_client_key,

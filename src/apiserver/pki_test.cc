@@ -73,12 +73,12 @@ X509Ptr LoadCert(const std::string& path) {
 
 // X509_verify_cert of `cert` against `ca` as a TLS server certificate, in strict mode (what
 // Python 3.13 enables by default). Returns the OpenSSL verify error string, "" when it verifies.
-std::string VerifyError(X509* ca, X509* cert) {
+std::string VerifyError(X509* ca, X509* cert, int purpose = X509_PURPOSE_SSL_SERVER) {
   X509_STORE* store = X509_STORE_new();
   X509_STORE_add_cert(store, ca);
   X509_STORE_CTX* ctx = X509_STORE_CTX_new();
   X509_STORE_CTX_init(ctx, store, cert, nullptr);
-  X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
+  X509_STORE_CTX_set_purpose(ctx, purpose);
   X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_X509_STRICT);
   std::string err;
   if (X509_verify_cert(ctx) != 1) {
@@ -199,6 +199,22 @@ TEST_F(PkiTest, SecondCallReusesEverything) {
   EXPECT_EQ(second->admin_token, first->admin_token);
   EXPECT_EQ(ReadAll(PkiFile("ca.key")), ca_key_pem);
   EXPECT_EQ(ReadAll(PkiFile("server.crt")), server_pem);
+}
+
+TEST_F(PkiTest, AgentClientCertIsAClientCertFromTheCaAndIsKept) {
+  absl::StatusOr<Pki> pki = EnsurePki(Options());
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  EXPECT_EQ(pki->agent_client_cert_path, PkiFile("agent-client.crt"));
+  EXPECT_EQ(ModeOf(PkiFile("agent-client.key")), 0600u);
+  X509Ptr ca = LoadCert(pki->ca_cert_path);
+  X509Ptr cert = LoadCert(pki->agent_client_cert_path);
+  EXPECT_EQ(VerifyError(ca.get(), cert.get(), X509_PURPOSE_SSL_CLIENT), "");
+  EXPECT_EQ(CommonName(cert.get()), kAgentClientCommonName);
+  // clientAuth only: it cannot serve as a server certificate.
+  EXPECT_EQ(X509_get_extended_key_usage(cert.get()), static_cast<uint32_t>(XKU_SSL_CLIENT));
+  std::string pem = ReadAll(PkiFile("agent-client.crt"));
+  ASSERT_TRUE(EnsurePki(Options()).ok());
+  EXPECT_EQ(ReadAll(PkiFile("agent-client.crt")), pem);
 }
 
 TEST_F(PkiTest, DifferentDataDirsGetDifferentCredentials) {

@@ -43,5 +43,7 @@ class FakeClock : public Clock {
 // RFC 3339 in UTC with second precision, as Kubernetes writes metav1.Time:
 // "2026-11-23T08:03:58Z".
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
+// The real clock's now, formatted so (for status timestamps).
+inline std::string NowRfc3339() { return FormatRfc3339(RealClock::Get().Now()); }
 
 }  // namespace shoal::base

@@ -13,7 +13,7 @@ namespace json = boost::json;
 json::object MakeEvent(const std::string& ns, json::object involved, std::string_view type,
                        std::string_view reason, const std::string& message,
                        const std::string& component, const std::string& host) {
-  const std::string now = base::FormatRfc3339(base::RealClock::Get().Now());
+  const std::string now = base::NowRfc3339();
   std::string name(api::StringAt(involved, "name"));
   json::object source{{"component", component}};
   if (!host.empty()) source["host"] = host;

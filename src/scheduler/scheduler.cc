@@ -27,7 +27,7 @@ using client::Request;
 
 namespace {
 
-std::string NowRfc3339() { return base::FormatRfc3339(base::RealClock::Get().Now()); }
+using base::NowRfc3339;
 
 // Whether a pod update changed anything the scheduling decision reads (so that its own status
 // writes do not requeue an unschedulable pod).

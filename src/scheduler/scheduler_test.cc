@@ -104,13 +104,8 @@ class SchedulerTest : public ::testing::Test {
 
   Response Call(std::string method, std::string path, std::string body = "",
                 std::map<std::string, std::string> query = {}) {
-    Request r;
-    r.method = std::move(method);
-    r.path = std::move(path);
+    Request r = client::MakeRequest(std::move(method), std::move(path), std::move(body));
     r.query = std::move(query);
-    r.body = std::move(body);
-    r.content_type = "application/json";
-    r.accept = "application/json";
     auto resp = asio::co_spawn(io_, in_process_.Call(std::move(r)), asio::use_future).get();
     EXPECT_TRUE(resp.ok());
     if (resp.ok()) return *resp;
