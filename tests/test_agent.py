@@ -96,7 +96,14 @@ def test_node_registers_with_capacity_labels_and_renews_its_lease(server, agent)
     assert ready and ready[0]["status"] == "True"
     assert {"type": "InternalIP", "address": "127.0.0.1"} in node["status"]["addresses"]
     assert node["status"]["nodeInfo"]["operatingSystem"] == "linux"
-    assert node["metadata"]["annotations"]["shoal.io/resource-limits"] == "not-enforced"
+    # Limits are enforced where cgroup v2 has the cpu and memory controllers (not on cgroup v1).
+    try:
+        controllers = read("/sys/fs/cgroup/cgroup.controllers").split()
+    except OSError:
+        controllers = []
+    v2 = "cpu" in controllers and "memory" in controllers
+    assert node["metadata"]["annotations"]["shoal.io/resource-limits"] == \
+        ("cgroup-v2" if v2 else "not-enforced")
     out = server.kubectl("get", "nodes", "--no-headers").stdout
     assert "node-1" in out and "Ready" in out
 

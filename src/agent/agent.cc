@@ -95,6 +95,7 @@ Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runti
   ctx_.transport = &transport_;
   ctx_.runtime = &runtime_;
   ctx_.gpus = &gpus_;
+  ctx_.cgroups = options_.cgroups;
   ctx_.node_name = options_.node_name;
   ctx_.node_ip = options_.node_ip;
   ctx_.data_dir = options_.data_dir;
@@ -355,8 +356,8 @@ json::object Agent::NodeObject() const {
                       {"beta.kubernetes.io/arch", "amd64"}};
   for (const auto& [k, v] : options_.labels) labels[k] = v;
   json::object annotations{
-      // cgroup v2 limits are not applied yet: the Node says so (docs/operations.md).
-      {"shoal.io/resource-limits", "not-enforced"},
+      // Whether CPU and memory limits are enforced (cgroup v2) or not (docs/operations.md).
+      {"shoal.io/resource-limits", options_.cgroups ? "cgroup-v2" : "not-enforced"},
       {"shoal.io/gpus", std::to_string(gpus_.total())}};
   return json::object{{"apiVersion", "v1"},
                       {"kind", "Node"},

@@ -52,6 +52,8 @@ struct AgentOptions {
   bool health_checks = false;
   HealthOptions health;
   std::chrono::seconds health_interval{10};
+  // CPU and memory limits through cgroup v2 (nullptr: not enforced; the Node says so).
+  Cgroups* cgroups = nullptr;
 };
 
 class Agent {

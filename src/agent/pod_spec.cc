@@ -74,6 +74,20 @@ absl::StatusOr<std::vector<ContainerSpec>> Containers(const json::object& spec,
     auto gpus = Gpus(c, field);
     if (!gpus.ok()) return gpus.status();
     cs.gpus = *gpus;
+    for (const char* r : {"cpu", "memory"}) {
+      const json::value* q = api::FindPath(c, base::StrCat("resources.limits.", r));
+      if (q == nullptr || !q->is_string()) continue;
+      auto parsed = api::Quantity::Parse(std::string(q->get_string()));
+      if (!parsed.ok()) {
+        return absl::InvalidArgumentError(base::StrCat(
+            field, ".resources.limits.", r, ": Invalid value: \"", q->get_string(), "\""));
+      }
+      if (std::string_view(r) == "cpu") {
+        cs.cpu_limit_milli = parsed->MilliValue();
+      } else {
+        cs.memory_limit_bytes = parsed->Value();
+      }
+    }
     if (const json::value* env = c.if_contains("env"); env && env->is_array()) {
       for (const json::value& ev : env->get_array()) {
         if (!ev.is_object()) continue;

@@ -42,6 +42,8 @@ struct ContainerSpec {
   std::string working_dir;
   std::vector<MountSpec> mounts;
   int64_t gpus = 0;  // limits (or requests) of nvidia.com/gpu
+  int64_t cpu_limit_milli = 0;     // limits.cpu; 0 = none
+  int64_t memory_limit_bytes = 0;  // limits.memory; 0 = none
 };
 
 struct VolumeSpec {

@@ -390,6 +390,17 @@ void PodWorker::StartContainer(Container& c) {
                          .target = m.path,
                          .read_only = m.read_only});
   }
+  if (ctx_.cgroups != nullptr) {
+    auto cg = ctx_.cgroups->Create(base::StrCat(spec_.uid, "_", c.spec.name),
+                                   c.spec.cpu_limit_milli, c.spec.memory_limit_bytes);
+    if (cg.ok()) {
+      ps.cgroup = *cg;
+      c.cgroup = *cg;
+    } else {
+      spdlog::warn("agent: {} of {}/{} runs without limits: {}", c.spec.name, spec_.ns,
+                   spec_.name, cg.status().ToString());
+    }
+  }
   if (c.ever_started) ++c.restarts;
   c.ever_started = true;
   c.started_at = NowRfc3339();
@@ -436,6 +447,10 @@ void PodWorker::OnExit(Container* cp, ExitInfo info) {
   ctx_.gpus->Release(base::StrCat(spec_.uid, "/", c.spec.name));
   c.gpus.clear();
   c.process.reset();
+  if (!c.cgroup.empty()) {
+    Cgroups::Remove(c.cgroup);
+    c.cgroup.clear();
+  }
   spdlog::info("agent: container {} of pod {}/{} exited with code {}", c.spec.name, spec_.ns,
                spec_.name, info.exit_code);
   if (gone_) return;

@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
+#include "agent/cgroups.h"
 #include "agent/gpus.h"
 #include "agent/log_server.h"
 #include "agent/pod_spec.h"
@@ -37,6 +38,7 @@ struct AgentContext {
   client::Transport* transport = nullptr;
   Runtime* runtime = nullptr;
   GpuAllocator* gpus = nullptr;
+  Cgroups* cgroups = nullptr;  // nullptr: limits are not enforced
   std::string node_name;
   std::string node_ip;
   std::string data_dir;  // pods live under data_dir/pods/<uid>/
@@ -85,6 +87,7 @@ class PodWorker : public std::enable_shared_from_this<PodWorker> {
     std::chrono::milliseconds backoff{0};
     std::optional<ProcessHandle> process;
     std::vector<int> gpus;
+    std::string cgroup;  // the current run's cgroup directory
     std::vector<std::string> env;  // resolved "NAME=value"
     std::unique_ptr<boost::asio::steady_timer> timer;
   };

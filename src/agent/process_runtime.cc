@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/status/status.h"
+#include "agent/cgroups.h"
 #include "base/strings.h"
 
 namespace shoal::agent {
@@ -45,7 +46,7 @@ std::vector<std::string> Prefixes(const std::string& path) {
   _exit(127);
 }
 
-enum Stage { kSetsid = 1, kMounts, kChdir, kExec };
+enum Stage { kSetsid = 1, kMounts, kChdir, kExec, kCgroup };
 
 }  // namespace
 
@@ -84,6 +85,9 @@ void ProcessRuntime::Reap() {
       info.signal = WTERMSIG(status);
       info.exit_code = 128 + info.signal;
     }
+    // The kernel's OOM killer sends SIGKILL; the cgroup counts it.
+    info.oom_killed = info.signal == SIGKILL && !p->cgroup.empty() &&
+                      Cgroups::OomKills(p->cgroup) > 0;
     p->exit = info;
     // The main process is gone: what it left in its group goes too (as when a container's
     // PID 1 exits).
@@ -143,6 +147,7 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
   std::vector<std::vector<std::string>> mount_dirs;
   for (const ProcessSpec::Mount& m : spec.mounts) mount_dirs.push_back(Prefixes(m.target));
   std::vector<std::string> dir_prefixes = Prefixes(dir);
+  const std::string cgroup_procs = spec.cgroup.empty() ? "" : spec.cgroup + "/cgroup.procs";
 
   auto proc = std::make_shared<Proc>();
   proc->log = std::make_unique<LogWriter>(spec.log_path, max_log_bytes_);
@@ -176,6 +181,12 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
   if (pid == 0) {
     const int err_fd = err_pipe[1];
     if (setsid() < 0) ChildFail(err_fd, kSetsid, errno);
+    if (!cgroup_procs.empty()) {
+      // "0" moves the writer itself: the container is limited from its first instruction.
+      int fd = open(cgroup_procs.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || write(fd, "0", 1) != 1) ChildFail(err_fd, kCgroup, errno);
+      close(fd);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -235,11 +246,15 @@ absl::StatusOr<ProcessHandle> ProcessRuntime::Start(const ProcessSpec& spec,
             base::StrCat("chdir to ", dir, ": ", strerror(err)));
       case kMounts:
         return absl::FailedPreconditionError(base::StrCat("mounting volumes: ", strerror(err)));
+      case kCgroup:
+        return absl::FailedPreconditionError(
+            base::StrCat("joining cgroup ", spec.cgroup, ": ", strerror(err)));
       default:
         return absl::InternalError(base::StrCat("setsid: ", strerror(err)));
     }
   }
   proc->on_exit = std::move(on_exit);
+  proc->cgroup = spec.cgroup;
   proc->output = std::make_unique<asio::posix::stream_descriptor>(executor_, out_pipe[0]);
   running_.emplace(pid, proc);
   ReadOutput(pid, proc);

@@ -52,6 +52,7 @@ class ProcessRuntime : public Runtime {
     std::optional<ExitInfo> exit;
     bool eof = false;
     std::unique_ptr<boost::asio::steady_timer> drain;
+    std::string cgroup;  // to read OOM kills from
   };
   void WaitSignals();
   void Reap();

@@ -28,6 +28,7 @@ struct ProcessSpec {
     bool read_only = false;
   };
   std::vector<Mount> mounts;
+  std::string cgroup;  // a cgroup v2 directory the process joins before exec ("" = none)
 };
 
 // How a container's main process ended.

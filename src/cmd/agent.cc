@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/agent.h"
+#include "agent/cgroups.h"
 #include "agent/gpus.h"
 #include "agent/process_runtime.h"
 #include "apiserver/pki.h"
@@ -69,6 +70,15 @@ int RunAgent(const AgentFlags& flags) {
   opts.log_server.cert_path = pki->server_cert_path;
   opts.log_server.key_path = pki->server_key_path;
   opts.log_server.client_ca_pem = kc->ca_pem;
+  std::string no_cgroups;
+  std::unique_ptr<agent::Cgroups> cgroups = agent::Cgroups::Open("/sys/fs/cgroup", &no_cgroups);
+  if (cgroups) {
+    spdlog::info("agent: CPU and memory limits enforced with cgroup v2 under {}",
+                 cgroups->parent());
+  } else {
+    spdlog::warn("agent: CPU and memory limits are NOT enforced: {}", no_cgroups);
+  }
+  opts.cgroups = cgroups.get();
   opts.health_checks = true;
   opts.health.check_dir = flags.health_check_dir;
   opts.health.preflight_dir = flags.preflight_dir;
