@@ -70,17 +70,6 @@ std::string OsImage() {
   return "Linux";
 }
 
-int64_t MemTotalKi() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  int64_t kb = 0;
-  std::string unit;
-  while (in >> key >> kb >> unit) {
-    if (key == "MemTotal:") return kb;
-  }
-  return 0;
-}
-
 }  // namespace
 
 Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runtime& runtime,
@@ -289,7 +278,7 @@ json::object Agent::NodeStatus() const {
     disk = static_cast<int64_t>(fsinfo.f_blocks) * static_cast<int64_t>(fsinfo.f_frsize);
   }
   json::object capacity{{"cpu", std::to_string(cpus)},
-                        {"memory", base::StrCat(MemTotalKi(), "Ki")},
+                        {"memory", base::StrCat(std::max<int64_t>(0, MemInfoKi("MemTotal")), "Ki")},
                         {"ephemeral-storage", std::to_string(disk)},
                         {"pods", "110"},
                         {"nvidia.com/gpu", std::to_string(gpus_.total())}};

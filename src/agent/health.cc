@@ -32,17 +32,17 @@ std::string FirstLine(const std::string& s) {
   return line.size() > 512 ? line.substr(0, 512) : line;
 }
 
-int64_t MemAvailableKi() {
+}  // namespace
+
+int64_t MemInfoKi(std::string_view field) {
   std::ifstream in("/proc/meminfo");
   std::string key, unit;
   int64_t kb = 0;
   while (in >> key >> kb >> unit) {
-    if (key == "MemAvailable:") return kb;
+    if (key.size() == field.size() + 1 && key.starts_with(field) && key.back() == ':') return kb;
   }
   return -1;
 }
-
-}  // namespace
 
 std::string HealthReport::Summary() const {
   std::vector<std::string> parts;
@@ -209,7 +209,7 @@ HealthReport HealthMonitor::Check() {
                                          options_.data_dir)});
     }
   }
-  if (int64_t avail = MemAvailableKi(); avail >= 0 && avail < kMinMemoryKi) {
+  if (int64_t avail = MemInfoKi("MemAvailable"); avail >= 0 && avail < kMinMemoryKi) {
     report.memory_pressure = true;
     report.failures.push_back({"memory-pressure", base::StrCat(avail, "Ki available")});
   }

@@ -14,7 +14,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace shoal::agent {
@@ -56,6 +58,9 @@ ProgramResult RunProgram(const std::string& path, std::chrono::seconds timeout);
 // Runs every executable regular file of `dir`, in name order; a failure per program that exits
 // non-zero or times out. A missing directory has no programs.
 std::vector<CheckFailure> RunPrograms(const std::string& dir, std::chrono::seconds timeout);
+
+// A field of /proc/meminfo in KiB ("MemTotal", "MemAvailable"), or -1.
+int64_t MemInfoKi(std::string_view field);
 
 // Xid lines ("NVRM: Xid (PCI:0000:3b:00): 79, ...") among kernel log records.
 std::vector<std::string> FindXidErrors(const std::string& kmsg_records);
