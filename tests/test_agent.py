@@ -478,3 +478,26 @@ def test_preflight_gates_scheduling_until_it_passes(server, tmp_path):
         server.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", check=False)
         print(a.log_tail())
         a.close()
+
+
+def test_podgroup_status_follows_its_pods(server, agent, tmp_path):
+    go = tmp_path / "go"
+    create(server, {"apiVersion": "scheduling.x-k8s.io/v1alpha1", "kind": "PodGroup",
+                    "metadata": {"name": "job"}, "spec": {"minMember": 2}})
+    for i in range(2):
+        p = pod(f"job-{i}", ["sh", "-c", f"while [ ! -f {go} ]; do sleep 0.05; done"], gpus=2)
+        p["metadata"]["labels"] = {"scheduling.x-k8s.io/pod-group": "job"}
+        create(server, p)
+
+    def status():
+        return kubectl_get_json(server, "podgroup", "job").get("status", {})
+    s = wait_until(lambda: status().get("phase") == "Running" and status(), 20, interval=0.1,
+                   what="PodGroup Running")
+    assert (s["running"], s["succeeded"], s["failed"]) == (2, 0, 0)
+    assert s["scheduled"] == 2
+    go.touch()
+    s = wait_until(lambda: status().get("phase") == "Succeeded" and status(), 20, interval=0.1,
+                   what="PodGroup Succeeded")
+    assert (s["running"], s["succeeded"], s["failed"], s["scheduled"]) == (0, 2, 0, 0)
+    out = server.kubectl("get", "podgroup", "job", "--no-headers").stdout.split()
+    assert out[1] == "Succeeded"

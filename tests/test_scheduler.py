@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -296,3 +297,33 @@ def test_scheduler_help_and_bad_kubeconfig(tmp_path):
                          capture_output=True, text=True, timeout=10)
     assert bad.returncode != 0
     assert bad.stderr.startswith("error:") and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_standalone_controllers_keep_podgroup_status(tmp_path):
+    server = ShoalServer(extra_args=["--disable", "controllers"])
+    try:
+        server.start()
+        create(server, [node_yaml(f"n{i}") for i in range(2)])
+        create(server, [podgroup_yaml("g", 2), pod_yaml("g-0", gpus=8, group="g"),
+                        pod_yaml("g-1", gpus=8, group="g")])
+        wait_bound(server, ["g-0", "g-1"])
+        # Bound, but no controller in the server: nobody counts the members.
+        time.sleep(0.5)
+        assert "phase" not in kubectl_get_json(server, "podgroup", "g").get("status", {})
+        log = open(os.path.join(server.workdir, "controllers.log"), "wb")
+        cmd = [shoal_bin(), "controllers", "--kubeconfig", server.kubeconfig]
+        if SETPRIV:
+            cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            status = wait_until(
+                lambda: (kubectl_get_json(server, "podgroup", "g").get("status", {})
+                         .get("phase") == "Scheduled" and
+                         kubectl_get_json(server, "podgroup", "g")["status"]), 15,
+                interval=0.1, what="PodGroup phase from shoal controllers")
+            assert status["scheduled"] == 2 and status["running"] == 0
+        finally:
+            assert stop(proc) == 0
+    finally:
+        server.close()

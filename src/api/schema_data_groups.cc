@@ -132,7 +132,7 @@ type PodGroupStatus | The observed state of a pod group.
   conditions []meta.Condition list=map keys=type | shoal: the Scheduled condition; when False, its message says in one line what keeps the gang from being placed.
   failed int32 | Pods that failed.
   occupiedBy string | Workload (e.g. <namespace>/<job name>) that owns the group.
-  phase string | Pending, PreScheduling, Scheduling, Scheduled, Running, Finished or Failed.
+  phase string | Pending, Scheduled (minMember pods bound), Running (minMember started), Succeeded (minMember succeeded) or Failed; kept by shoal's PodGroup status controller.
   running int32 | Pods running.
   scheduleStartTime meta.Time | When scheduling of the group began.
   scheduled int32 | Pods scheduled.

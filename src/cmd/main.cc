@@ -6,6 +6,7 @@
 
 #include "bench/bench.h"
 #include "cmd/agent.h"
+#include "cmd/controllers.h"
 #include "cmd/scheduler.h"
 #include "cmd/server.h"
 
@@ -45,9 +46,10 @@ int main(int argc, char** argv) {
 
   srv->add_option("--disable", server.disable,
                   "Parts not to run in this process, comma separated: scheduler (run `shoal "
-                  "scheduler` instead, or another scheduler)")
+                  "scheduler` instead, or another scheduler), controllers (today the PodGroup "
+                  "status controller)")
       ->delimiter(',')
-      ->check(CLI::IsMember({"scheduler"}));
+      ->check(CLI::IsMember({"scheduler", "controllers"}));
   srv->add_option("--scoring", server.scoring,
                   "Scheduler scoring: pack (fill partly used nodes and leaves first, so that "
                   "whole nodes and leaves stay free for gangs) or spread")
@@ -73,6 +75,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   sch->add_option("--spine-label", sched.spine_key, "Node label naming a node's spine")
       ->capture_default_str();
+
+  shoal::cmd::ControllersFlags ctl;
+  CLI::App* ctls = app.add_subcommand(
+      "controllers",
+      "Run shoal's controllers against any Kubernetes API server (they also run inside `shoal "
+      "server` unless it has --disable controllers). Today: the PodGroup status controller, "
+      "which keeps each PodGroup's phase and scheduled/running/succeeded/failed counts current "
+      "from its pods.");
+  ctls->add_option("--kubeconfig", ctl.kubeconfig, "Kubeconfig of the API server (bearer token)")
+      ->required();
 
   shoal::cmd::AgentFlags agent;
   CLI::App* agt = app.add_subcommand(
@@ -200,6 +212,7 @@ int main(int argc, char** argv) {
   }
   if (sch->parsed()) return shoal::cmd::RunScheduler(sched);
   if (agt->parsed()) return shoal::cmd::RunAgent(agent);
+  if (ctls->parsed()) return shoal::cmd::RunControllers(ctl);
   if (bch->parsed()) return shoal::bench::RunBench(bench);
   return 1;
 }

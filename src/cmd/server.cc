@@ -26,6 +26,7 @@
 #include "base/clock.h"
 #include "base/strings.h"
 #include "client/in_process_transport.h"
+#include "controllers/podgroup_status.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
 
@@ -198,11 +199,25 @@ int RunServer(const ServerFlags& flags) {
     sched->Start();
     sched_thread = std::thread([&sched_io] { sched_io.run(); });
   }
+  // The controllers: their own single thread, in process too.
+  asio::io_context ctl_io(1);
+  auto ctl_work = asio::make_work_guard(ctl_io);
+  std::unique_ptr<controllers::PodGroupStatusController> podgroups;
+  std::thread ctl_thread;
+  if (std::find(flags.disable.begin(), flags.disable.end(), "controllers") ==
+      flags.disable.end()) {
+    podgroups = std::make_unique<controllers::PodGroupStatusController>(ctl_io.get_executor(),
+                                                                          transport);
+    podgroups->Start();
+    ctl_thread = std::thread([&ctl_io] { ctl_io.run(); });
+  }
   spdlog::info("shoal server listening on {} (data dir {}, kubeconfig {})", url, flags.data_dir,
                kubeconfig);
   for (std::thread& t : threads) t.join();
   sched_io.stop();
   if (sched_thread.joinable()) sched_thread.join();
+  ctl_io.stop();
+  if (ctl_thread.joinable()) ctl_thread.join();
   (*store)->Close();
   spdlog::info("shoal server stopped");
   return 0;

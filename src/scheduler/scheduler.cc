@@ -517,8 +517,8 @@ void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std:
                     {"reason", scheduled ? "Scheduled" : "Unschedulable"},
                     {"message", message},
                     {"lastTransitionTime", NowRfc3339()}};
-  json::object status{{"phase", scheduled ? "Scheduled" : "Pending"},
-                      {"conditions", json::array{cond}}};
+  // Phase and counts belong to the PodGroup status controller; the scheduler says why.
+  json::object status{{"conditions", json::array{cond}}};
   json::object patch{{"status", std::move(status)}};
   std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", group.ns,
                                   "/podgroups/", group.name, "/status");

@@ -1,0 +1,152 @@
+#include "controllers/podgroup_status.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/object.h"
+#include "base/strings.h"
+
+namespace shoal::controllers {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using client::InformerEvent;
+
+namespace {
+
+constexpr std::string_view kGroupLabel = "scheduling.x-k8s.io/pod-group";
+
+std::string GroupOf(const json::object& pod) {
+  const json::value* labels = api::FindPath(pod, "metadata.labels");
+  if (labels == nullptr || !labels->is_object()) return "";
+  const json::value* g = labels->get_object().if_contains(kGroupLabel);
+  if (g == nullptr || !g->is_string() || g->get_string().empty()) return "";
+  return base::StrCat(api::StringAt(pod, "metadata.namespace"), "/",
+                      std::string_view(g->get_string()));
+}
+
+}  // namespace
+
+void CountMember(const json::object& pod, PodGroupCounts& c) {
+  std::string_view phase = api::StringAt(pod, "status.phase");
+  const bool bound = !api::StringAt(pod, "spec.nodeName").empty();
+  if (phase == "Succeeded") {
+    ++c.succeeded;
+  } else if (phase == "Failed") {
+    ++c.failed;
+  } else if (phase == "Running") {
+    ++c.running;
+  } else {
+    ++c.pending;
+  }
+  if (bound && phase != "Succeeded" && phase != "Failed") ++c.scheduled;
+}
+
+std::string PodGroupPhase(const PodGroupCounts& c, int32_t min_member) {
+  if (c.succeeded >= min_member) return "Succeeded";
+  if (c.failed > 0 && c.running == 0 && c.pending == 0) return "Failed";
+  if (c.running + c.succeeded >= min_member && c.running > 0) return "Running";
+  if (c.scheduled + c.succeeded >= min_member && c.scheduled > 0) return "Scheduled";
+  return "Pending";
+}
+
+PodGroupStatusController::PodGroupStatusController(asio::any_io_executor executor,
+                                                   client::Transport& transport)
+    : executor_(executor), transport_(transport) {}
+
+void PodGroupStatusController::Start() {
+  client::InformerOptions pods;
+  pods.path = "/api/v1/pods";
+  pods.label_selector = std::string(kGroupLabel);  // members only
+  asio::co_spawn(executor_,
+                 client::RunInformer(transport_, pods,
+                                     [this](InformerEvent&& e) { OnPod(std::move(e)); }),
+                 asio::detached);
+  client::InformerOptions groups;
+  groups.path = "/apis/scheduling.x-k8s.io/v1alpha1/podgroups";
+  asio::co_spawn(executor_,
+                 client::RunInformer(transport_, groups,
+                                     [this](InformerEvent&& e) { OnPodGroup(std::move(e)); }),
+                 asio::detached);
+}
+
+void PodGroupStatusController::OnPod(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) return;
+  const std::string key = client::ObjectKey(e.object);
+  std::string old_group;
+  if (auto it = group_of_.find(key); it != group_of_.end()) old_group = it->second;
+  std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object);
+  if (!old_group.empty() && old_group != group) {
+    members_[old_group].erase(key);
+    group_of_.erase(key);
+  }
+  if (group.empty()) {
+    pods_.erase(key);
+  } else {
+    pods_[key] = std::move(e.object);
+    members_[group].insert(key);
+    group_of_[key] = group;
+  }
+  if (!old_group.empty() && old_group != group) Sync(old_group);
+  if (!group.empty()) Sync(group);
+}
+
+void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kSynced) return;
+  const std::string key = client::ObjectKey(e.object);
+  if (e.type == InformerEvent::Type::kDeleted) {
+    groups_.erase(key);
+    return;
+  }
+  Group& g = groups_[key];
+  g.exists = true;
+  if (const json::value* m = api::FindPath(e.object, "spec.minMember"); m && m->is_int64()) {
+    g.min_member = static_cast<int32_t>(std::max<int64_t>(1, m->get_int64()));
+  }
+  // What the object says now (another writer, or a restart of this controller).
+  json::object seen;
+  for (const char* f : {"phase", "scheduled", "running", "succeeded", "failed"}) {
+    const json::value* v = api::FindPath(e.object, base::StrCat("status.", f));
+    if (v != nullptr) seen[f] = *v;
+  }
+  g.seen = json::serialize(seen);
+  Sync(key);
+}
+
+void PodGroupStatusController::Sync(const std::string& group_key) {
+  auto it = groups_.find(group_key);
+  if (it == groups_.end() || !it->second.exists) return;
+  Group& g = it->second;
+  PodGroupCounts counts;
+  for (const std::string& pod : members_[group_key]) CountMember(pods_[pod], counts);
+  json::object status{{"phase", PodGroupPhase(counts, g.min_member)},
+                      {"scheduled", counts.scheduled},
+                      {"running", counts.running},
+                      {"succeeded", counts.succeeded},
+                      {"failed", counts.failed}};
+  std::string text = json::serialize(status);
+  if (text == g.seen || text == g.written) return;
+  g.written = text;
+  asio::co_spawn(executor_, Write(group_key, std::move(status)), asio::detached);
+}
+
+asio::awaitable<void> PodGroupStatusController::Write(std::string group_key,
+                                                      json::object status) {
+  const size_t slash = group_key.find('/');
+  std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/",
+                                  group_key.substr(0, slash), "/podgroups/",
+                                  group_key.substr(slash + 1), "/status");
+  json::object patch{{"status", std::move(status)}};
+  auto resp = co_await transport_.Call(
+      client::MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json"));
+  if (!resp.ok() || (resp->code != 200 && resp->code != 404)) {
+    spdlog::warn("controllers: PodGroup {} status not written: {}", group_key,
+                 resp.ok() ? resp->Text() : resp.status().ToString());
+    auto it = groups_.find(group_key);
+    if (it != groups_.end()) it->second.written.clear();  // try again on the next event
+  }
+}
+
+}  // namespace shoal::controllers
