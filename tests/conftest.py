@@ -14,6 +14,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "no_scheduler: run the server with --disable scheduler (the test binds pods "
         "itself, as a scheduler would, or needs pods to stay exactly as it wrote them)")
+    config.addinivalue_line(
+        "markers", "no_controllers: run the server with --disable controllers (the test writes "
+        "status that a controller would own, e.g. a PodGroup's phase)")
 
 
 @pytest.fixture
@@ -23,8 +26,10 @@ def server(request):
     The end of the server's log is printed at teardown, so pytest shows it for a failed test;
     a server that does not exit with 0 on SIGTERM fails the test.
     """
-    no_sched = request.node.get_closest_marker("no_scheduler") is not None
-    s = ShoalServer(extra_args=["--disable", "scheduler"] if no_sched else [])
+    disable = [part for part, marker in (("scheduler", "no_scheduler"),
+                                         ("controllers", "no_controllers"))
+               if request.node.get_closest_marker(marker) is not None]
+    s = ShoalServer(extra_args=["--disable", ",".join(disable)] if disable else [])
     code = None
     try:
         s.start()

@@ -131,6 +131,7 @@ def test_job_defaults_and_validation(server):
     assert [j["metadata"]["name"] for j in get_json(server, "jobs")["items"]] == ["train"]
 
 
+@pytest.mark.no_controllers
 def test_python_client_typed_apis(server, k8s):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
