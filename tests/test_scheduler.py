@@ -323,6 +323,11 @@ def test_standalone_controllers_keep_podgroup_status(tmp_path):
                          kubectl_get_json(server, "podgroup", "g")["status"]), 15,
                 interval=0.1, what="PodGroup phase from shoal controllers")
             assert status["scheduled"] == 2 and status["running"] == 0
+            # Someone else overwrites the status: the controller puts it back.
+            server.kubectl("patch", "podgroup", "g", "--subresource=status", "--type=merge",
+                           "-p", '{"status":{"phase":"Pending","scheduled":0}}')
+            wait_until(lambda: kubectl_get_json(server, "podgroup", "g")["status"]
+                       ["scheduled"] == 2, 10, interval=0.1, what="status restored")
         finally:
             assert stop(proc) == 0
     finally:

@@ -112,6 +112,7 @@ void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
     if (v != nullptr) seen[f] = *v;
   }
   g.seen = json::serialize(seen);
+  g.written.clear();  // the object speaks for itself now: restore our status if it differs
   Sync(key);
 }
 
