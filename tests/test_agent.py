@@ -81,6 +81,14 @@ def read(path):
         return f.read()
 
 
+def has_line(path):
+    """True once `path` holds a complete line (a shell's `>` creates the file before writing)."""
+    try:
+        return read(path).endswith("\n")
+    except OSError:
+        return False
+
+
 def test_node_registers_with_capacity_labels_and_renews_its_lease(server, agent):
     node = kubectl_get_json(server, "node", "node-1")
     labels = node["metadata"]["labels"]
@@ -218,8 +226,8 @@ def test_deletion_honours_the_grace_period(server, agent, tmp_path):
                             "while true; do sleep 0.1; done"], grace=2))
     wait_status(server, "polite", "Running")
     wait_status(server, "stubborn", "Running")
-    wait_until(lambda: os.path.exists(tmp_path / "polite.pid") and
-               os.path.exists(tmp_path / "stubborn.pid"), 10, what="pid files")
+    wait_until(lambda: has_line(tmp_path / "polite.pid") and
+               has_line(tmp_path / "stubborn.pid"), 10, what="pid files")
     pids = {n: int(read(tmp_path / f"{n}.pid")) for n in ("polite", "stubborn")}
 
     t0 = time.monotonic()
@@ -245,7 +253,7 @@ def test_gpus_are_handed_out_disjoint_and_returned(server, agent, tmp_path):
     create(server, gpu_pod("a", 2), gpu_pod("b", 2), gpu_pod("c", 4))
     seen = {}
     for name in ("a", "b", "c"):
-        wait_until(lambda: os.path.exists(tmp_path / name) and read(tmp_path / name).strip(),
+        wait_until(lambda: has_line(tmp_path / name),
                    20, what=f"{name} started")
         parts = read(tmp_path / name).strip().split(",")
         half = len(parts) // 2
@@ -260,7 +268,7 @@ def test_gpus_are_handed_out_disjoint_and_returned(server, agent, tmp_path):
     assert not os.path.exists(tmp_path / "d")
     # Its GPU comes back when a pod ends.
     server.kubectl("delete", "pod", "a", "--grace-period=1")
-    wait_until(lambda: os.path.exists(tmp_path / "d"), 20, what="d started")
+    wait_until(lambda: has_line(tmp_path / "d"), 20, what="d started")
     assert set(read(tmp_path / "d").strip().split(",")[:1]) <= seen["a"]
 
 
@@ -269,8 +277,8 @@ def test_agent_killed_and_restarted_leaves_no_orphan(server, agent, tmp_path):
                                 "wait"], restart="Always"),
            pod("once", ["sh", "-c", f"echo $$$$ > {tmp_path}/once.pid; sleep 1000"],
                restart="Never"))
-    wait_until(lambda: os.path.exists(tmp_path / "long.pid") and
-               os.path.exists(tmp_path / "once.pid"), 20, what="pods started")
+    wait_until(lambda: has_line(tmp_path / "long.pid") and
+               has_line(tmp_path / "once.pid"), 20, what="pods started")
     old = {n: int(read(tmp_path / f"{n}.pid")) for n in ("long", "once")}
     children = subprocess.run(["pgrep", "-g", str(old["long"])], capture_output=True,
                               text=True).stdout.split()
@@ -286,7 +294,7 @@ def test_agent_killed_and_restarted_leaves_no_orphan(server, agent, tmp_path):
     for pid in children:
         assert not process_alive(int(pid))
     # ...and says so: Always restarts the container, Never leaves the pod failed.
-    wait_until(lambda: os.path.exists(tmp_path / "long.pid"), 20, what="long restarted")
+    wait_until(lambda: has_line(tmp_path / "long.pid"), 20, what="long restarted")
     s = main_status(get_pod(server, "long"))
     assert s["restartCount"] == 1
     assert s["lastState"]["terminated"]["exitCode"] == 137
