@@ -9,6 +9,7 @@
 
 #include "api/labels.h"
 #include "api/object.h"
+#include "base/clock.h"
 #include "apiserver/internal/rest.h"
 #include "base/strings.h"
 
@@ -28,10 +29,7 @@ struct Column {
 };
 
 std::chrono::system_clock::time_point ParseTime(std::string_view s) {
-  std::tm tm{};
-  std::string str(s);
-  if (strptime(str.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return {};
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return base::ParseRfc3339(s).value_or(std::chrono::system_clock::time_point{});
 }
 
 // k8s.io/apimachinery/pkg/util/duration.HumanDuration.

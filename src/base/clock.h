@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace shoal::base {
 
@@ -45,5 +47,15 @@ class FakeClock : public Clock {
 std::string FormatRfc3339(std::chrono::system_clock::time_point t);
 // The real clock's now, formatted so (for status timestamps).
 inline std::string NowRfc3339() { return FormatRfc3339(RealClock::Get().Now()); }
+
+// Parses metav1.Time ("2026-11-23T08:03:58Z") and metav1.MicroTime
+// ("2026-11-23T08:03:58.123456Z"); fractional digits of any length are kept to the
+// microsecond. nullopt for anything else (offsets other than Z included).
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view s);
+
+// Parses a Go-style duration as Kubernetes components take on their command lines: "40s",
+// "500ms", "5m", "1h30m", "1.5s", or a bare number of seconds ("40"). nullopt when malformed or
+// negative.
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view s);
 
 }  // namespace shoal::base

@@ -1,19 +1,62 @@
 // `shoal controllers`: the controllers that run inside `shoal server`, over HTTPS.
 #include "cmd/controllers.h"
 
+#include <fmt/core.h>
+
+#include "base/clock.h"
 #include "cmd/client_command.h"
-#include "controllers/podgroup_status.h"
 
 namespace shoal::cmd {
 
+namespace {
+
+// A Go-style duration flag ("40s", "500ms", "5m").
+void AddDuration(CLI::App* app, const std::string& name, controllers::Millis& into,
+                 const std::string& help) {
+  app->add_option_function<std::string>(
+         name, [&into](const std::string& v) { into = *base::ParseDuration(v); },
+         fmt::format("{} (default {}s)", help, into.count() / 1000.0))
+      ->check(CLI::Validator(
+          [](std::string& v) -> std::string {
+            return base::ParseDuration(v) ? "" : "not a duration like 40s, 500ms or 5m: " + v;
+          },
+          "DURATION"));
+}
+
+}  // namespace
+
+void AddControllerFlags(CLI::App* app, controllers::ControllerOptions& o) {
+  AddDuration(app, "--node-monitor-grace-period", o.node_monitor_grace_period,
+              "A node whose Lease is not renewed for this long becomes Ready=Unknown and gets "
+              "the node.kubernetes.io/unreachable taints");
+  AddDuration(app, "--node-monitor-period", o.node_monitor_period,
+              "How often the node lifecycle controller checks node health");
+  app->add_option("--node-eviction-rate", o.node_eviction_rate,
+                  "Pods evicted per second from NoExecute-tainted nodes, cluster-wide")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app->add_option("--unhealthy-zone-threshold", o.unhealthy_zone_threshold,
+                  "When more than this share of the nodes is unreachable at once, the control "
+                  "plane is assumed to be the one cut off and no pod is evicted")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  app->add_option("--terminated-pod-gc-threshold", o.terminated_pod_gc_threshold,
+                  "Terminated (Succeeded/Failed) pods kept; beyond it the oldest are deleted")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100'000'000));
+  AddDuration(app, "--pod-gc-period", o.pod_gc_period,
+              "How often the pod garbage collector runs");
+  AddDuration(app, "--job-pod-failure-backoff", o.job_pod_failure_backoff,
+              "Delay before a Job replaces a failed pod, doubled per failure up to 6m (a "
+              "constant in Kubernetes; shoal makes it a flag)");
+}
+
 int RunControllers(const ControllersFlags& flags) {
+  const controllers::ControllerOptions options = flags.options;
   return RunApiClientUntilSignal(
       flags.kubeconfig, "shoal controllers",
-      [](boost::asio::io_context& io, client::Transport& transport) {
-        auto podgroups =
-            std::make_shared<controllers::PodGroupStatusController>(io.get_executor(), transport);
-        podgroups->Start();
-        return std::shared_ptr<void>(podgroups);
+      [options](boost::asio::io_context& io, client::Transport& transport) {
+        return controllers::StartControllers(io.get_executor(), transport, options);
       });
 }
 

@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"pack", "spread"}));
 
+  shoal::cmd::AddControllerFlags(srv, server.controllers);
+
   shoal::cmd::SchedulerFlags sched;
   CLI::App* sch = app.add_subcommand(
       "scheduler",
@@ -85,6 +87,7 @@ int main(int argc, char** argv) {
       "from its pods.");
   ctls->add_option("--kubeconfig", ctl.kubeconfig, "Kubeconfig of the API server (bearer token)")
       ->required();
+  shoal::cmd::AddControllerFlags(ctls, ctl.options);
 
   shoal::cmd::AgentFlags agent;
   CLI::App* agt = app.add_subcommand(

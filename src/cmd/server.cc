@@ -26,7 +26,7 @@
 #include "base/clock.h"
 #include "base/strings.h"
 #include "client/in_process_transport.h"
-#include "controllers/podgroup_status.h"
+#include "controllers/controllers.h"
 #include "scheduler/scheduler.h"
 #include "store/sqlite_store.h"
 
@@ -202,13 +202,11 @@ int RunServer(const ServerFlags& flags) {
   // The controllers: their own single thread, in process too.
   asio::io_context ctl_io(1);
   auto ctl_work = asio::make_work_guard(ctl_io);
-  std::unique_ptr<controllers::PodGroupStatusController> podgroups;
+  std::shared_ptr<void> ctls;
   std::thread ctl_thread;
   if (std::find(flags.disable.begin(), flags.disable.end(), "controllers") ==
       flags.disable.end()) {
-    podgroups = std::make_unique<controllers::PodGroupStatusController>(ctl_io.get_executor(),
-                                                                          transport);
-    podgroups->Start();
+    ctls = controllers::StartControllers(ctl_io.get_executor(), transport, flags.controllers);
     ctl_thread = std::thread([&ctl_io] { ctl_io.run(); });
   }
   spdlog::info("shoal server listening on {} (data dir {}, kubeconfig {})", url, flags.data_dir,

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "controllers/controllers.h"
+
 namespace shoal::cmd {
 
 struct ServerFlags {
@@ -18,6 +20,7 @@ struct ServerFlags {
   std::chrono::seconds compaction_interval{300};
   std::vector<std::string> disable;  // parts not to run: "scheduler"
   std::string scoring = "pack";      // scheduler scoring: pack | spread
+  controllers::ControllerOptions controllers;
 };
 
 // Runs until SIGINT/SIGTERM. Returns the process exit code; errors are printed to stderr as
