@@ -17,6 +17,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "no_controllers: run the server with --disable controllers (the test writes "
         "status that a controller would own, e.g. a PodGroup's phase)")
+    config.addinivalue_line(
+        "markers", "server_args(*args): extra command-line arguments for the server, e.g. "
+        "shortened controller durations (--node-monitor-grace-period 3s)")
 
 
 @pytest.fixture
@@ -29,7 +32,10 @@ def server(request):
     disable = [part for part, marker in (("scheduler", "no_scheduler"),
                                          ("controllers", "no_controllers"))
                if request.node.get_closest_marker(marker) is not None]
-    s = ShoalServer(extra_args=["--disable", ",".join(disable)] if disable else [])
+    extra = ["--disable", ",".join(disable)] if disable else []
+    for marker in request.node.iter_markers("server_args"):
+        extra += list(marker.args)
+    s = ShoalServer(extra_args=extra)
     code = None
     try:
         s.start()
