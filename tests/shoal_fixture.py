@@ -117,12 +117,17 @@ class ShoalServer:
 
     # ---- lifecycle -------------------------------------------------------------------------
 
-    def start(self, timeout=READY_TIMEOUT_S):
-        """Starts the server and waits for /readyz. Retries on a port lost to a race."""
+    def start(self, timeout=READY_TIMEOUT_S, same_port=False):
+        """Starts the server and waits for /readyz. Retries on a port lost to a race.
+
+        same_port: listen on the port of the previous start, so that clients holding the old
+        kubeconfig (agents) reconnect to the restarted server.
+        """
         assert self.proc is None, "already running"
         last_error = None
         for _ in range(3):
-            self.port = free_port()
+            if not (same_port and self.port):
+                self.port = free_port()
             self._starts += 1
             self.log_path = os.path.join(self.workdir, f"server-{self._starts}.log")
             kubeconfig = os.path.join(self.data_dir, "admin.kubeconfig")
@@ -197,9 +202,9 @@ class ShoalServer:
         """SIGKILL: the crash case. Returns the exit code."""
         return self.stop(sig=signal.SIGKILL)
 
-    def restart(self, sig=signal.SIGTERM):
+    def restart(self, sig=signal.SIGTERM, same_port=False):
         self.stop(sig=sig)
-        return self.start()
+        return self.start(same_port=same_port)
 
     def close(self):
         try:

@@ -379,6 +379,80 @@ void CheckInt(const json::object& obj, std::string_view path, int64_t min, int64
   }
 }
 
+// spec.podFailurePolicy as kube validates it: restartPolicy Never, known actions, each rule
+// with exactly one of onExitCodes (In/NotIn, 1-255 values, no 0 for In) and onPodConditions.
+void ValidatePodFailurePolicy(const json::object& obj, std::string_view restart,
+                              std::vector<Cause>& causes) {
+  const json::value* pfp = api::FindPath(obj, "spec.podFailurePolicy");
+  if (pfp == nullptr || pfp->is_null()) return;
+  if (restart != "Never") {
+    causes.push_back({"FieldValueInvalid",
+                      base::StrCat("Invalid value: \"", restart,
+                                   "\": only \"Never\" is supported when podFailurePolicy is "
+                                   "specified"),
+                      "spec.template.spec.restartPolicy"});
+  }
+  const json::value* rules = pfp->is_object() ? pfp->get_object().if_contains("rules") : nullptr;
+  if (rules == nullptr || !rules->is_array()) {
+    causes.push_back({"FieldValueRequired", "Required value", "spec.podFailurePolicy.rules"});
+    return;
+  }
+  for (size_t i = 0; i < rules->get_array().size(); ++i) {
+    const std::string at = base::StrCat("spec.podFailurePolicy.rules[", i, "]");
+    const json::value& r = rules->get_array()[i];
+    if (!r.is_object()) {
+      causes.push_back({"FieldValueInvalid", "Invalid value: must be an object", at});
+      continue;
+    }
+    std::string_view action = api::StringAt(r.get_object(), "action");
+    if (action != "FailJob" && action != "Ignore" && action != "Count" &&
+        action != "FailIndex") {
+      causes.push_back({"FieldValueNotSupported",
+                        base::StrCat("Unsupported value: \"", action,
+                                     "\": supported values: \"Count\", \"FailIndex\", "
+                                     "\"FailJob\", \"Ignore\""),
+                        at + ".action"});
+    }
+    const json::value* codes = r.get_object().if_contains("onExitCodes");
+    const json::value* conds = r.get_object().if_contains("onPodConditions");
+    bool has_codes = codes != nullptr && !codes->is_null();
+    bool has_conds = conds != nullptr && !conds->is_null() &&
+                     !(conds->is_array() && conds->get_array().empty());
+    if (has_codes == has_conds) {
+      causes.push_back({"FieldValueInvalid",
+                        "Invalid value: specifying one of onExitCodes and onPodConditions is "
+                        "required",
+                        at});
+      continue;
+    }
+    if (!has_codes) continue;
+    std::string_view op = codes->is_object() ? api::StringAt(codes->get_object(), "operator")
+                                             : std::string_view();
+    if (op != "In" && op != "NotIn") {
+      causes.push_back({"FieldValueNotSupported",
+                        base::StrCat("Unsupported value: \"", op,
+                                     "\": supported values: \"In\", \"NotIn\""),
+                        at + ".onExitCodes.operator"});
+    }
+    const json::value* values =
+        codes->is_object() ? codes->get_object().if_contains("values") : nullptr;
+    if (values == nullptr || !values->is_array() || values->get_array().empty()) {
+      causes.push_back({"FieldValueRequired", "Required value", at + ".onExitCodes.values"});
+      continue;
+    }
+    for (const json::value& v : values->get_array()) {
+      if (!v.is_int64()) {
+        causes.push_back({"FieldValueInvalid", "Invalid value: must be an integer",
+                          at + ".onExitCodes.values"});
+      } else if (op == "In" && v.get_int64() == 0) {
+        causes.push_back({"FieldValueInvalid",
+                          "Invalid value: 0: must not be 0 for the In operator",
+                          at + ".onExitCodes.values"});
+      }
+    }
+  }
+}
+
 void ValidateJob(const json::object& obj, std::vector<Cause>& causes) {
   constexpr int64_t kMax = 2147483647;
   CheckInt(obj, "spec.completions", 0, kMax, false, causes);
@@ -399,6 +473,20 @@ void ValidateJob(const json::object& obj, std::vector<Cause>& causes) {
     causes.push_back({"FieldValueRequired", "Required value",
                       "spec.template.spec.containers"});
   }
+  CheckInt(obj, "spec.ttlSecondsAfterFinished", 0, kMax, false, causes);
+  std::string_view mode = api::StringAt(obj, "spec.completionMode");
+  if (!mode.empty() && mode != "NonIndexed" && mode != "Indexed") {
+    causes.push_back({"FieldValueNotSupported",
+                      base::StrCat("Unsupported value: \"", mode,
+                                   "\": supported values: \"NonIndexed\", \"Indexed\""),
+                      "spec.completionMode"});
+  }
+  const json::value* completions = api::FindPath(obj, "spec.completions");
+  if (mode == "Indexed" && (completions == nullptr || completions->is_null())) {
+    causes.push_back({"FieldValueRequired", "Required value: when completion mode is Indexed",
+                      "spec.completions"});
+  }
+  ValidatePodFailurePolicy(obj, restart, causes);
 }
 
 // Kubernetes reserves values above one billion for the built-in system- classes.

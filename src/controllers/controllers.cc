@@ -2,6 +2,9 @@
 
 #include <vector>
 
+#include "controllers/job_controller.h"
+#include "controllers/node_lifecycle.h"
+#include "controllers/pod_gc.h"
 #include "controllers/podgroup_status.h"
 
 namespace shoal::controllers {
@@ -9,11 +12,19 @@ namespace shoal::controllers {
 std::shared_ptr<void> StartControllers(boost::asio::any_io_executor executor,
                                        client::Transport& transport,
                                        const ControllerOptions& options) {
-  (void)options;
   auto all = std::make_shared<std::vector<std::shared_ptr<void>>>();
   auto podgroups = std::make_shared<PodGroupStatusController>(executor, transport);
   podgroups->Start();
   all->push_back(podgroups);
+  auto jobs = std::make_shared<JobController>(executor, transport, options);
+  jobs->Start();
+  all->push_back(jobs);
+  auto node_lifecycle = std::make_shared<NodeLifecycleController>(executor, transport, options);
+  node_lifecycle->Start();
+  all->push_back(node_lifecycle);
+  auto pod_gc = std::make_shared<PodGCController>(executor, transport, options);
+  pod_gc->Start();
+  all->push_back(pod_gc);
   return all;
 }
 
