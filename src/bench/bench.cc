@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <stdlib.h>
 
@@ -13,6 +14,7 @@
 
 #include "bench/api_load.h"
 #include "bench/pod_startup.h"
+#include "bench/recovery.h"
 #include "client/kubeconfig.h"
 #include "bench/server_process.h"
 
@@ -68,10 +70,11 @@ absl::StatusOr<json::object> RunApiLoadScenario(const Kubeconfig& kc, const Benc
 }  // namespace
 
 int RunBench(const BenchFlags& flags) {
-  if (flags.scenario != "api-load" && flags.scenario != "pod-startup") {
+  if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
+      flags.scenario != "gang-restart" && flags.scenario != "node-failure") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
-               "\"pod-startup\"\n",
+               "\"pod-startup\", \"gang-restart\", \"node-failure\"\n",
                flags.scenario);
     return 1;
   }
@@ -86,8 +89,11 @@ int RunBench(const BenchFlags& flags) {
   std::unique_ptr<ServerProcess> server;
   Kubeconfig kc;
   if (flags.kubeconfig.empty()) {
-    std::vector<std::string> args;
-    if (flags.server_threads > 0) args = {"--threads", std::to_string(flags.server_threads)};
+    std::vector<std::string> args = RecoveryServerArgs(flags.scenario);
+    if (flags.server_threads > 0) {
+      args.insert(args.end(), {"--threads", std::to_string(flags.server_threads)});
+    }
+    if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));
     auto started = ServerProcess::Start(args, std::chrono::seconds(60));
     if (!started.ok()) {
       fmt::print(stderr, "error: starting shoal server: {}\n", std::string(started.status().message()));
@@ -109,26 +115,39 @@ int RunBench(const BenchFlags& flags) {
 
   absl::StatusOr<json::object> report;
   std::string summary;
+  const std::string kubeconfig_path =
+      server ? server->data_dir() + "/data/admin.kubeconfig" : flags.kubeconfig;
+  std::string work_dir =
+      (std::filesystem::temp_directory_path() / "shoal-bench.XXXXXX").string();
+  if (flags.scenario != "api-load" && mkdtemp(work_dir.data()) == nullptr) {
+    fmt::print(stderr, "error: cannot create a temp dir\n");
+    return 1;
+  }
   if (flags.scenario == "pod-startup") {
     PodStartupOptions options;
-    options.kubeconfig_path =
-        server ? server->data_dir() + "/data/admin.kubeconfig" : flags.kubeconfig;
+    options.kubeconfig_path = kubeconfig_path;
     options.pods = flags.pods > 0 ? flags.pods : 1000;
     options.rate = flags.rate;
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "shoal-bench-startup.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      fmt::print(stderr, "error: cannot create a temp dir\n");
-      return 1;
-    }
-    options.work_dir = pattern;
+    options.work_dir = work_dir;
     report = RunPodStartup(kc, options);
-    std::error_code ec;
-    std::filesystem::remove_all(pattern, ec);
     if (report.ok()) summary = PodStartupSummary(*report);
+  } else if (flags.scenario == "gang-restart" || flags.scenario == "node-failure") {
+    RecoveryOptions options;
+    options.kubeconfig_path = kubeconfig_path;
+    options.work_dir = work_dir;
+    options.nodes = flags.nodes;
+    options.rounds = flags.rounds;
+    options.pods = flags.pods > 0 ? flags.pods : 50;
+    report = flags.scenario == "gang-restart" ? RunGangRestart(kc, options)
+                                              : RunNodeFailure(kc, options);
+    if (report.ok()) summary = RecoverySummary(*report);
   } else {
     report = RunApiLoadScenario(kc, flags, server ? server->pid() : -1);
     if (report.ok()) summary = ApiLoadSummary(*report);
+  }
+  if (flags.scenario != "api-load") {
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir, ec);
   }
   std::string server_end;
   if (server) server_end = server->Stop();

@@ -3,7 +3,8 @@
 // reports that server's CPU time and memory. Each run writes a JSON report and prints a
 // readable summary.
 //
-// Scenarios: api-load (api_load.h).
+// Scenarios: api-load (api_load.h), pod-startup (pod_startup.h), gang-restart and
+// node-failure (recovery.h).
 //
 // Threading: RunBench blocks the calling thread until the scenario is done.
 #pragma once
@@ -27,6 +28,8 @@ struct BenchFlags {
   int client_threads = 1;
   int server_threads = 0;  // own server's --threads; 0 = its default
   double rate = 20;        // pod-startup: pod creations per second
+  int nodes = 4;           // gang-restart: agents and gang size
+  int rounds = 5;          // gang-restart: failures injected
 };
 
 // Runs the scenario; returns the process exit code. Errors go to stderr as one line.

@@ -16,6 +16,7 @@
 
 #include "api/object.h"
 #include "base/strings.h"
+#include "bench/agents.h"
 #include "bench/latency.h"
 #include "bench/server_process.h"
 #include "client/http_transport.h"
@@ -46,23 +47,6 @@ struct Run {
   absl::Status error;
   bool watching = true;
 
-  asio::awaitable<bool> NodeReady() {
-    auto r = co_await transport->Call(MakeRequest("GET", base::StrCat("/api/v1/nodes/", kNode)));
-    if (!r.ok() || r->code != 200) co_return false;
-    auto doc = api::ParseJson(r->Text());
-    if (!doc.ok()) co_return false;
-    if (const json::value* t = api::FindPath(*doc, "spec.taints");
-        t != nullptr && t->is_array() && !t->get_array().empty()) {
-      co_return false;  // still in preflight
-    }
-    const json::value* conds = api::FindPath(*doc, "status.conditions");
-    if (conds == nullptr || !conds->is_array()) co_return false;
-    for (const json::value& c : conds->get_array()) {
-      if (api::StringAt(c, "type") == "Ready") co_return api::StringAt(c, "status") == "True";
-    }
-    co_return false;
-  }
-
   asio::awaitable<void> Watch() {
     client::Request req = MakeRequest("GET", base::StrCat("/api/v1/namespaces/", kNamespace,
                                                           "/pods"));
@@ -81,14 +65,11 @@ struct Run {
   }
 
   asio::awaitable<void> Main() {
-    const auto ready_by = SteadyClock::now() + std::chrono::seconds(60);
-    while (!co_await NodeReady()) {
-      if (SteadyClock::now() > ready_by) {
-        error = absl::UnavailableError("the agent's node did not become Ready in 60 s");
-        co_return;
-      }
-      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
-      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    std::vector<std::string> nodes{kNode};
+    absl::Status ready = co_await NodesReady(*transport, nodes, std::chrono::seconds(60));
+    if (!ready.ok()) {
+      error = ready;
+      co_return;
     }
     json::object ns{{"apiVersion", "v1"}, {"kind", "Namespace"},
                     {"metadata", json::object{{"name", kNamespace}}}};
@@ -153,13 +134,9 @@ struct Run {
 absl::StatusOr<json::object> RunPodStartup(const client::Kubeconfig& kc,
                                            const PodStartupOptions& options) {
   std::filesystem::create_directories(options.work_dir);
-  auto agent_pid = SpawnShoal({"agent", "--kubeconfig", options.kubeconfig_path, "--node-name",
-                               kNode, "--fake-gpus", "8", "--data-dir",
-                               options.work_dir + "/agent", "--port", "0",
-                               "--health-interval", "1"},
-                              options.work_dir + "/agent.log");
+  auto agent_pid = SpawnAgents(options.kubeconfig_path, {kNode}, options.work_dir);
   if (!agent_pid.ok()) return agent_pid.status();
-  pid_t pid = *agent_pid;
+  pid_t pid = agent_pid->front();
   asio::io_context io(1);
   auto transport = client::HttpTransport::Create(io.get_executor(), kc);
   if (!transport.ok()) {

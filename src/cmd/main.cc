@@ -154,11 +154,29 @@ int main(int argc, char** argv) {
       "            --pods short pods (default 1000) at --rate per second, and reports p50/p90/\n"
       "            p99/max from each create request to the container's process running and to\n"
       "            the pod reported Running (watch), with the agent's CPU time and memory.\n"
+      "  gang-restart  starts --nodes agents and one gang Job of --nodes whole-node pods\n"
+      "            (8 GPUs each); --rounds times makes one member exit 1 and reports p50/p90/\n"
+      "            max from that moment to the failure observed, the old gang gone, the new\n"
+      "            gang bound and the new gang Running. Its own server runs with\n"
+      "            --job-pod-failure-backoff 0s (the default 10 s delay would dominate).\n"
+      "  node-failure  starts one agent holding --pods pods (default 50) that tolerate\n"
+      "            unreachable for 0 s, SIGKILLs it, and reports from the moment its Lease\n"
+      "            expired to the node tainted unreachable:NoExecute and to every pod evicted.\n"
+      "            Its own server runs with --node-monitor-grace-period 4s.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
-      "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20");
-  bch->add_option("--scenario", bench.scenario, "Scenario to run: api-load or pod-startup")
+      "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
+      "  shoal bench --scenario gang-restart --out gang.json --nodes 4 --rounds 10\n"
+      "  shoal bench --scenario node-failure --out node.json --pods 100");
+  bch->add_option("--scenario", bench.scenario,
+                  "Scenario to run: api-load, pod-startup, gang-restart or node-failure")
       ->required();
+  bch->add_option("--nodes", bench.nodes, "gang-restart: agents, and pods in the gang")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  bch->add_option("--rounds", bench.rounds, "gang-restart: member failures injected")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
   bch->add_option("--rate", bench.rate, "pod-startup: pods created per second")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 10000.0));
