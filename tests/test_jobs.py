@@ -182,7 +182,8 @@ def test_gang_job_restarts_whole_after_one_pod_fails(server, agent, outdir):
               f"  exec sleep 300; "
               f"fi; exit 0")
     create(server, job("gang", script, completions=4, parallelism=4, indexed=True,
-                       backoff_limit=3, annotations={"shoal.io/gang": "true"}))
+                       backoff_limit=3,
+                       annotations={"shoal.io/gang": "true", "shoal.io/topology": "leaf"}))
     first = {}
 
     def all_running():
@@ -202,6 +203,7 @@ def test_gang_job_restarts_whole_after_one_pod_fails(server, agent, outdir):
     pg = kubectl_get_json(server, "podgroup", "gang")
     assert pg["spec"]["minMember"] == 4
     assert pg["metadata"]["ownerReferences"][0]["uid"] == j["metadata"]["uid"]
+    assert pg["metadata"]["annotations"]["shoal.io/topology"] == "leaf"
     assert all(p["metadata"]["labels"]["scheduling.x-k8s.io/pod-group"] == "gang"
                for p in succeeded)
     events = job_events(server, "gang")
@@ -293,3 +295,11 @@ def test_invalid_jobs_are_rejected_and_nothing_is_stored(server):
     names = [j["metadata"]["name"] for j in kubectl_get_json(server, "jobs")["items"]]
     assert names == []
     assert kubectl_get_json(server, "pods")["items"] == []
+
+
+@pytest.mark.no_scheduler
+def test_examples_are_accepted_by_the_server(server):
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+    for name in ("gang-training-job.yaml", "experiment-sweep.yaml"):
+        out = server.kubectl("apply", "--dry-run=server", "-f", os.path.join(root, name)).stdout
+        assert "created (server dry run)" in out, out

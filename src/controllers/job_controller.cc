@@ -852,6 +852,13 @@ asio::awaitable<void> JobController::EnsurePodGroup(std::string key, std::string
                                               {"controller", true},
                                               {"blockOwnerDeletion", true}}}}}},
       {"spec", json::object{{"minMember", min_member}}}};
+  // The gang's placement wish travels with it (shoal.io/topology: leaf | spine).
+  if (const json::value* a = api::FindPath(job, "metadata.annotations"); a && a->is_object()) {
+    if (const json::value* t = a->get_object().if_contains("shoal.io/topology");
+        t != nullptr && t->is_string()) {
+      pg["metadata"].get_object()["annotations"] = json::object{{"shoal.io/topology", *t}};
+    }
+  }
   auto resp = co_await transport_.Call(client::MakeRequest(
       "POST", base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", ns, "/podgroups"),
       json::serialize(pg)));

@@ -14,7 +14,8 @@
 // counters. A restart at any step finds the state it needs in the Job's status and the pods.
 //
 // Gang Jobs (annotation shoal.io/gang: "true"): the controller creates a PodGroup named after
-// the Job (minMember = parallelism, owned by the Job), labels the pods into it so that the
+// the Job (minMember = parallelism, owned by the Job, with the Job's shoal.io/topology
+// annotation), labels the pods into it so that the
 // scheduler places them all at once, and when any pod fails or its node is lost, tears the
 // whole gang down and creates it anew once every old pod is gone: one failure against
 // backoffLimit for the whole gang.
