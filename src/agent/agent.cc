@@ -23,7 +23,7 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
-#include "client/events.h"
+#include "client/event_recorder.h"
 
 namespace shoal::agent {
 
@@ -79,7 +79,8 @@ Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runti
       runtime_(runtime),
       options_(std::move(options)),
       gpus_(std::move(gpus)),
-      boot_time_(NowRfc3339()) {
+      boot_time_(NowRfc3339()),
+      events_(executor, transport, "shoal-agent", 1024, options_.node_name) {
   ctx_.executor = executor_;
   ctx_.transport = &transport_;
   ctx_.runtime = &runtime_;
@@ -183,14 +184,7 @@ void Agent::OnHealth(HealthReport report) {
 
 void Agent::RecordEvent(std::string_view type, std::string_view reason, std::string message) {
   json::object involved{{"kind", "Node"}, {"apiVersion", "v1"}, {"name", options_.node_name}};
-  json::object ev = client::MakeEvent("default", std::move(involved), type, reason, message,
-                                      "shoal-agent", options_.node_name);
-  asio::co_spawn(
-      executor_,
-      [this, ev = std::move(ev)]() -> asio::awaitable<void> {
-        co_await transport_.Call(client::EventRequest("default", ev));
-      },
-      asio::detached);
+  events_.RecordFor("default", std::move(involved), type, reason, message);
 }
 
 void Agent::ReconcileTaints() {

@@ -32,6 +32,7 @@
 #include "agent/log_server.h"
 #include "agent/pod_worker.h"
 #include "agent/runtime.h"
+#include "client/event_recorder.h"
 #include "client/informer.h"
 #include "client/transport.h"
 
@@ -95,6 +96,7 @@ class Agent {
   GpuAllocator gpus_;
   AgentContext ctx_;
   std::string boot_time_;
+  client::EventRecorder events_;
   bool registered_ = false;
   std::unique_ptr<LogServer> log_server_;
   bool preflight_pending_ = false;

@@ -33,11 +33,12 @@ json::object ObjectReference(const json::object& o) {
 }
 
 EventRecorder::EventRecorder(asio::any_io_executor executor, Transport& transport,
-                             std::string component, size_t max_remembered)
+                             std::string component, size_t max_remembered, std::string host)
     : executor_(executor),
       transport_(transport),
       component_(std::move(component)),
-      max_remembered_(max_remembered) {}
+      max_remembered_(max_remembered),
+      host_(std::move(host)) {}
 
 void EventRecorder::Record(const json::object& object, std::string_view type,
                            std::string_view reason, const std::string& message) {
@@ -53,7 +54,7 @@ void EventRecorder::RecordFor(std::string ns, json::object involved, std::string
                                     api::StringAt(involved, "name"));
   std::string key = base::StrCat(id, "\x1f", type, "\x1f", reason, "\x1f", message);
   const auto now = std::chrono::steady_clock::now();
-  json::object event = MakeEvent(ns, std::move(involved), type, reason, message, component_);
+  json::object event = MakeEvent(ns, std::move(involved), type, reason, message, component_, host_);
   auto it = entries_.find(key);
   if (it != entries_.end() && now - it->second.last < kAggregationWindow) {
     Entry& e = it->second;

@@ -24,9 +24,10 @@ namespace shoal::client {
 
 class EventRecorder {
  public:
-  // `component` becomes source.component and reportingComponent.
+  // `component` becomes source.component and reportingComponent; `host` source.host (a node
+  // agent's node name).
   EventRecorder(boost::asio::any_io_executor executor, Transport& transport,
-                std::string component, size_t max_remembered = 4096);
+                std::string component, size_t max_remembered = 4096, std::string host = "");
 
   // Records an Event about `object` (any Kubernetes object: its kind, apiVersion, name,
   // namespace and uid are referenced). Events of cluster-scoped objects go to "default", as
@@ -57,6 +58,7 @@ class EventRecorder {
   Transport& transport_;
   std::string component_;
   size_t max_remembered_;
+  std::string host_;
   std::unordered_map<std::string, Entry> entries_;
   std::list<std::string> lru_;  // most recent first
 };

@@ -13,7 +13,7 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
-#include "client/events.h"
+#include "client/event_recorder.h"
 #include "scheduler/plugins/registry.h"
 #include "scheduler/preemption.h"
 
@@ -63,7 +63,8 @@ Scheduler::Scheduler(asio::any_io_executor executor, client::Transport& transpor
       state_(options_.topology),
       profile_(plugins::DefaultProfile(options_.strategy)),
       placer_(profile_, state_, PlacementOptions{.strategy = options_.strategy}),
-      wake_(executor) {}
+      wake_(executor),
+      events_(executor, transport, options_.scheduler_name) {}
 
 Scheduler::~Scheduler() = default;
 
@@ -321,10 +322,9 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     if (first) Spawn(RetryGangAt(group_key, pending.front()->priority, now));
     if (now - it->second >= std::chrono::seconds(group->schedule_timeout_seconds)) {
       gang_first_failure_.erase(it);
-      Spawn(PostEvent(group->ns, PodGroupRef(*group), "Warning", "ScheduleTimeout",
-                      base::StrCat("gang not placed within scheduleTimeoutSeconds=",
-                                   group->schedule_timeout_seconds, ": ", msg,
-                                   "; backing off")));
+      RecordEvent(group->ns, PodGroupRef(*group), "Warning", "ScheduleTimeout",
+                  base::StrCat("gang not placed within scheduleTimeoutSeconds=",
+                               group->schedule_timeout_seconds, ": ", msg, "; backing off"));
       queue_.MarkBackoff(item, now);
       return;
     }
@@ -382,7 +382,7 @@ asio::awaitable<void> Scheduler::BindOne(std::string key, std::string node) {
   // Named arguments: GCC 12 mishandles non-trivial temporaries inside co_await.
   json::object ref = PodRef(pod);
   std::string message = base::StrCat("Successfully assigned ", pod.key, " to ", node);
-  co_await PostEvent(pod.ns, std::move(ref), "Normal", "Scheduled", std::move(message));
+  RecordEvent(pod.ns, std::move(ref), "Normal", "Scheduled", std::move(message));
 }
 
 asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::string> keys,
@@ -470,7 +470,7 @@ asio::awaitable<void> Scheduler::Evict(std::string key, std::string preemptor) {
   co_await Send(std::move(del));
   json::object ref = PodRef(victim);
   std::string message = base::StrCat("Preempted by ", preemptor, " on node ", node);
-  co_await PostEvent(victim.ns, std::move(ref), "Normal", "Preempted", std::move(message));
+  RecordEvent(victim.ns, std::move(ref), "Normal", "Preempted", std::move(message));
 }
 
 asio::awaitable<void> Scheduler::RetryGangAt(std::string group_key, int32_t priority,
@@ -505,7 +505,7 @@ void Scheduler::ReportUnschedulable(const PodInfo& pod, const std::string& messa
   json::object patch{{"status", json::object{{"conditions", json::array{cond}}}}};
   Spawn(Send(MakeRequest("PATCH", PodPath(pod) + "/status", json::serialize(patch),
                          "application/strategic-merge-patch+json")));
-    Spawn(PostEvent(pod.ns, PodRef(pod), "Warning", "FailedScheduling", message));
+  RecordEvent(pod.ns, PodRef(pod), "Warning", "FailedScheduling", message);
 }
 
 void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message) {
@@ -523,16 +523,13 @@ void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std:
   std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", group.ns,
                                   "/podgroups/", group.name, "/status");
   Spawn(Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json")));
-  Spawn(PostEvent(group.ns, PodGroupRef(group), scheduled ? "Normal" : "Warning",
-                  scheduled ? "Scheduled" : "FailedScheduling", message));
+  RecordEvent(group.ns, PodGroupRef(group), scheduled ? "Normal" : "Warning",
+              scheduled ? "Scheduled" : "FailedScheduling", message);
 }
 
-asio::awaitable<void> Scheduler::PostEvent(std::string ns, json::object involved,
-                                           std::string_view type, std::string_view reason,
-                                           std::string message) {
-  json::object ev = client::MakeEvent(ns, std::move(involved), type, reason, message,
-                                      options_.scheduler_name);
-  co_await Send(client::EventRequest(ns, ev));
+void Scheduler::RecordEvent(std::string ns, json::object involved, std::string_view type,
+                            std::string_view reason, const std::string& message) {
+  events_.RecordFor(std::move(ns), std::move(involved), type, reason, message);
 }
 
 asio::awaitable<void> Scheduler::Send(Request req) {

@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
+#include "client/event_recorder.h"
 #include "client/informer.h"
 #include "client/transport.h"
 #include "scheduler/cluster_state.h"
@@ -88,10 +89,9 @@ class Scheduler {
   // PodScheduled=False + FailedScheduling Event, only when the message changed.
   void ReportUnschedulable(const PodInfo& pod, const std::string& message);
   void ReportGang(const PodGroupInfo& group, bool scheduled, const std::string& message);
-  // `type` and `reason` must be string literals (read before the first suspension only).
-  boost::asio::awaitable<void> PostEvent(std::string ns, boost::json::object involved,
-                                         std::string_view type, std::string_view reason,
-                                         std::string message);
+  // Through the EventRecorder: repeats (a pod that stays unschedulable) bump one Event's count.
+  void RecordEvent(std::string ns, boost::json::object involved, std::string_view type,
+                   std::string_view reason, const std::string& message);
   boost::asio::awaitable<void> Send(client::Request req);
   // Starts `work` on the executor after the current handler returns.
   void Spawn(boost::asio::awaitable<void> work);
@@ -104,6 +104,7 @@ class Scheduler {
   Placer placer_;
   SchedulingQueue queue_;
   boost::asio::steady_timer wake_;
+  client::EventRecorder events_;
   int synced_ = 0;  // informers that completed their first list (pods and nodes needed)
   std::unordered_map<std::string, std::string> reported_;  // pod/group key -> last message
   std::unordered_map<std::string, Clock::time_point> gang_first_failure_;
