@@ -303,3 +303,49 @@ def test_examples_are_accepted_by_the_server(server):
     for name in ("gang-training-job.yaml", "experiment-sweep.yaml"):
         out = server.kubectl("apply", "--dry-run=server", "-f", os.path.join(root, name)).stdout
         assert "created (server dry run)" in out, out
+
+
+@pytest.mark.server_args("--node-monitor-grace-period", "3s", "--node-monitor-period", "500ms")
+def test_gang_restarts_whole_when_a_members_node_is_lost(server, outdir):
+    # Three nodes; a gang of two pods that each need 5 of a node's 8 GPUs, so the members sit
+    # on two different nodes. The agent of one member's node is SIGKILLed: once the node is
+    # not Ready, the gang is torn down and placed again on the two nodes left.
+    agents = [ShoalAgent(server, node=f"node-{i}", fake_gpus=8,
+                         extra_args=["--node-lease-duration-seconds", "2"]) for i in range(3)]
+    try:
+        for a in agents:
+            a.start()
+        script = f"if [ -e {outdir}/second ]; then exit 0; fi; exec sleep 300"
+        obj = job("lost", script, completions=2, parallelism=2, indexed=True, backoff_limit=2,
+                  annotations={"shoal.io/gang": "true"})
+        obj["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+            "limits": {"nvidia.com/gpu": "5"}}
+        create(server, obj)
+        first = {}
+
+        def running():
+            pods = [p for p in job_pods(server, "lost") if p["status"].get("phase") == "Running"]
+            if len(pods) == 2:
+                first.update({p["metadata"]["uid"]: p["spec"]["nodeName"] for p in pods})
+            return len(first) == 2
+        wait_until(running, 30, interval=0.05, what="gang running")
+        victim_node = sorted(first.values())[0]
+        with open(os.path.join(outdir, "second"), "w"):
+            pass
+        victim = next(a for a in agents if a.node == victim_node)
+        victim.kill()
+        j, _ = wait_condition(server, "lost", "Complete", timeout=60)
+        assert j["status"]["failed"] == 1, j["status"]
+        done = [p for p in job_pods(server, "lost") if p["status"]["phase"] == "Succeeded"]
+        assert len(done) == 2
+        assert not set(first) & {p["metadata"]["uid"] for p in done}
+        assert all(p["spec"]["nodeName"] != victim_node for p in done)
+        restarts = [m for r, m, _ in job_events(server, "lost") if r == "GangRestart"]
+        assert len(restarts) == 1 and victim_node in restarts[0] and "lost" in restarts[0], \
+            restarts
+    finally:
+        server.kubectl("delete", "pods", "--all", "--grace-period=0", "--force",
+                       check=False, timeout=30)
+        for a in agents:
+            print(f"---- agent {a.node} log (tail) ----\n{a.log_tail()}")
+            a.close()

@@ -1,5 +1,5 @@
 // Agent: shoal's node agent (kubelet's job) as an API client. It registers its Node (capacity,
-// labels, addresses, nodeInfo), renews its Lease in kube-node-lease every 10 s, writes node
+// labels, addresses, nodeInfo), renews its Lease in kube-node-lease (every 10 s by default), writes node
 // status on change and at least every minute, watches only the pods bound to it (field
 // selector spec.nodeName) and runs each through a PodWorker on the Runtime.
 //
@@ -43,8 +43,8 @@ struct AgentOptions {
   std::string node_ip = "127.0.0.1";  // pods use the host network: this is their podIP too
   std::string data_dir;
   std::map<std::string, std::string> labels;  // added to the standard ones
-  std::chrono::seconds lease_duration{40};
-  std::chrono::seconds lease_renew{10};
+  std::chrono::seconds lease_duration{40};  // kubelet's nodeLeaseDurationSeconds
+  std::chrono::milliseconds lease_renew{10'000};  // kubelet renews at a quarter of it
   std::chrono::seconds status_interval{60};
   // The log endpoint (kubelet's port); no cert_path: no endpoint (hollow nodes).
   LogServerOptions log_server;

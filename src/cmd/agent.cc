@@ -86,6 +86,8 @@ int RunAgent(const AgentFlags& flags) {
   opts.health.expected_gpus = static_cast<int>(gpus->size());
   opts.health.nvidia_smi = flags.fake_gpus < 0 && !gpus->empty();
   opts.health_interval = std::chrono::seconds(flags.health_interval_s);
+  opts.lease_duration = std::chrono::seconds(flags.lease_duration_s);
+  opts.lease_renew = std::chrono::milliseconds(flags.lease_duration_s * 1000 / 4);
   asio::io_context io(1);
   auto transport = client::HttpTransport::Create(io.get_executor(), *kc);
   if (!transport.ok()) {

@@ -16,6 +16,7 @@ struct AgentFlags {
   std::string health_check_dir;
   std::string preflight_dir;
   int health_interval_s = 10;
+  int lease_duration_s = 40;
 };
 
 // Runs until SIGINT/SIGTERM (pods keep running, as with kubelet; a restarted agent kills and

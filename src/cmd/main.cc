@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   CLI::App* agt = app.add_subcommand(
       "agent",
       "Run the node agent (kubelet's job) against any Kubernetes API server: registers the "
-      "Node, renews its Lease in kube-node-lease every 10 s, and runs the pods bound to it as "
+      "Node, renews its Lease in kube-node-lease (every 10 s by default), and runs the pods bound to it as "
       "real processes (command and args; no container images), with GPUs handed out by index "
       "(CUDA_VISIBLE_DEVICES). Pods use the host network. On SIGTERM the agent stops and its "
       "pods keep running; an agent started again kills what it finds and restarts by "
@@ -129,6 +129,12 @@ int main(int argc, char** argv) {
   agt->add_option("--preflight-dir", agent.preflight_dir,
                   "Directory of preflight programs (e.g. a GPU burn-in): the node registers "
                   "with taint shoal.io/preflight:NoSchedule and drops it once they all pass");
+  agt->add_option("--node-lease-duration-seconds", agent.lease_duration_s,
+                  "The node Lease's leaseDurationSeconds (kubelet's nodeLeaseDurationSeconds); "
+                  "the Lease is renewed every quarter of it. Keep it no longer than the node "
+                  "lifecycle controller's --node-monitor-grace-period (40 s by default)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   agt->add_option("--health-interval", agent.health_interval_s, "Seconds between health runs")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
