@@ -17,13 +17,15 @@ namespace json = boost::json;
 
 absl::StatusOr<std::vector<pid_t>> SpawnAgents(const std::string& kubeconfig_path,
                                                const std::vector<std::string>& nodes,
-                                               const std::string& work_dir) {
+                                               const std::string& work_dir,
+                                               const std::vector<std::string>& extra_args) {
   std::vector<pid_t> pids;
   for (const std::string& node : nodes) {
-    auto pid = SpawnShoal({"agent", "--kubeconfig", kubeconfig_path, "--node-name", node,
-                           "--fake-gpus", "8", "--data-dir", work_dir + "/agent", "--port", "0",
-                           "--health-interval", "1"},
-                          base::StrCat(work_dir, "/agent-", node, ".log"));
+    std::vector<std::string> args{"agent", "--kubeconfig", kubeconfig_path, "--node-name", node,
+                                  "--fake-gpus", "8", "--data-dir", work_dir + "/agent",
+                                  "--port", "0", "--health-interval", "1"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    auto pid = SpawnShoal(args, base::StrCat(work_dir, "/agent-", node, ".log"));
     if (!pid.ok()) {
       StopAgents(pids);
       return pid.status();

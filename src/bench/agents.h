@@ -20,10 +20,12 @@
 
 namespace shoal::bench {
 
-// Starts one agent per node name. On error the ones already started are stopped.
+// Starts one agent per node name, with `extra_args` appended. On error the ones already
+// started are stopped.
 absl::StatusOr<std::vector<pid_t>> SpawnAgents(const std::string& kubeconfig_path,
                                                const std::vector<std::string>& nodes,
-                                               const std::string& work_dir);
+                                               const std::string& work_dir,
+                                               const std::vector<std::string>& extra_args = {});
 // Stops every agent still running (pid -1 = already stopped).
 void StopAgents(std::vector<pid_t>& pids);
 

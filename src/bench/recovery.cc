@@ -34,6 +34,8 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kNamespace = "recovery";
+// node-failure: the agent renews every 500 ms, well inside the server's 4 s grace period.
+const std::vector<std::string> kLeaseArgs{"--node-lease-duration-seconds", "2"};
 
 json::object Summary(LatencyRecorder& r) {
   LatencySummary s = r.Summarize();
@@ -351,7 +353,7 @@ struct NodeRun {
     first_to_last_eviction_ms = ms(*all_evicted - *first_evicted);
     // A new agent for the node kills what the dead one left and finishes the deletions.
     StopAgents(*agents);
-    auto again = SpawnAgents(options.kubeconfig_path, nodes, options.work_dir);
+    auto again = SpawnAgents(options.kubeconfig_path, nodes, options.work_dir, kLeaseArgs);
     if (again.ok()) *agents = std::move(*again);
     co_await CleanUp(*transport, watch);
   }
@@ -404,7 +406,8 @@ absl::StatusOr<json::object> RunGangRestart(const client::Kubeconfig& kc,
 absl::StatusOr<json::object> RunNodeFailure(const client::Kubeconfig& kc,
                                             const RecoveryOptions& options) {
   std::filesystem::create_directories(options.work_dir);
-  auto agents = SpawnAgents(options.kubeconfig_path, {"failing-node"}, options.work_dir);
+  auto agents =
+      SpawnAgents(options.kubeconfig_path, {"failing-node"}, options.work_dir, kLeaseArgs);
   if (!agents.ok()) return agents.status();
   NodeRun run;
   run.options = options;

@@ -5,7 +5,7 @@
 //                 (8 GPUs each). Each round makes member 0 exit 1 and measures, from that
 //                 moment: the failure observed (pod Failed), every old member gone, the new
 //                 gang bound, the new gang Running (all N, new uids). --rounds rounds.
-//   node-failure  one agent holds --pods pods that tolerate node.kubernetes.io/unreachable for
+//   node-failure  one agent (--node-lease-duration-seconds 2) holds --pods pods that tolerate node.kubernetes.io/unreachable for
 //                 0 s; the agent is SIGKILLed; measured from the moment its Lease expired
 //                 (last renewTime + the grace period): the node tainted unreachable:NoExecute,
 //                 and every pod evicted (deletionTimestamp set).
