@@ -151,10 +151,12 @@ class LeaseRenewer:
 
 # ---- a real agent ---------------------------------------------------------------------------
 
-# The agent renews its Lease every 10 s, so the grace period must be longer than that.
-@pytest.mark.server_args("--node-monitor-grace-period", "14s", "--node-monitor-period", "500ms")
+# The agent renews its Lease every 500 ms (a quarter of --node-lease-duration-seconds 2), well
+# inside the 3 s grace period.
+@pytest.mark.server_args(*FAST)
 def test_dead_agent_node_goes_unknown_its_pod_is_evicted_and_it_recovers(server):
-    agent = ShoalAgent(server, node="node-1", fake_gpus=0)
+    agent = ShoalAgent(server, node="node-1", fake_gpus=0,
+                       extra_args=["--node-lease-duration-seconds", "2"])
     try:
         agent.start()
         call(server, "POST", "/api/v1/namespaces/default/pods",
@@ -172,10 +174,10 @@ def test_dead_agent_node_goes_unknown_its_pod_is_evicted_and_it_recovers(server)
             return (condition(n, "Ready").get("status") == "Unknown" and
                     f"{UNREACHABLE}:NoExecute" in taints(server, "node-1") and n)
 
-        node = wait_until(unreachable, 14 + 8, interval=0.1, what="node Unknown and tainted")
+        node = wait_until(unreachable, 3 + 8, interval=0.1, what="node Unknown and tainted")
         tainted = time.monotonic()
-        # Not before the grace period after the last renewal (at most 10 s before the kill).
-        assert tainted - killed > 14 - 10 - 1
+        # Not before the grace period after the last renewal (at most 0.5 s before the kill).
+        assert tainted - killed > 3 - 0.5 - 0.2
         ready = condition(node, "Ready")
         assert ready["reason"] == "NodeStatusUnknown"
         assert ready["message"] == "Kubelet stopped posting node status."

@@ -46,8 +46,8 @@ int main(int argc, char** argv) {
 
   srv->add_option("--disable", server.disable,
                   "Parts not to run in this process, comma separated: scheduler (run `shoal "
-                  "scheduler` instead, or another scheduler), controllers (today the PodGroup "
-                  "status controller)")
+                  "scheduler` instead, or another scheduler), controllers (run `shoal "
+                  "controllers` instead)")
       ->delimiter(',')
       ->check(CLI::IsMember({"scheduler", "controllers"}));
   srv->add_option("--scoring", server.scoring,
@@ -82,9 +82,10 @@ int main(int argc, char** argv) {
   CLI::App* ctls = app.add_subcommand(
       "controllers",
       "Run shoal's controllers against any Kubernetes API server (they also run inside `shoal "
-      "server` unless it has --disable controllers). Today: the PodGroup status controller, "
-      "which keeps each PodGroup's phase and scheduled/running/succeeded/failed counts current "
-      "from its pods.");
+      "server` unless it has --disable controllers): Jobs (batch/v1, and gang Jobs with "
+      "annotation shoal.io/gang), node lifecycle (lease expiry, not-ready/unreachable taints, "
+      "taint-based eviction), pod garbage collection, the garbage collector (ownerReferences, "
+      "cascading deletion) and PodGroup status.");
   ctls->add_option("--kubeconfig", ctl.kubeconfig, "Kubeconfig of the API server (bearer token)")
       ->required();
   shoal::cmd::AddControllerFlags(ctls, ctl.options);
@@ -93,10 +94,10 @@ int main(int argc, char** argv) {
   CLI::App* agt = app.add_subcommand(
       "agent",
       "Run the node agent (kubelet's job) against any Kubernetes API server: registers the "
-      "Node, renews its Lease in kube-node-lease (every 10 s by default), and runs the pods bound to it as "
-      "real processes (command and args; no container images), with GPUs handed out by index "
-      "(CUDA_VISIBLE_DEVICES). Pods use the host network. On SIGTERM the agent stops and its "
-      "pods keep running; an agent started again kills what it finds and restarts by "
+      "Node, renews its Lease in kube-node-lease (every 10 s by default), and runs the pods "
+      "bound to it as real processes (command and args; no container images), with GPUs "
+      "handed out by index (CUDA_VISIBLE_DEVICES). Pods use the host network. On SIGTERM the "
+      "agent stops and its pods keep running; an agent started again kills what it finds and restarts by "
       "restartPolicy.");
   agt->add_option("--kubeconfig", agent.kubeconfig, "Kubeconfig of the API server (bearer token)")
       ->required();
