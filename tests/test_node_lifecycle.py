@@ -317,3 +317,16 @@ def test_terminated_pods_beyond_the_threshold_go_oldest_first(server):
                what="the oldest terminated pods deleted")
     time.sleep(1.5)  # a few more passes
     assert all(get_pod(server, n) is not None for n in new + ["running"])
+
+
+@pytest.mark.no_scheduler
+def test_admission_adds_default_tolerations_unless_already_tolerated(server):
+    call(server, "POST", "/api/v1/namespaces/default/pods", pod_manifest("plain"), want=(201,))
+    tol = get_pod(server, "plain")["spec"]["tolerations"]
+    assert sorted((t["key"], t["effect"], t["tolerationSeconds"]) for t in tol) == [
+        (NOT_READY, "NoExecute", 300), (UNREACHABLE, "NoExecute", 300)]
+    # An empty key with Exists tolerates every taint: nothing is added (kube's admission).
+    everything = [{"operator": "Exists"}]
+    call(server, "POST", "/api/v1/namespaces/default/pods",
+         pod_manifest("anything", tolerations=everything), want=(201,))
+    assert get_pod(server, "anything")["spec"]["tolerations"] == everything

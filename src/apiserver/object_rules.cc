@@ -153,8 +153,10 @@ void DefaultPod(json::object& obj) {
   for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
     bool has = false;
     for (const json::value& t : tol.get_array()) {
-      if (api::StringAt(t, "key") == key && (api::StringAt(t, "effect").empty() ||
-                                            api::StringAt(t, "effect") == "NoExecute")) {
+      // An empty key (operator Exists) tolerates every taint, as kube's admission counts it.
+      std::string_view k = api::StringAt(t, "key");
+      if ((k == key || k.empty()) && (api::StringAt(t, "effect").empty() ||
+                                      api::StringAt(t, "effect") == "NoExecute")) {
         has = true;
       }
     }
