@@ -230,6 +230,7 @@ def test_kubectl_apply_conflict_between_two_appliers(server):
     assert "f:data" not in entry(cm, "kubectl")["fieldsV1"]
 
 
+@pytest.mark.no_controllers  # no Job controller status writes between the checks
 def test_server_side_apply_job(server):
     """The Job of the reference trace, applied server-side and then changed."""
     r = server.kubectl("apply", "--server-side", "-f", "-", input=JOB_YAML)
@@ -260,6 +261,7 @@ def test_server_side_apply_job(server):
         {"f:labels": {"f:app": {}, "f:rev": {}}}
 
 
+@pytest.mark.no_controllers  # no Job controller status writes between the checks
 def test_raw_apply_conflict_409_and_force(server):
     """The raw 409: reason Conflict, FieldManagerConflict causes naming the field."""
     server.kubectl("apply", "--server-side", "-f", "-", input=JOB_YAML)

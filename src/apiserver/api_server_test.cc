@@ -367,5 +367,158 @@ TEST_F(ApiServerTest, NamespaceDeletionRemovesContent) {
   EXPECT_EQ(Call("DELETE", "/api/v1/namespaces/default").code, 403);
 }
 
+// ---- DeleteOptions.propagationPolicy (the API side of garbage collection) ----
+
+// metadata.finalizers of a stored object, joined with ","; "<gone>" if it does not exist.
+std::string FinalizersOf(const json::value& obj) {
+  const json::value* meta = obj.is_object() ? obj.get_object().if_contains("metadata") : nullptr;
+  const json::value* list =
+      meta != nullptr ? meta->get_object().if_contains("finalizers") : nullptr;
+  if (list == nullptr || !list->is_array()) return "";
+  std::string out;
+  for (const json::value& f : list->get_array()) {
+    if (!out.empty()) out += ",";
+    out += std::string(f.as_string());
+  }
+  return out;
+}
+
+std::vector<std::string> WarningsOf(const Response& r) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : r.headers) {
+    if (name == "Warning") out.push_back(value);
+  }
+  return out;
+}
+
+TEST_F(ApiServerTest, DeletePropagationPolicySetsGcFinalizers) {
+  const std::string base = "/api/v1/namespaces/default/configmaps";
+  for (const char* name : {"fg", "orphan", "orphan-query", "orphan-deprecated", "bg", "held"}) {
+    std::string extra = std::string(name) == "held" ? R"(,"finalizers":["example.com/hold"])" : "";
+    ASSERT_EQ(Call("POST", base, base::StrCat(R"({"metadata":{"name":")", name, "\"", extra, "}}"))
+                  .code,
+              201);
+  }
+  // Foreground: kept, marked for deletion with grace 0 and the foregroundDeletion finalizer.
+  Response fg = Call("DELETE", base + "/fg", R"({"propagationPolicy":"Foreground"})");
+  ASSERT_EQ(fg.code, 200) << fg.body;
+  json::value cm = Body(Call("GET", base + "/fg"));
+  EXPECT_EQ(Str(cm, "metadata.deletionTimestamp"), "2027-01-15T08:00:00Z");
+  EXPECT_EQ(Str(cm, "metadata.deletionGracePeriodSeconds"), "0");
+  EXPECT_EQ(FinalizersOf(cm), "foregroundDeletion");
+  // Orphan, from the body, the query, or the deprecated orphanDependents.
+  ASSERT_EQ(Call("DELETE", base + "/orphan", R"({"propagationPolicy":"Orphan"})").code, 200);
+  ASSERT_EQ(Call("DELETE", base + "/orphan-query", "", "", {{"propagationPolicy", "Orphan"}}).code,
+            200);
+  ASSERT_EQ(Call("DELETE", base + "/orphan-deprecated", R"({"orphanDependents":true})").code, 200);
+  for (const char* name : {"orphan", "orphan-query", "orphan-deprecated"}) {
+    json::value o = Body(Call("GET", base + "/" + name));
+    EXPECT_EQ(FinalizersOf(o), "orphan") << name;
+    EXPECT_EQ(Str(o, "metadata.deletionGracePeriodSeconds"), "0") << name;
+  }
+  // Background (the default for a ConfigMap): gone at once.
+  ASSERT_EQ(Call("DELETE", base + "/bg", R"({"propagationPolicy":"Background"})").code, 200);
+  EXPECT_EQ(Call("GET", base + "/bg").code, 404);
+  // Other finalizers stay beside the garbage collector's.
+  ASSERT_EQ(Call("DELETE", base + "/held", R"({"propagationPolicy":"Foreground"})").code, 200);
+  EXPECT_EQ(FinalizersOf(Body(Call("GET", base + "/held"))), "example.com/hold,foregroundDeletion");
+  // An object already being deleted takes the policy of a later delete (kube does this)...
+  ASSERT_EQ(Call("DELETE", base + "/fg", R"({"propagationPolicy":"Orphan"})").code, 200);
+  EXPECT_EQ(FinalizersOf(Body(Call("GET", base + "/fg"))), "orphan");
+  // ...a delete without a policy leaves its finalizers as they are...
+  ASSERT_EQ(Call("DELETE", base + "/fg").code, 200);
+  EXPECT_EQ(FinalizersOf(Body(Call("GET", base + "/fg"))), "orphan");
+  // ...and Background drops them, which completes the deletion.
+  ASSERT_EQ(Call("DELETE", base + "/fg", R"({"propagationPolicy":"Background"})").code, 200);
+  EXPECT_EQ(Call("GET", base + "/fg").code, 404);
+  // The garbage collector removing the last finalizer completes a deletion.
+  Response p = Call("PATCH", base + "/orphan", R"({"metadata":{"finalizers":null}})",
+                    "application/merge-patch+json");
+  EXPECT_EQ(p.code, 200) << p.body;
+  EXPECT_EQ(Call("GET", base + "/orphan").code, 404);
+}
+
+TEST_F(ApiServerTest, BadPropagationPolicyIsRejectedAndChangesNothing) {
+  const std::string path = "/api/v1/namespaces/default/configmaps/cm";
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"cm"}})")
+                .code,
+            201);
+  const std::string rv = Str(Body(Call("GET", path)), "metadata.resourceVersion");
+  // kube-apiserver's ValidateDeleteOptions answers 422 Invalid, naming the value.
+  Response bad = Call("DELETE", path, R"({"propagationPolicy":"Sideways"})");
+  EXPECT_EQ(bad.code, 422) << bad.body;
+  EXPECT_THAT(Str(Body(bad), "message"),
+              HasSubstr(R"(propagationPolicy: Unsupported value: "Sideways": supported values: )"
+                        R"("Foreground", "Background", "Orphan", "nil")"));
+  Response bad_query = Call("DELETE", path, "", "", {{"propagationPolicy", "foreground"}});
+  EXPECT_EQ(bad_query.code, 422) << bad_query.body;
+  EXPECT_THAT(bad_query.body, HasSubstr(R"(\"foreground\")"));
+  Response both = Call("DELETE", path, R"({"propagationPolicy":"Orphan","orphanDependents":true})");
+  EXPECT_EQ(both.code, 422) << both.body;
+  EXPECT_THAT(both.body, HasSubstr("orphanDependents and deletionPropagation cannot be both set"));
+  EXPECT_EQ(Call("DELETE", path, R"({"propagationPolicy":7})").code, 400);
+  EXPECT_EQ(Call("DELETE", path, R"({"orphanDependents":"yes"})").code, 400);
+  json::value cm = Body(Call("GET", path));
+  EXPECT_EQ(Str(cm, "metadata.resourceVersion"), rv);
+  EXPECT_EQ(Str(cm, "metadata.deletionTimestamp"), "<absent>");
+  EXPECT_EQ(FinalizersOf(cm), "");
+}
+
+TEST_F(ApiServerTest, JobDeleteOrphansByDefaultWithWarning) {
+  auto job = [](const std::string& name) {
+    return base::StrCat(R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":")", name,
+                        R"("},"spec":{"template":{"spec":{"restartPolicy":"Never",)",
+                        R"("containers":[{"name":"c","image":"busybox"}]}}}})");
+  };
+  const std::string base = "/apis/batch/v1/namespaces/default/jobs";
+  ASSERT_EQ(Call("POST", base, job("j1")).code, 201);
+  ASSERT_EQ(Call("POST", base, job("j2")).code, 201);
+  const std::string generation = Str(Body(Call("GET", base + "/j1")), "metadata.generation");
+  Response d = Call("DELETE", base + "/j1");
+  ASSERT_EQ(d.code, 200) << d.body;
+  EXPECT_THAT(WarningsOf(d),
+              ::testing::ElementsAre(
+                  "299 - \"child pods are preserved by default when jobs are deleted; set "
+                  "propagationPolicy=Background to remove them or set propagationPolicy=Orphan "
+                  "to suppress this warning\""));
+  json::value j1 = Body(Call("GET", base + "/j1"));
+  EXPECT_EQ(FinalizersOf(j1), "orphan");
+  EXPECT_NE(Str(j1, "metadata.deletionTimestamp"), "<absent>");
+  // Deletion bumps the generation, as kube-apiserver does.
+  EXPECT_EQ(Str(j1, "metadata.generation"), std::to_string(std::stoi(generation) + 1));
+  // An explicit policy: no warning.
+  Response bg = Call("DELETE", base + "/j2", R"({"propagationPolicy":"Background"})");
+  ASSERT_EQ(bg.code, 200) << bg.body;
+  EXPECT_THAT(WarningsOf(bg), ::testing::IsEmpty());
+  EXPECT_EQ(Call("GET", base + "/j2").code, 404);
+}
+
+TEST_F(ApiServerTest, ForegroundDeleteOfBoundPodKeepsItsGracePeriod) {
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods", Pod("p1")).code, 201);
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods/p1/binding",
+                 R"({"target":{"name":"n1"}})").code,
+            201);
+  const std::string path = "/api/v1/namespaces/default/pods/p1";
+  Response d = Call("DELETE", path, R"({"propagationPolicy":"Foreground"})");
+  ASSERT_EQ(d.code, 200) << d.body;
+  json::value pod = Body(Call("GET", path));
+  EXPECT_EQ(Str(pod, "metadata.deletionGracePeriodSeconds"), "30");
+  EXPECT_EQ(Str(pod, "metadata.deletionTimestamp"), "2027-01-15T08:00:30Z");
+  EXPECT_EQ(FinalizersOf(pod), "foregroundDeletion");
+  // A second delete in the grace period changes nothing (kube: finalizers cannot be updated
+  // while a graceful deletion is pending).
+  ASSERT_EQ(Call("DELETE", path, R"({"propagationPolicy":"Orphan"})").code, 200);
+  EXPECT_EQ(FinalizersOf(Body(Call("GET", path))), "foregroundDeletion");
+  // The node agent's final delete (grace 0) leaves it to the garbage collector's finalizer.
+  ASSERT_EQ(Call("DELETE", path, R"({"gracePeriodSeconds":0})").code, 200);
+  pod = Body(Call("GET", path));
+  EXPECT_EQ(Str(pod, "metadata.deletionGracePeriodSeconds"), "0");
+  EXPECT_EQ(FinalizersOf(pod), "foregroundDeletion");
+  Response p = Call("PATCH", path, R"({"metadata":{"finalizers":null}})",
+                    "application/merge-patch+json");
+  EXPECT_EQ(p.code, 200) << p.body;
+  EXPECT_EQ(Call("GET", path).code, 404);
+}
+
 }  // namespace
 }  // namespace shoal::apiserver

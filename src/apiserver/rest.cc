@@ -1,6 +1,7 @@
 // REST verb handlers: get, list, create, update, patch, delete, deletecollection and the
 // pods/binding subresource. Reads come from the watch cache; writes go to the store
 // conditionally on the revision that was read (kube's GuaranteedUpdate loop).
+#include <optional>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
@@ -30,6 +31,15 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's request body limit
 constexpr int kMaxUpdateAttempts = 16;
+
+// The garbage collector's finalizers (metav1.FinalizerOrphanDependents and
+// FinalizerDeleteDependents).
+constexpr std::string_view kOrphanFinalizer = "orphan";
+constexpr std::string_view kForegroundFinalizer = "foregroundDeletion";
+// kube-apiserver's warning for a batch/v1 Job deleted without a propagation policy.
+constexpr std::string_view kJobOrphanWarning =
+    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
+    "to remove them or set propagationPolicy=Orphan to suppress this warning";
 
 Response JsonResponse(int code, std::string body) {
   Response r;
@@ -561,9 +571,116 @@ class Handler {
     return std::move(v->get_object());
   }
 
+  // How a delete treats the object's dependents (DeleteOptions.propagationPolicy, or the
+  // deprecated orphanDependents); kNone when the request names no policy.
+  enum class Propagation { kNone, kOrphan, kBackground, kForeground };
+
+  // The policy of this delete, from the DeleteOptions body or, when there is no body, the
+  // query (as kube-apiserver decodes DeleteOptions). BadRequest for a field of the wrong type;
+  // Invalid for an unknown policy or both fields set (kube's ValidateDeleteOptions).
+  absl::StatusOr<Propagation> ParsePropagation(const json::object& opts) const {
+    std::optional<std::string> policy;
+    std::optional<bool> orphan;
+    if (!req_.body.empty()) {
+      if (const json::value* p = opts.if_contains("propagationPolicy"); p && !p->is_null()) {
+        if (!p->is_string()) {
+          return BadRequest("invalid DeleteOptions: propagationPolicy must be a string");
+        }
+        policy = std::string(p->get_string());
+      }
+      if (const json::value* o = opts.if_contains("orphanDependents"); o && !o->is_null()) {
+        if (!o->is_bool()) {
+          return BadRequest("invalid DeleteOptions: orphanDependents must be a boolean");
+        }
+        orphan = o->get_bool();
+      }
+    } else {
+      if (req_.Has("propagationPolicy")) policy = req_.Param("propagationPolicy");
+      if (req_.Has("orphanDependents")) {
+        std::string o = req_.Param("orphanDependents");
+        if (o != "true" && o != "false") {
+          return BadRequest(base::StrCat("invalid orphanDependents: ", o));
+        }
+        orphan = o == "true";
+      }
+    }
+    if (policy && orphan) {
+      return Invalid("DeleteOptions.meta.k8s.io", "",
+                     {{"FieldValueInvalid",
+                       base::StrCat("Invalid value: \"", *policy,
+                                    "\": orphanDependents and deletionPropagation cannot be both "
+                                    "set"),
+                       "propagationPolicy"}});
+    }
+    if (orphan) return *orphan ? Propagation::kOrphan : Propagation::kBackground;
+    if (!policy) return Propagation::kNone;
+    if (*policy == "Orphan") return Propagation::kOrphan;
+    if (*policy == "Background") return Propagation::kBackground;
+    if (*policy == "Foreground") return Propagation::kForeground;
+    return Invalid("DeleteOptions.meta.k8s.io", "",
+                   {{"FieldValueNotSupported",
+                     base::StrCat("Unsupported value: \"", *policy,
+                                  "\": supported values: \"Foreground\", \"Background\", "
+                                  "\"Orphan\", \"nil\""),
+                     "propagationPolicy"}});
+  }
+
+  // kube's job registry: batch/v1 Jobs orphan their pods unless told otherwise, and a delete
+  // that does not say warns about it.
+  bool OrphansByDefault() const {
+    return type_.group == "batch" && type_.plural == "jobs" && info_.version == "v1";
+  }
+  void WarnIfOrphanedByDefault(Propagation policy) {
+    if (policy == Propagation::kNone && OrphansByDefault()) {
+      warnings_.emplace_back(kJobOrphanWarning);
+    }
+  }
+
+  // kube's deletionFinalizersForGarbageCollection: sets the garbage collector's finalizers
+  // (orphan, foregroundDeletion) that the object carries after this delete. With no policy in
+  // the request, one already on the object stands, else the type's default applies.
+  void SetGcFinalizers(json::object& meta, Propagation policy) const {
+    bool has_orphan = false, has_foreground = false;
+    const json::value* list = meta.if_contains("finalizers");
+    if (list != nullptr && list->is_array()) {
+      for (const json::value& f : list->get_array()) {
+        if (!f.is_string()) continue;
+        has_orphan |= f.get_string() == kOrphanFinalizer;
+        has_foreground |= f.get_string() == kForegroundFinalizer;
+      }
+    }
+    bool orphan = policy == Propagation::kOrphan;
+    bool foreground = policy == Propagation::kForeground;
+    if (policy == Propagation::kNone) {
+      if (has_orphan || has_foreground) return;
+      orphan = OrphansByDefault();
+    }
+    if (orphan == has_orphan && foreground == has_foreground) return;
+    json::array next;
+    if (list != nullptr && list->is_array()) {
+      for (const json::value& f : list->get_array()) {
+        if (f.is_string() &&
+            (f.get_string() == kOrphanFinalizer || f.get_string() == kForegroundFinalizer)) {
+          continue;
+        }
+        next.push_back(f);
+      }
+    }
+    if (orphan) next.emplace_back(kOrphanFinalizer);
+    if (foreground) next.emplace_back(kForegroundFinalizer);
+    if (next.empty()) {
+      meta.erase("finalizers");
+    } else {
+      meta["finalizers"] = std::move(next);
+    }
+  }
+
   asio::awaitable<Response> Delete() {
     auto opts = DeleteOptions();
     if (!opts.ok()) co_return Error(opts.status());
+    auto policy = ParsePropagation(*opts);
+    if (!policy.ok()) co_return Error(policy.status());
+    WarnIfOrphanedByDefault(*policy);
     int64_t grace = -1;
     if (auto g = opts->find("gracePeriodSeconds"); g != opts->end() && g->value().is_int64()) {
       grace = g->value().get_int64();
@@ -591,16 +708,32 @@ class Handler {
       if (auto st = CheckDeletePreconditions(*opts, *old, cur->rv); !st.ok()) co_return Error(st);
       json::object obj = *old;
       json::object& meta = Meta(obj);
+      const bool deleting = meta.contains("deletionTimestamp");
+      const json::value* current = meta.if_contains("deletionGracePeriodSeconds");
+      const int64_t current_grace =
+          current != nullptr && current->is_int64() ? current->get_int64() : 0;
+      // kube's BeforeDelete: a deletion in its grace period keeps its finalizers unless this
+      // request shortens the grace period; one marked with grace 0 goes as soon as nothing
+      // holds it.
+      if (!deleting || current_grace == 0 || (grace >= 0 && grace < current_grace)) {
+        SetGcFinalizers(meta, *policy);
+      }
       bool has_finalizers = meta.contains("finalizers") && meta["finalizers"].is_array() &&
                             !meta["finalizers"].get_array().empty();
-      int64_t graceful = GracePeriod(obj, grace);
+      int64_t graceful = deleting && current_grace == 0 ? 0 : GracePeriod(obj, grace);
       if (has_finalizers || graceful > 0 || type_.plural == "namespaces") {
         // Graceful deletion: mark the object; its finalizers (or the node agent, for a pod
         // on a node) complete the deletion.
-        if (!meta.contains("deletionTimestamp")) {
+        if (!deleting) {
           meta["deletionTimestamp"] =
               base::FormatRfc3339(s_.clock().Now() + std::chrono::seconds(graceful));
           meta["deletionGracePeriodSeconds"] = graceful;
+          // Controllers of an object being deleted change how they act: kube bumps its
+          // generation (when it has one) the first time deletion is requested.
+          if (json::value* gen = meta.if_contains("generation"); gen && gen->is_int64() &&
+                                                                 gen->get_int64() > 0) {
+            *gen = gen->get_int64() + 1;
+          }
         } else if (graceful >= 0 && meta.contains("deletionGracePeriodSeconds") &&
                    meta["deletionGracePeriodSeconds"].is_int64() &&
                    graceful < meta["deletionGracePeriodSeconds"].get_int64()) {
@@ -693,6 +826,11 @@ class Handler {
   asio::awaitable<Response> DeleteCollection() {
     auto filter = ParseFilter(req_, type_, info_.ns);
     if (!filter.ok()) co_return Error(filter.status());
+    auto delete_opts = DeleteOptions();
+    if (!delete_opts.ok()) co_return Error(delete_opts.status());
+    auto policy = ParsePropagation(*delete_opts);
+    if (!policy.ok()) co_return Error(policy.status());
+    WarnIfOrphanedByDefault(*policy);
     ListOptions opts;
     opts.filter = std::move(*filter);
     auto r = cache_.List(opts);
@@ -773,6 +911,9 @@ class Handler {
       for (const ObjectPtr& o : r->items) {
         Request req;
         req.method = "DELETE";
+        // kube's namespace deleter removes the content with propagationPolicy Background (a
+        // Job's default, Orphan, would wait for the garbage collector).
+        req.body = R"({"propagationPolicy":"Background"})";
         RequestInfo info{t.group, t.version, ns, o->name, "", "delete", &t};
         Handler h(s, req, info);
         h.namespace_cleanup_ = true;  // this pass decides about the namespace itself

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "controllers/garbage_collector.h"
 #include "controllers/job_controller.h"
 #include "controllers/node_lifecycle.h"
 #include "controllers/pod_gc.h"
@@ -25,6 +26,9 @@ std::shared_ptr<void> StartControllers(boost::asio::any_io_executor executor,
   auto pod_gc = std::make_shared<PodGCController>(executor, transport, options);
   pod_gc->Start();
   all->push_back(pod_gc);
+  auto garbage_collector = std::make_shared<GarbageCollector>(executor, transport);
+  garbage_collector->Start();
+  all->push_back(garbage_collector);
   return all;
 }
 

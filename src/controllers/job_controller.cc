@@ -613,8 +613,10 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     json::object updated = job;
     updated["status"] = ns_status;
     std::string body = json::serialize(updated);
-    auto resp = co_await transport_.Call(
-        client::MakeRequest("PUT", base::StrCat(JobPath(ns, name), "/status"), std::move(body)));
+    client::Request put =
+        client::MakeRequest("PUT", base::StrCat(JobPath(ns, name), "/status"), std::move(body));
+    put.query["fieldManager"] = "shoal-controllers";  // kube's is kube-controller-manager
+    auto resp = co_await transport_.Call(std::move(put));
     if (!resp.ok() || resp->code != 200) {
       if (!resp.ok() || resp->code != 409) {
         spdlog::warn("job-controller: status of job {} not written: {}", key,
