@@ -193,3 +193,48 @@ def test_bad_propagation_policy_is_refused_and_changes_nothing(server):
     assert "deletionTimestamp" not in after["metadata"]
     assert "finalizers" not in after["metadata"]
     assert get(server, "configmap", "dep") is not None
+
+
+def test_namespace_deletion_removes_everything_in_it(server):
+    """A namespace holding a Job (whose pods carry the Job's tracking finalizer), a PodGroup
+    owned by nothing, a custom resource and a ConfigMap with an owner: `kubectl delete
+    namespace` returns once all of it is gone, and another namespace is untouched."""
+    from test_kubectl_workflows import CRD
+    server.kubectl("create", "-f", "-", input=CRD)
+    wait_until(lambda: server.request(
+        "GET", "/apis/ml.example.com/v1/namespaces/default/trainings").status == 200,
+        TIMEOUT, what="the CRD served")
+    for ns in ("doomed", "kept"):
+        server.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": ns},
+               "spec": {"completions": 3, "parallelism": 3, "template": {"spec": {
+                   "restartPolicy": "Never",
+                   "containers": [{"name": "c", "image": "none", "command": ["true"]}]}}}}
+        server.kubectl("create", "-f", "-", input=json.dumps(job))
+        server.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "scheduling.x-k8s.io/v1alpha1", "kind": "PodGroup",
+            "metadata": {"name": "g", "namespace": ns}, "spec": {"minMember": 2}}))
+        server.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "ml.example.com/v1", "kind": "Training",
+            "metadata": {"name": "t", "namespace": ns}, "spec": {"workers": 2}}))
+        server.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": ns},
+            "data": {"k": "v"}}))
+        wait_until(lambda: len(kubectl_get_json(server, "pods", "-n", ns)["items"]) == 3,
+                   TIMEOUT, what=f"the job's pods in {ns}")
+    pods = kubectl_get_json(server, "pods", "-n", "doomed")["items"]
+    assert all("batch.kubernetes.io/job-tracking" in p["metadata"]["finalizers"] for p in pods)
+
+    r = server.kubectl("delete", "namespace", "doomed", "--timeout=30s")
+    assert r.stdout.strip() == 'namespace "doomed" deleted'
+    assert server.request("GET", "/api/v1/namespaces/doomed").status == 404
+    for path in ("/api/v1/namespaces/doomed/pods", "/api/v1/namespaces/doomed/configmaps",
+                 "/apis/batch/v1/namespaces/doomed/jobs",
+                 "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/doomed/podgroups",
+                 "/apis/ml.example.com/v1/namespaces/doomed/trainings"):
+        assert server.get_json(path)["items"] == [], path
+    for kind in ("jobs", "podgroups", "trainings", "configmaps"):
+        names = server.kubectl("get", kind, "-n", "kept", "-o", "name").stdout.split()
+        assert len([n for n in names if not n.endswith("kube-root-ca.crt")]) == 1, (kind, names)
+    assert len(kubectl_get_json(server, "pods", "-n", "kept")["items"]) == 3
