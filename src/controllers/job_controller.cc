@@ -652,60 +652,7 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     co_await EnsurePodGroup(key, group, parallelism);
   }
   for (int64_t index : create_indexes) {
-    // The pod: the template, owned by the Job, tracked by its finalizer.
-    json::object pod{{"apiVersion", "v1"}, {"kind", "Pod"}};
-    json::object meta, labels, annotations;
-    if (const json::value* tm = api::FindPath(spec, "template.metadata"); tm && tm->is_object()) {
-      if (const json::value* v = tm->get_object().if_contains("labels"); v && v->is_object()) {
-        labels = v->get_object();
-      }
-      if (const json::value* v = tm->get_object().if_contains("annotations");
-          v && v->is_object()) {
-        annotations = v->get_object();
-      }
-    }
-    meta["namespace"] = ns;
-    meta["generateName"] =
-        index >= 0 ? base::StrCat(name, "-", index, "-") : base::StrCat(name, "-");
-    meta["ownerReferences"] = json::array{json::object{{"apiVersion", "batch/v1"},
-                                                       {"kind", "Job"},
-                                                       {"name", name},
-                                                       {"uid", uid},
-                                                       {"controller", true},
-                                                       {"blockOwnerDeletion", true}}};
-    meta["finalizers"] = json::array{json::string(kJobTrackingFinalizer)};
-    if (gang && !labels.contains(kPodGroupLabel)) labels[kPodGroupLabel] = name;
-    json::object pod_spec;
-    if (const json::value* ts = api::FindPath(spec, "template.spec"); ts && ts->is_object()) {
-      pod_spec = ts->get_object();
-    }
-    if (index >= 0) {
-      const std::string idx = std::to_string(index);
-      annotations[kCompletionIndexKey] = idx;
-      labels[kCompletionIndexKey] = idx;
-      if (!pod_spec.contains("hostname")) pod_spec["hostname"] = base::StrCat(name, "-", idx);
-      json::object env_var{
-          {"name", "JOB_COMPLETION_INDEX"},
-          {"valueFrom",
-           json::object{{"fieldRef",
-                         json::object{{"fieldPath",
-                                       base::StrCat("metadata.annotations['",
-                                                    kCompletionIndexKey, "']")}}}}}};
-      for (const char* list : {"initContainers", "containers"}) {
-        json::value* cs = pod_spec.if_contains(list);
-        if (cs == nullptr || !cs->is_array()) continue;
-        for (json::value& c : cs->get_array()) {
-          if (!c.is_object()) continue;
-          json::value& env = c.get_object()["env"];
-          if (!env.is_array()) env = json::array();
-          env.get_array().push_back(env_var);
-        }
-      }
-    }
-    meta["labels"] = std::move(labels);
-    if (!annotations.empty()) meta["annotations"] = std::move(annotations);
-    pod["metadata"] = std::move(meta);
-    pod["spec"] = std::move(pod_spec);
+    json::object pod = NewJobPod(job, index, gang);
     jit = jobs_.find(key);
     if (jit == jobs_.end()) co_return;
     ++jit->second.expected_creates;

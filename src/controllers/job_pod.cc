@@ -12,6 +12,8 @@ namespace json = boost::json;
 
 namespace {
 
+constexpr std::string_view kPodGroupLabel = "scheduling.x-k8s.io/pod-group";
+
 const json::array* ArrayAt(const json::object& o, std::string_view path) {
   const json::value* v = api::FindPath(o, path);
   return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
@@ -185,6 +187,69 @@ FailurePolicyMatch MatchPodFailurePolicy(const json::object& job_spec, const Job
     }
   }
   return m;
+}
+
+json::object NewJobPod(const json::object& job, int64_t index, bool gang) {
+  const std::string ns(api::StringAt(job, "metadata.namespace"));
+  const std::string name(api::StringAt(job, "metadata.name"));
+  const std::string uid(api::StringAt(job, "metadata.uid"));
+  static const json::object kNoSpec;
+  const json::value* sv = job.if_contains("spec");
+  const json::object& spec = sv != nullptr && sv->is_object() ? sv->get_object() : kNoSpec;
+  json::object pod{{"apiVersion", "v1"}, {"kind", "Pod"}};
+  json::object meta, labels, annotations;
+  if (const json::value* tm = api::FindPath(spec, "template.metadata"); tm && tm->is_object()) {
+    if (const json::value* v = tm->get_object().if_contains("labels"); v && v->is_object()) {
+      labels = v->get_object();
+    }
+    if (const json::value* v = tm->get_object().if_contains("annotations");
+        v && v->is_object()) {
+      annotations = v->get_object();
+    }
+  }
+  meta["namespace"] = ns;
+  meta["generateName"] =
+      index >= 0 ? base::StrCat(name, "-", index, "-") : base::StrCat(name, "-");
+  meta["ownerReferences"] = json::array{json::object{{"apiVersion", "batch/v1"},
+                                                     {"kind", "Job"},
+                                                     {"name", name},
+                                                     {"uid", uid},
+                                                     {"controller", true},
+                                                     {"blockOwnerDeletion", true}}};
+  meta["finalizers"] = json::array{json::string(kJobTrackingFinalizer)};
+  if (gang && !labels.contains(kPodGroupLabel)) labels[kPodGroupLabel] = name;
+  json::object pod_spec;
+  if (const json::value* ts = api::FindPath(spec, "template.spec"); ts && ts->is_object()) {
+    pod_spec = ts->get_object();
+  }
+  if (index >= 0) {
+    const std::string idx = std::to_string(index);
+    annotations[kCompletionIndexKey] = idx;
+    labels[kCompletionIndexKey] = idx;
+    if (!pod_spec.contains("hostname")) pod_spec["hostname"] = base::StrCat(name, "-", idx);
+    json::object env_var{
+        {"name", "JOB_COMPLETION_INDEX"},
+        {"valueFrom",
+         json::object{{"fieldRef",
+                       json::object{{"fieldPath",
+                                     base::StrCat("metadata.annotations['",
+                                                  kCompletionIndexKey, "']")}}}}}};
+    for (const char* list : {"initContainers", "containers"}) {
+      json::value* cs = pod_spec.if_contains(list);
+      if (cs == nullptr || !cs->is_array()) continue;
+      for (json::value& c : cs->get_array()) {
+        if (!c.is_object()) continue;
+        json::value& env = c.get_object()["env"];
+        if (!env.is_array()) env = json::array();
+        env.get_array().push_back(env_var);
+      }
+    }
+  }
+  meta["labels"] = std::move(labels);
+  if (!annotations.empty()) meta["annotations"] = std::move(annotations);
+  pod["metadata"] = std::move(meta);
+  pod["spec"] = std::move(pod_spec);
+  return pod;
 }
 
 }  // namespace shoal::controllers

@@ -64,6 +64,13 @@ struct FailurePolicyMatch {
   std::string message;  // for FailJob: kube's condition message
 };
 
+// The pod a Job creates: its template, generateName "<job>-" ("<job>-<index>-" for an Indexed
+// Job's `index` >= 0), owned by the Job (controller, blockOwnerDeletion) and held by the
+// tracking finalizer. An index is carried by the annotation and label kCompletionIndexKey, the
+// env var JOB_COMPLETION_INDEX of every container and the hostname "<job>-<index>"; a gang's
+// pods get the label scheduling.x-k8s.io/pod-group=<job> unless the template names a group.
+boost::json::object NewJobPod(const boost::json::object& job, int64_t index, bool gang);
+
 // Applies spec.podFailurePolicy (rules in order, the first match wins) to a failed pod.
 FailurePolicyMatch MatchPodFailurePolicy(const boost::json::object& job_spec, const JobPod& pod);
 

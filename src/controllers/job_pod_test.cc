@@ -82,3 +82,57 @@ TEST(PodFailurePolicyTest, FirstMatchingRuleWins) {
 
 }  // namespace
 }  // namespace shoal::controllers
+
+namespace shoal::controllers {
+namespace {
+
+TEST(NewJobPodTest, IndexedGangPod) {
+  auto job = Parse(R"({"metadata": {"name": "train", "namespace": "ml", "uid": "j-1"},
+    "spec": {"template": {
+      "metadata": {"labels": {"app": "t"}, "annotations": {"note": "x"}},
+      "spec": {"restartPolicy": "Never",
+               "initContainers": [{"name": "init", "command": ["true"]}],
+               "containers": [{"name": "main", "command": ["run"],
+                               "env": [{"name": "A", "value": "1"}]}]}}}})");
+  boost::json::object pod = NewJobPod(job, 3, /*gang=*/true);
+  EXPECT_EQ(api::StringAt(pod, "metadata.generateName"), "train-3-");
+  EXPECT_EQ(api::StringAt(pod, "metadata.namespace"), "ml");
+  EXPECT_EQ(api::StringAt(pod, "spec.hostname"), "train-3");
+  const auto& meta = pod.at("metadata").as_object();
+  EXPECT_EQ(meta.at("labels").at("app").as_string(), "t");
+  EXPECT_EQ(meta.at("labels").at("batch.kubernetes.io/job-completion-index").as_string(), "3");
+  EXPECT_EQ(meta.at("labels").at("scheduling.x-k8s.io/pod-group").as_string(), "train");
+  EXPECT_EQ(meta.at("annotations").at("note").as_string(), "x");
+  EXPECT_EQ(meta.at("annotations").at("batch.kubernetes.io/job-completion-index").as_string(),
+            "3");
+  EXPECT_EQ(boost::json::serialize(meta.at("finalizers")),
+            R"(["batch.kubernetes.io/job-tracking"])");
+  const auto& owner = meta.at("ownerReferences").as_array()[0].as_object();
+  EXPECT_EQ(owner.at("uid").as_string(), "j-1");
+  EXPECT_TRUE(owner.at("controller").as_bool());
+  EXPECT_TRUE(owner.at("blockOwnerDeletion").as_bool());
+  for (const char* list : {"initContainers", "containers"}) {
+    const auto& env = pod.at("spec").at(list).as_array()[0].at("env").as_array();
+    const auto& last = env.back().as_object();
+    EXPECT_EQ(last.at("name").as_string(), "JOB_COMPLETION_INDEX") << list;
+    EXPECT_EQ(api::StringAt(last, "valueFrom.fieldRef.fieldPath"),
+              "metadata.annotations['batch.kubernetes.io/job-completion-index']");
+  }
+  EXPECT_EQ(pod.at("spec").at("containers").as_array()[0].at("env").as_array().size(), 2u);
+}
+
+TEST(NewJobPodTest, NonIndexedPodKeepsTheTemplate) {
+  auto job = Parse(R"({"metadata": {"name": "j", "namespace": "d", "uid": "u"},
+    "spec": {"template": {"metadata": {"labels": {"scheduling.x-k8s.io/pod-group": "mine"}},
+                          "spec": {"hostname": "h", "containers": [{"name": "c"}]}}}})");
+  boost::json::object pod = NewJobPod(job, -1, /*gang=*/true);
+  EXPECT_EQ(api::StringAt(pod, "metadata.generateName"), "j-");
+  EXPECT_EQ(api::StringAt(pod, "spec.hostname"), "h");
+  EXPECT_EQ(pod.at("metadata").at("labels").at("scheduling.x-k8s.io/pod-group").as_string(),
+            "mine");
+  EXPECT_FALSE(pod.at("metadata").as_object().contains("annotations"));
+  EXPECT_FALSE(pod.at("spec").at("containers").as_array()[0].as_object().contains("env"));
+}
+
+}  // namespace
+}  // namespace shoal::controllers
