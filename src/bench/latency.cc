@@ -5,6 +5,12 @@
 
 namespace shoal::bench {
 
+boost::json::object ToJson(const LatencySummary& s) {
+  return boost::json::object{{"count", s.count},   {"mean_ms", s.mean_ms},
+                             {"p50_ms", s.p50_ms}, {"p90_ms", s.p90_ms},
+                             {"p99_ms", s.p99_ms}, {"max_ms", s.max_ms}};
+}
+
 LatencySummary LatencyRecorder::Summarize() {
   LatencySummary s;
   s.count = count();

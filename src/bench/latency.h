@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 namespace shoal::bench {
 
 struct LatencySummary {
@@ -19,6 +21,9 @@ struct LatencySummary {
   double p99_ms = 0;
   double max_ms = 0;
 };
+
+// {"count", "mean_ms", "p50_ms", "p90_ms", "p99_ms", "max_ms"}: a summary as reports write it.
+boost::json::object ToJson(const LatencySummary& s);
 
 class LatencyRecorder {
  public:

@@ -33,11 +33,7 @@ namespace {
 constexpr const char* kNode = "startup-node";
 constexpr const char* kNamespace = "pod-startup";
 
-json::object Summary(LatencyRecorder& r) {
-  LatencySummary s = r.Summarize();
-  return json::object{{"count", s.count},   {"mean_ms", s.mean_ms}, {"p50_ms", s.p50_ms},
-                      {"p90_ms", s.p90_ms}, {"p99_ms", s.p99_ms},   {"max_ms", s.max_ms}};
-}
+json::object Summary(LatencyRecorder& r) { return ToJson(r.Summarize()); }
 
 struct Run {
   client::Transport* transport = nullptr;

@@ -37,11 +37,7 @@ constexpr const char* kNamespace = "recovery";
 // node-failure: the agent renews every 500 ms, well inside the server's 4 s grace period.
 const std::vector<std::string> kLeaseArgs{"--node-lease-duration-seconds", "2"};
 
-json::object Summary(LatencyRecorder& r) {
-  LatencySummary s = r.Summarize();
-  return json::object{{"count", s.count},   {"mean_ms", s.mean_ms}, {"p50_ms", s.p50_ms},
-                      {"p90_ms", s.p90_ms}, {"p99_ms", s.p99_ms},   {"max_ms", s.max_ms}};
-}
+json::object Summary(LatencyRecorder& r) { return ToJson(r.Summarize()); }
 
 asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
@@ -109,6 +105,18 @@ json::object Container(std::string script, int gpus) {
   return c;
 }
 
+// Waits for the agents' nodes, creates the namespace and starts `watch` on it.
+asio::awaitable<absl::Status> Prepare(client::Transport& t, std::vector<std::string> nodes,
+                                      Watcher& watch) {
+  absl::Status st = co_await NodesReady(t, std::move(nodes), std::chrono::seconds(60));
+  if (!st.ok()) co_return st;
+  st = co_await CreateNamespace(t);
+  if (!st.ok()) co_return st;
+  watch.transport = &t;
+  asio::co_spawn(co_await asio::this_coro::executor, watch.Run(), asio::detached);
+  co_return absl::OkStatus();
+}
+
 // Deletes the namespace and waits until the agents have stopped every pod in it (an agent
 // that is stopped leaves its pods running, by design).
 asio::awaitable<void> CleanUp(client::Transport& t, Watcher& watch) {
@@ -145,12 +153,8 @@ struct GangRun {
   asio::awaitable<void> Main() {
     std::vector<std::string> nodes;
     for (int i = 0; i < options.nodes; ++i) nodes.push_back(fmt::format("gang-node-{}", i));
-    error = co_await NodesReady(*transport, nodes, std::chrono::seconds(60));
+    error = co_await Prepare(*transport, nodes, watch);
     if (!error.ok()) co_return;
-    error = co_await CreateNamespace(*transport);
-    if (!error.ok()) co_return;
-    watch.transport = transport;
-    asio::co_spawn(co_await asio::this_coro::executor, watch.Run(), asio::detached);
 
     const std::string trigger = options.work_dir + "/fail";
     // Member 0 exits 1 when the trigger file appears (and removes it); the others run.
@@ -280,12 +284,8 @@ struct NodeRun {
 
   asio::awaitable<void> Main() {
     std::vector<std::string> nodes{"failing-node"};
-    error = co_await NodesReady(*transport, nodes, std::chrono::seconds(60));
+    error = co_await Prepare(*transport, nodes, watch);
     if (!error.ok()) co_return;
-    error = co_await CreateNamespace(*transport);
-    if (!error.ok()) co_return;
-    watch.transport = transport;
-    asio::co_spawn(co_await asio::this_coro::executor, watch.Run(), asio::detached);
     json::array tolerations;
     for (const char* key : {"node.kubernetes.io/unreachable", "node.kubernetes.io/not-ready"}) {
       tolerations.push_back(json::object{{"key", key},

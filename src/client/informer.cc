@@ -1,5 +1,8 @@
 #include "client/informer.h"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
 #include <unordered_set>
 
 #include <boost/asio/steady_timer.hpp>
@@ -126,6 +129,19 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
       }
     }
   }
+}
+
+void SpawnInformer(boost::asio::any_io_executor executor, Transport& transport,
+                   InformerOptions options, std::function<void(InformerEvent&&)> handler) {
+  boost::asio::co_spawn(executor, RunInformer(transport, std::move(options), std::move(handler)),
+                        boost::asio::detached);
+}
+
+void SpawnInformer(boost::asio::any_io_executor executor, Transport& transport,
+                   std::string path, std::function<void(InformerEvent&&)> handler) {
+  InformerOptions options;
+  options.path = std::move(path);
+  SpawnInformer(executor, transport, std::move(options), std::move(handler));
 }
 
 }  // namespace shoal::client

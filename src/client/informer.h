@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
@@ -36,5 +37,12 @@ std::string ObjectKey(const boost::json::object& o);
 // The handler must not block.
 boost::asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
                                          std::function<void(InformerEvent&&)> handler);
+
+// Starts RunInformer on `executor`, detached: the informer of a controller that runs until its
+// executor stops. A collection path alone is the common case.
+void SpawnInformer(boost::asio::any_io_executor executor, Transport& transport,
+                   InformerOptions options, std::function<void(InformerEvent&&)> handler);
+void SpawnInformer(boost::asio::any_io_executor executor, Transport& transport,
+                   std::string path, std::function<void(InformerEvent&&)> handler);
 
 }  // namespace shoal::client

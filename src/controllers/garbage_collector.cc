@@ -269,10 +269,8 @@ void GarbageCollector::StartInformer(size_t r) {
   client::InformerOptions opts;
   const GcResource& res = resources_[r];
   opts.path = base::StrCat(GroupVersionPath(res.api_version), "/", res.plural);
-  asio::co_spawn(executor_,
-                 client::RunInformer(transport_, opts,
-                                     [this, r](InformerEvent&& e) { OnEvent(r, std::move(e)); }),
-                 asio::detached);
+  client::SpawnInformer(executor_, transport_, std::move(opts),
+                        [this, r](InformerEvent&& e) { OnEvent(r, std::move(e)); });
 }
 
 void GarbageCollector::OnEvent(size_t r, InformerEvent&& e) {

@@ -124,14 +124,12 @@ JobController::JobController(asio::any_io_executor executor, client::Transport& 
       events_(executor, transport, "job-controller") {}
 
 void JobController::Start() {
-  auto spawn = [this](std::string path, std::function<void(InformerEvent&&)> h) {
-    client::InformerOptions o;
-    o.path = std::move(path);
-    asio::co_spawn(executor_, client::RunInformer(transport_, o, std::move(h)), asio::detached);
-  };
-  spawn("/apis/batch/v1/jobs", [this](InformerEvent&& e) { OnJob(std::move(e)); });
-  spawn("/api/v1/pods", [this](InformerEvent&& e) { OnPod(std::move(e)); });
-  spawn("/api/v1/nodes", [this](InformerEvent&& e) { OnNode(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/apis/batch/v1/jobs",
+                        [this](InformerEvent&& e) { OnJob(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/api/v1/pods",
+                        [this](InformerEvent&& e) { OnPod(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/api/v1/nodes",
+                        [this](InformerEvent&& e) { OnNode(std::move(e)); });
 }
 
 void JobController::OnJob(InformerEvent&& e) {

@@ -178,24 +178,12 @@ void NodeLifecycleController::Start() {
 }
 
 void NodeLifecycleController::StartInformersForTest() {
-  client::InformerOptions nodes;
-  nodes.path = "/api/v1/nodes";
-  asio::co_spawn(
-      executor_,
-      client::RunInformer(transport_, nodes, [this](InformerEvent&& e) { OnNode(std::move(e)); }),
-      asio::detached);
-  client::InformerOptions leases;
-  leases.path = std::string(kLeases);
-  asio::co_spawn(
-      executor_,
-      client::RunInformer(transport_, leases, [this](InformerEvent&& e) { OnLease(std::move(e)); }),
-      asio::detached);
-  client::InformerOptions pods;
-  pods.path = "/api/v1/pods";
-  asio::co_spawn(
-      executor_,
-      client::RunInformer(transport_, pods, [this](InformerEvent&& e) { OnPod(std::move(e)); }),
-      asio::detached);
+  client::SpawnInformer(executor_, transport_, "/api/v1/nodes",
+                        [this](InformerEvent&& e) { OnNode(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, std::string(kLeases),
+                        [this](InformerEvent&& e) { OnLease(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/api/v1/pods",
+                        [this](InformerEvent&& e) { OnPod(std::move(e)); });
 }
 
 std::optional<TimePoint> NodeLifecycleController::LeaseRenewForTest(const std::string& node) const {

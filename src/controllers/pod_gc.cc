@@ -47,18 +47,10 @@ void PodGCController::Start() {
 }
 
 void PodGCController::StartInformersForTest() {
-  client::InformerOptions pods;
-  pods.path = "/api/v1/pods";
-  asio::co_spawn(
-      executor_,
-      client::RunInformer(transport_, pods, [this](InformerEvent&& e) { OnPod(std::move(e)); }),
-      asio::detached);
-  client::InformerOptions nodes;
-  nodes.path = "/api/v1/nodes";
-  asio::co_spawn(
-      executor_,
-      client::RunInformer(transport_, nodes, [this](InformerEvent&& e) { OnNode(std::move(e)); }),
-      asio::detached);
+  client::SpawnInformer(executor_, transport_, "/api/v1/pods",
+                        [this](InformerEvent&& e) { OnPod(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/api/v1/nodes",
+                        [this](InformerEvent&& e) { OnNode(std::move(e)); });
 }
 
 void PodGCController::OnPod(InformerEvent&& e) {

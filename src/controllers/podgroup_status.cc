@@ -60,16 +60,10 @@ void PodGroupStatusController::Start() {
   client::InformerOptions pods;
   pods.path = "/api/v1/pods";
   pods.label_selector = std::string(kGroupLabel);  // members only
-  asio::co_spawn(executor_,
-                 client::RunInformer(transport_, pods,
-                                     [this](InformerEvent&& e) { OnPod(std::move(e)); }),
-                 asio::detached);
-  client::InformerOptions groups;
-  groups.path = "/apis/scheduling.x-k8s.io/v1alpha1/podgroups";
-  asio::co_spawn(executor_,
-                 client::RunInformer(transport_, groups,
-                                     [this](InformerEvent&& e) { OnPodGroup(std::move(e)); }),
-                 asio::detached);
+  client::SpawnInformer(executor_, transport_, std::move(pods),
+                        [this](InformerEvent&& e) { OnPod(std::move(e)); });
+  client::SpawnInformer(executor_, transport_, "/apis/scheduling.x-k8s.io/v1alpha1/podgroups",
+                        [this](InformerEvent&& e) { OnPodGroup(std::move(e)); });
 }
 
 void PodGroupStatusController::OnPod(InformerEvent&& e) {
