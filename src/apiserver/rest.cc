@@ -19,6 +19,7 @@
 #include "api/patch.h"
 #include "apiserver/errors.h"
 #include "apiserver/internal/async_write.h"
+#include "apiserver/internal/delete_options.h"
 #include "apiserver/internal/rest.h"
 
 namespace shoal::apiserver::internal {
@@ -31,15 +32,6 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's request body limit
 constexpr int kMaxUpdateAttempts = 16;
-
-// The garbage collector's finalizers (metav1.FinalizerOrphanDependents and
-// FinalizerDeleteDependents).
-constexpr std::string_view kOrphanFinalizer = "orphan";
-constexpr std::string_view kForegroundFinalizer = "foregroundDeletion";
-// kube-apiserver's warning for a batch/v1 Job deleted without a propagation policy.
-constexpr std::string_view kJobOrphanWarning =
-    "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
-    "to remove them or set propagationPolicy=Orphan to suppress this warning";
 
 Response JsonResponse(int code, std::string body) {
   Response r;
@@ -571,60 +563,6 @@ class Handler {
     return std::move(v->get_object());
   }
 
-  // How a delete treats the object's dependents (DeleteOptions.propagationPolicy, or the
-  // deprecated orphanDependents); kNone when the request names no policy.
-  enum class Propagation { kNone, kOrphan, kBackground, kForeground };
-
-  // The policy of this delete, from the DeleteOptions body or, when there is no body, the
-  // query (as kube-apiserver decodes DeleteOptions). BadRequest for a field of the wrong type;
-  // Invalid for an unknown policy or both fields set (kube's ValidateDeleteOptions).
-  absl::StatusOr<Propagation> ParsePropagation(const json::object& opts) const {
-    std::optional<std::string> policy;
-    std::optional<bool> orphan;
-    if (!req_.body.empty()) {
-      if (const json::value* p = opts.if_contains("propagationPolicy"); p && !p->is_null()) {
-        if (!p->is_string()) {
-          return BadRequest("invalid DeleteOptions: propagationPolicy must be a string");
-        }
-        policy = std::string(p->get_string());
-      }
-      if (const json::value* o = opts.if_contains("orphanDependents"); o && !o->is_null()) {
-        if (!o->is_bool()) {
-          return BadRequest("invalid DeleteOptions: orphanDependents must be a boolean");
-        }
-        orphan = o->get_bool();
-      }
-    } else {
-      if (req_.Has("propagationPolicy")) policy = req_.Param("propagationPolicy");
-      if (req_.Has("orphanDependents")) {
-        std::string o = req_.Param("orphanDependents");
-        if (o != "true" && o != "false") {
-          return BadRequest(base::StrCat("invalid orphanDependents: ", o));
-        }
-        orphan = o == "true";
-      }
-    }
-    if (policy && orphan) {
-      return Invalid("DeleteOptions.meta.k8s.io", "",
-                     {{"FieldValueInvalid",
-                       base::StrCat("Invalid value: \"", *policy,
-                                    "\": orphanDependents and deletionPropagation cannot be both "
-                                    "set"),
-                       "propagationPolicy"}});
-    }
-    if (orphan) return *orphan ? Propagation::kOrphan : Propagation::kBackground;
-    if (!policy) return Propagation::kNone;
-    if (*policy == "Orphan") return Propagation::kOrphan;
-    if (*policy == "Background") return Propagation::kBackground;
-    if (*policy == "Foreground") return Propagation::kForeground;
-    return Invalid("DeleteOptions.meta.k8s.io", "",
-                   {{"FieldValueNotSupported",
-                     base::StrCat("Unsupported value: \"", *policy,
-                                  "\": supported values: \"Foreground\", \"Background\", "
-                                  "\"Orphan\", \"nil\""),
-                     "propagationPolicy"}});
-  }
-
   // kube's job registry: batch/v1 Jobs orphan their pods unless told otherwise, and a delete
   // that does not say warns about it.
   bool OrphansByDefault() const {
@@ -636,49 +574,10 @@ class Handler {
     }
   }
 
-  // kube's deletionFinalizersForGarbageCollection: sets the garbage collector's finalizers
-  // (orphan, foregroundDeletion) that the object carries after this delete. With no policy in
-  // the request, one already on the object stands, else the type's default applies.
-  void SetGcFinalizers(json::object& meta, Propagation policy) const {
-    bool has_orphan = false, has_foreground = false;
-    const json::value* list = meta.if_contains("finalizers");
-    if (list != nullptr && list->is_array()) {
-      for (const json::value& f : list->get_array()) {
-        if (!f.is_string()) continue;
-        has_orphan |= f.get_string() == kOrphanFinalizer;
-        has_foreground |= f.get_string() == kForegroundFinalizer;
-      }
-    }
-    bool orphan = policy == Propagation::kOrphan;
-    bool foreground = policy == Propagation::kForeground;
-    if (policy == Propagation::kNone) {
-      if (has_orphan || has_foreground) return;
-      orphan = OrphansByDefault();
-    }
-    if (orphan == has_orphan && foreground == has_foreground) return;
-    json::array next;
-    if (list != nullptr && list->is_array()) {
-      for (const json::value& f : list->get_array()) {
-        if (f.is_string() &&
-            (f.get_string() == kOrphanFinalizer || f.get_string() == kForegroundFinalizer)) {
-          continue;
-        }
-        next.push_back(f);
-      }
-    }
-    if (orphan) next.emplace_back(kOrphanFinalizer);
-    if (foreground) next.emplace_back(kForegroundFinalizer);
-    if (next.empty()) {
-      meta.erase("finalizers");
-    } else {
-      meta["finalizers"] = std::move(next);
-    }
-  }
-
   asio::awaitable<Response> Delete() {
     auto opts = DeleteOptions();
     if (!opts.ok()) co_return Error(opts.status());
-    auto policy = ParsePropagation(*opts);
+    auto policy = ParsePropagation(req_, *opts);
     if (!policy.ok()) co_return Error(policy.status());
     WarnIfOrphanedByDefault(*policy);
     int64_t grace = -1;
@@ -716,7 +615,7 @@ class Handler {
       // request shortens the grace period; one marked with grace 0 goes as soon as nothing
       // holds it.
       if (!deleting || current_grace == 0 || (grace >= 0 && grace < current_grace)) {
-        SetGcFinalizers(meta, *policy);
+        SetGcFinalizers(meta, *policy, OrphansByDefault());
       }
       bool has_finalizers = meta.contains("finalizers") && meta["finalizers"].is_array() &&
                             !meta["finalizers"].get_array().empty();
@@ -828,7 +727,7 @@ class Handler {
     if (!filter.ok()) co_return Error(filter.status());
     auto delete_opts = DeleteOptions();
     if (!delete_opts.ok()) co_return Error(delete_opts.status());
-    auto policy = ParsePropagation(*delete_opts);
+    auto policy = ParsePropagation(req_, *delete_opts);
     if (!policy.ok()) co_return Error(policy.status());
     WarnIfOrphanedByDefault(*policy);
     ListOptions opts;
