@@ -149,6 +149,22 @@ def test_backoff_limit_fails_the_job_after_limit_plus_one_failures(server, agent
     assert out[1] == "Failed", out
 
 
+def test_backoff_limit_counts_container_restarts_with_on_failure(server, agent):
+    # restartPolicy OnFailure: the agent restarts the container in place (the first restart
+    # at once); kube counts those restarts against backoffLimit.
+    obj = job("restarts", "exit 5", backoff_limit=1)
+    obj["spec"]["template"]["spec"]["restartPolicy"] = "OnFailure"
+    create(server, obj)
+    j, cond = wait_condition(server, "restarts", "Failed", timeout=30)
+    assert cond["reason"] == "BackoffLimitExceeded"
+    assert j["status"].get("failed", 0) == 0  # no pod failed: its container restarted
+    # One pod, never replaced (it restarted in place), deleted when the Job failed.
+    reasons = [r for r, _, _ in job_events(server, "restarts")]
+    assert reasons.count("SuccessfulCreate") == 1, reasons
+    assert reasons.count("SuccessfulDelete") == 1, reasons
+    wait_until(lambda: job_pods(server, "restarts") == [], 20, what="the pod deleted")
+
+
 def test_pod_failure_policy_fail_job_and_ignore(server, agent, outdir):
     policy = {"rules": [
         {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In",

@@ -445,6 +445,19 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     fail_reason = "BackoffLimitExceeded";
     fail_message = "Job has reached the specified backoff limit";
   }
+  if (fail_reason.empty() && !finished &&
+      api::StringAt(spec, "template.spec.restartPolicy") == "OnFailure") {
+    // Containers restart in place: kube's pastBackoffLimitOnFailure counts the restarts of
+    // the pods still running or pending.
+    int64_t restarts = 0;
+    for (const JobPod& p : pods) {
+      if (p.phase == "Running" || p.phase == "Pending" || p.phase.empty()) restarts += p.restarts;
+    }
+    if (backoff_limit == 0 ? restarts > 0 : restarts >= backoff_limit) {
+      fail_reason = "BackoffLimitExceeded";
+      fail_message = "Job has reached the specified backoff limit";
+    }
+  }
   std::optional<system_clock::time_point> start =
       base::ParseRfc3339(api::StringAt(status, "startTime"));
   if (fail_reason.empty() && !finished && !suspended && start &&

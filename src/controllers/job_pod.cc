@@ -70,6 +70,8 @@ JobPod ParseJobPod(const json::object& pod) {
     if (statuses == nullptr) continue;
     for (const json::value& s : *statuses) {
       if (!s.is_object()) continue;
+      const json::value* rc = s.get_object().if_contains("restartCount");
+      if (rc != nullptr && rc->is_int64()) p.restarts += rc->get_int64();
       const json::value* code = api::FindPath(s.get_object(), "state.terminated.exitCode");
       if (code == nullptr || !code->is_int64()) continue;
       p.exits.push_back({Str(s.get_object(), "name"), static_cast<int32_t>(code->get_int64())});

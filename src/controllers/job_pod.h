@@ -36,6 +36,7 @@ struct JobPod {
   bool tracked = false;      // carries kJobTrackingFinalizer
   bool ready = false;        // Ready condition True
   int64_t index = -1;        // completion index, -1 when none
+  int64_t restarts = 0;      // restartCount summed over (init) containers
   std::vector<ContainerExit> exits;                            // terminated containers
   std::vector<std::pair<std::string, std::string>> conditions;  // (type, status)
   std::string reason, message;                                  // status.reason / message
