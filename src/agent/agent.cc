@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <fstream>
+#include <random>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -276,6 +277,7 @@ json::object Agent::NodeStatus() const {
                         {"ephemeral-storage", std::to_string(disk)},
                         {"pods", "110"},
                         {"nvidia.com/gpu", std::to_string(gpus_.total())}};
+  for (const auto& [name, value] : options_.capacity) capacity[name] = value;
   const std::string now = NowRfc3339();
   auto cond = [&](const char* type, const char* status, const char* reason, const char* message) {
     return json::object{{"type", type},           {"status", status},
@@ -397,7 +399,15 @@ asio::awaitable<void> Agent::Register() {
 asio::awaitable<void> Agent::LeaseLoop() {
   const std::string collection = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
   const std::string path = base::StrCat(collection, "/", options_.node_name);
+  std::minstd_rand rng(static_cast<uint32_t>(std::hash<std::string>{}(options_.node_name)));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  auto renew_after = [&](double factor) {
+    return std::chrono::milliseconds(
+        static_cast<int64_t>(static_cast<double>(options_.lease_renew.count()) * factor));
+  };
+  bool first = true;
   for (;;) {
+    if (heartbeats_stopped_) co_return;
     json::object spec{{"holderIdentity", options_.node_name},
                       {"leaseDurationSeconds", options_.lease_duration.count()},
                       {"renewTime", NowMicro()}};
@@ -417,7 +427,12 @@ asio::awaitable<void> Agent::LeaseLoop() {
       spdlog::warn("agent: renewing lease of {} failed: {}", options_.node_name,
                    resp.ok() ? resp->Text() : resp.status().ToString());
     }
-    asio::steady_timer t(executor_, options_.lease_renew);
+    const double j = options_.lease_jitter;
+    // With jitter, the first wait is a random part of the interval: the renewals of nodes
+    // started together spread out instead of arriving in lockstep.
+    const double factor = j <= 0 ? 1.0 : first ? unit(rng) : 1.0 - j + 2.0 * j * unit(rng);
+    first = false;
+    asio::steady_timer t(executor_, renew_after(factor));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
@@ -426,6 +441,7 @@ asio::awaitable<void> Agent::StatusLoop() {
   for (;;) {
     asio::steady_timer t(executor_, options_.status_interval);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (heartbeats_stopped_) co_return;
     co_await PatchNodeStatus();
   }
 }

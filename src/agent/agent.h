@@ -46,6 +46,13 @@ struct AgentOptions {
   std::chrono::seconds lease_duration{40};  // kubelet's nodeLeaseDurationSeconds
   std::chrono::milliseconds lease_renew{10'000};  // kubelet renews at a quarter of it
   std::chrono::seconds status_interval{60};
+  // Each renewal waits lease_renew scaled by a random factor in [1 - jitter, 1 + jitter]
+  // (seeded by the node name), and the first one a random part of lease_renew, so that
+  // thousands of hollow nodes started together do not renew in lockstep. 0: exact.
+  double lease_jitter = 0;
+  // Overrides of the reported capacity (= allocatable), e.g. {"cpu", "96"} for a hollow node;
+  // the rest is read from this machine.
+  std::map<std::string, std::string> capacity;
   // The log endpoint (kubelet's port); no cert_path: no endpoint (hollow nodes).
   LogServerOptions log_server;
   // Health checks on a thread of their own, and the preflight taint until preflight passes
@@ -67,6 +74,10 @@ class Agent {
   // log endpoint, then spawns registration, the lease and status loops and the pod informer.
   // Errors: the data dir cannot be created; the log endpoint cannot listen.
   absl::Status Start();
+
+  // Stops renewing the Lease and writing node status, as a node that lost power would
+  // (`shoal sim --fail-nodes`); pods are left as they are.
+  void StopHeartbeats() { heartbeats_stopped_ = true; }
 
  private:
   void KillLeftovers();
@@ -98,6 +109,7 @@ class Agent {
   std::string boot_time_;
   client::EventRecorder events_;
   bool registered_ = false;
+  bool heartbeats_stopped_ = false;
   std::unique_ptr<LogServer> log_server_;
   bool preflight_pending_ = false;
   bool unhealthy_ = false;

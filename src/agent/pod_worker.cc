@@ -372,6 +372,11 @@ void PodWorker::StartContainer(Container& c) {
     vars[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   ProcessSpec ps;
+  if (const json::value* a = api::FindPath(pod_, "metadata.annotations"); a && a->is_object()) {
+    for (const auto& [k, v] : a->get_object()) {
+      if (v.is_string()) ps.annotations[std::string(k)] = std::string(v.get_string());
+    }
+  }
   for (const std::string& a : c.spec.command) ps.argv.push_back(ExpandVars(a, vars));
   for (const std::string& a : c.spec.args) ps.argv.push_back(ExpandVars(a, vars));
   ps.env = std::move(env);

@@ -1,6 +1,6 @@
 // Runtime: how the agent runs a container. ProcessRuntime (process_runtime.h) runs it as a
-// real process group on this machine; `shoal sim` will put a simulated runtime behind the same
-// interface, so that a hollow node is the agent's own code (DESIGN.md).
+// real process group on this machine; `shoal sim` puts a simulated one (sim/hollow_runtime.h)
+// behind the same interface, so that a hollow node is the agent's own code (DESIGN.md).
 //
 // Threading: a runtime belongs to one executor; Start and Signal are called on it and exit
 // callbacks run on it.
@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +30,9 @@ struct ProcessSpec {
   };
   std::vector<Mount> mounts;
   std::string cgroup;  // a cgroup v2 directory the process joins before exec ("" = none)
+  // The pod's annotations: a simulated runtime reads how long to "run" from them
+  // (shoal.io/sim-duration); the process runtime ignores them.
+  std::map<std::string, std::string> annotations;
 };
 
 // How a container's main process ended.

@@ -80,8 +80,10 @@ std::string EncodeTarget(std::string_view path, const std::map<std::string, std:
 absl::StatusOr<std::unique_ptr<HttpTransport>> HttpTransport::Create(
     asio::any_io_executor executor, const Kubeconfig& kubeconfig, HttpTransportOptions options) {
   ASSIGN_OR_RETURN(ServerTarget target, TargetFromKubeconfig(kubeconfig));
-  ASSIGN_OR_RETURN(std::shared_ptr<asio::ssl::context> tls,
-                   MakeClientTlsContext(kubeconfig.ca_pem));
+  std::shared_ptr<asio::ssl::context> tls = options.tls;
+  if (tls == nullptr) {
+    ASSIGN_OR_RETURN(tls, MakeClientTlsContext(kubeconfig.ca_pem));
+  }
   return std::unique_ptr<HttpTransport>(
       new HttpTransport(std::move(executor), std::move(target), std::move(tls), options));
 }

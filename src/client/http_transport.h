@@ -48,6 +48,9 @@ struct HttpTransportOptions {
   // Body buffer of a watch connection (HttpsConnection's constructor): small, because a
   // hollow-node process holds thousands of watches.
   size_t watch_buffer_bytes = 64 * 1024;
+  // A TLS context to share (thousands of hollow nodes' transports use one); null: the
+  // transport makes its own from the kubeconfig's CA.
+  std::shared_ptr<boost::asio::ssl::context> tls;
 };
 
 // Percent-encodes `path` and `query` into an HTTP origin-form target

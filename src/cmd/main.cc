@@ -9,6 +9,7 @@
 #include "cmd/controllers.h"
 #include "cmd/scheduler.h"
 #include "cmd/server.h"
+#include "sim/sim.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"shoal: a Kubernetes-compatible control plane for machine-learning clusters"};
@@ -140,6 +141,52 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
 
+  shoal::sim::SimOptions sim;
+  CLI::App* sm = app.add_subcommand(
+      "sim",
+      "Run hollow nodes against any Kubernetes API server: --nodes instances of the real node "
+      "agent in this one process, with a simulated runtime. Each registers a Node (96 cpu, "
+      "1536Gi memory, --gpus-per-node nvidia.com/gpu, 110 pods, labels "
+      "topology.shoal.io/leaf and topology.shoal.io/spine, shoal.io/hollow=true), renews its "
+      "Lease every 10 s with jitter, watches its own pods and reports them Running at once and "
+      "Succeeded after their shoal.io/sim-duration annotation (e.g. \"30s\"; without it they "
+      "run until deleted). Stops on SIGINT/SIGTERM.");
+  sm->add_option("--kubeconfig", sim.kubeconfig, "Kubeconfig of the API server (bearer token)")
+      ->required();
+  sm->add_option("--nodes", sim.nodes, "Hollow nodes to run")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sm->add_option("--gpus-per-node", sim.gpus_per_node, "nvidia.com/gpu per node")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
+  sm->add_option("--nodes-per-leaf", sim.nodes_per_leaf, "Nodes under one leaf switch")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sm->add_option("--leafs-per-spine", sim.leafs_per_spine, "Leaf switches under one spine")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
+  sm->add_option("--name-prefix", sim.name_prefix, "Node names are PREFIX00000, PREFIX00001, ...")
+      ->capture_default_str();
+  sm->add_option("--threads", sim.threads, "Event loops the nodes are spread over")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  sm->add_option("--start-rate", sim.start_rate, "Nodes started per second")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1e6));
+  sm->add_option("--node-lease-duration-seconds", sim.lease_duration_s,
+                 "Each node's leaseDurationSeconds; renewed every quarter of it (as `shoal "
+                 "agent`)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  sm->add_option("--fail-nodes", sim.fail_nodes_per_minute,
+                 "Random nodes per minute that stop renewing their Lease and node status (to "
+                 "exercise node lifecycle); 0 = none")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
+  sm->add_option("--data-dir", sim.data_dir,
+                 "Where the hollow nodes keep their (tiny) pod directories; default: a "
+                 "temporary directory removed at exit");
+
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(
       "bench",
@@ -240,6 +287,7 @@ int main(int argc, char** argv) {
   }
   if (sch->parsed()) return shoal::cmd::RunScheduler(sched);
   if (agt->parsed()) return shoal::cmd::RunAgent(agent);
+  if (sm->parsed()) return shoal::sim::RunSim(sim);
   if (ctls->parsed()) return shoal::cmd::RunControllers(ctl);
   if (bch->parsed()) return shoal::bench::RunBench(bench);
   return 1;

@@ -1,0 +1,202 @@
+#include "sim/sim.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+#include "agent/agent.h"
+#include "agent/gpus.h"
+#include "client/http_transport.h"
+#include "client/https_client.h"
+#include "client/kubeconfig.h"
+#include "sim/hollow_runtime.h"
+
+namespace shoal::sim {
+
+namespace asio = boost::asio;
+
+std::string HollowNodeName(const SimOptions& o, int i) {
+  return fmt::format("{}{:05d}", o.name_prefix, i);
+}
+std::string LeafOf(const SimOptions& o, int i) {
+  return fmt::format("leaf-{}", i / std::max(1, o.nodes_per_leaf));
+}
+std::string SpineOf(const SimOptions& o, int i) {
+  return fmt::format("spine-{}",
+                     i / std::max(1, o.nodes_per_leaf) / std::max(1, o.leafs_per_spine));
+}
+
+namespace {
+
+// One event loop with its runtime and the nodes that live on it.
+struct Loop {
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+  HollowRuntime runtime{io.get_executor()};
+  std::thread thread;
+};
+
+struct HollowNode {
+  std::unique_ptr<client::HttpTransport> transport;
+  std::unique_ptr<agent::Agent> agent;
+  Loop* loop = nullptr;
+};
+
+// Each hollow node holds a watch and a pooled connection: raise the open-files limit.
+void RaiseOpenFiles() {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+  }
+}
+
+}  // namespace
+
+int RunSim(const SimOptions& o) {
+  auto kc = client::ReadKubeconfig(o.kubeconfig);
+  if (!kc.ok()) {
+    fmt::print(stderr, "error: {}\n", kc.status().ToString());
+    return 1;
+  }
+  auto tls = client::MakeClientTlsContext(kc->ca_pem);
+  if (!tls.ok()) {
+    fmt::print(stderr, "error: {}\n", tls.status().ToString());
+    return 1;
+  }
+  RaiseOpenFiles();
+  std::string dir = o.data_dir;
+  bool temporary = dir.empty();
+  if (temporary) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "shoal-sim.XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      fmt::print(stderr, "error: cannot create a temporary directory\n");
+      return 1;
+    }
+    dir = pattern;
+  }
+  dir = std::filesystem::absolute(dir).string();
+
+  std::vector<std::unique_ptr<Loop>> loops;
+  for (int t = 0; t < std::max(1, o.threads); ++t) loops.push_back(std::make_unique<Loop>());
+  std::vector<HollowNode> nodes(static_cast<size_t>(o.nodes));
+  client::HttpTransportOptions topts;
+  topts.tls = *tls;
+  topts.max_idle_connections = 1;
+  topts.watch_buffer_bytes = 16 * 1024;
+  for (int i = 0; i < o.nodes; ++i) {
+    HollowNode& n = nodes[static_cast<size_t>(i)];
+    n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
+    auto t = client::HttpTransport::Create(n.loop->io.get_executor(), *kc, topts);
+    if (!t.ok()) {
+      fmt::print(stderr, "error: {}\n", t.status().ToString());
+      return 1;
+    }
+    n.transport = std::move(*t);
+    agent::AgentOptions ao;
+    ao.node_name = HollowNodeName(o, i);
+    ao.data_dir = dir + "/" + ao.node_name;
+    ao.labels = {{"topology.shoal.io/leaf", LeafOf(o, i)},
+                 {"topology.shoal.io/spine", SpineOf(o, i)},
+                 {"shoal.io/hollow", "true"}};
+    ao.capacity = {{"cpu", "96"}, {"memory", "1536Gi"}, {"pods", "110"},
+                   {"ephemeral-storage", "7Ti"}};
+    ao.lease_jitter = 0.1;
+    ao.lease_duration = std::chrono::seconds(o.lease_duration_s);
+    ao.lease_renew = std::chrono::milliseconds(o.lease_duration_s * 1000 / 4);
+    auto gpus = agent::DiscoverGpus(o.gpus_per_node);
+    if (!gpus.ok()) gpus = std::vector<agent::GpuDevice>{};
+    n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.transport,
+                                             n.loop->runtime, *std::move(gpus), ao);
+  }
+  for (auto& l : loops) {
+    Loop* loop = l.get();
+    loop->thread = std::thread([loop] { loop->io.run(); });
+  }
+  spdlog::info("shoal sim: starting {} hollow nodes on {} threads against {} (data in {})",
+               o.nodes, loops.size(), kc->server, dir);
+
+  // Start the nodes at start_rate, each on its own loop; stop on a signal.
+  asio::io_context control(1);
+  std::atomic<bool> stopping{false};
+  asio::signal_set signals(control, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code, int sig) {
+    spdlog::info("shoal sim: received signal {}, stopping", sig);
+    stopping = true;
+    control.stop();
+  });
+  int started = 0;
+  asio::steady_timer starter(control);
+  const auto t0 = std::chrono::steady_clock::now();
+  std::function<void()> start_more = [&] {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const int due = std::min(o.nodes, 1 + static_cast<int>(elapsed * o.start_rate));
+    for (; started < due; ++started) {
+      HollowNode* n = &nodes[static_cast<size_t>(started)];
+      asio::post(n->loop->io, [n] {
+        if (absl::Status s = n->agent->Start(); !s.ok()) {
+          spdlog::error("shoal sim: a hollow node did not start: {}", s.ToString());
+        }
+      });
+    }
+    if (started < o.nodes) {
+      starter.expires_after(std::chrono::milliseconds(20));
+      starter.async_wait([&](boost::system::error_code ec) {
+        if (!ec) start_more();
+      });
+    } else {
+      spdlog::info("shoal sim: all {} hollow nodes started in {:.1f} s", o.nodes, elapsed);
+    }
+  };
+  start_more();
+  // --fail-nodes: random nodes stop their heartbeats.
+  std::mt19937 rng(12345);
+  asio::steady_timer failer(control);
+  std::function<void()> fail_one = [&] {
+    if (o.fail_nodes_per_minute <= 0) return;
+    failer.expires_after(std::chrono::milliseconds(
+        static_cast<int64_t>(60'000.0 / o.fail_nodes_per_minute)));
+    failer.async_wait([&](boost::system::error_code ec) {
+      if (ec || started == 0) return;
+      std::uniform_int_distribution<int> pick(0, started - 1);
+      HollowNode* n = &nodes[static_cast<size_t>(pick(rng))];
+      asio::post(n->loop->io, [n] { n->agent->StopHeartbeats(); });
+      spdlog::info("shoal sim: a node stops its heartbeats (--fail-nodes)");
+      fail_one();
+    });
+  };
+  fail_one();
+  control.run();
+
+  for (auto& l : loops) l->io.stop();
+  for (auto& l : loops) {
+    if (l->thread.joinable()) l->thread.join();
+  }
+  nodes.clear();  // agents before their transports' loops go
+  loops.clear();
+  if (temporary) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  spdlog::info("shoal sim stopped");
+  return 0;
+}
+
+}  // namespace shoal::sim

@@ -1,0 +1,38 @@
+// `shoal sim`: N hollow nodes in one process. Each is the real agent (agent/agent.h) with a
+// HollowRuntime: it registers its Node (96 cpu, 1536Gi memory, --gpus-per-node
+// nvidia.com/gpu, 110 pods, leaf/spine topology labels), renews its Lease every 10 s with
+// jitter, keeps its own watch of the pods bound to it (one connection per node, as kubelets
+// do) and reports their status; pods "run" for their shoal.io/sim-duration annotation.
+// Works against any Kubernetes API server (bearer-token kubeconfigs).
+//
+// Threading: `threads` event loops, each with its own HollowRuntime; the nodes are dealt out
+// round-robin and each lives on one loop. RunSim blocks until SIGINT/SIGTERM.
+#pragma once
+
+#include <string>
+
+namespace shoal::sim {
+
+struct SimOptions {
+  std::string kubeconfig;
+  int nodes = 100;
+  int gpus_per_node = 8;
+  int nodes_per_leaf = 32;
+  int leafs_per_spine = 16;
+  std::string name_prefix = "hollow-";
+  int threads = 2;
+  double start_rate = 1000;       // nodes started per second
+  int lease_duration_s = 40;      // as `shoal agent --node-lease-duration-seconds`
+  double fail_nodes_per_minute = 0;  // random nodes whose heartbeats stop
+  std::string data_dir;           // "" = a temporary directory, removed at exit
+};
+
+// Runs until SIGINT/SIGTERM; returns the exit code (errors as one line on stderr).
+int RunSim(const SimOptions& options);
+
+// The name of hollow node `i` ("hollow-00042") and its topology labels.
+std::string HollowNodeName(const SimOptions& options, int i);
+std::string LeafOf(const SimOptions& options, int i);
+std::string SpineOf(const SimOptions& options, int i);
+
+}  // namespace shoal::sim

@@ -1,0 +1,135 @@
+"""End-to-end tests of `shoal sim`: hollow nodes (the real agent with a simulated runtime) in
+one process against the built server, driven with kubectl."""
+
+import json
+import os
+import signal
+import subprocess
+
+import pytest
+
+from shoal_fixture import SETPRIV, file_tail, kubectl_get_json, shoal_bin, wait_until
+
+
+class Sim:
+    def __init__(self, server, *args):
+        self.log_path = os.path.join(server.workdir, "sim.log")
+        cmd = [shoal_bin(), "sim", "--kubeconfig", server.kubeconfig,
+               "--data-dir", os.path.join(server.workdir, "sim")] + list(args)
+        if SETPRIV:
+            cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def sim_factory(server):
+    sims = []
+
+    def make(*args):
+        s = Sim(server, *args)
+        sims.append(s)
+        return s
+    try:
+        yield make
+    finally:
+        for s in sims:
+            code = s.stop()
+            print(f"---- shoal sim log (tail; exit {code}) ----\n{file_tail(s.log_path, 30)}")
+
+
+def ready_nodes(server):
+    out = []
+    for n in kubectl_get_json(server, "nodes")["items"]:
+        for c in n.get("status", {}).get("conditions", []):
+            if c["type"] == "Ready" and c["status"] == "True":
+                out.append(n)
+    return out
+
+
+def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
+    sim = sim_factory("--nodes", "24", "--nodes-per-leaf", "8", "--leafs-per-spine", "2",
+                      "--name-prefix", "h-")
+    wait_until(lambda: len(ready_nodes(server)) == 24, 30, interval=0.2, what="24 nodes Ready")
+    node = kubectl_get_json(server, "node", "h-00009")
+    labels = node["metadata"]["labels"]
+    assert labels["topology.shoal.io/leaf"] == "leaf-1"
+    assert labels["topology.shoal.io/spine"] == "spine-0"
+    assert labels["shoal.io/hollow"] == "true"
+    assert node["status"]["capacity"] == {"cpu": "96", "memory": "1536Gi", "pods": "110",
+                                          "nvidia.com/gpu": "8", "ephemeral-storage": "7Ti"}
+    assert kubectl_get_json(server, "node", "h-00023")["metadata"]["labels"][
+        "topology.shoal.io/spine"] == "spine-1"
+    leases = kubectl_get_json(server, "leases", "-n", "kube-node-lease")["items"]
+    assert sorted(l["metadata"]["name"] for l in leases) == [f"h-{i:05d}" for i in range(24)]
+    assert all(l["spec"]["renewTime"] for l in leases)
+
+    # A pod with a simulated run time ends Succeeded; one without runs until deleted.
+    def pod(name, duration=None):
+        meta = {"name": name}
+        if duration:
+            meta["annotations"] = {"shoal.io/sim-duration": duration}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": {
+            "restartPolicy": "Never", "terminationGracePeriodSeconds": 5,
+            "containers": [{"name": "c", "image": "none", "command": ["train"],
+                            "resources": {"limits": {"nvidia.com/gpu": "1"}}}]}}
+    server.kubectl("create", "-f", "-", input=json.dumps(pod("short", "1s")))
+    server.kubectl("create", "-f", "-", input=json.dumps(pod("forever")))
+    wait_until(lambda: kubectl_get_json(server, "pod", "short")["status"].get("phase") ==
+               "Succeeded", 20, interval=0.1, what="short pod Succeeded")
+    p = kubectl_get_json(server, "pod", "forever")
+    wait_until(lambda: kubectl_get_json(server, "pod", "forever")["status"].get("phase") ==
+               "Running", 20, interval=0.1, what="pod Running")
+    assert p["spec"]["nodeName"].startswith("h-")
+    # Deleted: the hollow runtime gets SIGTERM, the agent reports and removes the pod.
+    server.kubectl("delete", "pod", "forever", "--timeout=20s")
+    assert server.request("GET", "/api/v1/namespaces/default/pods/forever").status == 404
+
+    # A gang Job of 8 whole-node pods lands in one leaf and completes.
+    job = {"apiVersion": "batch/v1", "kind": "Job",
+           "metadata": {"name": "gang", "annotations": {"shoal.io/gang": "true",
+                                                        "shoal.io/topology": "leaf"}},
+           "spec": {"completionMode": "Indexed", "completions": 8, "parallelism": 8,
+                    "template": {"metadata": {"annotations": {"shoal.io/sim-duration": "1s"}},
+                                 "spec": {"restartPolicy": "Never", "containers": [{
+                                     "name": "w", "image": "none", "command": ["train"],
+                                     "resources": {"limits": {"nvidia.com/gpu": "8"}}}]}}}}
+    server.kubectl("create", "-f", "-", input=json.dumps(job))
+    wait_until(lambda: any(c["type"] == "Complete" and c["status"] == "True" for c in
+                           kubectl_get_json(server, "job", "gang")["status"].get("conditions", [])),
+               30, interval=0.2, what="gang job Complete")
+    pods = kubectl_get_json(server, "pods", "-l", "batch.kubernetes.io/job-name=gang")["items"]
+    nodes = {p["spec"]["nodeName"] for p in pods}
+    assert len(pods) == 8 and len(nodes) == 8
+    leaves = {kubectl_get_json(server, "node", n)["metadata"]["labels"]["topology.shoal.io/leaf"]
+              for n in nodes}
+    assert len(leaves) == 1, leaves
+    assert sim.stop() == 0
+
+
+@pytest.mark.server_args("--node-monitor-grace-period", "3s", "--node-monitor-period", "500ms")
+def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_factory):
+    sim_factory("--nodes", "10", "--node-lease-duration-seconds", "2", "--fail-nodes", "60")
+    wait_until(lambda: len(ready_nodes(server)) == 10, 30, interval=0.2, what="10 nodes Ready")
+
+    def unknown():
+        out = []
+        for n in kubectl_get_json(server, "nodes")["items"]:
+            for c in n["status"].get("conditions", []):
+                if c["type"] == "Ready" and c["status"] == "Unknown":
+                    out.append(n["metadata"]["name"])
+        return out
+    # One node a second stops its heartbeats; node lifecycle marks it within the grace period.
+    wait_until(lambda: len(unknown()) >= 2, 20, interval=0.2, what="failed nodes Unknown")
+    assert len(ready_nodes(server)) >= 1
