@@ -121,7 +121,10 @@ std::unique_ptr<HttpsConnection> HttpTransport::TakeConnection(
     }
   }
   *reused = found != nullptr;
-  if (found == nullptr) found = std::make_unique<HttpsConnection>(executor, *tls_, target_);
+  if (found == nullptr) {
+    found = std::make_unique<HttpsConnection>(executor, *tls_, target_,
+                                              options_.call_buffer_bytes);
+  }
   return found;
 }
 

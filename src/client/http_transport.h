@@ -48,6 +48,9 @@ struct HttpTransportOptions {
   // Body buffer of a watch connection (HttpsConnection's constructor): small, because a
   // hollow-node process holds thousands of watches.
   size_t watch_buffer_bytes = 64 * 1024;
+  // Body buffer of each pooled connection: large for big LISTs; a hollow node, whose answers
+  // are small, keeps it small (it is allocated once per connection).
+  size_t call_buffer_bytes = 1 << 20;
   // A TLS context to share (thousands of hollow nodes' transports use one); null: the
   // transport makes its own from the kubeconfig's CA.
   std::shared_ptr<boost::asio::ssl::context> tls;

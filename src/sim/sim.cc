@@ -100,6 +100,7 @@ int RunSim(const SimOptions& o) {
   topts.tls = *tls;
   topts.max_idle_connections = 1;
   topts.watch_buffer_bytes = 16 * 1024;
+  topts.call_buffer_bytes = 16 * 1024;
   for (int i = 0; i < o.nodes; ++i) {
     HollowNode& n = nodes[static_cast<size_t>(i)];
     n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
