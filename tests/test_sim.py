@@ -133,3 +133,22 @@ def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_fact
     # One node a second stops its heartbeats; node lifecycle marks it within the grace period.
     wait_until(lambda: len(unknown()) >= 2, 20, interval=0.2, what="failed nodes Unknown")
     assert len(ready_nodes(server)) >= 1
+
+
+def test_heartbeat_bench_report_is_complete(tmp_path):
+    """`shoal bench --scenario heartbeat` at CI size: it starts its own server and `shoal sim`,
+    and its report says how long registration took and what heartbeats cost (never judged by
+    a timing here)."""
+    out = tmp_path / "hb.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "heartbeat", "--out", str(out),
+                        "--nodes", "40", "--duration", "2"],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    report = json.loads(out.read_text())
+    assert report["scenario"] == "heartbeat" and report["nodes"] == 40
+    assert report["start_to_all_nodes_ready_s"] > 0
+    assert report["window_s"] == 2
+    for who in ("server", "sim"):
+        assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
+    assert report["sim"]["stopped"] == "exited 0", report
+    assert "40 nodes Ready" in r.stdout

@@ -14,6 +14,7 @@
 
 #include "bench/api_load.h"
 #include "bench/pod_startup.h"
+#include "bench/heartbeat.h"
 #include "bench/recovery.h"
 #include "client/kubeconfig.h"
 #include "bench/server_process.h"
@@ -71,11 +72,16 @@ absl::StatusOr<json::object> RunApiLoadScenario(const Kubeconfig& kc, const Benc
 
 int RunBench(const BenchFlags& flags) {
   if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
-      flags.scenario != "gang-restart" && flags.scenario != "node-failure") {
+      flags.scenario != "gang-restart" && flags.scenario != "node-failure" &&
+      flags.scenario != "heartbeat") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
-               "\"pod-startup\", \"gang-restart\", \"node-failure\"\n",
+               "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\"\n",
                flags.scenario);
+    return 1;
+  }
+  if (flags.scenario == "gang-restart" && flags.nodes > 64) {
+    fmt::print(stderr, "error: --nodes: gang-restart runs one real agent per node: at most 64\n");
     return 1;
   }
   // Fail before the long run if the report cannot be written.
@@ -131,6 +137,15 @@ int RunBench(const BenchFlags& flags) {
     options.work_dir = work_dir;
     report = RunPodStartup(kc, options);
     if (report.ok()) summary = PodStartupSummary(*report);
+  } else if (flags.scenario == "heartbeat") {
+    HeartbeatOptions options;
+    options.kubeconfig_path = kubeconfig_path;
+    options.work_dir = work_dir;
+    options.nodes = flags.nodes;
+    options.duration_s = flags.duration_s;
+    options.server_pid = server ? server->pid() : -1;
+    report = RunHeartbeat(kc, options);
+    if (report.ok()) summary = HeartbeatSummary(*report);
   } else if (flags.scenario == "gang-restart" || flags.scenario == "node-failure") {
     RecoveryOptions options;
     options.kubeconfig_path = kubeconfig_path;

@@ -217,17 +217,24 @@ int main(int argc, char** argv) {
       "            unreachable for 0 s, SIGKILLs it, and reports from the moment its Lease\n"
       "            expired to the node tainted unreachable:NoExecute and to every pod evicted.\n"
       "            Its own server runs with --node-monitor-grace-period 4s.\n"
+      "  heartbeat  starts `shoal sim --nodes N` (hollow nodes) and reports the time until\n"
+      "            all are Ready, then the server's and the sim's CPU and memory over\n"
+      "            --duration seconds of heartbeats (leases and node status) only.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
       "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
       "  shoal bench --scenario gang-restart --out gang.json --nodes 4 --rounds 10\n"
-      "  shoal bench --scenario node-failure --out node.json --pods 100");
+      "  shoal bench --scenario node-failure --out node.json --pods 100\n"
+      "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60");
   bch->add_option("--scenario", bench.scenario,
-                  "Scenario to run: api-load, pod-startup, gang-restart or node-failure")
+                  "Scenario to run: api-load, pod-startup, gang-restart, node-failure or "
+                  "heartbeat")
       ->required();
-  bch->add_option("--nodes", bench.nodes, "gang-restart: agents, and pods in the gang")
+  bch->add_option("--nodes", bench.nodes,
+                  "gang-restart: agents, and pods in the gang (at most 64); heartbeat: hollow "
+                  "nodes")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(CLI::Range(1, 100000));
   bch->add_option("--rounds", bench.rounds, "gang-restart: member failures injected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));

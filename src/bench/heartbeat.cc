@@ -1,0 +1,166 @@
+#include "bench/heartbeat.h"
+
+#include <chrono>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/object.h"
+#include "base/strings.h"
+#include "bench/server_process.h"
+#include "client/http_transport.h"
+
+namespace shoal::bench {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+struct Run {
+  client::Transport* transport = nullptr;
+  HeartbeatOptions options;
+  std::set<std::string> ready;
+  bool watching = true;
+  absl::Status error;
+  double to_all_ready_s = -1;
+  ProcessStats server_before, server_after, sim_before, sim_after;
+  pid_t sim_pid = -1;
+
+  asio::awaitable<void> WatchNodes() {
+    while (watching) {
+      client::Request req = client::MakeRequest("GET", "/api/v1/nodes");
+      req.query["watch"] = "1";
+      req.query["timeoutSeconds"] = "3600";
+      // Without a resourceVersion the watch starts with every existing node (ADDED).
+      co_await transport->Watch(std::move(req), [this](std::string_view line) {
+        auto ev = api::ParseJson(line);
+        if (!ev.ok() || !ev->is_object()) return watching;
+        const json::value* obj = ev->get_object().if_contains("object");
+        if (obj == nullptr || !obj->is_object()) return watching;
+        std::string name(api::StringAt(*obj, "metadata.name"));
+        bool is_ready = false;
+        if (const json::value* cs = api::FindPath(*obj, "status.conditions");
+            cs != nullptr && cs->is_array()) {
+          for (const json::value& c : cs->get_array()) {
+            if (api::StringAt(c, "type") == "Ready") {
+              is_ready = api::StringAt(c, "status") == "True";
+            }
+          }
+        }
+        if (is_ready && api::StringAt(*ev, "type") != "DELETED") {
+          ready.insert(std::move(name));
+        } else {
+          ready.erase(name);
+        }
+        return watching;
+      });
+    }
+  }
+
+  asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  asio::awaitable<void> Main() {
+    asio::co_spawn(co_await asio::this_coro::executor, WatchNodes(), asio::detached);
+    const auto start = SteadyClock::now();
+    auto sim = SpawnShoal({"sim", "--kubeconfig", options.kubeconfig_path, "--nodes",
+                           std::to_string(options.nodes), "--threads", "2", "--data-dir",
+                           options.work_dir + "/sim"},
+                          options.work_dir + "/sim.log");
+    if (!sim.ok()) {
+      error = sim.status();
+      watching = false;
+      co_return;
+    }
+    sim_pid = *sim;
+    auto last_progress = start;
+    while (static_cast<int>(ready.size()) < options.nodes) {
+      if (SteadyClock::now() - start > std::chrono::seconds(300)) {
+        error = absl::DeadlineExceededError(
+            fmt::format("only {} of {} nodes Ready after 300 s", ready.size(), options.nodes));
+        watching = false;
+        co_return;
+      }
+      if (SteadyClock::now() - last_progress > std::chrono::seconds(5)) {
+        last_progress = SteadyClock::now();
+        fmt::print("heartbeat: {}/{} nodes Ready after {:.0f} s\n", ready.size(), options.nodes,
+                   std::chrono::duration<double>(last_progress - start).count());
+        std::fflush(stdout);
+      }
+      co_await Sleep(std::chrono::milliseconds(50));
+    }
+    to_all_ready_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    fmt::print("heartbeat: all {} nodes Ready after {:.1f} s; sampling {} s of heartbeats\n",
+               options.nodes, to_all_ready_s, options.duration_s);
+    std::fflush(stdout);
+    // Let the registration burst settle (first status writes, informer lists) first.
+    co_await Sleep(std::chrono::seconds(10));
+    auto stats = [](pid_t pid) {
+      return pid > 0 ? ReadProcessStats(pid).value_or(ProcessStats{}) : ProcessStats{};
+    };
+    server_before = stats(options.server_pid);
+    sim_before = stats(sim_pid);
+    co_await Sleep(std::chrono::seconds(options.duration_s));
+    server_after = stats(options.server_pid);
+    sim_after = stats(sim_pid);
+    watching = false;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
+                                          const HeartbeatOptions& options) {
+  asio::io_context io(1);
+  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
+  if (!transport.ok()) return transport.status();
+  Run run;
+  run.transport = transport->get();
+  run.options = options;
+  asio::co_spawn(io, run.Main(), [&](std::exception_ptr) { io.stop(); });
+  io.run();
+  std::string sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  if (!run.error.ok()) return run.error;
+  const double window = options.duration_s;
+  json::object report{{"scenario", "heartbeat"},
+                      {"nodes", options.nodes},
+                      {"start_to_all_nodes_ready_s", run.to_all_ready_s},
+                      {"window_s", window},
+                      {"sim", json::object{{"cpu_cores", (run.sim_after.cpu_s() -
+                                                          run.sim_before.cpu_s()) / window},
+                                           {"rss_bytes", run.sim_after.rss_bytes},
+                                           {"stopped", sim_end}}}};
+  if (options.server_pid > 0) {
+    report["server"] = json::object{
+        {"cpu_cores", (run.server_after.cpu_s() - run.server_before.cpu_s()) / window},
+        {"rss_bytes", run.server_after.rss_bytes}};
+  }
+  return report;
+}
+
+std::string HeartbeatSummary(const json::object& report) {
+  std::string out = fmt::format("{} nodes Ready {:.1f} s after the sim started\n",
+                                report.at("nodes").to_number<int64_t>(),
+                                report.at("start_to_all_nodes_ready_s").to_number<double>());
+  for (const char* who : {"server", "sim"}) {
+    if (!report.contains(who)) continue;
+    const json::object& s = report.at(who).as_object();
+    out += fmt::format("{:<7} heartbeats cost {:.3f} cores; RSS {:.0f} MiB\n", who,
+                       s.at("cpu_cores").to_number<double>(),
+                       s.at("rss_bytes").to_number<double>() / (1 << 20));
+  }
+  return out;
+}
+
+}  // namespace shoal::bench

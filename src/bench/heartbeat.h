@@ -1,0 +1,34 @@
+// The heartbeat scenario (issue 7): `shoal sim --nodes N` as a child (hollow nodes, this
+// binary), then leases and node status only. It measures, through a watch of the Nodes, the
+// time from starting the sim to every node registered and Ready, then the steady-state cost of
+// heartbeats over --duration seconds: the server's CPU (cores) and memory when the bench
+// started the server itself, and the sim's. Kubernetes' scalability tests check the same
+// thing (kubemark's idle cluster).
+//
+// Threading: RunHeartbeat blocks; it runs its own I/O thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "absl/status/statusor.h"
+#include "client/kubeconfig.h"
+
+namespace shoal::bench {
+
+struct HeartbeatOptions {
+  std::string kubeconfig_path;  // for the sim
+  std::string work_dir;         // the sim's data dir and log
+  int nodes = 1000;
+  int duration_s = 60;          // steady-state sampling window
+  pid_t server_pid = -1;        // -1: not ours (no server figures)
+};
+
+absl::StatusOr<boost::json::object> RunHeartbeat(const client::Kubeconfig& kc,
+                                                 const HeartbeatOptions& options);
+std::string HeartbeatSummary(const boost::json::object& report);
+
+}  // namespace shoal::bench
