@@ -152,3 +152,28 @@ def test_heartbeat_bench_report_is_complete(tmp_path):
         assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
     assert report["sim"]["stopped"] == "exited 0", report
     assert "40 nodes Ready" in r.stdout
+
+
+def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
+    """`shoal bench --scenario smoke` at CI size: the report accounts for every pod and gang
+    and its numbers agree with each other (never judged by a timing here)."""
+    out = tmp_path / "smoke.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "smoke", "--out", str(out),
+                        "--nodes", "40", "--pods", "60", "--rate", "30"],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(out.read_text())
+    assert rep["scenario"] == "smoke" and rep["nodes"] == 40 and rep["gpus"] == 320
+    assert rep["pod_startup"]["count"] + rep["small_pods_never_running"] == 60
+    assert rep["small_pods_never_running"] == 0
+    assert rep["gangs_incomplete"] == 0 and len(rep["gangs"]) == 4
+    for g in rep["gangs"]:
+        assert g["members"] == 8
+        assert 0 < g["create_to_all_bound_ms"] <= g["create_to_all_running_ms"]
+    # Every small pod and gang member was bound exactly once, in some second.
+    assert sum(rep["pods_bound_per_second"]) == 60 + 32
+    assert all(0 <= s <= 1 for s in rep["gpu_share_per_second"])
+    assert rep["gpu_share_peak"] == max(rep["gpu_share_per_second"])
+    assert rep["api_latency"]["POST pods"]["count"] == 60
+    assert rep["api_latency"]["POST jobs"]["count"] == 4
+    assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"

@@ -16,6 +16,7 @@
 #include "bench/pod_startup.h"
 #include "bench/heartbeat.h"
 #include "bench/recovery.h"
+#include "bench/smoke.h"
 #include "client/kubeconfig.h"
 #include "bench/server_process.h"
 
@@ -73,10 +74,11 @@ absl::StatusOr<json::object> RunApiLoadScenario(const Kubeconfig& kc, const Benc
 int RunBench(const BenchFlags& flags) {
   if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
       flags.scenario != "gang-restart" && flags.scenario != "node-failure" &&
-      flags.scenario != "heartbeat") {
+      flags.scenario != "heartbeat" && flags.scenario != "smoke") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
-               "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\"\n",
+               "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\", "
+               "\"smoke\"\n",
                flags.scenario);
     return 1;
   }
@@ -137,6 +139,16 @@ int RunBench(const BenchFlags& flags) {
     options.work_dir = work_dir;
     report = RunPodStartup(kc, options);
     if (report.ok()) summary = PodStartupSummary(*report);
+  } else if (flags.scenario == "smoke") {
+    SmokeOptions options;
+    options.kubeconfig_path = kubeconfig_path;
+    options.work_dir = work_dir;
+    options.nodes = flags.nodes_set ? flags.nodes : 100;
+    options.pods = flags.pods > 0 ? flags.pods : 300;
+    options.rate = flags.rate_set ? flags.rate : 50;
+    options.server_pid = server ? server->pid() : -1;
+    report = RunSmoke(kc, options);
+    if (report.ok()) summary = SmokeSummary(*report);
   } else if (flags.scenario == "heartbeat") {
     HeartbeatOptions options;
     options.kubeconfig_path = kubeconfig_path;

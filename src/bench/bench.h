@@ -4,7 +4,7 @@
 // readable summary.
 //
 // Scenarios: api-load (api_load.h), pod-startup (pod_startup.h), gang-restart and
-// node-failure (recovery.h).
+// node-failure (recovery.h), heartbeat (heartbeat.h), smoke (smoke.h).
 //
 // Threading: RunBench blocks the calling thread until the scenario is done.
 #pragma once
@@ -28,7 +28,9 @@ struct BenchFlags {
   int client_threads = 1;
   int server_threads = 0;  // own server's --threads; 0 = its default
   double rate = 20;        // pod-startup: pod creations per second
-  int nodes = 4;           // gang-restart: agents and gang size
+  int nodes = 4;           // gang-restart: agents and gang size; heartbeat, smoke: hollow nodes
+  bool nodes_set = false;  // --nodes given (smoke defaults to 100)
+  bool rate_set = false;   // --rate given (smoke defaults to 50)
   int rounds = 5;          // gang-restart: failures injected
 };
 

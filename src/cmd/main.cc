@@ -220,6 +220,11 @@ int main(int argc, char** argv) {
       "  heartbeat  starts `shoal sim --nodes N` (hollow nodes) and reports the time until\n"
       "            all are Ready, then the server's and the sim's CPU and memory over\n"
       "            --duration seconds of heartbeats (leases and node status) only.\n"
+      "  smoke     starts `shoal sim` (--nodes, default 100 hollow nodes x 8 GPUs), creates 4\n"
+      "            gang Jobs of 8 whole-node pods and --pods one-GPU pods (default 300) at\n"
+      "            --rate per second (default 50), all with short simulated run times, and\n"
+      "            reports pod startup, gang bind/run times, GPU share, bindings per second\n"
+      "            and API latency by verb and resource.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
       "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
@@ -227,18 +232,20 @@ int main(int argc, char** argv) {
       "  shoal bench --scenario node-failure --out node.json --pods 100\n"
       "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60");
   bch->add_option("--scenario", bench.scenario,
-                  "Scenario to run: api-load, pod-startup, gang-restart, node-failure or "
-                  "heartbeat")
+                  "Scenario to run: api-load, pod-startup, gang-restart, node-failure, "
+                  "heartbeat or smoke")
       ->required();
   bch->add_option("--nodes", bench.nodes,
-                  "gang-restart: agents, and pods in the gang (at most 64); heartbeat: hollow "
-                  "nodes")
+                  "gang-restart: agents, and pods in the gang (at most 64); heartbeat and smoke: "
+                  "hollow nodes (smoke default 100)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   bch->add_option("--rounds", bench.rounds, "gang-restart: member failures injected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  bch->add_option("--rate", bench.rate, "pod-startup: pods created per second")
+  bch->add_option("--rate", bench.rate,
+                  "pod-startup: pods created per second; smoke: small pods per second "
+                  "(default 50)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 10000.0));
   bch->add_option("--kubeconfig", bench.kubeconfig,
@@ -296,6 +303,10 @@ int main(int argc, char** argv) {
   if (agt->parsed()) return shoal::cmd::RunAgent(agent);
   if (sm->parsed()) return shoal::sim::RunSim(sim);
   if (ctls->parsed()) return shoal::cmd::RunControllers(ctl);
-  if (bch->parsed()) return shoal::bench::RunBench(bench);
+  if (bch->parsed()) {
+    bench.nodes_set = bch->count("--nodes") > 0;
+    bench.rate_set = bch->count("--rate") > 0;
+    return shoal::bench::RunBench(bench);
+  }
   return 1;
 }

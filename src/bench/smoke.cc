@@ -1,0 +1,384 @@
+#include "bench/smoke.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/object.h"
+#include "base/strings.h"
+#include "bench/latency.h"
+#include "bench/server_process.h"
+#include "client/http_transport.h"
+
+namespace shoal::bench {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* kNamespace = "smoke";
+constexpr int kGangs = 4;
+constexpr int kGangSize = 8;
+
+struct PodSeen {
+  SteadyClock::time_point bound{}, running{};
+  std::string gang;  // the Job name of a gang member
+  int64_t gpus = 0;
+  bool finished = false;
+};
+
+struct Run {
+  client::Transport* transport = nullptr;
+  SmokeOptions options;
+  pid_t sim_pid = -1;
+  absl::Status error;
+  bool watching = true;
+  std::map<std::string, PodSeen> pods;                    // pod name -> what was seen
+  std::map<std::string, SteadyClock::time_point> created;  // small pod name -> create sent
+  std::map<std::string, SteadyClock::time_point> gang_created;
+  std::map<std::string, LatencyRecorder> api;             // "VERB resource" -> latencies
+  std::vector<double> gpu_share;                          // sampled every second
+  std::vector<int64_t> bound_per_second;
+  SteadyClock::time_point start;
+  int64_t total_gpus = 0;
+
+  asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
+    asio::steady_timer t(co_await asio::this_coro::executor, d);
+    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+
+  asio::awaitable<absl::StatusOr<client::Response>> Timed(std::string what, client::Request req) {
+    const auto t0 = SteadyClock::now();
+    auto r = co_await transport->Call(std::move(req));
+    api[what].Add(SteadyClock::now() - t0);
+    co_return r;
+  }
+
+  asio::awaitable<void> Watch() {
+    client::Request req =
+        client::MakeRequest("GET", base::StrCat("/api/v1/namespaces/", kNamespace, "/pods"));
+    req.query["watch"] = "1";
+    req.query["timeoutSeconds"] = "3600";
+    co_await transport->Watch(std::move(req), [this](std::string_view line) {
+      auto ev = api::ParseJson(line);
+      if (!ev.ok() || !ev->is_object()) return watching;
+      const json::value* obj = ev->get_object().if_contains("object");
+      if (obj == nullptr || !obj->is_object()) return watching;
+      PodSeen& p = pods[std::string(api::StringAt(*obj, "metadata.name"))];
+      const auto now = SteadyClock::now();
+      if (p.gang.empty()) {
+        const json::value* labels = api::FindPath(*obj, "metadata.labels");
+        const json::value* job = labels != nullptr && labels->is_object()
+                                     ? labels->get_object().if_contains(
+                                           "batch.kubernetes.io/job-name")
+                                     : nullptr;
+        if (job != nullptr && job->is_string()) p.gang = std::string(job->get_string());
+      }
+      if (p.bound == SteadyClock::time_point{} && !api::StringAt(*obj, "spec.nodeName").empty()) {
+        p.bound = now;
+      }
+      std::string_view phase = api::StringAt(*obj, "status.phase");
+      if (p.running == SteadyClock::time_point{} &&
+          (phase == "Running" || phase == "Succeeded")) {
+        p.running = now;
+      }
+      p.finished = phase == "Succeeded" || phase == "Failed" ||
+                   api::StringAt(*ev, "type") == "DELETED";
+      return watching;
+    });
+  }
+
+  // One sample: the GPU share (GPUs of pods bound and not finished / all GPUs) and the pods
+  // bound since the last sample.
+  size_t bound_before = 0;
+  void SampleOnce() {
+    int64_t used = 0;
+    size_t bound = 0;
+    for (const auto& [name, p] : pods) {
+      if (p.bound != SteadyClock::time_point{}) ++bound;
+      if (p.bound != SteadyClock::time_point{} && !p.finished) used += p.gang.empty() ? 1 : 8;
+    }
+    gpu_share.push_back(total_gpus > 0 ? static_cast<double>(used) / total_gpus : 0);
+    bound_per_second.push_back(static_cast<int64_t>(bound - bound_before));
+    bound_before = bound;
+  }
+  asio::awaitable<void> Sample() {
+    for (;;) {
+      co_await Sleep(std::chrono::milliseconds(1000));
+      if (!watching) co_return;
+      SampleOnce();
+    }
+  }
+
+  asio::awaitable<bool> NodesReady() {
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
+    while (SteadyClock::now() < deadline) {
+      auto r = co_await transport->Call(client::MakeRequest("GET", "/api/v1/nodes"));
+      if (r.ok() && r->code == 200) {
+        auto doc = api::ParseJson(r->Text());
+        int ready = 0;
+        const json::value* items = doc.ok() ? api::FindPath(*doc, "items") : nullptr;
+        if (items != nullptr && items->is_array()) {
+          for (const json::value& n : items->get_array()) {
+            if (!n.is_object()) continue;
+            const json::value* cs = api::FindPath(n.get_object(), "status.conditions");
+            if (cs == nullptr || !cs->is_array()) continue;
+            for (const json::value& c : cs->get_array()) {
+              if (api::StringAt(c, "type") == "Ready" && api::StringAt(c, "status") == "True") {
+                ++ready;
+              }
+            }
+          }
+        }
+        if (ready >= options.nodes) co_return true;
+      }
+      co_await Sleep(std::chrono::milliseconds(500));
+    }
+    co_return false;
+  }
+
+  json::object Job(int g) {
+    json::object container{
+        {"name", "w"},
+        {"image", "none"},
+        {"command", json::array{"train"}},
+        {"resources", json::object{{"limits", json::object{{"nvidia.com/gpu", "8"}}}}}};
+    return json::object{
+        {"apiVersion", "batch/v1"},
+        {"kind", "Job"},
+        {"metadata", json::object{{"name", fmt::format("gang-{}", g)},
+                                  {"annotations", json::object{{"shoal.io/gang", "true"},
+                                                               {"shoal.io/topology", "leaf"}}}}},
+        {"spec",
+         json::object{
+             {"completionMode", "Indexed"},
+             {"completions", kGangSize},
+             {"parallelism", kGangSize},
+             {"template",
+              json::object{
+                  {"metadata", json::object{{"annotations",
+                                             json::object{{"shoal.io/sim-duration", "10s"}}}}},
+                  {"spec", json::object{{"restartPolicy", "Never"},
+                                        {"containers", json::array{container}}}}}}}}};
+  }
+
+  json::object SmallPod(int64_t i) {
+    const char* teams[] = {"vision", "speech", "rl"};
+    json::object container{
+        {"name", "c"},
+        {"image", "none"},
+        {"command", json::array{"experiment"}},
+        {"resources", json::object{{"limits", json::object{{"nvidia.com/gpu", "1"}}}}}};
+    return json::object{
+        {"apiVersion", "v1"},
+        {"kind", "Pod"},
+        {"metadata",
+         json::object{{"name", fmt::format("p-{:05d}", i)},
+                      {"labels", json::object{{"team", teams[i % 3]}}},
+                      {"annotations",
+                       json::object{{"shoal.io/sim-duration", fmt::format("{}s", 2 + i % 4)}}}}},
+        {"spec", json::object{{"restartPolicy", "Never"},
+                              {"terminationGracePeriodSeconds", 0},
+                              {"containers", json::array{container}}}}};
+  }
+
+  asio::awaitable<void> Main() {
+    auto sim = SpawnShoal({"sim", "--kubeconfig", options.kubeconfig_path, "--nodes",
+                           std::to_string(options.nodes), "--nodes-per-leaf", "16",
+                           "--data-dir", options.work_dir + "/sim"},
+                          options.work_dir + "/sim.log");
+    if (!sim.ok()) {
+      error = sim.status();
+      co_return;
+    }
+    sim_pid = *sim;
+    if (!co_await NodesReady()) {
+      error = absl::DeadlineExceededError("the hollow nodes were not all Ready in 120 s");
+      co_return;
+    }
+    total_gpus = static_cast<int64_t>(options.nodes) * 8;
+    json::object ns{{"apiVersion", "v1"},
+                    {"kind", "Namespace"},
+                    {"metadata", json::object{{"name", kNamespace}}}};
+    co_await Timed("POST namespaces",
+                   client::MakeRequest("POST", "/api/v1/namespaces", json::serialize(ns)));
+    auto ex = co_await asio::this_coro::executor;
+    asio::co_spawn(ex, Watch(), asio::detached);
+    asio::co_spawn(ex, Sample(), asio::detached);
+    start = SteadyClock::now();
+    const std::string jobs = base::StrCat("/apis/batch/v1/namespaces/", kNamespace, "/jobs");
+    const std::string pod_path = base::StrCat("/api/v1/namespaces/", kNamespace, "/pods");
+    for (int g = 0; g < kGangs; ++g) {
+      gang_created[fmt::format("gang-{}", g)] = SteadyClock::now();
+      auto r = co_await Timed("POST jobs",
+                              client::MakeRequest("POST", jobs, json::serialize(Job(g))));
+      if (!r.ok() || r->code != 201) {
+        error = absl::InternalError("creating a gang Job: " +
+                                    (r.ok() ? r->Text() : r.status().ToString()));
+        co_return;
+      }
+    }
+    for (int64_t i = 0; i < options.pods; ++i) {
+      auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
+                             std::chrono::duration<double>(static_cast<double>(i) / options.rate));
+      asio::steady_timer t(ex, due);
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      json::object pod = SmallPod(i);
+      std::string name(api::StringAt(pod, "metadata.name"));
+      created[name] = SteadyClock::now();
+      auto r = co_await Timed("POST pods",
+                              client::MakeRequest("POST", pod_path, json::serialize(pod)));
+      if (!r.ok() || r->code != 201) {
+        error = absl::InternalError("creating a pod: " +
+                                    (r.ok() ? r->Text() : r.status().ToString()));
+        co_return;
+      }
+    }
+    // Wait for every small pod and gang member to have run (or 60 s).
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+    for (;;) {
+      size_t ran = 0;
+      for (const auto& [name, p] : pods) ran += p.running != SteadyClock::time_point{} ? 1 : 0;
+      if (ran >= static_cast<size_t>(options.pods) + kGangs * kGangSize) break;
+      if (SteadyClock::now() > deadline) break;
+      co_await Sleep(std::chrono::milliseconds(100));
+    }
+    SampleOnce();  // the last, partial second
+    co_await Timed("LIST pods", client::MakeRequest("GET", pod_path));
+    co_await Timed("DELETE namespaces",
+                   client::MakeRequest("DELETE", base::StrCat("/api/v1/namespaces/", kNamespace)));
+    watching = false;
+  }
+};
+
+}  // namespace
+
+absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeOptions& options) {
+  asio::io_context io(1);
+  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
+  if (!transport.ok()) return transport.status();
+  Run run;
+  run.transport = transport->get();
+  run.options = options;
+  ProcessStats server_before =
+      options.server_pid > 0 ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
+                             : ProcessStats{};
+  const auto t0 = SteadyClock::now();
+  asio::co_spawn(io, run.Main(), [&](std::exception_ptr) {
+    run.watching = false;
+    io.stop();
+  });
+  io.run();
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  ProcessStats server_after =
+      options.server_pid > 0 ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
+                             : ProcessStats{};
+  std::string sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  if (!run.error.ok()) return run.error;
+
+  LatencyRecorder startup;
+  int64_t never_ran = 0;
+  for (const auto& [name, sent] : run.created) {
+    const PodSeen& p = run.pods[name];
+    if (p.running == SteadyClock::time_point{}) {
+      ++never_ran;
+    } else {
+      startup.Add(p.running - sent);
+    }
+  }
+  json::array gangs;
+  int64_t gangs_incomplete = 0;
+  for (const auto& [gang, sent] : run.gang_created) {
+    SteadyClock::time_point all_bound{}, all_running{};
+    int members = 0;
+    bool complete = true;
+    for (const auto& [name, p] : run.pods) {
+      if (p.gang != gang) continue;
+      ++members;
+      if (p.bound == SteadyClock::time_point{} || p.running == SteadyClock::time_point{}) {
+        complete = false;
+        continue;
+      }
+      all_bound = std::max(all_bound, p.bound);
+      all_running = std::max(all_running, p.running);
+    }
+    complete = complete && members == kGangSize;
+    if (!complete) ++gangs_incomplete;
+    auto ms = [&](SteadyClock::time_point t) {
+      return complete ? std::chrono::duration<double, std::milli>(t - sent).count() : -1.0;
+    };
+    gangs.push_back(json::object{{"job", gang},
+                                 {"members", members},
+                                 {"create_to_all_bound_ms", ms(all_bound)},
+                                 {"create_to_all_running_ms", ms(all_running)}});
+  }
+  json::object api;
+  for (auto& [what, rec] : run.api) api[what] = ToJson(rec.Summarize());
+  json::array share, bound;
+  double peak_share = 0;
+  for (double s : run.gpu_share) {
+    share.push_back(s);
+    peak_share = std::max(peak_share, s);
+  }
+  for (int64_t b : run.bound_per_second) bound.push_back(b);
+  json::object report{{"scenario", "smoke"},
+                      {"nodes", options.nodes},
+                      {"gpus", run.total_gpus},
+                      {"small_pods", options.pods},
+                      {"rate_per_s", options.rate},
+                      {"gang_jobs", kGangs},
+                      {"gang_size", kGangSize},
+                      {"pod_startup", ToJson(startup.Summarize())},
+                      {"small_pods_never_running", never_ran},
+                      {"gangs", std::move(gangs)},
+                      {"gangs_incomplete", gangs_incomplete},
+                      {"api_latency", std::move(api)},
+                      {"gpu_share_per_second", std::move(share)},
+                      {"gpu_share_peak", peak_share},
+                      {"pods_bound_per_second", std::move(bound)},
+                      {"sim_stopped", sim_end}};
+  if (options.server_pid > 0) {
+    report["server"] = json::object{
+        {"cpu_cores", (server_after.cpu_s() - server_before.cpu_s()) / elapsed},
+        {"rss_bytes", server_after.rss_bytes}};
+  }
+  return report;
+}
+
+std::string SmokeSummary(const json::object& report) {
+  const json::object& s = report.at("pod_startup").as_object();
+  std::string out = fmt::format(
+      "{} small pods: create -> Running p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms; {} never "
+      "ran\n",
+      s.at("count").to_number<int64_t>(), s.at("p50_ms").to_number<double>(),
+      s.at("p99_ms").to_number<double>(), s.at("max_ms").to_number<double>(),
+      report.at("small_pods_never_running").to_number<int64_t>());
+  for (const json::value& g : report.at("gangs").as_array()) {
+    out += fmt::format("{}: {} members, all bound {:.1f} ms, all Running {:.1f} ms after create\n",
+                       std::string(g.at("job").as_string()), g.at("members").to_number<int64_t>(),
+                       g.at("create_to_all_bound_ms").to_number<double>(),
+                       g.at("create_to_all_running_ms").to_number<double>());
+  }
+  out += fmt::format("peak GPU allocation {:.0f}% of {} GPUs\n",
+                     100 * report.at("gpu_share_peak").to_number<double>(),
+                     report.at("gpus").to_number<int64_t>());
+  for (const auto& [what, v] : report.at("api_latency").as_object()) {
+    out += fmt::format("{:<18} n={:<5} p50 {:.1f} ms  p99 {:.1f} ms\n", std::string(what),
+                       v.at("count").to_number<int64_t>(), v.at("p50_ms").to_number<double>(),
+                       v.at("p99_ms").to_number<double>());
+  }
+  return out;
+}
+
+}  // namespace shoal::bench
