@@ -74,11 +74,12 @@ absl::StatusOr<json::object> RunApiLoadScenario(const Kubeconfig& kc, const Benc
 int RunBench(const BenchFlags& flags) {
   if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
       flags.scenario != "gang-restart" && flags.scenario != "node-failure" &&
-      flags.scenario != "heartbeat" && flags.scenario != "smoke") {
+      flags.scenario != "heartbeat" && flags.scenario != "smoke" &&
+      flags.scenario != "density") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
                "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\", "
-               "\"smoke\"\n",
+               "\"smoke\", \"density\"\n",
                flags.scenario);
     return 1;
   }
@@ -139,13 +140,21 @@ int RunBench(const BenchFlags& flags) {
     options.work_dir = work_dir;
     report = RunPodStartup(kc, options);
     if (report.ok()) summary = PodStartupSummary(*report);
-  } else if (flags.scenario == "smoke") {
+  } else if (flags.scenario == "smoke" || flags.scenario == "density") {
     SmokeOptions options;
+    options.scenario = flags.scenario;
     options.kubeconfig_path = kubeconfig_path;
     options.work_dir = work_dir;
     options.nodes = flags.nodes_set ? flags.nodes : 100;
     options.pods = flags.pods > 0 ? flags.pods : 300;
     options.rate = flags.rate_set ? flags.rate : 50;
+    if (flags.scenario == "density") {
+      options.pods = flags.pods > 0 ? flags.pods : 30 * int64_t{options.nodes};
+      options.rate = flags.rate_set ? flags.rate : 100;
+      options.gangs = 0;
+      options.pod_gpus = 0;
+      options.pods_finish = false;
+    }
     options.server_pid = server ? server->pid() : -1;
     report = RunSmoke(kc, options);
     if (report.ok()) summary = SmokeSummary(*report);

@@ -28,8 +28,6 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kNamespace = "smoke";
-constexpr int kGangs = 4;
-constexpr int kGangSize = 8;
 
 struct PodSeen {
   SteadyClock::time_point bound{}, running{};
@@ -52,13 +50,16 @@ struct Run {
   std::vector<int64_t> bound_per_second;
   SteadyClock::time_point start;
   int64_t total_gpus = 0;
+  int64_t transport_retries = 0;  // creates sent again after a transport failure
 
   asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
     asio::steady_timer t(co_await asio::this_coro::executor, d);
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
-  asio::awaitable<absl::StatusOr<client::Response>> Timed(std::string what, client::Request req) {
+  // `what` must be a string literal ("VERB resource"); callers pass `req` as a named local
+  // (GCC 12 and temporaries in co_await expressions, see docs/architecture.md).
+  asio::awaitable<absl::StatusOr<client::Response>> Timed(const char* what, client::Request req) {
     const auto t0 = SteadyClock::now();
     auto r = co_await transport->Call(std::move(req));
     api[what].Add(SteadyClock::now() - t0);
@@ -107,7 +108,9 @@ struct Run {
     size_t bound = 0;
     for (const auto& [name, p] : pods) {
       if (p.bound != SteadyClock::time_point{}) ++bound;
-      if (p.bound != SteadyClock::time_point{} && !p.finished) used += p.gang.empty() ? 1 : 8;
+      if (p.bound != SteadyClock::time_point{} && !p.finished) {
+        used += p.gang.empty() ? options.pod_gpus : 8;
+      }
     }
     gpu_share.push_back(total_gpus > 0 ? static_cast<double>(used) / total_gpus : 0);
     bound_per_second.push_back(static_cast<int64_t>(bound - bound_before));
@@ -124,7 +127,8 @@ struct Run {
   asio::awaitable<bool> NodesReady() {
     const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
     while (SteadyClock::now() < deadline) {
-      auto r = co_await transport->Call(client::MakeRequest("GET", "/api/v1/nodes"));
+      client::Request list = client::MakeRequest("GET", "/api/v1/nodes");
+      auto r = co_await transport->Call(std::move(list));
       if (r.ok() && r->code == 200) {
         auto doc = api::ParseJson(r->Text());
         int ready = 0;
@@ -163,8 +167,8 @@ struct Run {
         {"spec",
          json::object{
              {"completionMode", "Indexed"},
-             {"completions", kGangSize},
-             {"parallelism", kGangSize},
+             {"completions", options.gang_size},
+             {"parallelism", options.gang_size},
              {"template",
               json::object{
                   {"metadata", json::object{{"annotations",
@@ -175,22 +179,41 @@ struct Run {
 
   json::object SmallPod(int64_t i) {
     const char* teams[] = {"vision", "speech", "rl"};
-    json::object container{
-        {"name", "c"},
-        {"image", "none"},
-        {"command", json::array{"experiment"}},
-        {"resources", json::object{{"limits", json::object{{"nvidia.com/gpu", "1"}}}}}};
-    return json::object{
-        {"apiVersion", "v1"},
-        {"kind", "Pod"},
-        {"metadata",
-         json::object{{"name", fmt::format("p-{:05d}", i)},
-                      {"labels", json::object{{"team", teams[i % 3]}}},
-                      {"annotations",
-                       json::object{{"shoal.io/sim-duration", fmt::format("{}s", 2 + i % 4)}}}}},
-        {"spec", json::object{{"restartPolicy", "Never"},
-                              {"terminationGracePeriodSeconds", 0},
-                              {"containers", json::array{container}}}}};
+    json::object container{{"name", "c"}, {"image", "none"}, {"command", json::array{"run"}}};
+    if (options.pod_gpus > 0) {
+      container["resources"] = json::object{
+          {"limits", json::object{{"nvidia.com/gpu", std::to_string(options.pod_gpus)}}}};
+    }
+    json::object meta{{"name", fmt::format("p-{:06d}", i)},
+                      {"labels", json::object{{"team", teams[i % 3]}}}};
+    if (options.pods_finish) {
+      meta["annotations"] =
+          json::object{{"shoal.io/sim-duration", fmt::format("{}s", 2 + i % 4)}};
+    }
+    return json::object{{"apiVersion", "v1"},
+                        {"kind", "Pod"},
+                        {"metadata", std::move(meta)},
+                        {"spec", json::object{{"restartPolicy", "Never"},
+                                              {"terminationGracePeriodSeconds", 0},
+                                              {"containers", json::array{container}}}}};
+  }
+
+  asio::awaitable<void> CreatePod(std::string path, std::string body, int* in_flight) {
+    absl::StatusOr<client::Response> r;
+    // A transport failure (an overloaded server refusing a new connection) is retried; a
+    // create that did land meanwhile answers 409, which counts as created.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      client::Request req = client::MakeRequest("POST", path, body);
+      r = co_await Timed("POST pods", std::move(req));
+      if (r.ok()) break;
+      ++transport_retries;
+    }
+    const bool created = r.ok() && (r->code == 201 || r->code == 409);
+    if (!created && error.ok()) {
+      error = absl::InternalError("creating a pod: " +
+                                 (r.ok() ? r->Text() : r.status().ToString()));
+    }
+    --*in_flight;
   }
 
   asio::awaitable<void> Main() {
@@ -211,53 +234,62 @@ struct Run {
     json::object ns{{"apiVersion", "v1"},
                     {"kind", "Namespace"},
                     {"metadata", json::object{{"name", kNamespace}}}};
-    co_await Timed("POST namespaces",
-                   client::MakeRequest("POST", "/api/v1/namespaces", json::serialize(ns)));
+    client::Request create_ns =
+        client::MakeRequest("POST", "/api/v1/namespaces", json::serialize(ns));
+    co_await Timed("POST namespaces", std::move(create_ns));
     auto ex = co_await asio::this_coro::executor;
     asio::co_spawn(ex, Watch(), asio::detached);
     asio::co_spawn(ex, Sample(), asio::detached);
     start = SteadyClock::now();
     const std::string jobs = base::StrCat("/apis/batch/v1/namespaces/", kNamespace, "/jobs");
     const std::string pod_path = base::StrCat("/api/v1/namespaces/", kNamespace, "/pods");
-    for (int g = 0; g < kGangs; ++g) {
+    for (int g = 0; g < options.gangs; ++g) {
       gang_created[fmt::format("gang-{}", g)] = SteadyClock::now();
-      auto r = co_await Timed("POST jobs",
-                              client::MakeRequest("POST", jobs, json::serialize(Job(g))));
+      client::Request create = client::MakeRequest("POST", jobs, json::serialize(Job(g)));
+      auto r = co_await Timed("POST jobs", std::move(create));
       if (!r.ok() || r->code != 201) {
         error = absl::InternalError("creating a gang Job: " +
                                     (r.ok() ? r->Text() : r.status().ToString()));
         co_return;
       }
     }
-    for (int64_t i = 0; i < options.pods; ++i) {
+    // Each create is sent at its due time on its own coroutine (HttpTransport's pool opens
+    // more connections as needed), so that a slow answer does not hold back the arrival rate;
+    // at most kMaxInFlight at once.
+    constexpr int kMaxInFlight = 16;
+    int in_flight = 0;
+    for (int64_t i = 0; i < options.pods && error.ok(); ++i) {
       auto due = start + std::chrono::duration_cast<SteadyClock::duration>(
                              std::chrono::duration<double>(static_cast<double>(i) / options.rate));
       asio::steady_timer t(ex, due);
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      while (in_flight >= kMaxInFlight) co_await Sleep(std::chrono::milliseconds(1));
       json::object pod = SmallPod(i);
       std::string name(api::StringAt(pod, "metadata.name"));
       created[name] = SteadyClock::now();
-      auto r = co_await Timed("POST pods",
-                              client::MakeRequest("POST", pod_path, json::serialize(pod)));
-      if (!r.ok() || r->code != 201) {
-        error = absl::InternalError("creating a pod: " +
-                                    (r.ok() ? r->Text() : r.status().ToString()));
-        co_return;
-      }
+      ++in_flight;
+      asio::co_spawn(ex, CreatePod(pod_path, json::serialize(pod), &in_flight), asio::detached);
     }
+    while (in_flight > 0) co_await Sleep(std::chrono::milliseconds(1));
+    if (!error.ok()) co_return;
     // Wait for every small pod and gang member to have run (or 60 s).
     const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+    fmt::print("{}: all {} pods created; waiting for them to run\n", options.scenario,
+               options.pods);
+    std::fflush(stdout);
     for (;;) {
       size_t ran = 0;
       for (const auto& [name, p] : pods) ran += p.running != SteadyClock::time_point{} ? 1 : 0;
-      if (ran >= static_cast<size_t>(options.pods) + kGangs * kGangSize) break;
+      if (ran >= static_cast<size_t>(options.pods + options.gangs * options.gang_size)) break;
       if (SteadyClock::now() > deadline) break;
       co_await Sleep(std::chrono::milliseconds(100));
     }
     SampleOnce();  // the last, partial second
-    co_await Timed("LIST pods", client::MakeRequest("GET", pod_path));
-    co_await Timed("DELETE namespaces",
-                   client::MakeRequest("DELETE", base::StrCat("/api/v1/namespaces/", kNamespace)));
+    client::Request list = client::MakeRequest("GET", pod_path);
+    co_await Timed("LIST pods", std::move(list));
+    client::Request del =
+        client::MakeRequest("DELETE", base::StrCat("/api/v1/namespaces/", kNamespace));
+    co_await Timed("DELETE namespaces", std::move(del));
     watching = false;
   }
 };
@@ -313,7 +345,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
       all_bound = std::max(all_bound, p.bound);
       all_running = std::max(all_running, p.running);
     }
-    complete = complete && members == kGangSize;
+    complete = complete && members == options.gang_size;
     if (!complete) ++gangs_incomplete;
     auto ms = [&](SteadyClock::time_point t) {
       return complete ? std::chrono::duration<double, std::milli>(t - sent).count() : -1.0;
@@ -332,13 +364,13 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
     peak_share = std::max(peak_share, s);
   }
   for (int64_t b : run.bound_per_second) bound.push_back(b);
-  json::object report{{"scenario", "smoke"},
+  json::object report{{"scenario", options.scenario},
                       {"nodes", options.nodes},
                       {"gpus", run.total_gpus},
                       {"small_pods", options.pods},
                       {"rate_per_s", options.rate},
-                      {"gang_jobs", kGangs},
-                      {"gang_size", kGangSize},
+                      {"gang_jobs", options.gangs},
+                      {"gang_size", options.gang_size},
                       {"pod_startup", ToJson(startup.Summarize())},
                       {"small_pods_never_running", never_ran},
                       {"gangs", std::move(gangs)},
@@ -347,6 +379,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"gpu_share_per_second", std::move(share)},
                       {"gpu_share_peak", peak_share},
                       {"pods_bound_per_second", std::move(bound)},
+                      {"create_transport_retries", run.transport_retries},
                       {"sim_stopped", sim_end}};
   if (options.server_pid > 0) {
     report["server"] = json::object{

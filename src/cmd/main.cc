@@ -225,6 +225,9 @@ int main(int argc, char** argv) {
       "            --rate per second (default 50), all with short simulated run times, and\n"
       "            reports pod startup, gang bind/run times, GPU share, bindings per second\n"
       "            and API latency by verb and resource.\n"
+      "  density   Kubernetes' density test on hollow nodes: --nodes (default 100), 30 pods\n"
+      "            per node (or --pods) created at --rate per second (default 100), running\n"
+      "            until the end; reports pod startup and API latency like smoke.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
       "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
@@ -233,7 +236,7 @@ int main(int argc, char** argv) {
       "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60");
   bch->add_option("--scenario", bench.scenario,
                   "Scenario to run: api-load, pod-startup, gang-restart, node-failure, "
-                  "heartbeat or smoke")
+                  "heartbeat, smoke or density")
       ->required();
   bch->add_option("--nodes", bench.nodes,
                   "gang-restart: agents, and pods in the gang (at most 64); heartbeat and smoke: "
