@@ -8,6 +8,7 @@ is replaced is shortened with --job-pod-failure-backoff so that retries take mil
 import json
 import os
 import signal
+import time
 
 import pytest
 
@@ -265,10 +266,24 @@ def test_suspend_and_resume(server):
 
 
 def test_ttl_after_finished_deletes_the_job(server, agent):
-    create(server, job("short", "exit 0", ttlSecondsAfterFinished=1))
-    wait_condition(server, "short", "Complete")
-    wait_until(lambda: server.request("GET", "/apis/batch/v1/namespaces/default/jobs/short")
-               .status == 404, 20, what="job deleted by its TTL")
+    create(server, job("short", "exit 0", ttlSecondsAfterFinished=2))
+    path = "/apis/batch/v1/namespaces/default/jobs/short"
+    seen = {}
+
+    def complete_then_gone():
+        r = server.request("GET", path)
+        if r.status == 200:
+            if any(c["type"] == "Complete" and c["status"] == "True"
+                   for c in r.json().get("status", {}).get("conditions", [])):
+                seen.setdefault("complete", time.monotonic())
+            return False
+        seen["gone"] = time.monotonic()
+        return r.status == 404
+    wait_until(complete_then_gone, 30, interval=0.05, what="job complete, then deleted")
+    # It completed first (Completed event, and seen Complete), then went after its TTL.
+    assert "complete" in seen, "the job was deleted before it was seen Complete"
+    assert seen["gone"] - seen["complete"] > 0.5
+    assert "Completed" in [r for r, _, _ in job_events(server, "short")]
 
 
 def test_server_sigkill_while_a_job_runs_loses_and_double_counts_nothing(server, agent, outdir):
