@@ -439,11 +439,6 @@ def wait_for_next_second(stamp):
                interval=0.05, what="the next second")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a no-op server-side apply is written anyway once the second has changed: the manager's "
-    "managedFields time is bumped and the resourceVersion increases; kube-apiserver (since "
-    "kubernetes PR 88875) does not touch the time or write the object when the apply "
-    "changes nothing"))
 @pytest.mark.parametrize("via", ["kubectl", "raw"])
 def test_repeated_identical_apply_is_a_noop(server, via):
     """Applying the same configuration again writes nothing, even a second later."""
@@ -462,12 +457,6 @@ def test_repeated_identical_apply_is_a_noop(server, via):
     assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the server does not keep kubectl.kubernetes.io/last-applied-configuration in step with "
-    "server-side applies by manager \"kubectl\" (kube-apiserver's lastAppliedUpdater rewrites "
-    "it from the applied configuration, as the reference trace apply-server-side-job.txt "
-    "shows); after `kubectl apply` then `kubectl apply --server-side` without k2 the "
-    "annotation still lists k2, so a later client-side apply would compute wrong deletions"))
 def test_server_side_apply_keeps_last_applied_annotation_in_step(server):
     """After CSA then SSA, the last-applied annotation holds the server-side configuration."""
     server.kubectl("apply", "-f", "-", input=cm_yaml(name="mig"))
@@ -480,12 +469,6 @@ def test_server_side_apply_keeps_last_applied_annotation_in_step(server):
     assert last["data"] == {"k1": "a"}, last
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shoal has no equivalent of kube-apiserver's lastAppliedManager: when the `kubectl` "
-    "manager's apply conflicts only with kubectl-client-side-apply on fields that are in the "
-    "last-applied-configuration annotation and still match the live object, kube-apiserver "
-    "forces the apply; shoal answers 409 'conflict with \"kubectl-client-side-apply\" using "
-    "v1: .data.k2'"))
 def test_client_side_then_server_side_apply_with_changed_value(server):
     """Moving to --server-side while changing a value does not conflict with one's own CSA."""
     server.kubectl("apply", "-f", "-", input=cm_yaml(name="mig"))
@@ -495,13 +478,6 @@ def test_client_side_then_server_side_apply_with_changed_value(server):
     assert get_json(server, "cm", "mig")["data"] == {"k1": "a", "k2": "c"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "after CSA->SSA migration of a Job every later `kubectl apply --server-side` fails with "
-    "422 'spec.selector: Invalid value: null: field is immutable, spec.template ..., "
-    "spec.completions ..., spec.completionMode ...': shoal records the server-generated "
-    "spec.selector and template labels in the creating manager's managedFields (kube-apiserver "
-    "does not: they are set by the strategy after field tracking), and fields removed by apply "
-    "are not defaulted again (kube-apiserver re-defaults completions/completionMode)"))
 def test_client_side_then_server_side_apply_job(server):
     """The reference trace: `kubectl apply` job.yaml, then --server-side job-v2.yaml, twice."""
     server.kubectl("apply", "-f", "-", input=JOB_YAML)
@@ -520,10 +496,6 @@ def test_client_side_then_server_side_apply_job(server):
     assert "f:metadata" not in csa["f:spec"]["f:template"], csa
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a defaulted field that server-side apply removes is not defaulted again: after applying "
-    "a Job without spec.backoffLimit (previously applied as 1) the stored Job has no "
-    "backoffLimit at all; kube-apiserver defaults it to 6"))
 def test_apply_removing_defaulted_field_restores_default(server):
     """Dropping backoffLimit from the applied configuration gives back the default, 6."""
     server.kubectl("apply", "--server-side", "-f", "-", input=JOB_YAML)
@@ -531,6 +503,22 @@ def test_apply_removing_defaulted_field_restores_default(server):
                    input=JOB_YAML.replace("  backoffLimit: 1\n", ""))
     job = raw(server, f"{JOBS}/trace-job")
     assert job["spec"].get("backoffLimit") == 6, job["spec"]
+
+
+def test_patch_removing_defaulted_field_restores_default(server):
+    """Every write is defaulted again: a merge patch setting backoffLimit to null gives 6."""
+    server.kubectl("apply", "-f", "-", input=JOB_YAML)
+    server.kubectl("patch", "job", "trace-job", "--type=merge", "-p",
+                   '{"spec":{"backoffLimit":null}}')
+    job = raw(server, f"{JOBS}/trace-job")
+    assert job["spec"]["backoffLimit"] == 6, job["spec"]
+    # A JSON patch removing a defaulted pod-template field: it comes back, so the immutable
+    # template is unchanged and the patch is accepted as a no-op.
+    r = server.kubectl("patch", "job", "trace-job", "--type=json", "-p",
+                       '[{"op":"remove","path":"/spec/template/spec/dnsPolicy"}]', check=False)
+    assert r.returncode == 0, r.stderr
+    assert raw(server, f"{JOBS}/trace-job")["spec"]["template"]["spec"]["dnsPolicy"] == \
+        "ClusterFirst"
 
 
 # ---- 4. kubectl explain -------------------------------------------------------------------

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from shoal_fixture import kubectl_get_json, wait_until
+from shoal_fixture import WatchStream, kubectl_get_json, wait_until
 from test_kubectl import table
 
 CRD = """\
@@ -134,6 +134,80 @@ def test_crd_round_trip(server):
     r = server.kubectl("get", "tr", check=False)
     assert r.returncode != 0
     # Defined again: the old objects do not come back.
+    server.kubectl("create", "-f", "-", input=CRD)
+    assert get_json(server, "trainings")["items"] == []
+
+
+def two_version_crd():
+    """CRD with v1beta1 (served) and v1 (served, storage), the "None" conversion strategy."""
+    beta = CRD[CRD.index("  - name: v1\n"):].replace("  - name: v1\n", "  - name: v1beta1\n", 1)
+    beta = beta.replace("storage: true", "storage: false", 1)
+    return CRD + beta
+
+
+def test_crd_versions_are_served_with_their_apiversion(server):
+    """Objects written through one version are read, listed and watched in another."""
+    server.kubectl("create", "-f", "-", input=two_version_crd())
+    crd = get_json(server, "crd", "trainings.ml.example.com")
+    assert [v["name"] for v in crd["spec"]["versions"]] == ["v1", "v1beta1"]
+    base = "/apis/ml.example.com/%s/namespaces/default/trainings"
+    watch = WatchStream(server, base % "v1beta1" + "?watch=1")
+    r = server.request("POST", base % "v1beta1",
+                       {"apiVersion": "ml.example.com/v1beta1", "kind": "Training",
+                        "metadata": {"name": "old"}, "spec": {"workers": 2}})
+    assert r.status == 201, r
+    assert r.json()["apiVersion"] == "ml.example.com/v1beta1"
+    server.kubectl("create", "-f", "-", input=TRAINING % ("new", 4))
+    for version in ("v1", "v1beta1"):
+        items = server.request("GET", base % version).json()["items"]
+        assert {i["metadata"]["name"]: i["apiVersion"] for i in items} == {
+            "old": f"ml.example.com/{version}", "new": f"ml.example.com/{version}"}
+        one = server.request("GET", base % version + "/old").json()
+        assert one["apiVersion"] == f"ml.example.com/{version}" and one["spec"]["workers"] == 2
+    # A patch through v1 answers in v1, and the v1beta1 watch saw everything as v1beta1.
+    r = server.request("PATCH", base % "v1" + "/old", {"spec": {"workers": 3}},
+                       content_type="application/merge-patch+json")
+    assert r.status == 200 and r.json()["apiVersion"] == "ml.example.com/v1", r
+    with watch:
+        events = watch.read_until(lambda ev: len(ev) >= 3, timeout=10)
+    seen = [(e["type"], e["object"]["metadata"]["name"], e["object"]["apiVersion"])
+            for e in events]
+    assert seen == [("ADDED", "old", "ml.example.com/v1beta1"),
+                    ("ADDED", "new", "ml.example.com/v1beta1"),
+                    ("MODIFIED", "old", "ml.example.com/v1beta1")], seen
+    # kubectl asks for the preferred version (the first listed).
+    assert get_json(server, "tr", "old")["apiVersion"] == "ml.example.com/v1"
+
+
+def test_crd_deletion_waits_for_objects_held_by_finalizers(server):
+    """The CRD stays Terminating, serving, until the last finalizer of its objects is removed."""
+    server.kubectl("create", "-f", "-", input=CRD)
+    server.kubectl("create", "-f", "-", input=TRAINING % ("free", 1))
+    held = TRAINING % ("held", 1)
+    held = held.replace("metadata: {name: held}",
+                        "metadata: {name: held, finalizers: [example.com/keep]}")
+    server.kubectl("create", "-f", "-", input=held)
+    server.kubectl("delete", "crd", "trainings.ml.example.com", "--wait=false")
+    crd = get_json(server, "crd", "trainings.ml.example.com")
+    assert crd["metadata"]["deletionTimestamp"]
+    assert "customresourcecleanup.apiextensions.k8s.io" in crd["metadata"]["finalizers"]
+    terminating = [c for c in crd["status"]["conditions"] if c["type"] == "Terminating"]
+    assert terminating and terminating[0]["reason"] == "InstanceDeletionInProgress"
+    # Still served: the held object is readable and terminating; the free one is gone.
+    items = get_json(server, "tr")["items"]
+    assert [i["metadata"]["name"] for i in items] == ["held"]
+    assert items[0]["metadata"]["deletionTimestamp"]
+    # No new objects meanwhile.
+    r = server.kubectl("create", "-f", "-", input=TRAINING % ("late", 1), check=False)
+    assert r.returncode != 0 and "terminating" in r.stderr, r.stderr
+    # Removing the finalizer lets the object go, then the CRD.
+    server.kubectl("patch", "tr", "held", "--type=json", "-p",
+                   '[{"op":"remove","path":"/metadata/finalizers"}]')
+    wait_until(lambda: server.request(
+        "GET", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/"
+        "trainings.ml.example.com").status == 404, timeout=5, what="the CRD to go")
+    assert server.request("GET", "/apis/ml.example.com/v1/trainings").status == 404
+    # Defined again: nothing comes back.
     server.kubectl("create", "-f", "-", input=CRD)
     assert get_json(server, "trainings")["items"] == []
 

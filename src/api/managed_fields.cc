@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "api/object.h"
 #include "api/patch.h"
 #include "base/clock.h"
 #include "base/status_macros.h"
@@ -977,6 +978,57 @@ json::object WithoutManagedFields(const json::object& o) {
   return copy;
 }
 
+constexpr std::string_view kKubectlManager = "kubectl";
+constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+// The live object's last-applied-configuration annotation, parsed; nullopt when absent, not
+// an object, or written for another apiVersion than the request's.
+std::optional<json::object> LastAppliedOf(const json::object& live, const ApplyRequest& request) {
+  const json::value* a = FindPath(live, "metadata.annotations");
+  if (a == nullptr || !a->is_object()) return std::nullopt;
+  const json::value* text = a->get_object().if_contains(kLastApplied);
+  if (text == nullptr || !text->is_string() || text->get_string().empty()) return std::nullopt;
+  absl::StatusOr<json::value> parsed = ParseJson(text->get_string());
+  if (!parsed.ok() || !parsed->is_object()) return std::nullopt;
+  if (StringAt(*parsed, "apiVersion") != request.api_version) return std::nullopt;
+  return std::move(parsed->get_object());
+}
+
+// The fields of the live object's last-applied configuration whose values the live object
+// (`base`, without managedFields) still has: what kubectl's own client-side apply set and
+// nobody changed since (kube-apiserver's allowedConflictsFromLastApplied).
+FieldSet FieldsMatchingLastApplied(const json::object& base, const ApplyRequest& request) {
+  std::optional<json::object> last = LastAppliedOf(base, request);
+  if (!last) return {};
+  FieldSet set;
+  if (!CollectFields(*last, request.kind, set).ok()) return {};
+  Comparison cmp = CompareObjects(&*last, base, request.kind);
+  return set.Difference(cmp.modified).Difference(cmp.added).Difference(cmp.removed);
+}
+
+// kube-apiserver's lastAppliedUpdater: when kubectl applies server-side to an object that
+// carries the client-side annotation, the annotation is rewritten from the applied
+// configuration, so that a later client-side apply computes its deletions from it.
+void SyncLastApplied(const json::object& config, json::object& out) {
+  json::value* meta = out.if_contains("metadata");
+  if (meta == nullptr || !meta->is_object()) return;
+  json::value* annotations = meta->get_object().if_contains("annotations");
+  if (annotations == nullptr || !annotations->is_object() ||
+      !annotations->get_object().contains(kLastApplied)) {
+    return;
+  }
+  json::object copy = config;
+  if (json::value* m = copy.if_contains("metadata"); m != nullptr && m->is_object()) {
+    if (json::value* a = m->get_object().if_contains("annotations"); a != nullptr &&
+                                                                      a->is_object()) {
+      a->get_object().erase(kLastApplied);
+    }
+  }
+  std::string text = SerializeSortedLikeGo(copy);
+  text.push_back('\n');  // Go's json.Encoder ends the document with a newline
+  annotations->get_object()[kLastApplied] = std::move(text);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<ManagedFieldsEntry>> DecodeManagedFields(
@@ -1184,6 +1236,19 @@ absl::StatusOr<json::object> Apply(const json::object* live, const json::object&
     FieldSet c = e.fields.Intersection(changed);
     if (!c.empty()) found.push_back({&e, ManagerIdentifier(e), std::move(c)});
   }
+  if (!found.empty() && !request.force && request.manager == kKubectlManager &&
+      live != nullptr) {
+    // kube-apiserver's lastAppliedManager: moving from client-side to server-side apply,
+    // kubectl does not conflict on fields that its last-applied annotation sets to the
+    // values the object still has; the apply takes them as if forced.
+    FieldSet allowed = FieldsMatchingLastApplied(base, request);
+    std::vector<Found> left;
+    for (Found& f : found) {
+      FieldSet c = f.set.Difference(allowed);
+      if (!c.empty()) left.push_back({f.entry, std::move(f.id), std::move(c)});
+    }
+    found = std::move(left);
+  }
   if (!found.empty() && !request.force) {
     std::sort(found.begin(), found.end(),
               [](const Found& a, const Found& b) { return a.id < b.id; });
@@ -1220,7 +1285,15 @@ absl::StatusOr<json::object> Apply(const json::object* live, const json::object&
   applied.operation = "Apply";
   applied.api_version = std::string(request.api_version);
   applied.subresource = std::string(request.subresource);
-  applied.time = base::FormatRfc3339(request.now);
+  // An apply that changes nothing in the object leaves the manager's time as it was
+  // (kube-apiserver's managedFieldsUpdater), so that re-applying is not a write.
+  bool unchanged = live != nullptr && cmp.added.empty() && cmp.modified.empty() &&
+                   cmp.removed.empty();
+  if (!unchanged) {
+    applied.time = base::FormatRfc3339(request.now);
+  } else if (self != managers.end()) {
+    applied.time = self->time;
+  }
   applied.fields = config_set.Difference(StripSet());
   if (self != managers.end()) {
     *self = std::move(applied);
@@ -1231,6 +1304,9 @@ absl::StatusOr<json::object> Apply(const json::object* live, const json::object&
   CapUpdateManagers(managers);
   json::object out = std::move(merged.get_object());
   SetManagedFields(out, std::move(managers));
+  if (request.manager == kKubectlManager && request.subresource.empty()) {
+    SyncLastApplied(config, out);
+  }
   return out;
 }
 

@@ -290,6 +290,85 @@ TEST(ApplyTest, SameValueIsSharedOwnershipWithoutConflict) {
   EXPECT_EQ(ManagedFields(*got).as_array()[0].at("operation"), "Apply");
 }
 
+TEST(ApplyTest, ReapplyingWithoutChangeKeepsTheTime) {
+  absl::StatusOr<json::object> first = Apply(nullptr, Obj(kJobConfig), JobApply("kubectl"));
+  ASSERT_TRUE(first.ok());
+  ApplyRequest later = JobApply("kubectl");
+  later.now = At(9, 0, 0);
+  absl::StatusOr<json::object> again = Apply(&*first, Obj(kJobConfig), later);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *first);  // kube-apiserver writes nothing for it
+  json::object config = Obj(kJobConfig);
+  config["spec"].as_object()["backoffLimit"] = 2;
+  absl::StatusOr<json::object> changed = Apply(&*again, config, later);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(Entry(*changed, "kubectl", "Apply")->at("time"), "2026-11-23T09:00:00Z");
+}
+
+// CreatedJob() as `kubectl apply` (client-side) leaves it: with its annotation.
+json::object ClientSideAppliedJob(std::string_view last_applied) {
+  json::object job = Obj(R"({"apiVersion":"batch/v1","kind":"Job",
+      "metadata":{"name":"trace-job","namespace":"default","labels":{"app":"trace-job"},
+        "annotations":{"kubectl.kubernetes.io/last-applied-configuration":""}},
+      "spec":{"parallelism":1,"backoffLimit":1,"template":{"spec":{"containers":[
+        {"name":"c","image":"busybox:1.36"}],"restartPolicy":"Never"}}}})");
+  job["metadata"].as_object()["annotations"].as_object()[
+      "kubectl.kubernetes.io/last-applied-configuration"] = last_applied;
+  UpdateRequest u{"kubectl-client-side-apply", "", At(8, 4, 3)};
+  EXPECT_TRUE(TrackUpdate(nullptr, job, u).ok());
+  return job;
+}
+
+constexpr std::string_view kLastApplied =
+    R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"labels":{"app":"trace-job"},)"
+    R"("name":"trace-job","namespace":"default"},"spec":{"backoffLimit":1,"parallelism":1,)"
+    R"("template":{"spec":{"containers":[{"image":"busybox:1.36","name":"c"}],)"
+    R"("restartPolicy":"Never"}}}})"
+    "\n";
+
+TEST(ApplyTest, KubectlTakesFieldsItsClientSideApplySetWithoutConflict) {
+  json::object live = ClientSideAppliedJob(kLastApplied);
+  absl::StatusOr<json::object> got = Apply(&live, Obj(kParallelism2), JobApply("kubectl"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->at("spec").at("parallelism"), 2);
+  EXPECT_THAT(PathsOf(*Entry(*got, "kubectl-client-side-apply", "Update")),
+              ::testing::Not(::testing::Contains(".spec.parallelism")));
+  // The annotation now holds the server-side configuration, keys sorted as Go writes them.
+  EXPECT_EQ(got->at("metadata").at("annotations").at(
+                "kubectl.kubernetes.io/last-applied-configuration"),
+            R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"trace-job",)"
+            R"("namespace":"default"},"spec":{"parallelism":2,"template":{"spec":)"
+            R"({"containers":[{"image":"busybox:1.36","name":"c"}]}}}})"
+            "\n");
+  // Another manager gets no such leniency.
+  std::vector<FieldConflict> conflicts;
+  EXPECT_EQ(Apply(&live, Obj(kParallelism2), JobApply("helm"), &conflicts).status().code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(conflicts.size(), 1u);
+}
+
+TEST(ApplyTest, KubectlStillConflictsOnFieldsChangedSinceItsClientSideApply) {
+  // The annotation says parallelism 3; the live object has 1: somebody else changed it.
+  std::string last(kLastApplied);
+  last.replace(last.find(R"("parallelism":1)"), 15, R"("parallelism":3)");
+  json::object live = ClientSideAppliedJob(last);
+  json::object config = Obj(kParallelism2);
+  config["spec"].as_object()["backoffLimit"] = 4;  // backoffLimit still matches: taken
+  std::vector<FieldConflict> conflicts;
+  absl::StatusOr<json::object> got = Apply(&live, config, JobApply("kubectl"), &conflicts);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(std::string(got.status().message()),
+            "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using "
+            "batch/v1: .spec.parallelism");
+}
+
+TEST(ApplyTest, AnnotationIsNotAddedWhereThereWasNone) {
+  json::object live = CreatedJob();
+  absl::StatusOr<json::object> got = Apply(&live, Obj(kParallelism2), JobApply("kubectl", true));
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->at("metadata").as_object().contains("annotations"));
+}
+
 TEST(ApplyTest, ConflictWithAnApplierNamesNoVersion) {
   absl::StatusOr<json::object> first = Apply(nullptr, Obj(kJobConfig), JobApply("alice"));
   ASSERT_TRUE(first.ok());

@@ -1,6 +1,8 @@
 #include "api/object.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cmath>
 
 #include "base/strings.h"
 
@@ -134,6 +136,92 @@ std::string SerializeForStore(const json::object& object) {
 
 namespace {
 
+void AppendGoString(std::string_view s, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+      out += "\\u00";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    } else if (c == 0xe2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80 &&
+               (static_cast<unsigned char>(s[i + 2]) & 0xfe) == 0xa8) {
+      // U+2028 / U+2029 (line and paragraph separators), escaped by Go for JSONP safety.
+      out += (static_cast<unsigned char>(s[i + 2]) == 0xa8) ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendSortedLikeGo(const json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case json::kind::object: {
+      const json::object& o = v.get_object();
+      std::vector<const json::key_value_pair*> members;
+      members.reserve(o.size());
+      for (const json::key_value_pair& kv : o) members.push_back(&kv);
+      std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) {
+        return a->key() < b->key();
+      });
+      out.push_back('{');
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        AppendGoString(members[i]->key(), out);
+        out.push_back(':');
+        AppendSortedLikeGo(members[i]->value(), out);
+      }
+      out.push_back('}');
+      return;
+    }
+    case json::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const json::value& e : v.get_array()) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendSortedLikeGo(e, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case json::kind::string:
+      AppendGoString(v.get_string(), out);
+      return;
+    case json::kind::double_: {
+      // Go's encoding/json: the shortest text that reads back the same, fixed-point within
+      // [1e-6, 1e21) (2.0 prints as 2), else an exponent without leading zeros (1e-7).
+      double d = v.get_double();
+      char buf[64];
+      double a = std::abs(d);
+      bool fixed = a == 0 || (a >= 1e-6 && a < 1e21);
+      auto r = std::to_chars(buf, buf + sizeof buf, d,
+                             fixed ? std::chars_format::fixed : std::chars_format::scientific);
+      std::string text(buf, r.ptr);
+      if (!fixed) {
+        if (size_t e = text.find("e-0"); e != std::string::npos) text.erase(e + 2, 1);
+        if (size_t e = text.find("e+0"); e != std::string::npos) text.erase(e + 2, 1);
+      }
+      out += text;
+      return;
+    }
+    default:
+      out += json::serialize(v);  // null, bool, int64, uint64
+  }
+}
+
 constexpr std::string_view kRvMember = "\"resourceVersion\":\"";
 
 // Where metadata's members start in a document in SerializeForStore's canonical form
@@ -220,6 +308,31 @@ absl::StatusOr<json::value> ParseJson(std::string_view text) {
         base::StrCat("invalid JSON at offset ", used, ": ", ec.message()));
   }
   return parser.release();
+}
+
+std::optional<std::string> WithApiVersion(std::string_view doc,
+                                          std::string_view api_version) {
+  constexpr std::string_view kPrefix = "{\"apiVersion\":\"";
+  if (doc.starts_with(kPrefix)) {
+    size_t end = doc.find('"', kPrefix.size());
+    // apiVersions are validated identifiers: no escapes inside the quotes.
+    if (end != std::string_view::npos &&
+        doc.substr(kPrefix.size(), end - kPrefix.size()).find('\\') == std::string_view::npos) {
+      if (doc.substr(kPrefix.size(), end - kPrefix.size()) == api_version) return std::nullopt;
+      return base::StrCat(kPrefix, api_version, doc.substr(end));
+    }
+  }
+  absl::StatusOr<json::value> v = ParseJson(doc);
+  if (!v.ok() || !v->is_object()) return std::nullopt;
+  if (StringAt(*v, "apiVersion") == api_version) return std::nullopt;
+  v->get_object()["apiVersion"] = api_version;
+  return Serialize(v->get_object());
+}
+
+std::string SerializeSortedLikeGo(const json::value& value) {
+  std::string out;
+  AppendSortedLikeGo(value, out);
+  return out;
 }
 
 }  // namespace shoal::api

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -46,10 +47,22 @@ Labels ExtractLabels(const json::value& object);
 std::string Serialize(const json::object& object);
 std::string SerializeForStore(const json::object& object);
 
+// JSON as Go's encoding/json writes an unstructured object (map[string]interface{}): object
+// keys sorted by byte value at every level, `<`, `>`, `&`, U+2028 and U+2029 escaped as
+// \u003c..., integers as integers and floats in their shortest form. This is the text of
+// Kubernetes' kubectl.kubernetes.io/last-applied-configuration annotation (plus a newline).
+std::string SerializeSortedLikeGo(const json::value& value);
+
 // Puts `"resourceVersion":"<rv>"` first in the metadata of a document produced by
 // SerializeForStore (replacing a resourceVersion already there), without reparsing it. Falls
 // back to parse-and-reencode if the document is not in canonical form.
 std::string InjectResourceVersion(std::string_view stored, int64_t rv);
+
+// `doc` (a serialized object) with its apiVersion set to `api_version`, or nullopt when it
+// already has it. A document in canonical form is patched in place of its first member;
+// another is parsed and re-encoded. Serves a custom resource stored through one version of
+// its CRD from another (the "None" conversion strategy only changes apiVersion).
+std::optional<std::string> WithApiVersion(std::string_view doc, std::string_view api_version);
 
 // True if `doc` is in canonical form and InjectResourceVersion(doc, rv) would return it
 // unchanged, so that it can be served as it is.

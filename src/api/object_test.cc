@@ -374,5 +374,23 @@ TEST(ParseJsonTest, RejectsTooDeepNesting) {
   EXPECT_EQ(ParseJson(objects).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(SerializeSortedLikeGoTest, SortsKeysAndEscapesAsGoDoes) {
+  json::value v = json::parse(
+      R"({"b":[{"z":1,"a":2.5}],"a":"<x>&\n\u2028","c":null,"d":true,"e":3.0,"aa":{},)"
+      R"("f":1e-7,"g":1.5e21})");
+  EXPECT_EQ(SerializeSortedLikeGo(v),
+            R"({"a":"\u003cx\u003e\u0026\n\u2028","aa":{},"b":[{"a":2.5,"z":1}],"c":null,)"
+            R"("d":true,"e":3,"f":1e-7,"g":1.5e+21})");
+}
+
+TEST(WithApiVersionTest, RewritesTheFirstMemberOrReencodes) {
+  EXPECT_EQ(WithApiVersion(R"({"apiVersion":"x.io/v1","kind":"W","metadata":{}})", "x.io/v2"),
+            R"({"apiVersion":"x.io/v2","kind":"W","metadata":{}})");
+  EXPECT_EQ(WithApiVersion(R"({"apiVersion":"x.io/v2","kind":"W"})", "x.io/v2"), std::nullopt);
+  EXPECT_EQ(WithApiVersion(R"({"kind":"W","apiVersion":"x.io/v1"})", "x.io/v2"),
+            R"({"apiVersion":"x.io/v2","kind":"W"})");
+  EXPECT_EQ(WithApiVersion("not json", "x.io/v2"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace shoal::api

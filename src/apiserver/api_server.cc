@@ -116,6 +116,7 @@ absl::Status ApiServer::CreateIfMissing(const api::ResourceType& type, json::obj
   std::string key = type.Key(api::StringAt(obj, "metadata.namespace"),
                              api::StringAt(obj, "metadata.name"));
   if (CacheFor(type)->Get(key)) return absl::OkStatus();
+  RETURN_IF_ERROR(internal::ApplyDefaults(type, obj));
   RETURN_IF_ERROR(internal::PrepareForCreate(type, obj, base::FormatRfc3339(clock_.Now())));
   store::WriteOp op{store::WriteOp::Kind::kCreate, key, api::SerializeForStore(obj), 0};
   internal::StampResourceVersion(op);
@@ -221,6 +222,7 @@ absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<
   if (from < 0) return BadRequest(base::StrCat("invalid resource version: ", rv));
   WatchSession s;
   s.cache = CacheFor(*ri.type);
+  if (ri.type->custom) s.api_version = ri.type->ApiVersion();
   s.bookmarks = BoolParam(req, "allowWatchBookmarks");
   s.as_table = internal::WantsTable(req);
   s.initial_events_end = BoolParam(req, "sendInitialEvents");
@@ -260,11 +262,17 @@ std::string ApiServer::EncodeWatchEvent(const WatchSession& s, const CacheEvent&
     if (e.object == nullptr && s.initial_events_end) {
       meta["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
     }
-    json::object o{{"kind", t.kind}, {"apiVersion", t.ApiVersion()}, {"metadata", meta}};
+    json::object o{{"kind", t.kind},
+                   {"apiVersion", s.api_version.empty() ? t.ApiVersion() : s.api_version},
+                   {"metadata", meta}};
     base::StrAppend(&out, json::serialize(o));
   } else if (s.as_table) {
     base::StrAppend(&out, internal::TableJson(s.cache->type(), {e.object}, e.rv, "", first,
                                               "Metadata", clock_));
+  } else if (std::optional<std::string> converted =
+                 s.api_version.empty() ? std::nullopt
+                                       : api::WithApiVersion(*e.object->json, s.api_version)) {
+    out.append(*converted);  // a custom resource stored through another version
   } else {
     out.append(*e.object->json);  // the bytes every watcher shares
   }

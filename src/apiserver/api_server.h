@@ -43,6 +43,7 @@ struct WatchSession {
   bool initial_events_end = false;  // sendInitialEvents=true: bookmark after the initial state
   int64_t timeout_seconds = 0;   // 0 = server default
   std::string error_event;       // non-empty: send this single ERROR event and end
+  std::string api_version;       // a custom resource's: objects are sent in this version
 };
 
 class ApiServer {

@@ -6,18 +6,22 @@
 // (ApiServer::ApplyCrd), so it is there when the create is acknowledged.
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
+#include <optional>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "api/object.h"
 #include "api/schema.h"
 #include "api/validation.h"
 #include "apiserver/errors.h"
+#include "apiserver/internal/async_write.h"
 #include "apiserver/internal/rest.h"
 #include "base/strings.h"
 
 namespace shoal::apiserver::internal {
 
 namespace json = boost::json;
+using store::WriteOp;
 
 namespace {
 
@@ -200,6 +204,95 @@ boost::asio::awaitable<void> DeleteCustomObjects(ApiServer& s, const json::value
     RequestInfo info{t->group, t->version, o->ns, o->name, "", "delete", t};
     Response r = co_await HandleResource(s, req, info);
     (void)r;  // an object already gone, or kept by a finalizer, is left as it is
+  }
+}
+
+namespace {
+
+// The cache of the CRD's resource (all versions share one), or nullptr.
+WatchCache* CustomCache(ApiServer& s, const json::value& crd) {
+  std::vector<api::ResourceType> types = CrdResourceTypes(crd);
+  if (types.empty()) return nullptr;
+  const api::ResourceType* t = s.registry().Find(types[0].group, types[0].version, types[0].plural);
+  return t == nullptr ? nullptr : s.CacheFor(*t);
+}
+
+const api::ResourceType& CrdType(ApiServer& s) {
+  return *s.registry().Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+}
+
+// The CRD serving `custom` (named <plural>.<group>), parsed, with its revision.
+std::optional<std::pair<json::object, int64_t>> CrdOf(ApiServer& s,
+                                                      const api::ResourceType& custom) {
+  const api::ResourceType& crd_type = CrdType(s);
+  ObjectPtr o = s.CacheFor(crd_type)->Get(
+      crd_type.Key("", base::StrCat(custom.plural, ".", custom.group)));
+  if (!o) return std::nullopt;
+  absl::StatusOr<json::value> v = api::ParseJson(*o->json);
+  if (!v.ok() || !v->is_object()) return std::nullopt;
+  return std::make_pair(std::move(v->get_object()), o->rv);
+}
+
+}  // namespace
+
+size_t CustomObjectsLeft(ApiServer& s, const json::value& crd) {
+  WatchCache* cache = CustomCache(s, crd);
+  if (cache == nullptr) return 0;
+  ListOptions all;
+  auto list = cache->List(all);
+  return list.ok() ? list->items.size() : 0;
+}
+
+void MarkCrdTerminating(json::object& crd, const std::string& now) {
+  json::value& meta = crd["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  json::value& fin = meta.get_object()["finalizers"];
+  if (!fin.is_array()) fin = json::array();
+  bool has = false;
+  for (const json::value& f : fin.get_array()) has = has || (f.is_string() && f.get_string() == kCrdCleanupFinalizer);
+  if (!has) fin.get_array().emplace_back(kCrdCleanupFinalizer);
+  json::value& status = crd["status"];
+  if (!status.is_object()) status = json::object();
+  json::value& conditions = status.get_object()["conditions"];
+  if (!conditions.is_array()) conditions = json::array();
+  for (const json::value& c : conditions.get_array()) {
+    if (api::StringAt(c, "type") == "Terminating") return;
+  }
+  conditions.get_array().push_back(json::object{
+      {"type", "Terminating"}, {"status", "True"}, {"lastTransitionTime", now},
+      {"reason", "InstanceDeletionInProgress"},
+      {"message", "CustomResource deletion is in progress"}});
+}
+
+bool CrdTerminating(ApiServer& s, const api::ResourceType& custom) {
+  auto crd = CrdOf(s, custom);
+  return crd && !api::StringAt(crd->first, "metadata.deletionTimestamp").empty();
+}
+
+boost::asio::awaitable<void> FinishCrdDeletion(ApiServer& s, const api::ResourceType& custom) {
+  const api::ResourceType& crd_type = CrdType(s);
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    auto crd = CrdOf(s, custom);
+    if (!crd || api::StringAt(crd->first, "metadata.deletionTimestamp").empty()) co_return;
+    json::value crd_value(crd->first);
+    if (CustomObjectsLeft(s, crd_value) > 0) co_return;
+    json::object obj = std::move(crd->first);
+    json::object& meta = obj["metadata"].as_object();
+    json::array kept;
+    if (const json::value* fin = meta.if_contains("finalizers"); fin && fin->is_array()) {
+      for (const json::value& f : fin->get_array()) {
+        if (!(f.is_string() && f.get_string() == kCrdCleanupFinalizer)) kept.push_back(f);
+      }
+    }
+    std::string key = crd_type.Key("", api::StringAt(obj, "metadata.name"));
+    // With no finalizer left the CRD goes, as an update of a deleted object does.
+    WriteOp op{WriteOp::Kind::kDelete, key, "", crd->second};
+    if (!kept.empty()) {
+      meta["finalizers"] = std::move(kept);
+      op = WriteOp{WriteOp::Kind::kUpdate, key, api::SerializeForStore(obj), crd->second};
+    }
+    auto kv = co_await AsyncWrite(s.store(), std::move(op));
+    if (!absl::IsAborted(kv.status())) co_return;  // done, or gone meanwhile
   }
 }
 

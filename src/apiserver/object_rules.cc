@@ -143,11 +143,17 @@ void DefaultPodSpec(json::object& spec) {
   }
 }
 
+// SetDefaults_Pod's spec part (scheme defaulting: it applies to every write).
 void DefaultPod(json::object& obj) {
   DefaultPodSpec(Obj(obj, "spec"));
   json::object& spec = Obj(obj, "spec");
   if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
-  // DefaultTolerationSeconds admission: tolerate not-ready / unreachable nodes for 300 s.
+}
+
+// What a new pod gets after field tracking: the DefaultTolerationSeconds admission plugin's
+// tolerations (not-ready / unreachable nodes for 300 s) and the strategy's initial status.
+void PreparePod(json::object& obj) {
+  json::object& spec = Obj(obj, "spec");
   json::value& tol = spec["tolerations"];
   if (!tol.is_array()) tol = json::array();
   for (const char* key : {"node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}) {
@@ -165,7 +171,7 @@ void DefaultPod(json::object& obj) {
                                              {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
     }
   }
-  std::string qos = QosClass(spec);
+  std::string qos = QosClass(Obj(obj, "spec"));
   obj["status"] = json::object{{"phase", "Pending"}, {"qosClass", qos}};
 }
 
@@ -336,11 +342,8 @@ absl::Status CheckBody(const api::ResourceType& type, const RequestInfo& info, j
   return absl::OkStatus();
 }
 
-// Like kube-apiserver's job defaulting: counts, backoff, and a selector on the job's uid that
-// its pod template carries (the job controller finds its pods by it).
+// SetDefaults_Job: counts, backoff, completion mode and the pod template's defaults.
 void DefaultJob(json::object& obj) {
-  std::string uid(api::StringAt(obj, "metadata.uid"));
-  std::string name(api::StringAt(obj, "metadata.name"));
   json::object& spec = Obj(obj, "spec");
   bool has_completions = spec.contains("completions") && !spec["completions"].is_null();
   bool has_parallelism = spec.contains("parallelism") && !spec["parallelism"].is_null();
@@ -353,6 +356,16 @@ void DefaultJob(json::object& obj) {
   if (!spec.contains("backoffLimit")) spec["backoffLimit"] = 6;
   if (!spec.contains("completionMode")) spec["completionMode"] = "NonIndexed";
   if (!spec.contains("suspend")) spec["suspend"] = false;
+  DefaultPodSpec(Obj(Obj(Obj(obj, "spec"), "template"), "spec"));
+}
+
+// The job strategy's PrepareForCreate: unless spec.manualSelector, a selector on the job's
+// uid that its pod template carries (the job controller finds its pods by it). It runs after
+// field tracking, so no manager owns these fields, as in kube-apiserver.
+void PrepareJob(json::object& obj) {
+  std::string uid(api::StringAt(obj, "metadata.uid"));
+  std::string name(api::StringAt(obj, "metadata.name"));
+  json::object& spec = Obj(obj, "spec");
   if (!spec.contains("manualSelector") || !spec["manualSelector"].is_bool() ||
       !spec["manualSelector"].get_bool()) {
     spec["selector"] =
@@ -361,7 +374,6 @@ void DefaultJob(json::object& obj) {
     for (const char* k : {"batch.kubernetes.io/controller-uid", "controller-uid"}) labels[k] = uid;
     for (const char* k : {"batch.kubernetes.io/job-name", "job-name"}) labels[k] = name;
   }
-  DefaultPodSpec(Obj(Obj(Obj(obj, "spec"), "template"), "spec"));
 }
 
 // Adds a cause if the integer at `path` is present and not an integer in [min, max]; with
@@ -592,6 +604,23 @@ absl::Status Validate(const api::ResourceType& type, const json::object& obj) {
   return absl::OkStatus();
 }
 
+absl::Status ApplyDefaults(const api::ResourceType& type, json::object& obj) {
+  if (type.custom) return absl::OkStatus();
+  if (type.group.empty()) {
+    if (type.plural == "pods") DefaultPod(obj);
+    if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+    if (type.plural == "namespaces") {
+      std::string name(api::StringAt(obj, "metadata.name"));
+      if (!name.empty()) Obj(Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = name;
+    }
+  } else if (type.group == "batch" && type.plural == "jobs") {
+    DefaultJob(obj);
+  } else if (type.plural == "priorityclasses" && !obj.contains("preemptionPolicy")) {
+    obj["preemptionPolicy"] = "PreemptLowerPriority";
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
                               const std::string& now) {
   // boost::json::object::erase moves the last member into the hole and inserts may
@@ -611,18 +640,12 @@ absl::Status PrepareForCreate(const api::ResourceType& type, json::object& obj,
   if (type.uses_generation) meta["generation"] = 1;
   if (type.custom) return Validate(type, obj);
   if (type.plural == "namespaces") {
-    std::string name(api::StringAt(obj, "metadata.name"));
-    Obj(Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = name;
     Obj(obj, "spec")["finalizers"] = json::array{"kubernetes"};
     obj["status"] = json::object{{"phase", "Active"}};
   }
   if (type.plural == "nodes") Obj(obj, "spec");  // kube always returns `spec: {}`
-  if (type.plural == "pods") DefaultPod(obj);
-  if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
-  if (type.plural == "jobs") DefaultJob(obj);
-  if (type.plural == "priorityclasses" && !obj.contains("preemptionPolicy")) {
-    obj["preemptionPolicy"] = "PreemptLowerPriority";
-  }
+  if (type.plural == "pods") PreparePod(obj);
+  if (type.plural == "jobs") PrepareJob(obj);
   if (type.plural == "customresourcedefinitions") CompleteCrd(obj, now);
   return Validate(type, obj);
 }
@@ -738,7 +761,6 @@ absl::Status PrepareForUpdate(const api::ResourceType& type, const json::object&
   }
   meta.erase("resourceVersion");
   meta.erase("selfLink");
-  if (!type.custom && type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
   if (!type.custom && type.plural == "priorityclasses") {
     const json::value* was = old.if_contains("value");
     const json::value* now = obj.if_contains("value");

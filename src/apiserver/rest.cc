@@ -40,12 +40,22 @@ Response JsonResponse(int code, std::string body) {
   return r;
 }
 
+// A stored document as `type` serves it: a custom resource stored through another version of
+// its CRD gets this version's apiVersion (the "None" conversion strategy); anything else is
+// shared as it is.
+store::Bytes ServedAs(const api::ResourceType& type, store::Bytes doc) {
+  if (!type.custom || doc == nullptr) return doc;
+  std::optional<std::string> converted = api::WithApiVersion(*doc, type.ApiVersion());
+  return converted ? store::MakeBytes(std::move(*converted)) : doc;
+}
+
 // Answers with a stored document (a cached object, or a write's result, which carries its
-// resourceVersion already) as it is: shared with the cache, never copied before the socket.
-Response StoredResponse(int code, store::Bytes doc) {
+// resourceVersion already) as `type` serves it: shared with the cache, never copied before
+// the socket.
+Response StoredResponse(const api::ResourceType& type, int code, store::Bytes doc) {
   Response r;
   r.code = code;
-  r.parts.push_back(std::move(doc));
+  r.parts.push_back(ServedAs(type, std::move(doc)));
   return r;
 }
 
@@ -53,8 +63,10 @@ Response Error(const absl::Status& s) { return ErrorResponse(s); }
 
 std::string Now(const ApiServer& s) { return base::FormatRfc3339(s.clock().Now()); }
 
-// Serializes an object to answer with, carrying the revision it was stored at.
-std::string WithRv(json::object obj, int64_t rv) {
+// Serializes an object to answer with, carrying the revision it was stored at (and, for a
+// custom resource, the apiVersion of the version asked for).
+std::string WithRv(const api::ResourceType& type, json::object obj, int64_t rv) {
+  if (type.custom) obj["apiVersion"] = type.ApiVersion();
   json::value& meta = obj["metadata"];
   if (!meta.is_object()) meta = json::object();
   meta.get_object()["resourceVersion"] = std::to_string(rv);
@@ -109,6 +121,32 @@ std::string RandomSuffix(size_t n) {
   return out;
 }
 
+// Whether `obj` (an update's result) equals `old` (as stored), member order and the
+// resourceVersion aside.
+bool SameObject(const json::object& obj, const json::object& old) {
+  if (obj.size() != old.size()) return false;
+  for (const json::key_value_pair& kv : obj) {
+    const json::value* o = old.if_contains(kv.key());
+    if (o == nullptr) return false;
+    if (kv.key() != "metadata") {
+      if (kv.value() != *o) return false;  // Boost.JSON compares objects by key, any order
+      continue;
+    }
+    if (!kv.value().is_object() || !o->is_object()) return kv.value() == *o;
+    const json::object& m = kv.value().get_object();
+    const json::object& om = o->get_object();
+    size_t rv = (m.contains("resourceVersion") ? 1 : 0);
+    size_t orv = (om.contains("resourceVersion") ? 1 : 0);
+    if (m.size() - rv != om.size() - orv) return false;
+    for (const json::key_value_pair& mkv : m) {
+      if (mkv.key() == "resourceVersion") continue;
+      const json::value* ov = om.if_contains(mkv.key());
+      if (ov == nullptr || *ov != mkv.value()) return false;
+    }
+  }
+  return true;
+}
+
 json::object& Meta(json::object& obj) {
   json::value& m = obj["metadata"];
   if (!m.is_object()) m = json::object();
@@ -130,7 +168,7 @@ Response ListResponse(const api::ResourceType& type, const ListResult& r) {
   resp.parts.reserve(r.items.size() * 2 + 1);
   for (size_t i = 0; i < r.items.size(); ++i) {
     if (i > 0) resp.parts.push_back(kComma);
-    resp.parts.push_back(r.items[i]->json);
+    resp.parts.push_back(ServedAs(type, r.items[i]->json));
   }
   resp.parts.push_back(kEnd);
   return resp;
@@ -216,7 +254,7 @@ class Handler {
       return JsonResponse(200, TableJson(type_, {o}, o->rv, "", true, req_.Param("includeObject"),
                                          s_.clock()));
     }
-    return StoredResponse(200, o->json);
+    return StoredResponse(type_, 200, o->json);
   }
 
   Response List() {
@@ -265,6 +303,10 @@ class Handler {
   // the object, whose managedFields the apply records instead of an Update entry.
   asio::awaitable<Response> CreateObject(json::object obj, const json::object* applied) {
     if (auto st = CheckBody(type_, info_, obj, true); !st.ok()) co_return Error(st);
+    if (type_.custom && CrdTerminating(s_, type_)) {
+      co_return Error(MethodNotAllowed(
+          "create not allowed while custom resource definition is terminating"));
+    }
     if (type_.namespaced) {
       if (auto st = CheckNamespace(s_, info_.ns); !st.ok()) co_return Error(st);
     }
@@ -277,19 +319,23 @@ class Handler {
       meta["name"] = generate + RandomSuffix(5);
       generated = true;
     }
-    if (auto st = PrepareForCreate(type_, obj, Now(s_)); !st.ok()) co_return Error(st);
-    if (type_.plural == "pods" && type_.group.empty()) {
-      if (auto st = AdmitPodPriority(s_, obj); !st.ok()) co_return Error(st);
-    }
+    // As kube-apiserver orders a create: decoding defaults the object, the field manager
+    // records the write, then the strategy and admission complete it (their fields, like a
+    // Job's generated selector, are owned by no manager).
+    if (auto st = ApplyDefaults(type_, obj); !st.ok()) co_return Error(st);
     if (applied != nullptr) {
       auto done = api::Apply(nullptr, *applied, ApplyRequestFor(), nullptr);
       if (!done.ok()) co_return Error(BadRequest(done.status().message()));
-      // The defaults and admission results stay; the apply contributes its managedFields.
+      // The defaults stay; the apply contributes its managedFields.
       if (const json::value* mf = api::FindPath(*done, "metadata.managedFields")) {
         Meta(obj)["managedFields"] = *mf;
       }
     } else if (auto st = Track(nullptr, obj); !st.ok()) {
       co_return Error(BadRequest(st.message()));
+    }
+    if (auto st = PrepareForCreate(type_, obj, Now(s_)); !st.ok()) co_return Error(st);
+    if (type_.plural == "pods" && type_.group.empty()) {
+      if (auto st = AdmitPodPriority(s_, obj); !st.ok()) co_return Error(st);
     }
     std::string name(api::StringAt(obj, "metadata.name"));
     if (DryRun()) co_return JsonResponse(201, api::Serialize(obj));
@@ -298,7 +344,7 @@ class Handler {
       // destruction), so every awaited call here takes named values.
       WriteOp op{WriteOp::Kind::kCreate, Key(name), api::SerializeForStore(obj), 0};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
-      if (kv.ok()) co_return StoredResponse(201, kv->value);
+      if (kv.ok()) co_return StoredResponse(type_, 201, kv->value);
       if (absl::IsAlreadyExists(kv.status())) {
         if (generated && attempt < 8) {  // a generated name collided: draw another
           name = generate + RandomSuffix(5);
@@ -323,13 +369,18 @@ class Handler {
       if (!cur) co_return Error(NotFound(type_.QualifiedResource(), name));
       auto old = ParseStored(*cur);
       if (!old.ok()) co_return Error(old.status());
+      // A custom resource written through another version of its CRD is read in this one.
+      if (type_.custom) (*old)["apiVersion"] = type_.ApiVersion();
       auto next = mutate(*old, cur->rv);
       if (!next.ok()) co_return Error(next.status());
       json::object& obj = *next;
-      // An unchanged object is not written (kube-apiserver skips no-op updates).
+      // An unchanged object is not written (kube-apiserver skips no-op updates). Member
+      // order does not count: a merge may have moved members.
       std::string stored = api::SerializeForStore(obj);
-      if (stored == api::SerializeForStore(*old)) co_return StoredResponse(success_code, cur->json);
-      if (DryRun()) co_return JsonResponse(success_code, WithRv(std::move(obj), cur->rv));
+      if (stored == api::SerializeForStore(*old) || SameObject(obj, *old)) {
+        co_return StoredResponse(type_, success_code, cur->json);
+      }
+      if (DryRun()) co_return JsonResponse(success_code, WithRv(type_, std::move(obj), cur->rv));
       // kube-apiserver's shouldDeleteDuringUpdate: an object marked for deletion goes once
       // it has no finalizers and its grace period is 0 (a pod in its grace period stays until
       // its node agent deletes it).
@@ -343,9 +394,9 @@ class Handler {
                  finalize ? std::string() : std::move(stored), cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
       if (kv.ok()) {
-        if (!finalize) co_return StoredResponse(success_code, kv->value);
+        if (!finalize) co_return StoredResponse(type_, success_code, kv->value);
         co_await RecheckTerminatingNamespace();
-        co_return JsonResponse(success_code, WithRv(std::move(obj), kv->mod_revision));
+        co_return JsonResponse(success_code, WithRv(type_, std::move(obj), kv->mod_revision));
       }
       if (absl::IsAborted(kv.status())) {
         if (client_precondition_) co_return Error(ConflictModified(type_.QualifiedResource(), name));
@@ -469,10 +520,12 @@ class Handler {
     return UpdateRules(old, std::move(obj), track);
   }
 
-  // What every update of an object goes through (PUT, patches, apply): the status split and
-  // server-owned metadata, validation, immutable fields, and (with `track`) managedFields.
+  // What every update of an object goes through (PUT, patches, apply): defaulting (a field
+  // the write removed gets its default back), the status split and server-owned metadata,
+  // validation, immutable fields, and (with `track`) managedFields.
   absl::StatusOr<json::object> UpdateRules(const json::object& old, json::object obj,
                                            bool track) {
+    if (info_.subresource.empty()) RETURN_IF_ERROR(ApplyDefaults(type_, obj));
     RETURN_IF_ERROR(PrepareForUpdate(type_, old, obj, info_.subresource));
     RETURN_IF_ERROR(Validate(type_, obj));
     RETURN_IF_ERROR(ValidateUpdate(type_, old, obj, info_.subresource));
@@ -593,11 +646,15 @@ class Handler {
       co_return Error(Forbidden(base::StrCat("namespaces \"", info_.name,
                                              "\" is forbidden: this namespace may not be deleted")));
     }
+    bool crd_objects_left = false;
     if (type_.plural == "customresourcedefinitions" && !DryRun()) {
       ObjectPtr cur = cache_.Get(Key(info_.name));
       if (!cur) co_return Error(NotFound(type_.QualifiedResource(), info_.name));
       auto crd = api::ParseJson(*cur->json);
-      if (crd.ok()) co_await DeleteCustomObjects(s_, *crd);
+      if (crd.ok()) {
+        co_await DeleteCustomObjects(s_, *crd);
+        crd_objects_left = CustomObjectsLeft(s_, *crd) > 0;
+      }
     }
     for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
       ObjectPtr cur = cache_.Get(Key(info_.name));
@@ -606,6 +663,8 @@ class Handler {
       if (!old.ok()) co_return Error(old.status());
       if (auto st = CheckDeletePreconditions(*opts, *old, cur->rv); !st.ok()) co_return Error(st);
       json::object obj = *old;
+      // Objects held by their own finalizers keep the CRD (and its resource) until they go.
+      if (crd_objects_left) MarkCrdTerminating(obj, Now(s_));
       json::object& meta = Meta(obj);
       const bool deleting = meta.contains("deletionTimestamp");
       const json::value* current = meta.if_contains("deletionGracePeriodSeconds");
@@ -643,7 +702,7 @@ class Handler {
           if (!st.is_object()) st = json::object();
           st.get_object()["phase"] = "Terminating";
         }
-        if (DryRun()) co_return JsonResponse(200, WithRv(std::move(obj), cur->rv));
+        if (DryRun()) co_return JsonResponse(200, WithRv(type_, std::move(obj), cur->rv));
         int64_t rv = cur->rv;
         if (std::string stored = api::SerializeForStore(obj);
             stored != api::SerializeForStore(*old)) {
@@ -657,9 +716,9 @@ class Handler {
           asio::co_spawn(co_await asio::this_coro::executor, CleanUpNamespace(s_, info_.name),
                          asio::detached);
         }
-        co_return JsonResponse(200, WithRv(std::move(obj), rv));
+        co_return JsonResponse(200, WithRv(type_, std::move(obj), rv));
       }
-      if (DryRun()) co_return JsonResponse(200, *cur->json);
+      if (DryRun()) co_return StoredResponse(type_, 200, cur->json);
       WriteOp op{WriteOp::Kind::kDelete, Key(info_.name), "", cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
       if (absl::IsAborted(kv.status())) continue;
@@ -668,7 +727,7 @@ class Handler {
       }
       if (!kv.ok()) co_return Error(kv.status());
       co_await RecheckTerminatingNamespace();
-      co_return JsonResponse(200, *cur->json);
+      co_return StoredResponse(type_, 200, cur->json);
     }
     co_return Error(ConflictModified(type_.QualifiedResource(), info_.name));
   }
@@ -676,7 +735,9 @@ class Handler {
   // An object just left its namespace for good. If the namespace is terminating, its
   // cleanup runs again: the last finalizer removed (or the last pod gone from its node) lets
   // the namespace go, as kube's namespace controller would on its next pass.
+  // The same for a custom resource whose CRD is being deleted.
   asio::awaitable<void> RecheckTerminatingNamespace() {
+    if (type_.custom) co_await FinishCrdDeletion(s_, type_);
     if (namespace_cleanup_ || !type_.namespaced || !NamespaceTerminating(s_, info_.ns)) {
       co_return;
     }

@@ -57,7 +57,14 @@ absl::StatusOr<Filter> ParseFilter(const Request& req, const api::ResourceType& 
                                    const std::string& ns);
 
 // Object rules (object_rules.cc): defaulting, validation and server-owned metadata.
-// Validates and completes a new object for create. `now` is the RFC 3339 creation time.
+// Scheme defaulting (kube's SetDefaults_*: pod and pod template fields, job counts, Secret
+// stringData folded into data...): idempotent, run on every create and update of the main
+// resource before field tracking, so that a field a write removes gets its default back.
+// BadRequest for a malformed Secret stringData.
+absl::Status ApplyDefaults(const api::ResourceType& type, boost::json::object& obj);
+// The create strategy, run after ApplyDefaults and field tracking (so no manager owns what it
+// sets): server-owned metadata, initial status, generated fields (a Job's selector), admission
+// defaults (pod tolerations); then validation. `now` is the RFC 3339 creation time.
 absl::Status PrepareForCreate(const api::ResourceType& type, boost::json::object& obj,
                               const std::string& now);
 // Carries server-owned metadata and the status split from `old` into `obj` for an update of
@@ -136,5 +143,19 @@ void ValidateCrd(const boost::json::object& crd, std::vector<Cause>& causes);
 // Deletes every object of the CRD's resource (the CRD finalizer's work, done before the CRD
 // itself goes). Objects kept by their own finalizers stay until those are removed.
 boost::asio::awaitable<void> DeleteCustomObjects(ApiServer& s, const boost::json::value& crd);
+// kube's finalizer on a CRD whose objects are still being deleted (some held by their own
+// finalizers): the CRD stays, Terminating and serving, until the last object is gone.
+inline constexpr std::string_view kCrdCleanupFinalizer =
+    "customresourcecleanup.apiextensions.k8s.io";
+// How many objects of the CRD's resource are left.
+size_t CustomObjectsLeft(ApiServer& s, const boost::json::value& crd);
+// Marks a CRD being deleted while objects are left: the cleanup finalizer and the Terminating
+// condition (reason InstanceDeletionInProgress).
+void MarkCrdTerminating(boost::json::object& crd, const std::string& now);
+// True when the CRD serving `custom` is being deleted (creates are then refused, 405).
+bool CrdTerminating(ApiServer& s, const api::ResourceType& custom);
+// Called when an object of `custom` left the store: if its CRD is Terminating and nothing
+// is left, removes the cleanup finalizer, which deletes the CRD.
+boost::asio::awaitable<void> FinishCrdDeletion(ApiServer& s, const api::ResourceType& custom);
 
 }  // namespace shoal::apiserver::internal
