@@ -322,11 +322,42 @@ def test_raw_apply_needs_field_manager_and_creates_missing_objects(server):
     assert raw(server, f"{CM_PATH}/other") is None
     assert raw(server, f"{CM_PATH}/new")["metadata"]["resourceVersion"] == \
         stored["metadata"]["resourceVersion"]
-    # Documented limitation: apply bodies must be JSON; block YAML is a 400, nothing created.
+
+
+
+def test_yaml_bodies(server):
+    """Apply configurations in block YAML, and application/yaml creates and updates."""
     r = apply_raw(server, f"{CM_PATH}/yaml",
-                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml\n", manager="x")
-    assert r.status == 400, r
-    assert raw(server, f"{CM_PATH}/yaml") is None
+                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: yaml\n"
+                  "data:\n  flag: 'yes'\n  script: |\n    echo hi\n", manager="x")
+    assert r.status == 201, r
+    assert raw(server, f"{CM_PATH}/yaml")["data"] == {"flag": "yes", "script": "echo hi\n"}
+    r = server.request("POST", CM_PATH, "apiVersion: v1\nkind: ConfigMap\n"
+                       "metadata: {name: fromyaml, labels: {a: b}}\ndata: {k: v}\n",
+                       content_type="application/yaml")
+    assert r.status == 201, r
+    got = raw(server, f"{CM_PATH}/fromyaml")
+    assert got["data"] == {"k": "v"} and got["metadata"]["labels"] == {"a": "b"}
+    r = server.request("PUT", f"{CM_PATH}/fromyaml",
+                       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fromyaml}\n"
+                       "data: {k: w}\n", content_type="application/yaml")
+    assert r.status == 200, r
+    assert raw(server, f"{CM_PATH}/fromyaml")["data"] == {"k": "w"}
+    # Bad YAML: a 400 naming the line; an unknown or duplicate field under Strict: a 400.
+    before = raw(server, f"{CM_PATH}/fromyaml")
+    for body, want in (("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", "yaml: line"),
+                       ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\nbogus: 1\n",
+                        'unknown field "bogus"'),
+                       ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, name: x2}\n",
+                        'duplicate field "metadata.name"'),
+                       ("a: 1\n---\nb: 2\n", "more than one document")):
+        r = server.request("POST", CM_PATH + "?fieldValidation=Strict", body,
+                           content_type="application/yaml")
+        assert r.status == 400 and want in r.json()["message"], (body, r)
+        r = apply_raw(server, f"{CM_PATH}/x", body, manager="x", extra="fieldValidation=Strict")
+        assert r.status == 400, (body, r)
+    assert raw(server, f"{CM_PATH}/x") is None and raw(server, f"{CM_PATH}/x2") is None
+    assert raw(server, f"{CM_PATH}/fromyaml") == before
 
 
 def test_raw_apply_create_checks_the_url_name(server):

@@ -17,6 +17,7 @@
 #include "api/object.h"
 #include "api/managed_fields.h"
 #include "api/patch.h"
+#include "api/yaml.h"
 #include "apiserver/errors.h"
 #include "apiserver/internal/async_write.h"
 #include "apiserver/internal/delete_options.h"
@@ -81,17 +82,17 @@ absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Req
     return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
   }
   std::string_view ct = std::string_view(req.content_type).substr(0, req.content_type.find(';'));
-  if (!ct.empty() && ct != "application/json" && ct != "*/*") {
-    // Protobuf and YAML bodies are not decoded (kubectl's typed clients, e.g. `kubectl
-    // create job`, send protobuf): say so instead of failing to parse them as JSON.
+  const bool yaml = ct == "application/yaml";
+  if (!ct.empty() && ct != "application/json" && ct != "*/*" && !yaml) {
     return UnsupportedMediaType(base::StrCat(
         "the body of the request was in an unknown format - accepted media types include: "
-        "application/json (shoal does not decode ", ct, ")"));
+        "application/json, application/yaml"));
   }
   auto mode = ParseFieldValidation(req);
   if (!mode.ok()) return mode.status();
   std::vector<std::string> duplicates;
-  auto v = api::ParseJsonWithDuplicates(req.body, &duplicates);
+  auto v = yaml ? api::ParseYaml(req.body, &duplicates)
+                : api::ParseJsonWithDuplicates(req.body, &duplicates);
   if (!v.ok()) {
     return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
                                    "\" cannot be handled as a ", type.kind, ": ",
@@ -464,13 +465,16 @@ class Handler {
     if (!mode.ok()) co_return Error(mode.status());
     std::vector<std::string> duplicates;
     auto patch = api::ParseJsonWithDuplicates(req_.body, &duplicates);
-    if (!patch.ok()) {
-      if (ct == "application/apply-patch+yaml") {
-        // kubectl and client libraries send JSON, which is YAML; other YAML is not decoded.
-        co_return Error(BadRequest(base::StrCat(
-            "error decoding YAML: shoal accepts apply configurations in JSON (the JSON subset "
-            "of YAML): ", patch.status().message())));
+    if (!patch.ok() && ct == "application/apply-patch+yaml") {
+      // kubectl and the client libraries send JSON (which is YAML); people with curl send
+      // YAML proper.
+      duplicates.clear();
+      patch = api::ParseYaml(req_.body, &duplicates);
+      if (!patch.ok()) {
+        co_return Error(BadRequest(base::StrCat("error decoding YAML: ", patch.status().message())));
       }
+    }
+    if (!patch.ok()) {
       co_return Error(BadRequest(base::StrCat("error decoding patch: ", patch.status().message())));
     }
     if (ct == "application/apply-patch+yaml") {
