@@ -330,16 +330,62 @@ def test_wide_columns_and_describe_with_events(server):
     assert "Min Member:  4" in out
 
 
-def test_protobuf_bodies_get_a_clear_415(server):
-    # kubectl's typed generators (`kubectl create job`) send protobuf, which shoal does not
-    # decode: the answer must say so, and nothing may be created.
-    r = server.kubectl("create", "job", "j", "--image=busybox", check=False)
-    assert r.returncode != 0
-    assert "application/vnd.kubernetes.protobuf" in r.stderr, r.stderr
-    r = server.request("POST", "/apis/batch/v1/namespaces/default/jobs", b"\x6b\x38\x73\x00",
-                       content_type="application/vnd.kubernetes.protobuf")
+def pb_envelope(api_version, kind, raw=b""):
+    """A Kubernetes protobuf body: "k8s\\0" + runtime.Unknown{typeMeta{apiVersion, kind}, raw}."""
+    def field(n, data):
+        assert len(data) < 128
+        return bytes([n << 3 | 2, len(data)]) + data
+    type_meta = field(1, api_version.encode()) + field(2, kind.encode())
+    return b"k8s\x00" + field(1, type_meta) + (field(2, raw) if raw else b"")
+
+
+def test_kubectl_typed_generators_send_protobuf(server):
+    """`kubectl create namespace|configmap|secret|job|priorityclass` send protobuf bodies."""
+    server.kubectl("create", "namespace", "team-a")
+    assert get_json(server, "ns", "team-a")["status"]["phase"] == "Active"
+    server.kubectl("create", "configmap", "cm", "-n", "team-a", "--from-literal=a=b",
+                   "--from-literal=empty=")
+    assert get_json(server, "cm", "cm", "-n", "team-a")["data"] == {"a": "b", "empty": ""}
+    server.kubectl("create", "secret", "generic", "s", "--from-literal=k=v")
+    secret = get_json(server, "secret", "s")
+    assert secret["data"] == {"k": "dg=="} and secret["type"] == "Opaque"
+    server.kubectl("create", "priorityclass", "high", "--value=1000", "--description=x",
+                   "--preemption-policy=Never")
+    pc = get_json(server, "priorityclass", "high")
+    assert (pc["value"], pc["description"], pc["preemptionPolicy"]) == (1000, "x", "Never")
+    server.kubectl("create", "job", "j", "--image=busybox:1.36", "--", "echo", "hi")
+    job = get_json(server, "job", "j")
+    c = job["spec"]["template"]["spec"]["containers"][0]
+    assert (c["name"], c["image"], c["command"]) == ("j", "busybox:1.36", ["echo", "hi"])
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert job["spec"]["backoffLimit"] == 6  # defaulted like a JSON body
+    assert job["spec"]["selector"]["matchLabels"]["batch.kubernetes.io/controller-uid"] == \
+        job["metadata"]["uid"]
+    # --dry-run=server decodes too, and stores nothing.
+    server.kubectl("create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server")
+    assert server.request("GET", "/api/v1/namespaces/default/configmaps/dry").status == 404
+
+
+def test_bad_protobuf_bodies(server):
+    """A malformed protobuf body is a 400 naming the problem; a kind without a table a 415."""
+    path = "/api/v1/namespaces/default/configmaps"
+    pb = "application/vnd.kubernetes.protobuf"
+    for body, want in ((b"\x6b\x38\x73", "missing k8s magic prefix"),
+                       (b"k8s\x00\x0a\x05\x0a\x02v1", "truncated"),
+                       (b"k8s\x00\x0a\x80", "truncated varint")):
+        r = server.request("POST", path, body, content_type=pb)
+        assert r.status == 400 and want in r.json()["message"], (body, r)
+        assert r.json()["message"].startswith("ConfigMap in version \"v1\" cannot be handled")
+    r = server.request("POST", path, pb_envelope("v1", "Service"), content_type=pb)
     assert r.status == 415 and r.json()["reason"] == "UnsupportedMediaType", r
-    assert get_json(server, "jobs")["items"] == []
+    assert "v1, Kind=Service" in r.json()["message"]
+    # A Namespace envelope sent to the configmaps endpoint: kind mismatch, 400.
+    r = server.request("POST", path, pb_envelope("v1", "Namespace", b"\x0a\x04\x0a\x02zz"),
+                       content_type=pb)
+    assert r.status == 400, r
+    r = server.request("POST", path, b"{}", content_type="text/plain")
+    assert r.status == 415 and "application/vnd.kubernetes.protobuf" in r.json()["message"], r
+    assert get_json(server, "cm")["items"] == []
 
 
 # ---- eviction ------------------------------------------------------------------------------

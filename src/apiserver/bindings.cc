@@ -58,7 +58,8 @@ absl::StatusOr<json::object> BindPod(const json::object& pod, std::string_view p
 }
 
 asio::awaitable<Response> HandleBindings(ApiServer& s, const Request& req, const std::string& ns) {
-  auto body = api::ParseJson(req.body);
+  auto body = DecodeRequestBody(req, nullptr);
+  if (!body.ok() && HttpCode(body.status()) != 400) co_return ErrorResponse(body.status());
   if (!body.ok() || !body->is_object()) {
     co_return ErrorResponse(BindingsBadRequest("the request body must be a JSON object"));
   }

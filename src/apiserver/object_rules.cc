@@ -608,7 +608,11 @@ absl::Status ApplyDefaults(const api::ResourceType& type, json::object& obj) {
   if (type.custom) return absl::OkStatus();
   if (type.group.empty()) {
     if (type.plural == "pods") DefaultPod(obj);
-    if (type.plural == "secrets") RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+    if (type.plural == "secrets") {
+      RETURN_IF_ERROR(FoldSecretStringData(type, obj));
+      const json::value* t = obj.if_contains("type");
+      if (t == nullptr || (t->is_string() && t->get_string().empty())) obj["type"] = "Opaque";
+    }
     if (type.plural == "namespaces") {
       std::string name(api::StringAt(obj, "metadata.name"));
       if (!name.empty()) Obj(Obj(obj, "metadata"), "labels")["kubernetes.io/metadata.name"] = name;

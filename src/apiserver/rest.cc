@@ -78,22 +78,12 @@ std::string WithRv(const api::ResourceType& type, json::object obj, int64_t rv) 
 // CheckObjectFields); unknown fields are pruned unless the request fails.
 absl::StatusOr<json::object> DecodeBody(const api::ResourceType& type, const Request& req,
                                         std::vector<std::string>* warnings) {
-  if (req.body.size() > kMaxBodyBytes) {
-    return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
-  }
-  std::string_view ct = std::string_view(req.content_type).substr(0, req.content_type.find(';'));
-  const bool yaml = ct == "application/yaml";
-  if (!ct.empty() && ct != "application/json" && ct != "*/*" && !yaml) {
-    return UnsupportedMediaType(base::StrCat(
-        "the body of the request was in an unknown format - accepted media types include: "
-        "application/json, application/yaml"));
-  }
   auto mode = ParseFieldValidation(req);
   if (!mode.ok()) return mode.status();
   std::vector<std::string> duplicates;
-  auto v = yaml ? api::ParseYaml(req.body, &duplicates)
-                : api::ParseJsonWithDuplicates(req.body, &duplicates);
+  auto v = DecodeRequestBody(req, &duplicates);
   if (!v.ok()) {
+    if (!absl::IsInvalidArgument(v.status()) || HttpCode(v.status()) != 400) return v.status();
     return BadRequest(base::StrCat(type.kind, " in version \"", type.version,
                                    "\" cannot be handled as a ", type.kind, ": ",
                                    v.status().message()));
@@ -609,10 +599,8 @@ class Handler {
 
   absl::StatusOr<json::object> DeleteOptions() {
     if (req_.body.empty()) return json::object();
-    if (req_.body.size() > kMaxBodyBytes) {
-      return TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
-    }
-    auto v = api::ParseJson(req_.body);
+    auto v = DecodeRequestBody(req_, nullptr);
+    if (!v.ok() && HttpCode(v.status()) != 400) return v.status();
     if (!v.ok() || !v->is_object()) {
       return BadRequest(base::StrCat("invalid DeleteOptions: ",
                                      v.ok() ? "not a JSON object" : v.status().message()));
@@ -812,7 +800,8 @@ class Handler {
   }
 
   asio::awaitable<Response> Binding() {
-    auto body = api::ParseJson(req_.body);
+    auto body = DecodeRequestBody(req_, nullptr);
+    if (!body.ok() && HttpCode(body.status()) != 400) co_return Error(body.status());
     if (!body.ok() || !body->is_object()) {
       co_return Error(BadRequest("Binding in version \"v1\" cannot be handled as a Binding: "
                                  "the request body must be a JSON object"));
@@ -834,7 +823,8 @@ class Handler {
   // pods/eviction (policy/v1 Eviction): a delete with the Eviction's deleteOptions. shoal has
   // no PodDisruptionBudgets yet, so every eviction is allowed.
   asio::awaitable<Response> Evict() {
-    auto body = api::ParseJson(req_.body);
+    auto body = DecodeRequestBody(req_, nullptr);
+    if (!body.ok() && HttpCode(body.status()) != 400) co_return Error(body.status());
     if (!body.ok() || !body->is_object()) {
       co_return Error(BadRequest(base::StrCat(
           "Eviction in version \"v1\" cannot be handled as a Eviction: ",

@@ -30,6 +30,16 @@ struct RequestInfo {
   const api::ResourceType* type = nullptr;
 };
 
+// Request bodies (body_decoding.cc). Decodes a body by its Content-Type: JSON (also when
+// none is given), YAML (application/yaml), or Kubernetes protobuf
+// (application/vnd.kubernetes.protobuf, as kubectl's typed generators send it).
+// `duplicates` (may be null) receives the paths of repeated keys (JSON and YAML).
+// Errors: 413 for a body over kube-apiserver's 3 MiB limit; 415 for another media type or a
+// protobuf kind shoal has no table for; InvalidArgument with the decoder's message for a
+// malformed body, which the caller words as its 400.
+absl::StatusOr<boost::json::value> DecodeRequestBody(const Request& req,
+                                                     std::vector<std::string>* duplicates);
+
 // Parses a resource path (/api/v1/..., /apis/g/v/...). nullopt if it is not a resource path;
 // an error Status (404) for an unknown resource.
 std::optional<absl::StatusOr<RequestInfo>> ParseRequestInfo(const Request& req,
