@@ -1,4 +1,5 @@
 #include "apiserver/api_server.h"
+#include "apiserver/kueue_crds.h"
 
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
@@ -98,6 +99,10 @@ absl::Status ApiServer::Start() {
                                     json::object{{"apiVersion", "v1"}, {"kind", "Namespace"},
                                                  {"metadata", json::object{{"name", name}}}}));
   }
+  // Kueue's queue API, served natively (issue 8) through CRDs, as installing Kueue does.
+  const api::ResourceType& crd_type =
+      *registry_.Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
+  for (json::object& crd : KueueCrds()) RETURN_IF_ERROR(CreateIfMissing(crd_type, std::move(crd)));
   // The built-in PriorityClasses, as kube-apiserver creates them.
   const std::pair<const char*, int64_t> kSystemClasses[] = {
       {"system-cluster-critical", 2000000000}, {"system-node-critical", 2000001000}};

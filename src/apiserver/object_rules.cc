@@ -365,7 +365,15 @@ void DefaultJob(json::object& obj) {
 void PrepareJob(json::object& obj) {
   std::string uid(api::StringAt(obj, "metadata.uid"));
   std::string name(api::StringAt(obj, "metadata.name"));
+  // Kueue's job webhook: a Job sent to a queue starts suspended; the queue controller
+  // resumes it once its workload is admitted.
+  bool queued = false;
+  if (const json::value* l = api::FindPath(obj, "metadata.labels"); l && l->is_object()) {
+    const json::value* q = l->get_object().if_contains("kueue.x-k8s.io/queue-name");
+    queued = q != nullptr && q->is_string() && !q->get_string().empty();
+  }
   json::object& spec = Obj(obj, "spec");
+  if (queued) spec["suspend"] = true;
   if (!spec.contains("manualSelector") || !spec["manualSelector"].is_bool() ||
       !spec["manualSelector"].get_bool()) {
     spec["selector"] =
@@ -710,7 +718,9 @@ absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object
 absl::Status ValidateJobUpdate(const api::ResourceType& type, const json::object& old,
                                const json::object& obj) {
   std::vector<Cause> causes;
-  bool suspended = api::BoolAt(obj, "spec.suspend");
+  // A suspended job's template may change, also in the update that resumes it (how Kueue
+  // starts an admitted job on its flavor's nodes).
+  bool suspended = api::BoolAt(obj, "spec.suspend") || api::BoolAt(old, "spec.suspend");
   for (const char* f : {"spec.selector", "spec.template", "spec.completions",
                         "spec.completionMode", "spec.podFailurePolicy"}) {
     if (suspended && std::string_view(f) == "spec.template") continue;

@@ -252,8 +252,8 @@ std::string JobDuration(const json::value& o, std::chrono::system_clock::time_po
   return HumanDuration(std::chrono::duration_cast<std::chrono::seconds>(until - ParseTime(start)));
 }
 
-// The value at a printer column's JSONPath (".spec.replicas", ".status.conditions[0].type"),
-// or nullptr. CRD printer columns allow only such simple paths.
+// The value at a printer column's JSONPath (".spec.replicas", ".status.conditions[0].type",
+// `.status.conditions[?(@.type=="Ready")].status`), or nullptr.
 const json::value* JsonPathValue(const json::value& root, std::string_view path) {
   if (!path.empty() && path.front() == '{' && path.back() == '}') {
     path = path.substr(1, path.size() - 2);
@@ -266,6 +266,30 @@ const json::value* JsonPathValue(const json::value& root, std::string_view path)
       std::string_view key = path.substr(i + 1, end == std::string_view::npos ? end : end - i - 1);
       cur = cur->is_object() ? cur->get_object().if_contains(key) : nullptr;
       i = end == std::string_view::npos ? path.size() : end;
+    } else if (path.substr(i).starts_with("[?(@.")) {
+      // A filter, [?(@.field=="value")]: the first list item whose field has that value.
+      size_t end = path.find(")]", i);
+      if (end == std::string_view::npos) return nullptr;
+      std::string_view cond = path.substr(i + 5, end - i - 5);  // field=="value"
+      size_t eq = cond.find("==");
+      if (eq == std::string_view::npos) return nullptr;
+      std::string_view field = cond.substr(0, eq);
+      std::string_view want = cond.substr(eq + 2);
+      if (want.size() >= 2 && (want.front() == '"' || want.front() == '\'') &&
+          want.back() == want.front()) {
+        want = want.substr(1, want.size() - 2);
+      }
+      const json::value* found = nullptr;
+      if (cur->is_array()) {
+        for (const json::value& item : cur->get_array()) {
+          if (api::StringAt(item, field) == want) {
+            found = &item;
+            break;
+          }
+        }
+      }
+      cur = found;
+      i = end + 2;
     } else if (path[i] == '[') {
       size_t end = path.find(']', i);
       if (end == std::string_view::npos) return nullptr;

@@ -7,6 +7,7 @@
 #include "controllers/node_lifecycle.h"
 #include "controllers/pod_gc.h"
 #include "controllers/podgroup_status.h"
+#include "controllers/queue_controller.h"
 
 namespace shoal::controllers {
 
@@ -29,6 +30,9 @@ std::shared_ptr<void> StartControllers(boost::asio::any_io_executor executor,
   auto garbage_collector = std::make_shared<GarbageCollector>(executor, transport);
   garbage_collector->Start();
   all->push_back(garbage_collector);
+  auto queues = std::make_shared<QueueController>(executor, transport);
+  queues->Start();
+  all->push_back(queues);
   return all;
 }
 

@@ -48,36 +48,11 @@
 #include "client/informer.h"
 #include "client/transport.h"
 #include "controllers/controllers.h"
+#include "controllers/taints.h"
 
 namespace shoal::controllers {
 
-using TimePoint = std::chrono::system_clock::time_point;
 
-// core/v1 Taint, with `since`: its timeAdded, or when it was first seen without one.
-struct Taint {
-  std::string key, value, effect;
-  TimePoint since{};
-  bool operator==(const Taint& o) const {
-    return key == o.key && value == o.value && effect == o.effect && since == o.since;
-  }
-};
-
-// core/v1 Toleration. `seconds` is tolerationSeconds (nullopt: forever).
-struct Toleration {
-  std::string key, op, value, effect;
-  std::optional<int64_t> seconds;
-};
-
-// spec.taints of a node (nullptr or not an array: none). A taint without a parseable
-// timeAdded takes the `since` of the same taint in `previous`, or else `now`.
-std::vector<Taint> ParseTaints(const boost::json::value* taints, const std::vector<Taint>& previous,
-                               TimePoint now);
-// spec.tolerations of a pod.
-std::vector<Toleration> ParseTolerations(const boost::json::value* tolerations);
-
-// kube's Toleration.ToleratesTaint: effect (empty matches all), key (empty matches all),
-// operator Exists (any value) or Equal / empty (same value).
-bool ToleratesTaint(const Toleration& toleration, const Taint& taint);
 
 // When a pod with `tolerations` must leave a node with `taints` (only NoExecute ones count):
 // the earliest over the taints of since + the shortest tolerationSeconds among the

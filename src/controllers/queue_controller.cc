@@ -1,0 +1,673 @@
+#include "controllers/queue_controller.h"
+
+#include <algorithm>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "api/object.h"
+#include "base/clock.h"
+#include "base/strings.h"
+
+namespace shoal::controllers {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using client::InformerEvent;
+
+namespace {
+
+constexpr std::string_view kKueue = "/apis/kueue.x-k8s.io/v1beta1";
+constexpr std::string_view kKueueVersion = "kueue.x-k8s.io/v1beta1";
+constexpr std::string_view kJobUidLabel = "kueue.x-k8s.io/job-uid";
+
+std::string Now() { return base::FormatRfc3339(std::chrono::system_clock::now()); }
+
+std::string Str(const json::value& v, std::string_view path) {
+  return std::string(api::StringAt(v, path));
+}
+
+const json::object* ConditionOf(const json::object& obj, std::string_view type) {
+  const json::value* conds = api::FindPath(obj, "status.conditions");
+  if (conds == nullptr || !conds->is_array()) return nullptr;
+  for (const json::value& c : conds->get_array()) {
+    if (c.is_object() && api::StringAt(c, "type") == type) return &c.get_object();
+  }
+  return nullptr;
+}
+
+bool ConditionTrue(const json::object& obj, std::string_view type) {
+  const json::object* c = ConditionOf(obj, type);
+  return c != nullptr && api::StringAt(*c, "status") == "True";
+}
+
+// Sets a condition in `conditions`, keeping lastTransitionTime when the status is unchanged.
+void SetCondition(json::array& conditions, std::string_view type, std::string_view status,
+                  std::string_view reason, std::string_view message, const std::string& now) {
+  for (json::value& c : conditions) {
+    if (!c.is_object() || api::StringAt(c, "type") != type) continue;
+    json::object& o = c.get_object();
+    if (api::StringAt(o, "status") != status) o["lastTransitionTime"] = now;
+    o["status"] = status;
+    o["reason"] = reason;
+    o["message"] = message;
+    return;
+  }
+  conditions.push_back(json::object{{"type", type}, {"status", status},
+                                    {"lastTransitionTime", now}, {"reason", reason},
+                                    {"message", message}});
+}
+
+json::array ConditionsOf(const json::object& obj) {
+  const json::value* conds = api::FindPath(obj, "status.conditions");
+  return conds != nullptr && conds->is_array() ? conds->get_array() : json::array();
+}
+
+std::map<std::string, std::string> StringMap(const json::value* m) {
+  std::map<std::string, std::string> out;
+  if (m == nullptr || !m->is_object()) return out;
+  for (const auto& [k, v] : m->get_object()) {
+    if (v.is_string()) out[std::string(k)] = std::string(v.get_string());
+  }
+  return out;
+}
+
+PreemptionPolicy Policy(std::string_view s) {
+  if (s == "Any") return PreemptionPolicy::kAny;
+  if (s == "LowerPriority" || s == "LowerOrNewerEqualPriority") {
+    return PreemptionPolicy::kLowerPriority;
+  }
+  return PreemptionPolicy::kNever;
+}
+
+std::string KeyOf(const std::string& ns, const std::string& name) {
+  return base::StrCat(ns, "/", name);
+}
+
+std::string JobFinished(const json::object& job) {
+  if (ConditionTrue(job, "Complete")) return "Succeeded";
+  if (ConditionTrue(job, "Failed")) return "Failed";
+  return "";
+}
+
+}  // namespace
+
+std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid) {
+  std::string suffix;
+  for (char c : job_uid) {
+    if (std::isxdigit(static_cast<unsigned char>(c))) suffix.push_back(c);
+    if (suffix.size() == 5) break;
+  }
+  return base::StrCat("job-", job_name, "-", suffix);
+}
+
+json::object WorkloadForJob(const json::object& job, int32_t priority,
+                            std::string_view priority_class) {
+  std::string name = Str(job, "metadata.name");
+  std::string uid = Str(job, "metadata.uid");
+  int64_t count = 1;
+  if (const json::value* p = api::FindPath(job, "spec.parallelism"); p && p->is_int64()) {
+    count = p->get_int64();
+  }
+  if (const json::value* c = api::FindPath(job, "spec.completions"); c && c->is_int64()) {
+    count = std::min(count, c->get_int64());
+  }
+  const json::value* labels = api::FindPath(job, "metadata.labels");
+  std::string queue = labels && labels->is_object()
+                          ? Str(*labels, std::string(kQueueNameLabel))
+                          : std::string();
+  if (labels && labels->is_object()) {
+    if (const json::value* q = labels->get_object().if_contains(kQueueNameLabel);
+        q && q->is_string()) {
+      queue = std::string(q->get_string());
+    }
+  }
+  const json::value* tmpl = api::FindPath(job, "spec.template");
+  json::object spec{{"queueName", queue}, {"priority", priority}, {"active", true},
+                    {"podSets", json::array{json::object{
+                                    {"name", "main"},
+                                    {"count", count},
+                                    {"template", tmpl ? *tmpl : json::object()}}}}};
+  if (!priority_class.empty()) {
+    spec["priorityClassName"] = priority_class;
+    spec["priorityClassSource"] = "scheduling.k8s.io/priorityclass";
+  }
+  return json::object{
+      {"apiVersion", kKueueVersion},
+      {"kind", "Workload"},
+      {"metadata",
+       json::object{{"name", WorkloadNameForJob(name, uid)},
+                    {"namespace", Str(job, "metadata.namespace")},
+                    {"labels", json::object{{kJobUidLabel, uid}}},
+                    {"ownerReferences",
+                     json::array{json::object{{"apiVersion", "batch/v1"},
+                                              {"kind", "Job"},
+                                              {"name", name},
+                                              {"uid", uid},
+                                              {"controller", true},
+                                              {"blockOwnerDeletion", true}}}}}},
+      {"spec", std::move(spec)}};
+}
+
+ClusterQueueSpec ParseClusterQueue(const json::object& cq) {
+  ClusterQueueSpec out;
+  out.name = Str(cq, "metadata.name");
+  out.cohort = Str(cq, "spec.cohort");
+  out.strict_fifo = api::StringAt(cq, "spec.queueingStrategy") == "StrictFIFO";
+  out.reclaim_within_cohort = Policy(api::StringAt(cq, "spec.preemption.reclaimWithinCohort"));
+  out.within_cluster_queue = Policy(api::StringAt(cq, "spec.preemption.withinClusterQueue"));
+  if (out.within_cluster_queue == PreemptionPolicy::kAny) {
+    out.within_cluster_queue = PreemptionPolicy::kLowerPriority;
+  }
+  if (const json::value* w = api::FindPath(cq, "spec.fairSharing.weight")) {
+    absl::StatusOr<int64_t> milli = AmountOf("cpu", *w);  // a quantity, read in milli-units
+    if (milli.ok() && *milli > 0) out.weight = static_cast<double>(*milli) / 1000;
+  }
+  const json::value* groups = api::FindPath(cq, "spec.resourceGroups");
+  if (groups == nullptr || !groups->is_array()) return out;
+  for (const json::value& g : groups->get_array()) {
+    ResourceGroup group;
+    if (const json::value* cov = api::FindPath(g, "coveredResources"); cov && cov->is_array()) {
+      for (const json::value& r : cov->get_array()) {
+        if (r.is_string()) group.covered.emplace_back(r.get_string());
+      }
+    }
+    if (const json::value* fls = api::FindPath(g, "flavors"); fls && fls->is_array()) {
+      for (const json::value& f : fls->get_array()) {
+        FlavorQuotas fq;
+        fq.flavor = Str(f, "name");
+        if (const json::value* rs = api::FindPath(f, "resources"); rs && rs->is_array()) {
+          for (const json::value& r : rs->get_array()) {
+            std::string name = Str(r, "name");
+            ResourceQuota q;
+            if (const json::value* v = api::FindPath(r, "nominalQuota")) {
+              q.nominal = AmountOf(name, *v).value_or(0);
+            }
+            if (const json::value* v = api::FindPath(r, "borrowingLimit")) {
+              q.borrowing_limit = AmountOf(name, *v).value_or(0);
+            }
+            if (const json::value* v = api::FindPath(r, "lendingLimit")) {
+              q.lending_limit = AmountOf(name, *v).value_or(0);
+            }
+            fq.resources[name] = q;
+          }
+        }
+        group.flavors.push_back(std::move(fq));
+      }
+    }
+    out.groups.push_back(std::move(group));
+  }
+  return out;
+}
+
+ResourceFlavorSpec ParseResourceFlavor(const json::object& flavor) {
+  ResourceFlavorSpec out;
+  out.name = Str(flavor, "metadata.name");
+  out.node_labels = StringMap(api::FindPath(flavor, "spec.nodeLabels"));
+  if (const json::value* ts = api::FindPath(flavor, "spec.nodeTaints"); ts && ts->is_array()) {
+    for (const json::value& t : ts->get_array()) {
+      out.node_taints.push_back({Str(t, "key"), Str(t, "value"), Str(t, "effect"), {}});
+    }
+  }
+  out.tolerations = ParseTolerations(api::FindPath(flavor, "spec.tolerations"));
+  return out;
+}
+
+WorkloadInfo ParseWorkload(const json::object& w) {
+  WorkloadInfo out;
+  out.key = KeyOf(Str(w, "metadata.namespace"), Str(w, "metadata.name"));
+  if (const json::value* p = api::FindPath(w, "spec.priority"); p && p->is_int64()) {
+    out.priority = static_cast<int32_t>(p->get_int64());
+  }
+  out.created = Str(w, "metadata.creationTimestamp");
+  if (const json::value* sets = api::FindPath(w, "spec.podSets"); sets && sets->is_array()) {
+    for (const json::value& s : sets->get_array()) {
+      PodSet ps;
+      ps.name = Str(s, "name");
+      if (const json::value* c = api::FindPath(s, "count"); c && c->is_int64()) {
+        ps.count = static_cast<int32_t>(c->get_int64());
+      }
+      if (const json::value* spec = api::FindPath(s, "template.spec"); spec && spec->is_object()) {
+        ps.per_pod = PodRequests(spec->get_object());
+        ps.tolerations = ParseTolerations(spec->get_object().if_contains("tolerations"));
+        ps.node_selector = StringMap(spec->get_object().if_contains("nodeSelector"));
+      }
+      out.pod_sets.push_back(std::move(ps));
+    }
+  }
+  const json::value* admission = api::FindPath(w, "status.admission");
+  if (admission != nullptr && admission->is_object() && ConditionTrue(w, "QuotaReserved") &&
+      !ConditionTrue(w, "Finished")) {
+    Assignment a;
+    if (const json::value* psa = admission->get_object().if_contains("podSetAssignments");
+        psa && psa->is_array()) {
+      for (const json::value& p : psa->get_array()) {
+        std::string set = Str(p, "name");
+        std::map<std::string, std::string> fl = StringMap(api::FindPath(p, "flavors"));
+        a.flavors[set] = fl;
+        if (const json::value* use = api::FindPath(p, "resourceUsage"); use && use->is_object()) {
+          for (const auto& [r, q] : use->get_object()) {
+            std::string res(r);
+            a.usage[fl[res]][res] += AmountOf(res, q).value_or(0);
+          }
+        }
+      }
+    }
+    out.admitted = std::move(a);
+    out.cluster_queue = Str(*admission, "clusterQueue");
+    if (const json::object* c = ConditionOf(w, "QuotaReserved")) {
+      out.admitted_at = Str(*c, "lastTransitionTime");
+    }
+  }
+  return out;
+}
+
+QueueController::QueueController(asio::any_io_executor executor, client::Transport& transport,
+                                 std::chrono::milliseconds min_pass_interval)
+    : executor_(executor),
+      transport_(transport),
+      events_(executor, transport, "kueue-controller"),
+      min_pass_interval_(min_pass_interval),
+      wake_(executor) {}
+
+void QueueController::Start() {
+  auto watch = [this](std::string path, auto handler, int index) {
+    client::SpawnInformer(executor_, transport_, std::move(path),
+                          [this, handler, index](InformerEvent&& e) {
+                            if (e.type == InformerEvent::Type::kSynced) {
+                              synced_[index] = true;
+                              Changed();
+                              return;
+                            }
+                            (this->*handler)(std::move(e));
+                          });
+  };
+  watch(base::StrCat(kKueue, "/resourceflavors"), &QueueController::OnFlavor, 0);
+  watch(base::StrCat(kKueue, "/clusterqueues"), &QueueController::OnClusterQueue, 1);
+  watch(base::StrCat(kKueue, "/localqueues"), &QueueController::OnLocalQueue, 2);
+  watch(base::StrCat(kKueue, "/workloads"), &QueueController::OnWorkload, 3);
+  client::InformerOptions jobs;
+  jobs.path = "/apis/batch/v1/jobs";
+  jobs.label_selector = std::string(kQueueNameLabel);
+  client::SpawnInformer(executor_, transport_, std::move(jobs), [this](InformerEvent&& e) {
+    if (e.type == InformerEvent::Type::kSynced) {
+      synced_[4] = true;
+      Changed();
+      return;
+    }
+    OnJob(std::move(e));
+  });
+  watch("/apis/scheduling.k8s.io/v1/priorityclasses", &QueueController::OnPriorityClass, 5);
+  asio::co_spawn(executor_, PassLoop(), asio::detached);
+}
+
+namespace {
+// Keeps `map` in step with an informer event, keyed by `key`.
+void Track(std::map<std::string, json::object>& map, const std::string& key, InformerEvent&& e) {
+  if (e.type == InformerEvent::Type::kDeleted) {
+    map.erase(key);
+  } else {
+    map[key] = std::move(e.object);
+  }
+}
+}  // namespace
+
+void QueueController::OnFlavor(InformerEvent&& e) {
+  Track(flavors_, Str(e.object, "metadata.name"), std::move(e));
+  Changed();
+}
+void QueueController::OnClusterQueue(InformerEvent&& e) {
+  Track(cluster_queues_, Str(e.object, "metadata.name"), std::move(e));
+  Changed();
+}
+void QueueController::OnLocalQueue(InformerEvent&& e) {
+  Track(local_queues_, client::ObjectKey(e.object), std::move(e));
+  Changed();
+}
+void QueueController::OnWorkload(InformerEvent&& e) {
+  std::string key = client::ObjectKey(e.object);
+  creating_.erase(key);
+  Track(workloads_, key, std::move(e));
+  Changed();
+}
+void QueueController::OnJob(InformerEvent&& e) {
+  Track(jobs_, client::ObjectKey(e.object), std::move(e));
+  Changed();
+}
+void QueueController::OnPriorityClass(InformerEvent&& e) {
+  std::string name = Str(e.object, "metadata.name");
+  if (e.type == InformerEvent::Type::kDeleted) {
+    priority_classes_.erase(name);
+  } else {
+    const json::value* v = e.object.if_contains("value");
+    priority_classes_[name] = {v && v->is_int64() ? static_cast<int32_t>(v->get_int64()) : 0,
+                               api::BoolAt(e.object, "globalDefault")};
+  }
+  Changed();
+}
+
+void QueueController::Changed() {
+  if (dirty_) return;
+  dirty_ = true;
+  wake_.cancel();
+}
+
+asio::awaitable<void> QueueController::PassLoop() {
+  for (;;) {
+    if (!dirty_) {
+      wake_.expires_after(std::chrono::seconds(30));  // also a periodic pass
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    dirty_ = false;
+    if (std::all_of(std::begin(synced_), std::end(synced_), [](bool b) { return b; })) Pass();
+    wake_.expires_after(min_pass_interval_);
+    boost::system::error_code ec;
+    co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+int32_t QueueController::PriorityOf(const json::object& job, std::string* class_name) const {
+  std::string name = Str(job, "spec.template.spec.priorityClassName");
+  if (!name.empty()) {
+    auto it = priority_classes_.find(name);
+    *class_name = name;
+    return it == priority_classes_.end() ? 0 : it->second.first;
+  }
+  for (const auto& [n, pc] : priority_classes_) {
+    if (pc.second) return pc.first;  // the globalDefault class
+  }
+  return 0;
+}
+
+void QueueController::Spawn(asio::awaitable<void> work) {
+  asio::co_spawn(executor_, std::move(work), asio::detached);
+}
+
+asio::awaitable<void> QueueController::Call(std::string method, std::string path,
+                                            std::string body, std::string content_type,
+                                            std::string what) {
+  client::Request req = client::MakeRequest(std::move(method), std::move(path), std::move(body),
+                                            std::move(content_type));
+  auto resp = co_await transport_.Call(std::move(req));
+  if (!resp.ok()) {
+    spdlog::warn("queues: {}: {}", what, std::string(resp.status().message()));
+    Changed();
+  } else if (resp->code >= 300 && resp->code != 404 && resp->code != 409) {
+    spdlog::warn("queues: {}: HTTP {}: {}", what, resp->code, resp->body.substr(0, 300));
+    Changed();
+  }
+}
+
+void QueueController::PatchWorkloadStatus(const std::string& key, json::object status) {
+  const size_t slash = key.find('/');
+  std::string path = base::StrCat(kKueue, "/namespaces/", key.substr(0, slash), "/workloads/",
+                                  key.substr(slash + 1), "/status");
+  // Keep the local copy in step at once, so the next pass does not decide again.
+  if (auto it = workloads_.find(key); it != workloads_.end()) {
+    json::value& st = it->second["status"];
+    if (!st.is_object()) st = json::object();
+    for (const auto& [k, v] : status) {
+      if (v.is_null()) {
+        st.get_object().erase(k);
+      } else {
+        st.get_object()[k] = v;
+      }
+    }
+  }
+  json::object patch{{"status", std::move(status)}};
+  Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
+             base::StrCat("status of Workload ", key)));
+}
+
+void QueueController::PatchJob(const std::string& ns, const std::string& name,
+                               json::object patch) {
+  std::string path = base::StrCat("/apis/batch/v1/namespaces/", ns, "/jobs/", name);
+  Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
+             base::StrCat("Job ", ns, "/", name)));
+}
+
+void QueueController::Pass() {
+  const std::string now = Now();
+  // 1. A Workload for every queued Job; Finished when the Job is.
+  std::map<std::string, const json::object*> job_of;  // workload key -> its Job
+  for (const auto& [key, job] : jobs_) {
+    std::string ns = Str(job, "metadata.namespace");
+    std::string wl = KeyOf(ns, WorkloadNameForJob(Str(job, "metadata.name"),
+                                                  Str(job, "metadata.uid")));
+    job_of[wl] = &job;
+    auto it = workloads_.find(wl);
+    if (it == workloads_.end()) {
+      if (creating_.contains(wl) || !JobFinished(job).empty()) continue;
+      creating_.insert(wl);
+      std::string class_name;
+      int32_t priority = PriorityOf(job, &class_name);
+      json::object w = WorkloadForJob(job, priority, class_name);
+      Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", ns, "/workloads"),
+                 json::serialize(w), "application/json", base::StrCat("create Workload ", wl)));
+      continue;
+    }
+    std::string finished = JobFinished(job);
+    if (!finished.empty() && !ConditionTrue(it->second, "Finished")) {
+      json::array conds = ConditionsOf(it->second);
+      SetCondition(conds, "Finished", "True", finished,
+                   finished == "Succeeded" ? "Job finished successfully" : "Job failed", now);
+      PatchWorkloadStatus(wl, json::object{{"conditions", std::move(conds)}});
+      events_.Record(it->second, "Normal", "Finished",
+                     base::StrCat("Workload finished: ", finished, "; quota released"));
+    }
+  }
+
+  // 2. The quota pass.
+  std::map<std::string, ClusterQueueSpec> queues;
+  for (const auto& [name, cq] : cluster_queues_) queues[name] = ParseClusterQueue(cq);
+  std::map<std::string, ResourceFlavorSpec> flavors;
+  for (const auto& [name, f] : flavors_) flavors[name] = ParseResourceFlavor(f);
+  for (auto& [name, q] : queues) {
+    for (const ResourceGroup& g : q.groups) {
+      for (const FlavorQuotas& f : g.flavors) q.active = q.active && flavors.contains(f.flavor);
+    }
+  }
+  std::vector<WorkloadInfo> infos;
+  std::map<std::string, std::string> local_queue_of;  // workload key -> "ns/localqueue"
+  for (const auto& [key, w] : workloads_) {
+    if (ConditionTrue(w, "Finished")) continue;
+    if (api::FindPath(w, "spec.active") && !api::BoolAt(w, "spec.active")) continue;
+    WorkloadInfo info = ParseWorkload(w);
+    std::string lq = KeyOf(Str(w, "metadata.namespace"), Str(w, "spec.queueName"));
+    local_queue_of[key] = lq;
+    if (info.cluster_queue.empty()) {
+      if (auto it = local_queues_.find(lq); it != local_queues_.end()) {
+        info.cluster_queue = Str(it->second, "spec.clusterQueue");
+      }
+    }
+    infos.push_back(std::move(info));
+  }
+  Decisions d = Schedule(queues, flavors, infos);
+
+  for (const Decisions::Admit& a : d.admit) {
+    auto wit = workloads_.find(a.workload);
+    if (wit == workloads_.end()) continue;
+    json::array assignments;
+    for (const auto& [set, per_resource] : a.assignment.flavors) {
+      json::object fl, usage;
+      int64_t count = 1;
+      for (const WorkloadInfo& info : infos) {
+        if (info.key != a.workload) continue;
+        for (const PodSet& ps : info.pod_sets) {
+          if (ps.name != set) continue;
+          count = ps.count;
+          for (const auto& [r, f] : per_resource) {
+            fl[r] = f;
+            usage[r] = AmountText(r, ps.per_pod.at(r) * ps.count);
+          }
+        }
+      }
+      assignments.push_back(json::object{{"name", set}, {"flavors", std::move(fl)},
+                                         {"resourceUsage", std::move(usage)},
+                                         {"count", count}});
+    }
+    json::array conds = ConditionsOf(wit->second);
+    std::string msg = base::StrCat("Quota reserved in ClusterQueue ", a.cluster_queue);
+    SetCondition(conds, "QuotaReserved", "True", "QuotaReserved", msg, now);
+    SetCondition(conds, "Admitted", "True", "Admitted", "The workload is admitted", now);
+    if (ConditionOf(wit->second, "Evicted")) {
+      SetCondition(conds, "Evicted", "False", "QuotaReserved", "Admitted again", now);
+    }
+    PatchWorkloadStatus(a.workload,
+                        json::object{{"admission", json::object{{"clusterQueue", a.cluster_queue},
+                                                                {"podSetAssignments",
+                                                                 std::move(assignments)}}},
+                                     {"conditions", std::move(conds)}});
+    events_.Record(wit->second, "Normal", "QuotaReserved", msg);
+    // Start the Job on the admitted flavors: their node labels and tolerations.
+    auto job = job_of.find(a.workload);
+    if (job == job_of.end()) continue;
+    const json::object& j = *job->second;
+    json::object selector;
+    if (const json::value* ns = api::FindPath(j, "spec.template.spec.nodeSelector");
+        ns && ns->is_object()) {
+      selector = ns->get_object();
+    }
+    json::array tolerations;
+    if (const json::value* t = api::FindPath(j, "spec.template.spec.tolerations");
+        t && t->is_array()) {
+      tolerations = t->get_array();
+    }
+    std::set<std::string> used;
+    for (const auto& [set, per_resource] : a.assignment.flavors) {
+      for (const auto& [r, f] : per_resource) used.insert(f);
+    }
+    for (const std::string& f : used) {
+      auto fit = flavors_.find(f);
+      if (fit == flavors_.end()) continue;
+      if (const json::value* nl = api::FindPath(fit->second, "spec.nodeLabels");
+          nl && nl->is_object()) {
+        for (const auto& [k, v] : nl->get_object()) selector[k] = v;
+      }
+      if (const json::value* ts = api::FindPath(fit->second, "spec.tolerations");
+          ts && ts->is_array()) {
+        for (const json::value& t : ts->get_array()) {
+          if (std::find(tolerations.begin(), tolerations.end(), t) == tolerations.end()) {
+            tolerations.push_back(t);
+          }
+        }
+      }
+    }
+    json::object tspec{{"nodeSelector", std::move(selector)}};
+    if (!tolerations.empty()) tspec["tolerations"] = std::move(tolerations);
+    PatchJob(Str(j, "metadata.namespace"), Str(j, "metadata.name"),
+             json::object{{"spec", json::object{{"suspend", false},
+                                                {"template", json::object{{"spec", tspec}}}}}});
+  }
+
+  for (const auto& [victim, why] : d.preempt) {
+    auto wit = workloads_.find(victim);
+    if (wit == workloads_.end()) continue;
+    json::array conds = ConditionsOf(wit->second);
+    SetCondition(conds, "Evicted", "True", "Preempted", why, now);
+    SetCondition(conds, "QuotaReserved", "False", "Preempted", why, now);
+    SetCondition(conds, "Admitted", "False", "Preempted", why, now);
+    events_.Record(wit->second, "Normal", "Preempted", why);
+    PatchWorkloadStatus(victim, json::object{{"admission", nullptr},
+                                             {"conditions", std::move(conds)}});
+    if (auto job = job_of.find(victim); job != job_of.end()) {
+      PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
+               json::object{{"spec", json::object{{"suspend", true}}}});
+    }
+  }
+
+  for (const auto& [key, why] : d.waiting) {
+    auto wit = workloads_.find(key);
+    if (wit == workloads_.end()) continue;
+    const json::object* c = ConditionOf(wit->second, "QuotaReserved");
+    if (c != nullptr && api::StringAt(*c, "status") == "False" &&
+        api::StringAt(*c, "message") == why) {
+      continue;
+    }
+    json::array conds = ConditionsOf(wit->second);
+    SetCondition(conds, "QuotaReserved", "False", "Pending", why, now);
+    PatchWorkloadStatus(key, json::object{{"conditions", std::move(conds)}});
+    events_.Record(wit->second, "Warning", "Pending", why);
+  }
+
+  // 3. ClusterQueue and LocalQueue status.
+  std::vector<WorkloadInfo> after;
+  for (const auto& [key, w] : workloads_) {
+    if (!ConditionTrue(w, "Finished")) after.push_back(ParseWorkload(w));
+  }
+  Usage usage = UsageOf(after);
+  std::map<std::string, std::pair<int64_t, int64_t>> cq_counts, lq_counts;  // pending, admitted
+  for (const WorkloadInfo& info : after) {
+    std::string lq = local_queue_of[info.key];
+    std::string cq = info.cluster_queue;
+    if (cq.empty()) {
+      if (auto it = local_queues_.find(lq); it != local_queues_.end()) {
+        cq = Str(it->second, "spec.clusterQueue");
+      }
+    }
+    auto& c = cq_counts[cq];
+    auto& l = lq_counts[lq];
+    (info.admitted ? c.second : c.first)++;
+    (info.admitted ? l.second : l.first)++;
+  }
+  auto write_status = [&](const std::string& key, std::string path, json::object status) {
+    std::string text = json::serialize(status);
+    if (written_[key] == text) return;
+    written_[key] = text;
+    json::object patch{{"status", std::move(status)}};
+    Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
+               base::StrCat("status of ", key)));
+  };
+  for (const auto& [name, q] : queues) {
+    json::array flavors_usage;
+    for (const ResourceGroup& g : q.groups) {
+      for (const FlavorQuotas& fq : g.flavors) {
+        json::array resources;
+        for (const auto& [r, quota] : fq.resources) {
+          int64_t used = 0;
+          if (auto u = usage.find(name); u != usage.end()) {
+            if (auto f = u->second.find(fq.flavor); f != u->second.end()) {
+              auto x = f->second.find(r);
+              used = x == f->second.end() ? 0 : x->second;
+            }
+          }
+          resources.push_back(json::object{
+              {"name", r}, {"total", AmountText(r, used)},
+              {"borrowed", AmountText(r, std::max<int64_t>(0, used - quota.nominal))}});
+        }
+        flavors_usage.push_back(json::object{{"name", fq.flavor}, {"resources", resources}});
+      }
+    }
+    auto counts = cq_counts[name];
+    json::array conds = ConditionsOf(cluster_queues_[name]);
+    SetCondition(conds, "Active", q.active ? "True" : "False", q.active ? "Ready" : "FlavorNotFound",
+                 q.active ? "Can admit new workloads"
+                          : "Can't admit new workloads: references missing ResourceFlavor(s)",
+                 now);
+    write_status(base::StrCat("clusterqueue/", name),
+                 base::StrCat(kKueue, "/clusterqueues/", name, "/status"),
+                 json::object{{"pendingWorkloads", counts.first},
+                              {"reservingWorkloads", counts.second},
+                              {"admittedWorkloads", counts.second},
+                              {"flavorsUsage", flavors_usage},
+                              {"flavorsReservation", flavors_usage},
+                              {"conditions", std::move(conds)}});
+  }
+  for (const auto& [key, lq] : local_queues_) {
+    auto counts = lq_counts[key];
+    const size_t slash = key.find('/');
+    write_status(base::StrCat("localqueue/", key),
+                 base::StrCat(kKueue, "/namespaces/", key.substr(0, slash), "/localqueues/",
+                              key.substr(slash + 1), "/status"),
+                 json::object{{"pendingWorkloads", counts.first},
+                              {"reservingWorkloads", counts.second},
+                              {"admittedWorkloads", counts.second}});
+  }
+}
+
+}  // namespace shoal::controllers

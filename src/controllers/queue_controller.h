@@ -1,0 +1,98 @@
+// QueueController: shoal's native Kueue (issue 8). It serves the kueue.x-k8s.io API that the
+// server installs as CRDs (ResourceFlavor, ClusterQueue, LocalQueue, Workload):
+//  - a batch/v1 Job labelled `kueue.x-k8s.io/queue-name` (created suspended by admission)
+//    gets a Workload owned by it: one pod set of `parallelism` pods, with the priority of its
+//    pod template's PriorityClass;
+//  - each pass of the quota arithmetic (queue_quota.h) admits whole workloads: the Workload's
+//    status gets its admission (flavor per resource) and the QuotaReserved and Admitted
+//    conditions, and the Job is unsuspended with the flavor's node labels in its pod
+//    template's nodeSelector and the flavor's tolerations added;
+//  - a workload that waits has QuotaReserved=False (reason Pending) with a message saying why,
+//    and a Pending Event;
+//  - a preempted workload is evicted (condition Evicted, reason Preempted; its admission
+//    removed) and its Job suspended again, which removes its pods; it waits in its queue;
+//  - a finished Job's Workload gets Finished=True and releases its quota;
+//  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
+//    the flavors' usage.
+//
+// Threading: one executor; informers and writes run on it. A pass runs at most every
+// `min_pass_interval` after a change, so a burst of events costs one pass.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include "client/event_recorder.h"
+#include "client/informer.h"
+#include "client/transport.h"
+#include "controllers/queue_quota.h"
+
+namespace shoal::controllers {
+
+inline constexpr std::string_view kQueueNameLabel = "kueue.x-k8s.io/queue-name";
+
+// The Workload name Kueue gives a Job's workload: "job-<name>-<5 hex digits of its uid>".
+std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid);
+
+// The Workload (kueue.x-k8s.io/v1beta1) for `job`, owned by it.
+boost::json::object WorkloadForJob(const boost::json::object& job, int32_t priority,
+                                   std::string_view priority_class);
+
+// Reads a ClusterQueue / ResourceFlavor object. Malformed quantities count as 0.
+ClusterQueueSpec ParseClusterQueue(const boost::json::object& cq);
+ResourceFlavorSpec ParseResourceFlavor(const boost::json::object& flavor);
+// Reads a Workload's pod sets, priority, creation time and admission (nullopt unless it holds
+// quota: QuotaReserved true, not finished).
+WorkloadInfo ParseWorkload(const boost::json::object& workload);
+
+class QueueController {
+ public:
+  QueueController(boost::asio::any_io_executor executor, client::Transport& transport,
+                  std::chrono::milliseconds min_pass_interval = std::chrono::milliseconds(50));
+  void Start();
+
+ private:
+  void OnFlavor(client::InformerEvent&& e);
+  void OnClusterQueue(client::InformerEvent&& e);
+  void OnLocalQueue(client::InformerEvent&& e);
+  void OnWorkload(client::InformerEvent&& e);
+  void OnJob(client::InformerEvent&& e);
+  void OnPriorityClass(client::InformerEvent&& e);
+  void Changed();
+  boost::asio::awaitable<void> PassLoop();
+  void Pass();
+  int32_t PriorityOf(const boost::json::object& job, std::string* class_name) const;
+
+  // Writes, fire-and-forget on the executor (a failure is logged; the next pass retries).
+  void Spawn(boost::asio::awaitable<void> work);
+  boost::asio::awaitable<void> Call(std::string method, std::string path, std::string body,
+                                    std::string content_type, std::string what);
+  void PatchWorkloadStatus(const std::string& key, boost::json::object status);
+  void PatchJob(const std::string& ns, const std::string& name, boost::json::object patch);
+
+  boost::asio::any_io_executor executor_;
+  client::Transport& transport_;
+  client::EventRecorder events_;
+  std::chrono::milliseconds min_pass_interval_;
+  boost::asio::steady_timer wake_;
+  bool dirty_ = false;
+  bool synced_[6] = {};
+
+  std::map<std::string, boost::json::object> flavors_;         // name -> object
+  std::map<std::string, boost::json::object> cluster_queues_;  // name -> object
+  std::map<std::string, boost::json::object> local_queues_;    // "ns/name" -> object
+  std::map<std::string, boost::json::object> workloads_;       // "ns/name" -> object
+  std::map<std::string, boost::json::object> jobs_;            // "ns/name" -> object
+  std::map<std::string, std::pair<int32_t, bool>> priority_classes_;  // name -> value, default
+  std::set<std::string> creating_;  // workloads being created ("ns/name")
+  std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
+};
+
+}  // namespace shoal::controllers

@@ -1,0 +1,432 @@
+#include "controllers/queue_quota.h"
+
+#include <algorithm>
+#include <limits>
+#include <set>
+#include <tuple>
+
+#include <boost/json.hpp>
+
+#include "api/object.h"
+#include "api/quantity.h"
+#include "base/strings.h"
+
+namespace shoal::controllers {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max() / 4;
+
+int64_t Get(const ResourceAmounts& m, const std::string& r) {
+  auto it = m.find(r);
+  return it == m.end() ? 0 : it->second;
+}
+
+void AddTo(ResourceAmounts& into, const std::string& r, int64_t v) {
+  into[r] = Get(into, r) + v;
+}
+
+// The quota of `cq` for (flavor, resource); nullptr when it has none.
+const ResourceQuota* QuotaOf(const ClusterQueueSpec& cq, const std::string& flavor,
+                             const std::string& resource) {
+  for (const ResourceGroup& g : cq.groups) {
+    for (const FlavorQuotas& f : g.flavors) {
+      if (f.flavor != flavor) continue;
+      auto it = f.resources.find(resource);
+      if (it != f.resources.end()) return &it->second;
+    }
+  }
+  return nullptr;
+}
+
+int64_t Lendable(const ResourceQuota* q) {
+  if (q == nullptr) return 0;
+  return q->lending_limit ? std::min(*q->lending_limit, q->nominal) : q->nominal;
+}
+
+// Quota bookkeeping for one pass: usage per ClusterQueue, with the cohort pools derived.
+class Ledger {
+ public:
+  Ledger(const std::map<std::string, ClusterQueueSpec>& queues, Usage usage)
+      : queues_(queues), usage_(std::move(usage)) {}
+
+  int64_t Used(const std::string& cq, const std::string& f, const std::string& r) const {
+    auto q = usage_.find(cq);
+    if (q == usage_.end()) return 0;
+    auto fl = q->second.find(f);
+    return fl == q->second.end() ? 0 : Get(fl->second, r);
+  }
+
+  void Add(const std::string& cq, const Assignment& a, int sign) {
+    for (const auto& [f, amounts] : a.usage) {
+      for (const auto& [r, v] : amounts) AddTo(usage_[cq][f], r, sign * v);
+    }
+  }
+
+  // The members of `cq`'s cohort (itself alone when it has none).
+  std::vector<const ClusterQueueSpec*> Cohort(const ClusterQueueSpec& cq) const {
+    std::vector<const ClusterQueueSpec*> out;
+    if (cq.cohort.empty()) return {&cq};
+    for (const auto& [name, q] : queues_) {
+      if (q.cohort == cq.cohort) out.push_back(&q);
+    }
+    return out;
+  }
+
+  // The cohort's lendable quota of (f, r), and how much of it is in use.
+  std::pair<int64_t, int64_t> Pool(const ClusterQueueSpec& cq, const std::string& f,
+                                   const std::string& r) const {
+    int64_t pool = 0, used = 0;
+    for (const ClusterQueueSpec* q : Cohort(cq)) {
+      const ResourceQuota* quota = QuotaOf(*q, f, r);
+      int64_t lendable = Lendable(quota);
+      int64_t guaranteed = (quota ? quota->nominal : 0) - lendable;
+      pool += lendable;
+      used += std::max<int64_t>(0, Used(q->name, f, r) - guaranteed);
+    }
+    return {pool, used};
+  }
+
+  // How much more of (f, r) `cq` may take now.
+  int64_t Available(const ClusterQueueSpec& cq, const std::string& f, const std::string& r) const {
+    const ResourceQuota* quota = QuotaOf(cq, f, r);
+    int64_t nominal = quota ? quota->nominal : 0;
+    int64_t used = Used(cq.name, f, r);
+    if (cq.cohort.empty()) return nominal - used;
+    int64_t cap = quota && quota->borrowing_limit ? nominal + *quota->borrowing_limit - used
+                                                  : kUnlimited;
+    auto [pool, pool_used] = Pool(cq, f, r);
+    int64_t guaranteed = nominal - Lendable(quota);
+    int64_t from_pool = pool - pool_used + std::max<int64_t>(0, guaranteed - used);
+    return std::min(cap, from_pool);
+  }
+
+  int64_t Nominal(const ClusterQueueSpec& cq, const std::string& f, const std::string& r) const {
+    const ResourceQuota* quota = QuotaOf(cq, f, r);
+    return quota ? quota->nominal : 0;
+  }
+
+  // Whether `cq` uses more than its nominal quota of (f, r).
+  bool Borrowing(const ClusterQueueSpec& cq, const std::string& f, const std::string& r) const {
+    const ResourceQuota* quota = QuotaOf(cq, f, r);
+    return Used(cq.name, f, r) > (quota ? quota->nominal : 0);
+  }
+
+  // The weighted dominant share of what `cq` borrows from its cohort (0 when it borrows
+  // nothing): Kueue's fair-sharing order.
+  double Share(const ClusterQueueSpec& cq) const {
+    if (cq.cohort.empty()) return 0;
+    double share = 0;
+    for (const ResourceGroup& g : cq.groups) {
+      for (const FlavorQuotas& fq : g.flavors) {
+        for (const auto& [r, quota] : fq.resources) {
+          int64_t borrowed = Used(cq.name, fq.flavor, r) - quota.nominal;
+          if (borrowed <= 0) continue;
+          auto [pool, used] = Pool(cq, fq.flavor, r);
+          if (pool > 0) share = std::max(share, static_cast<double>(borrowed) / pool);
+        }
+      }
+    }
+    return share / std::max(cq.weight, 1e-9);
+  }
+
+ private:
+  const std::map<std::string, ClusterQueueSpec>& queues_;
+  Usage usage_;
+};
+
+bool Eligible(const PodSet& ps, const ResourceFlavorSpec& flavor) {
+  for (const auto& [k, v] : ps.node_selector) {
+    auto it = flavor.node_labels.find(k);
+    if (it != flavor.node_labels.end() && it->second != v) return false;
+  }
+  std::vector<Toleration> all = ps.tolerations;
+  all.insert(all.end(), flavor.tolerations.begin(), flavor.tolerations.end());
+  for (const Taint& t : flavor.node_taints) {
+    if (t.effect == "PreferNoSchedule") continue;
+    if (!ToleratedByAny(all, t)) return false;
+  }
+  return true;
+}
+
+// Finds a flavor for every resource of every pod set, or says why there is none.
+// With `nominal_only`, only the queue's own unused nominal quota counts (no borrowing).
+std::optional<Assignment> Fit(const ClusterQueueSpec& cq,
+                              const std::map<std::string, ResourceFlavorSpec>& flavors,
+                              const WorkloadInfo& w, const Ledger& ledger, std::string* why,
+                              bool nominal_only = false) {
+  Assignment out;
+  std::string first_problem;
+  for (const PodSet& ps : w.pod_sets) {
+    // The pod set's requests, by the resource group that covers them.
+    std::map<const ResourceGroup*, std::vector<std::string>> by_group;
+    for (const auto& [r, amount] : ps.per_pod) {
+      if (amount <= 0) continue;
+      const ResourceGroup* group = nullptr;
+      for (const ResourceGroup& g : cq.groups) {
+        if (std::find(g.covered.begin(), g.covered.end(), r) != g.covered.end()) group = &g;
+      }
+      if (group == nullptr) {
+        *why = base::StrCat("couldn't assign flavors to pod set ", ps.name, ": resource ", r,
+                            " unavailable in ClusterQueue");
+        return std::nullopt;
+      }
+      by_group[group].push_back(r);
+    }
+    for (const auto& [group, resources] : by_group) {
+      bool placed = false;
+      for (const FlavorQuotas& fq : group->flavors) {
+        auto fl = flavors.find(fq.flavor);
+        if (fl == flavors.end() || !Eligible(ps, fl->second)) continue;
+        bool fits = true;
+        for (const std::string& r : resources) {
+          int64_t need = ps.per_pod.at(r) * ps.count;
+          int64_t already = Get(out.usage[fq.flavor], r);
+          int64_t available = (nominal_only ? ledger.Nominal(cq, fq.flavor, r) -
+                                                  ledger.Used(cq.name, fq.flavor, r)
+                                            : ledger.Available(cq, fq.flavor, r)) -
+                              already;
+          if (need > available) {
+            fits = false;
+            if (first_problem.empty()) {
+              first_problem = base::StrCat(
+                  "couldn't assign flavors to pod set ", ps.name, ": insufficient quota for ", r,
+                  " in flavor ", fq.flavor, ": ", AmountText(r, need), " requested, ",
+                  AmountText(r, std::max<int64_t>(0, available)), " available",
+                  cq.cohort.empty() ? " in ClusterQueue" : " in cohort");
+            }
+            break;
+          }
+        }
+        if (!fits) continue;
+        for (const std::string& r : resources) {
+          out.flavors[ps.name][r] = fq.flavor;
+          AddTo(out.usage[fq.flavor], r, ps.per_pod.at(r) * ps.count);
+        }
+        placed = true;
+        break;
+      }
+      if (!placed) {
+        *why = first_problem.empty()
+                   ? base::StrCat("couldn't assign flavors to pod set ", ps.name,
+                                  ": no flavor of the ClusterQueue suits its node selector and "
+                                  "tolerations")
+                   : first_problem;
+        return std::nullopt;
+      }
+    }
+  }
+  return out;
+}
+
+// The (flavor, resource) pairs `w` would use in `cq` at most: those of its requests.
+bool WithinNominal(const ClusterQueueSpec& cq, const Assignment& a, const Ledger& ledger) {
+  for (const auto& [f, amounts] : a.usage) {
+    for (const auto& [r, v] : amounts) {
+      const ResourceQuota* q = QuotaOf(cq, f, r);
+      if (ledger.Used(cq.name, f, r) + v > (q ? q->nominal : 0)) return false;
+    }
+  }
+  return true;
+}
+
+// Victims that would let `w` fit, or empty. Same-queue victims need kLowerPriority within the
+// ClusterQueue; cohort victims must belong to a ClusterQueue that borrows, and `w` must then
+// stay within its own nominal quota (reclaim), with kAny or kLowerPriority.
+std::vector<const WorkloadInfo*> PlanPreemption(
+    const ClusterQueueSpec& cq, const std::map<std::string, ClusterQueueSpec>& queues,
+    const std::map<std::string, ResourceFlavorSpec>& flavors, const WorkloadInfo& w,
+    const std::vector<WorkloadInfo>& workloads, const std::set<std::string>& taken,
+    Ledger ledger) {
+  std::vector<const WorkloadInfo*> candidates;
+  for (const WorkloadInfo& v : workloads) {
+    if (!v.admitted || taken.contains(v.key)) continue;
+    auto q = queues.find(v.cluster_queue);
+    if (q == queues.end()) continue;
+    if (v.cluster_queue == cq.name) {
+      if (cq.within_cluster_queue != PreemptionPolicy::kNever && v.priority < w.priority) {
+        candidates.push_back(&v);
+      }
+    } else if (!cq.cohort.empty() && q->second.cohort == cq.cohort &&
+               cq.reclaim_within_cohort != PreemptionPolicy::kNever &&
+               (cq.reclaim_within_cohort == PreemptionPolicy::kAny || v.priority < w.priority)) {
+      candidates.push_back(&v);
+    }
+  }
+  if (candidates.empty()) return {};
+  std::sort(candidates.begin(), candidates.end(), [](const auto* a, const auto* b) {
+    if (a->priority != b->priority) return a->priority < b->priority;
+    if (a->admitted_at != b->admitted_at) return a->admitted_at > b->admitted_at;
+    return a->key < b->key;
+  });
+  std::vector<const WorkloadInfo*> victims;
+  std::string why;
+  for (const WorkloadInfo* v : candidates) {
+    const ClusterQueueSpec& vq = queues.at(v->cluster_queue);
+    if (v->cluster_queue != cq.name) {
+      // Only quota lent beyond the victim's nominal may be taken back.
+      bool borrows = false;
+      for (const auto& [f, amounts] : v->admitted->usage) {
+        for (const auto& [r, amount] : amounts) borrows = borrows || ledger.Borrowing(vq, f, r);
+      }
+      if (!borrows) continue;
+    }
+    ledger.Add(v->cluster_queue, *v->admitted, -1);
+    victims.push_back(v);
+    std::optional<Assignment> a = Fit(cq, flavors, w, ledger, &why);
+    if (!a) continue;
+    bool reclaims = std::any_of(victims.begin(), victims.end(), [&](const WorkloadInfo* x) {
+      return x->cluster_queue != cq.name;
+    });
+    if (reclaims && !WithinNominal(cq, *a, ledger)) continue;
+    return victims;
+  }
+  return {};
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> AmountOf(const std::string& resource, const json::value& quantity) {
+  absl::StatusOr<api::Quantity> q = api::QuantityFromJson(quantity);
+  if (!q.ok()) return q.status();
+  return resource == "cpu" ? q->MilliValue() : q->Value();
+}
+
+std::string AmountText(const std::string& resource, int64_t amount) {
+  return resource == "cpu" ? api::Quantity::FromMilli(amount).String()
+                           : api::Quantity::FromUnits(amount).String();
+}
+
+ResourceAmounts PodRequests(const json::object& pod_spec) {
+  auto requests_of = [](const json::value& c) {
+    ResourceAmounts out;
+    const json::value* req = api::FindPath(c, "resources.requests");
+    if (req == nullptr || !req->is_object()) return out;
+    for (const auto& [k, v] : req->get_object()) {
+      std::string r(k);
+      absl::StatusOr<int64_t> a = AmountOf(r, v);
+      if (a.ok()) out[r] = *a;
+    }
+    return out;
+  };
+  ResourceAmounts total;
+  if (const json::value* cs = pod_spec.if_contains("containers"); cs && cs->is_array()) {
+    for (const json::value& c : cs->get_array()) {
+      for (const auto& [r, v] : requests_of(c)) AddTo(total, r, v);
+    }
+  }
+  if (const json::value* cs = pod_spec.if_contains("initContainers"); cs && cs->is_array()) {
+    for (const json::value& c : cs->get_array()) {
+      for (const auto& [r, v] : requests_of(c)) total[r] = std::max(Get(total, r), v);
+    }
+  }
+  return total;
+}
+
+Usage UsageOf(const std::vector<WorkloadInfo>& workloads) {
+  Usage out;
+  for (const WorkloadInfo& w : workloads) {
+    if (!w.admitted || w.cluster_queue.empty()) continue;
+    for (const auto& [f, amounts] : w.admitted->usage) {
+      for (const auto& [r, v] : amounts) AddTo(out[w.cluster_queue][f], r, v);
+    }
+  }
+  return out;
+}
+
+Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
+                   const std::map<std::string, ResourceFlavorSpec>& flavors,
+                   const std::vector<WorkloadInfo>& workloads) {
+  Decisions out;
+  Ledger ledger(queues, UsageOf(workloads));
+  // Pending workloads per ClusterQueue, in queue order.
+  std::map<std::string, std::vector<const WorkloadInfo*>> pending;
+  for (const WorkloadInfo& w : workloads) {
+    if (w.admitted) continue;
+    auto q = queues.find(w.cluster_queue);
+    if (w.cluster_queue.empty() || q == queues.end()) {
+      out.waiting[w.key] = "LocalQueue or ClusterQueue doesn't exist";
+      continue;
+    }
+    if (!q->second.active) {
+      out.waiting[w.key] = base::StrCat("ClusterQueue ", w.cluster_queue, " is inactive");
+      continue;
+    }
+    pending[w.cluster_queue].push_back(&w);
+  }
+  for (auto& [cq, list] : pending) {
+    std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
+      if (a->priority != b->priority) return a->priority > b->priority;
+      if (a->created != b->created) return a->created < b->created;
+      return a->key < b->key;
+    });
+  }
+  std::map<std::string, size_t> next;  // ClusterQueue -> index of its next candidate
+  std::set<std::string> blocked;       // StrictFIFO queues whose head waits
+  std::set<std::string> taken;         // victims already chosen this pass
+  for (;;) {
+    // Kueue's order among the queues' heads: work that fits in its own nominal quota
+    // first (so a lender's work passes borrowers), then priority, then the weighted share of
+    // what its queue borrows, then FIFO.
+    const WorkloadInfo* best = nullptr;
+    double best_share = 0;
+    bool best_borrows = false;
+    for (const auto& [cq, list] : pending) {
+      if (blocked.contains(cq) || next[cq] >= list.size()) continue;
+      const WorkloadInfo* w = list[next[cq]];
+      const ClusterQueueSpec& spec = queues.at(cq);
+      std::string ignored;
+      bool borrows = !Fit(spec, flavors, *w, ledger, &ignored, /*nominal_only=*/true) &&
+                     !spec.cohort.empty();
+      double share = ledger.Share(spec);
+      auto key = [](bool b, const WorkloadInfo* x, double sh) {
+        return std::make_tuple(b, -static_cast<int64_t>(x->priority), sh, x->created, x->key);
+      };
+      if (best == nullptr || key(borrows, w, share) < key(best_borrows, best, best_share)) {
+        best = w;
+        best_share = share;
+        best_borrows = borrows;
+      }
+    }
+    if (best == nullptr) break;
+    const ClusterQueueSpec& cq = queues.at(best->cluster_queue);
+    ++next[cq.name];
+    std::string why;
+    if (std::optional<Assignment> a = Fit(cq, flavors, *best, ledger, &why)) {
+      ledger.Add(cq.name, *a, +1);
+      out.admit.push_back({best->key, cq.name, std::move(*a)});
+      continue;
+    }
+    std::vector<const WorkloadInfo*> victims =
+        PlanPreemption(cq, queues, flavors, *best, workloads, taken, ledger);
+    if (!victims.empty()) {
+      for (const WorkloadInfo* v : victims) {
+        taken.insert(v->key);
+        out.preempt[v->key] =
+            base::StrCat("Preempted to accommodate a workload (", best->key, ") ",
+                         v->cluster_queue == cq.name ? "in the ClusterQueue"
+                                                     : "reclaiming quota lent to the cohort");
+      }
+      out.waiting[best->key] =
+          base::StrCat(why, "; waiting for ", victims.size(), " preempted workload",
+                       victims.size() == 1 ? "" : "s", " to release quota");
+    } else {
+      out.waiting[best->key] = why;
+    }
+    if (cq.strict_fifo) blocked.insert(cq.name);
+  }
+  // What is left behind a blocked StrictFIFO head waits for it.
+  for (const auto& [cq, list] : pending) {
+    for (size_t i = next[cq]; i < list.size(); ++i) {
+      if (!out.waiting.contains(list[i]->key)) {
+        out.waiting[list[i]->key] = base::StrCat(
+            "waiting behind workloads of StrictFIFO ClusterQueue ", cq, " that do not fit");
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace shoal::controllers

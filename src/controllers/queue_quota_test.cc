@@ -1,0 +1,288 @@
+#include "controllers/queue_quota.h"
+
+#include <boost/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/strings.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shoal::controllers {
+namespace {
+
+namespace json = boost::json;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+constexpr char kGpu[] = "nvidia.com/gpu";
+
+ClusterQueueSpec Queue(std::string name, int64_t gpus, std::string cohort = "",
+                       std::string flavor = "h100") {
+  ClusterQueueSpec q;
+  q.name = std::move(name);
+  q.cohort = std::move(cohort);
+  ResourceGroup g;
+  g.covered = {kGpu};
+  FlavorQuotas f;
+  f.flavor = std::move(flavor);
+  f.resources[kGpu].nominal = gpus;
+  g.flavors.push_back(f);
+  q.groups.push_back(g);
+  return q;
+}
+
+std::map<std::string, ResourceFlavorSpec> Flavors(std::vector<std::string> names = {"h100"}) {
+  std::map<std::string, ResourceFlavorSpec> out;
+  for (std::string& n : names) out[n].name = n;
+  return out;
+}
+
+// A workload of `pods` pods of `gpus_per_pod` GPUs, created at second `t`.
+WorkloadInfo Work(std::string key, std::string cq, int32_t pods, int64_t gpus_per_pod, int t,
+                  int32_t priority = 0) {
+  WorkloadInfo w;
+  w.key = std::move(key);
+  w.cluster_queue = std::move(cq);
+  w.priority = priority;
+  w.created = base::StrCat("2026-12-03T00:00:", t < 10 ? "0" : "", t, "Z");
+  PodSet ps;
+  ps.name = "main";
+  ps.count = pods;
+  ps.per_pod[kGpu] = gpus_per_pod;
+  w.pod_sets.push_back(ps);
+  return w;
+}
+
+void Admit(WorkloadInfo& w, const std::string& flavor, int t) {
+  Assignment a;
+  for (const PodSet& ps : w.pod_sets) {
+    for (const auto& [r, v] : ps.per_pod) {
+      a.flavors[ps.name][r] = flavor;
+      a.usage[flavor][r] += v * ps.count;
+    }
+  }
+  w.admitted = a;
+  w.admitted_at = base::StrCat("2026-12-03T01:00:", t < 10 ? "0" : "", t, "Z");
+}
+
+std::vector<std::string> Admitted(const Decisions& d) {
+  std::vector<std::string> out;
+  for (const auto& a : d.admit) out.push_back(a.workload);
+  return out;
+}
+
+std::vector<std::string> Keys(const std::map<std::string, std::string>& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m) out.push_back(k);
+  return out;
+}
+
+TEST(QueueQuotaTest, AmountsAndPodRequests) {
+  EXPECT_EQ(AmountOf("cpu", json::value("1500m")).value(), 1500);
+  EXPECT_EQ(AmountOf("memory", json::value("36Gi")).value(), int64_t{36} << 30);
+  EXPECT_EQ(AmountOf(kGpu, json::value(8)).value(), 8);
+  EXPECT_FALSE(AmountOf("cpu", json::value("lots")).ok());
+  EXPECT_EQ(AmountText("cpu", 1500), "1500m");
+  EXPECT_EQ(AmountText(kGpu, 256), "256");
+  json::object spec = json::parse(R"({"containers":[
+      {"name":"a","resources":{"requests":{"cpu":"1","nvidia.com/gpu":"4"}}},
+      {"name":"b","resources":{"requests":{"cpu":"500m"}}}],
+    "initContainers":[{"name":"i","resources":{"requests":{"cpu":"2","memory":"1Gi"}}}]})")
+                          .as_object();
+  EXPECT_EQ(PodRequests(spec),
+            (ResourceAmounts{{"cpu", 2000}, {"memory", int64_t{1} << 30}, {kGpu, 4}}));
+}
+
+TEST(QueueQuotaTest, TheFifthEightGpuJobOfA32GpuTeamWaits) {
+  std::map<std::string, ClusterQueueSpec> queues{{"team-a", Queue("team-a", 32)}};
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 5; ++i) ws.push_back(Work(base::StrCat("ns/j", i), "team-a", 1, 8, i));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/j0", "ns/j1", "ns/j2", "ns/j3"));
+  EXPECT_EQ(d.admit[0].assignment.flavors.at("main").at(kGpu), "h100");
+  EXPECT_EQ(d.waiting.at("ns/j4"),
+            "couldn't assign flavors to pod set main: insufficient quota for nvidia.com/gpu in "
+            "flavor h100: 8 requested, 0 available in ClusterQueue");
+  // One finishes (it is no longer in the list): the fifth is admitted.
+  for (int i = 0; i < 4; ++i) Admit(ws[i], "h100", i);
+  ws.erase(ws.begin());
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/j4"));
+}
+
+TEST(QueueQuotaTest, AGangIsAdmittedWholeOrNotAtAll) {
+  std::map<std::string, ClusterQueueSpec> queues{{"q", Queue("q", 12)}};
+  std::vector<WorkloadInfo> ws{Work("ns/gang", "q", 16, 1, 0)};
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.admit, IsEmpty());
+  EXPECT_THAT(d.waiting.at("ns/gang"), HasSubstr("16 requested, 12 available"));
+}
+
+TEST(QueueQuotaTest, ResourcesTheQueueDoesNotCoverKeepAWorkloadOut) {
+  std::map<std::string, ClusterQueueSpec> queues{{"q", Queue("q", 8)}};
+  WorkloadInfo w = Work("ns/w", "q", 1, 1, 0);
+  w.pod_sets[0].per_pod["cpu"] = 1000;
+  Decisions d = Schedule(queues, Flavors(), {w});
+  EXPECT_EQ(d.waiting.at("ns/w"),
+            "couldn't assign flavors to pod set main: resource cpu unavailable in ClusterQueue");
+}
+
+TEST(QueueQuotaTest, BorrowingFromTheCohortUpToTheBorrowingLimit) {
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
+                                                 {"b", Queue("b", 16, "org")}};
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 5; ++i) ws.push_back(Work(base::StrCat("ns/a", i), "a", 1, 8, i));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_EQ(d.admit.size(), 4u);  // 16 own + 16 borrowed from idle b
+  EXPECT_EQ(d.waiting.at("ns/a4"),
+            "couldn't assign flavors to pod set main: insufficient quota for nvidia.com/gpu in "
+            "flavor h100: 8 requested, 0 available in cohort");
+  queues["a"].groups[0].flavors[0].resources[kGpu].borrowing_limit = 8;
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_EQ(d.admit.size(), 3u);
+  queues["a"].groups[0].flavors[0].resources[kGpu].borrowing_limit.reset();
+  queues["b"].groups[0].flavors[0].resources[kGpu].lending_limit = 0;  // b lends nothing
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_EQ(d.admit.size(), 2u);
+}
+
+TEST(QueueQuotaTest, ALenderReclaimsItsQuotaByPreemptingTheMostRecentBorrowers) {
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
+                                                 {"b", Queue("b", 16, "org")}};
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 4; ++i) {
+    ws.push_back(Work(base::StrCat("ns/a", i), "a", 1, 8, i));
+    Admit(ws.back(), "h100", i);
+  }
+  ws.push_back(Work("ns/b0", "b", 2, 8, 10));  // a 16-GPU gang of b
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.admit, IsEmpty());
+  EXPECT_THAT(Keys(d.preempt), UnorderedElementsAre("ns/a2", "ns/a3"));
+  EXPECT_THAT(d.preempt.at("ns/a3"), HasSubstr("reclaiming quota lent to the cohort"));
+  EXPECT_THAT(d.waiting.at("ns/b0"), HasSubstr("waiting for 2 preempted workloads"));
+  // Once they are evicted (pending again), b goes first: a borrows more than its share.
+  ws[2].admitted.reset();
+  ws[3].admitted.reset();
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/b0"));
+  EXPECT_THAT(d.preempt, IsEmpty());
+  // Without a reclaim policy, b waits.
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kNever;
+  for (int i = 2; i < 4; ++i) Admit(ws[i], "h100", i);
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.preempt, IsEmpty());
+  EXPECT_THAT(d.admit, IsEmpty());
+}
+
+TEST(QueueQuotaTest, WorkWithinItsNominalQuotaIsNotPreempted) {
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
+                                                 {"b", Queue("b", 16, "org")}};
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<WorkloadInfo> ws{Work("ns/a0", "a", 2, 8, 0), Work("ns/b0", "b", 2, 8, 1),
+                               Work("ns/b1", "b", 1, 8, 2)};
+  Admit(ws[0], "h100", 0);
+  Admit(ws[1], "h100", 1);
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.preempt, IsEmpty());  // b would have to borrow: not a reclaim
+  EXPECT_THAT(d.admit, IsEmpty());
+}
+
+TEST(QueueQuotaTest, LowerPriorityWorkOfTheSameQueueIsPreempted) {
+  std::map<std::string, ClusterQueueSpec> queues{{"q", Queue("q", 16)}};
+  queues["q"].within_cluster_queue = PreemptionPolicy::kLowerPriority;
+  std::vector<WorkloadInfo> ws{Work("ns/balloon1", "q", 1, 8, 0, -10),
+                               Work("ns/balloon2", "q", 1, 8, 1, -10),
+                               Work("ns/real", "q", 1, 8, 2, 100)};
+  Admit(ws[0], "h100", 0);
+  Admit(ws[1], "h100", 1);
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/balloon2"));  // the most recently admitted
+  // Equal priority is never preempted within the queue.
+  ws[2].priority = -10;
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.preempt, IsEmpty());
+}
+
+TEST(QueueQuotaTest, PriorityThenFairShareThenFifo) {
+  // a and b each own 8 GPUs; idle c lends 16 more. a's work arrived first.
+  std::map<std::string, ClusterQueueSpec> queues{
+      {"a", Queue("a", 8, "org")}, {"b", Queue("b", 8, "org")}, {"c", Queue("c", 16, "org")}};
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 8; ++i) ws.push_back(Work(base::StrCat("ns/a", i), "a", 1, 4, i));
+  for (int i = 0; i < 8; ++i) ws.push_back(Work(base::StrCat("ns/b", i), "b", 1, 4, 20 + i));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  int a = 0, b = 0;
+  for (const auto& adm : d.admit) (adm.cluster_queue == "a" ? a : b)++;
+  EXPECT_EQ(a, 4);  // FIFO alone would give a 6 and b 2
+  EXPECT_EQ(b, 4);
+  // A higher priority goes first whatever the shares.
+  ws[15].priority = 5;
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_EQ(d.admit[0].workload, "ns/b7");
+}
+
+TEST(QueueQuotaTest, FairSharingWeights) {
+  // b's weight is 2: its borrowing counts half, so it borrows twice as much as a.
+  std::map<std::string, ClusterQueueSpec> queues{
+      {"a", Queue("a", 8, "org")}, {"b", Queue("b", 8, "org")}, {"c", Queue("c", 24, "org")}};
+  queues["b"].weight = 2;
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 40; ++i) ws.push_back(Work(base::StrCat("ns/a", 100 + i), "a", 1, 1, 0));
+  for (int i = 0; i < 40; ++i) ws.push_back(Work(base::StrCat("ns/b", 100 + i), "b", 1, 1, 1));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  int a = 0, b = 0;
+  for (const auto& adm : d.admit) (adm.cluster_queue == "a" ? a : b)++;
+  EXPECT_EQ(a + b, 40);
+  EXPECT_EQ(a - 8, 8);   // borrowed 8 of c's 24
+  EXPECT_EQ(b - 8, 16);  // borrowed 16
+}
+
+TEST(QueueQuotaTest, StrictFifoHoldsLaterWorkBehindAHeadThatDoesNotFit) {
+  std::map<std::string, ClusterQueueSpec> queues{{"q", Queue("q", 8)}};
+  std::vector<WorkloadInfo> ws{Work("ns/big", "q", 2, 8, 0), Work("ns/small", "q", 1, 1, 1)};
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/small"));  // BestEffortFIFO
+  queues["q"].strict_fifo = true;
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.admit, IsEmpty());
+  EXPECT_THAT(d.waiting.at("ns/small"), HasSubstr("StrictFIFO"));
+}
+
+TEST(QueueQuotaTest, FlavorsAreTriedInOrderAndTaintsNeedTolerations) {
+  ClusterQueueSpec q = Queue("q", 8, "", "dedicated");
+  FlavorQuotas shared;
+  shared.flavor = "shared";
+  shared.resources[kGpu].nominal = 8;
+  q.groups[0].flavors.push_back(shared);
+  std::map<std::string, ClusterQueueSpec> queues{{"q", q}};
+  auto flavors = Flavors({"dedicated", "shared"});
+  flavors["dedicated"].node_taints.push_back({"team", "a", "NoSchedule"});
+  std::vector<WorkloadInfo> ws{Work("ns/w", "q", 1, 8, 0)};
+  Decisions d = Schedule(queues, flavors, ws);
+  ASSERT_EQ(d.admit.size(), 1u);
+  EXPECT_EQ(d.admit[0].assignment.flavors.at("main").at(kGpu), "shared");
+  // A flavor whose tolerations cover its taint is open to every workload of the queue.
+  flavors["dedicated"].tolerations.push_back({"team", "Equal", "a", "NoSchedule"});
+  d = Schedule(queues, flavors, ws);
+  EXPECT_EQ(d.admit[0].assignment.flavors.at("main").at(kGpu), "dedicated");
+  // A node selector for another value of the flavor's label rules it out.
+  flavors["dedicated"].node_labels["pool"] = "dedicated";
+  ws[0].pod_sets[0].node_selector["pool"] = "shared";
+  d = Schedule(queues, flavors, ws);
+  EXPECT_EQ(d.admit[0].assignment.flavors.at("main").at(kGpu), "shared");
+}
+
+TEST(QueueQuotaTest, UnknownOrInactiveQueuesWait) {
+  std::map<std::string, ClusterQueueSpec> queues{{"q", Queue("q", 8)}};
+  queues["q"].active = false;
+  Decisions d = Schedule(queues, Flavors(), {Work("ns/a", "", 1, 1, 0), Work("ns/b", "q", 1, 1, 1)});
+  EXPECT_EQ(d.waiting.at("ns/a"), "LocalQueue or ClusterQueue doesn't exist");
+  EXPECT_EQ(d.waiting.at("ns/b"), "ClusterQueue q is inactive");
+}
+
+}  // namespace
+}  // namespace shoal::controllers
