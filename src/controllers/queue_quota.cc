@@ -258,8 +258,11 @@ std::vector<const WorkloadInfo*> PlanPreemption(
   if (candidates.empty()) return {};
   std::sort(candidates.begin(), candidates.end(), [](const auto* a, const auto* b) {
     if (a->priority != b->priority) return a->priority < b->priority;
+    // Most recently admitted first (times have one-second resolution: then the most
+    // recently created).
     if (a->admitted_at != b->admitted_at) return a->admitted_at > b->admitted_at;
-    return a->key < b->key;
+    if (a->created != b->created) return a->created > b->created;
+    return a->key > b->key;
   });
   std::vector<const WorkloadInfo*> victims;
   std::string why;
@@ -295,8 +298,12 @@ absl::StatusOr<int64_t> AmountOf(const std::string& resource, const json::value&
 }
 
 std::string AmountText(const std::string& resource, int64_t amount) {
-  return resource == "cpu" ? api::Quantity::FromMilli(amount).String()
-                           : api::Quantity::FromUnits(amount).String();
+  if (resource == "cpu") return api::Quantity::FromMilli(amount).String();
+  // Byte counts print as Kubernetes prints memory ("600Mi"); counts below 1024 as numbers.
+  bool binary = amount >= 1024 && amount % 1024 == 0;
+  return api::Quantity::FromUnits(amount, binary ? api::Quantity::Format::kBinarySI
+                                                 : api::Quantity::Format::kDecimalSI)
+      .String();
 }
 
 ResourceAmounts PodRequests(const json::object& pod_spec) {

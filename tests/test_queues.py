@@ -1,0 +1,294 @@
+"""End-to-end tests of shoal's queues (issue 8): Kueue's API (kueue.x-k8s.io) served by the
+built server, its queue controller admitting Jobs by quota, and kubectl.
+
+Quota is counted in `nvidia.com/gpu` only (the ClusterQueues cover that resource alone and the
+test pods ask for nothing else). Where a Job must really finish, a real `shoal agent` with
+fake GPUs runs its pods; elsewhere admission is observed on the Workload and the Job
+(`spec.suspend`) without running anything.
+"""
+
+import json
+import os
+
+import yaml
+
+from shoal_fixture import ShoalAgent, kubectl_get_json, wait_until
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "reference",
+                        "kueue-examples")
+GPU = "nvidia.com/gpu"
+
+
+def apply(server, *objs):
+    server.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(objs))
+
+
+def flavor(name, node_labels=None, tolerations=None, taints=None):
+    spec = {}
+    if node_labels:
+        spec["nodeLabels"] = node_labels
+    if tolerations:
+        spec["tolerations"] = tolerations
+    if taints:
+        spec["nodeTaints"] = taints
+    return {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ResourceFlavor",
+            "metadata": {"name": name}, "spec": spec}
+
+
+def cluster_queue(name, gpus, flavor_name="gpu", cohort=None, reclaim=None, within=None,
+                  strategy=None, borrowing_limit=None, extra_flavors=()):
+    resource = {"name": GPU, "nominalQuota": gpus}
+    if borrowing_limit is not None:
+        resource["borrowingLimit"] = borrowing_limit
+    flavors = [{"name": flavor_name, "resources": [resource]}]
+    flavors += [{"name": f, "resources": [{"name": GPU, "nominalQuota": q}]}
+                for f, q in extra_flavors]
+    spec = {"namespaceSelector": {},
+            "resourceGroups": [{"coveredResources": [GPU], "flavors": flavors}]}
+    if cohort:
+        spec["cohort"] = cohort
+    if reclaim or within:
+        spec["preemption"] = {}
+        if reclaim:
+            spec["preemption"]["reclaimWithinCohort"] = reclaim
+        if within:
+            spec["preemption"]["withinClusterQueue"] = within
+    if strategy:
+        spec["queueingStrategy"] = strategy
+    return {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "ClusterQueue",
+            "metadata": {"name": name}, "spec": spec}
+
+
+def local_queue(name, cq, ns="default"):
+    return {"apiVersion": "kueue.x-k8s.io/v1beta1", "kind": "LocalQueue",
+            "metadata": {"name": name, "namespace": ns}, "spec": {"clusterQueue": cq}}
+
+
+def job(name, queue, gpus_per_pod, parallelism=1, script="sleep 60", priority_class=None):
+    spec = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 1,
+            "containers": [{"name": "main", "image": "none", "command": ["sh", "-c", script],
+                            "resources": {"requests": {GPU: gpus_per_pod},
+                                          "limits": {GPU: gpus_per_pod}}}]}
+    if priority_class:
+        spec["priorityClassName"] = priority_class
+    return {"apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": name, "labels": {"kueue.x-k8s.io/queue-name": queue}},
+            "spec": {"parallelism": parallelism, "completions": parallelism,
+                     "template": {"spec": spec}}}
+
+
+def workloads(server):
+    """Workloads by the name of the Job that owns them."""
+    out = {}
+    for w in kubectl_get_json(server, "workloads")["items"]:
+        owner = w["metadata"].get("ownerReferences", [{}])[0].get("name")
+        out[owner] = w
+    return out
+
+
+def condition(obj, ctype):
+    for c in obj.get("status", {}).get("conditions", []):
+        if c["type"] == ctype:
+            return c
+    return None
+
+
+def admitted(server):
+    return sorted(name for name, w in workloads(server).items()
+                  if (condition(w, "Admitted") or {}).get("status") == "True")
+
+
+def suspended(server, name):
+    return kubectl_get_json(server, "job", name)["spec"].get("suspend") is True
+
+
+def pods_of(server, job_name):
+    return [p for p in kubectl_get_json(server, "pods", "-l", f"job-name={job_name}")["items"]]
+
+
+def test_kueue_examples_apply_unchanged_and_the_sample_job_runs(server):
+    server.kubectl("apply", "-f", os.path.join(EXAMPLES, "single-clusterqueue-setup.yaml"))
+    out = server.kubectl("create", "-f", os.path.join(EXAMPLES, "sample-job.yaml")).stdout
+    name = out.split()[0].split("/")[1]
+    wait_until(lambda: not suspended(server, name), timeout=10, what="the sample job admitted")
+    w = workloads(server)[name]
+    assert w["status"]["admission"]["clusterQueue"] == "cluster-queue"
+    psa = w["status"]["admission"]["podSetAssignments"][0]
+    assert psa["count"] == 3 and psa["flavors"] == {"cpu": "default-flavor",
+                                                    "memory": "default-flavor"}
+    assert psa["resourceUsage"] == {"cpu": "3", "memory": "600Mi"}
+    assert w["spec"]["queueName"] == "user-queue"
+    # The tables users look at.
+    wait_until(lambda: kubectl_get_json(server, "clusterqueue", "cluster-queue")
+               .get("status", {}).get("admittedWorkloads") == 1, timeout=10,
+               what="queue status")
+    lines = server.kubectl("get", "clusterqueues").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "COHORT", "PENDING", "WORKLOADS", "ADMITTED",
+                                "WORKLOADS"]
+    assert lines[1].split() == ["cluster-queue", "0", "1"]
+    lines = server.kubectl("get", "localqueues").stdout.splitlines()
+    assert lines[1].split() == ["user-queue", "cluster-queue", "0", "1"]
+    lines = server.kubectl("get", "workloads").stdout.splitlines()
+    assert lines[0].split()[:5] == ["NAME", "QUEUE", "RESERVED", "IN", "ADMITTED"]
+    assert lines[1].split()[1:4] == ["user-queue", "cluster-queue", "True"]
+    cq = kubectl_get_json(server, "clusterqueue", "cluster-queue")
+    usage = {r["name"]: r["total"] for r in cq["status"]["flavorsUsage"][0]["resources"]}
+    assert usage == {"cpu": "3", "memory": "600Mi"}
+
+
+def test_quota_is_respected_and_freed_when_a_job_finishes(server):
+    agent = ShoalAgent(server, node="node-1", fake_gpus=40)
+    try:
+        agent.start()
+        apply(server, flavor("gpu"), cluster_queue("team-a", 32), local_queue("a", "team-a"))
+        apply(server, job("j0", "a", 8, script="sleep 2"))
+        wait_until(lambda: admitted(server) == ["j0"], timeout=10, what="j0 admitted")
+        apply(server, *[job(f"j{i}", "a", 8) for i in range(1, 5)])
+        wait_until(lambda: "j4" in workloads(server) and
+                   condition(workloads(server)["j4"], "QuotaReserved") is not None,
+                   timeout=10, what="j4 considered")
+        assert admitted(server) == ["j0", "j1", "j2", "j3"]
+        w4 = workloads(server)["j4"]
+        reserved = condition(w4, "QuotaReserved")
+        assert reserved["status"] == "False" and reserved["reason"] == "Pending"
+        assert reserved["message"] == (
+            "couldn't assign flavors to pod set main: insufficient quota for nvidia.com/gpu in "
+            "flavor gpu: 8 requested, 0 available in ClusterQueue")
+        assert suspended(server, "j4") and pods_of(server, "j4") == []
+        events = kubectl_get_json(server, "events", "--field-selector",
+                                  f"involvedObject.name={w4['metadata']['name']}")["items"]
+        assert any(e["reason"] == "Pending" and "insufficient quota" in e["message"]
+                   for e in events), events
+        # j0 finishes: its quota goes to j4, and never more than 4 are admitted at once.
+        def j4_admitted():
+            now = admitted(server)
+            assert len([n for n in now
+                        if not condition(workloads(server)[n], "Finished")]) <= 4, now
+            return "j4" in now
+        wait_until(j4_admitted, timeout=30, what="j4 admitted after j0 finished")
+        assert condition(workloads(server)["j0"], "Finished")["status"] == "True"
+        wait_until(lambda: len(pods_of(server, "j4")) == 1, timeout=10, what="j4's pod")
+    finally:
+        server.kubectl("delete", "jobs", "--all", "--cascade=foreground", "--wait=false",
+                       check=False)
+        server.kubectl("delete", "pods", "--all", "--grace-period=0", "--force", check=False)
+        agent.close()
+
+
+def test_a_gang_is_never_partly_admitted(server):
+    apply(server, flavor("gpu"), cluster_queue("team-a", 12), local_queue("a", "team-a"))
+    apply(server, job("gang", "a", 1, parallelism=16))
+    wait_until(lambda: condition(workloads(server).get("gang", {}), "QuotaReserved"),
+               timeout=10, what="the gang considered")
+    w = workloads(server)["gang"]
+    assert w["spec"]["podSets"][0]["count"] == 16
+    assert "16 requested, 12 available" in condition(w, "QuotaReserved")["message"]
+    assert suspended(server, "gang") and pods_of(server, "gang") == []
+    # With room for all 16, all of it is admitted at once.
+    apply(server, cluster_queue("team-a", 16))
+    wait_until(lambda: not suspended(server, "gang"), timeout=10, what="the gang admitted")
+    wait_until(lambda: len(pods_of(server, "gang")) == 16, timeout=10, what="16 pods")
+
+
+def test_borrowing_and_reclaim_preempt_whole_workloads(server):
+    apply(server, flavor("gpu"),
+          cluster_queue("team-a", 16, cohort="org"),
+          cluster_queue("team-b", 16, cohort="org", reclaim="Any"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+    # team-a uses b's idle quota: four 2-pod gangs of 4-GPU pods = 32 GPUs.
+    for i in range(4):
+        apply(server, job(f"a{i}", "a", 4, parallelism=2))
+        wait_until(lambda i=i: f"a{i}" in admitted(server), timeout=10, what=f"a{i} admitted")
+    wait_until(lambda: kubectl_get_json(server, "clusterqueue", "team-a")["status"]
+               ["flavorsUsage"][0]["resources"][0]["borrowed"] == "16", timeout=10,
+               what="team-a borrowing 16")
+    # team-b wants its quota back: the two most recently admitted gangs of team-a go.
+    apply(server, job("b0", "b", 8, parallelism=2))
+    wait_until(lambda: "b0" in admitted(server), timeout=15, what="b0 admitted")
+    assert admitted(server) == ["a0", "a1", "b0"]
+    for victim in ("a2", "a3"):
+        w = workloads(server)[victim]
+        evicted = condition(w, "Evicted")
+        assert evicted["status"] == "True" and evicted["reason"] == "Preempted", w["status"]
+        assert "reclaiming quota lent to the cohort" in evicted["message"]
+        assert "admission" not in w["status"]
+        assert suspended(server, victim)
+        wait_until(lambda v=victim: pods_of(server, v) == [], timeout=15,
+                   what=f"{victim}'s whole gang removed")
+    assert not suspended(server, "a0") and not suspended(server, "a1")
+
+
+def test_two_teams_flooding_a_cohort_share_it_fairly(server):
+    # The queues name a flavor that does not exist yet: they are inactive, so both floods
+    # are pending when admission starts.
+    apply(server, cluster_queue("team-a", 8, cohort="org"),
+          cluster_queue("team-b", 8, cohort="org"), cluster_queue("lender", 16, cohort="org"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+    apply(server, *[job(f"a{i}", "a", 4) for i in range(8)])  # team-a's flood came first
+    apply(server, *[job(f"b{i}", "b", 4) for i in range(8)])
+    wait_until(lambda: len(workloads(server)) == 16 and all(
+        condition(w, "QuotaReserved") for w in workloads(server).values()), timeout=15,
+        what="16 workloads waiting")
+    assert "inactive" in condition(workloads(server)["a0"], "QuotaReserved")["message"]
+    apply(server, flavor("gpu"))
+    wait_until(lambda: len(admitted(server)) == 8, timeout=15, what="32 GPUs admitted")
+    got = admitted(server)
+    # Each team's 8 GPUs, then the lender's 16 split evenly; FIFO alone would give a 6 of 8.
+    assert len([n for n in got if n.startswith("a")]) == 4, got
+    assert len([n for n in got if n.startswith("b")]) == 4, got
+
+
+def test_a_tainted_flavor_keeps_other_work_out(server):
+    # Two nodes: a dedicated pool (tainted, labelled) and a shared node, 8 GPUs each.
+    for name, labels, taints in (("dedicated-1", {"pool": "dedicated"},
+                                  [{"key": "pool", "value": "dedicated", "effect": "NoSchedule"}]),
+                                 ("shared-1", {"pool": "shared"}, [])):
+        r = server.request("POST", "/api/v1/nodes", {
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
+            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                       "conditions": [{"type": "Ready", "status": "True"}]}})
+        assert r.status == 201, r
+    toleration = {"key": "pool", "operator": "Equal", "value": "dedicated",
+                  "effect": "NoSchedule"}
+    apply(server,
+          flavor("dedicated", node_labels={"pool": "dedicated"}, tolerations=[toleration],
+                 taints=[{"key": "pool", "value": "dedicated", "effect": "NoSchedule"}]),
+          cluster_queue("team-a", 8, flavor_name="dedicated"), local_queue("a", "team-a"))
+    apply(server, job("a0", "a", 8))
+    wait_until(lambda: len(pods_of(server, "a0")) == 1 and
+               pods_of(server, "a0")[0]["spec"].get("nodeName"), timeout=15,
+               what="a0's pod bound")
+    pod = pods_of(server, "a0")[0]
+    assert pod["spec"]["nodeName"] == "dedicated-1"
+    assert pod["spec"]["nodeSelector"] == {"pool": "dedicated"}
+    assert toleration in pod["spec"]["tolerations"]
+    # A pod outside the queue cannot use the pool, even when it is the only room left.
+    r = server.request("POST", "/api/v1/namespaces/default/pods", {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "outsider"},
+        "spec": {"containers": [{"name": "c", "image": "none",
+                                 "resources": {"limits": {GPU: 8}}}]}})
+    assert r.status == 201, r
+    wait_until(lambda: kubectl_get_json(server, "pod", "outsider")["spec"].get("nodeName"),
+               timeout=15, what="outsider bound")
+    assert kubectl_get_json(server, "pod", "outsider")["spec"]["nodeName"] == "shared-1"
+
+
+def test_bad_queue_objects_are_rejected(server):
+    bad = cluster_queue("bad", 8)
+    bad["spec"]["queueingStrategy"] = "Random"
+    r = server.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert r.returncode != 0 and "queueingStrategy" in r.stderr, r.stderr
+    bad = cluster_queue("bad", 8)
+    bad["spec"]["resourceGroups"][0]["bogus"] = 1
+    r = server.kubectl("apply", "-f", "-", input=json.dumps(bad), check=False)
+    assert r.returncode != 0 and "bogus" in r.stderr, r.stderr
+    assert kubectl_get_json(server, "clusterqueues")["items"] == []
+    # A job for a queue that does not exist waits, suspended, and says why.
+    apply(server, job("lost", "nowhere", 1))
+    wait_until(lambda: condition(workloads(server).get("lost", {}), "QuotaReserved"),
+               timeout=10, what="the lost job considered")
+    assert condition(workloads(server)["lost"], "QuotaReserved")["message"] == \
+        "LocalQueue or ClusterQueue doesn't exist"
+    assert suspended(server, "lost")
