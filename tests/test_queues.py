@@ -292,3 +292,51 @@ def test_bad_queue_objects_are_rejected(server):
     assert condition(workloads(server)["lost"], "QuotaReserved")["message"] == \
         "LocalQueue or ClusterQueue doesn't exist"
     assert suspended(server, "lost")
+
+
+def queued_pod(name, queue, gpus, group=None, total=None):
+    meta = {"name": name, "labels": {"kueue.x-k8s.io/queue-name": queue}}
+    if group:
+        meta["labels"]["scheduling.x-k8s.io/pod-group"] = group
+    if total:
+        meta["annotations"] = {"kueue.x-k8s.io/pod-group-total-count": str(total)}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+            "spec": {"restartPolicy": "Never",
+                     "containers": [{"name": "c", "image": "none",
+                                     "resources": {"limits": {GPU: gpus}}}]}}
+
+
+def gates(server, pod):
+    return kubectl_get_json(server, "pod", pod)["spec"].get("schedulingGates", [])
+
+
+def test_bare_pods_and_pod_groups_wait_behind_a_scheduling_gate(server):
+    apply(server, flavor("gpu", node_labels={"gpu": "h100"}), cluster_queue("team-a", 8),
+          local_queue("a", "team-a"))
+    # A bare pod: gated at creation, ungated (and placed on the flavor) when admitted.
+    apply(server, queued_pod("solo", "a", 2))
+    wait_until(lambda: gates(server, "solo") == [], timeout=10, what="solo ungated")
+    solo = kubectl_get_json(server, "pod", "solo")
+    assert solo["spec"]["nodeSelector"] == {"gpu": "h100"}
+    w = next(w for w in kubectl_get_json(server, "workloads")["items"]
+             if w["metadata"]["name"].startswith("pod-solo-"))
+    assert w["spec"]["podSets"][0]["count"] == 1
+    # A gang of 4 x 2 GPUs does not fit next to solo (6 left): all four stay gated.
+    apply(server, *[queued_pod(f"g{i}", "a", 2, group="g", total=4) for i in range(4)])
+    wait_until(lambda: condition(kubectl_get_json(server, "workload", "podgroup-g"),
+                                 "QuotaReserved"), timeout=10, what="the gang considered")
+    gang = kubectl_get_json(server, "workload", "podgroup-g")
+    assert gang["spec"]["podSets"][0]["count"] == 4
+    assert "8 requested, 6 available" in condition(gang, "QuotaReserved")["message"]
+    assert all(gates(server, f"g{i}") == [{"name": "kueue.x-k8s.io/admission"}]
+               for i in range(4))
+    # solo goes: the whole gang is released at once.
+    server.kubectl("delete", "pod", "solo", "--grace-period=0", "--force")
+    wait_until(lambda: all(gates(server, f"g{i}") == [] for i in range(4)), timeout=15,
+               what="the gang ungated")
+    # A gated pod's spec may gain a nodeSelector entry only while it is gated.
+    apply(server, queued_pod("late", "a", 8))
+    r = server.request("PATCH", "/api/v1/namespaces/default/pods/g0",
+                       {"spec": {"nodeSelector": {"gpu": "h100", "extra": "x"}}},
+                       content_type="application/merge-patch+json")
+    assert r.status == 422, r

@@ -1,6 +1,7 @@
 // Per-type object rules, following kube-apiserver's registry strategies: body checks against
 // the URL, defaulting (SetDefaults_Pod and friends), validation of names, labels and
 // quantities, and the server-owned metadata on create and update.
+#include <algorithm>
 #include <random>
 
 #include <boost/json.hpp>
@@ -169,6 +170,20 @@ void PreparePod(json::object& obj) {
     if (!has) {
       tol.get_array().push_back(json::object{{"key", key}, {"operator", "Exists"},
                                              {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
+    }
+  }
+  // Kueue's pod webhook: a pod sent to a queue waits behind a scheduling gate until the
+  // queue controller admits it.
+  if (const json::value* l = api::FindPath(obj, "metadata.labels"); l && l->is_object()) {
+    const json::value* q = l->get_object().if_contains("kueue.x-k8s.io/queue-name");
+    if (q != nullptr && q->is_string() && !q->get_string().empty()) {
+      json::value& gates = Obj(obj, "spec")["schedulingGates"];
+      if (!gates.is_array()) gates = json::array();
+      json::object gate{{"name", "kueue.x-k8s.io/admission"}};
+      if (std::find(gates.get_array().begin(), gates.get_array().end(), json::value(gate)) ==
+          gates.get_array().end()) {
+        gates.get_array().push_back(std::move(gate));
+      }
     }
   }
   std::string qos = QosClass(Obj(obj, "spec"));
@@ -696,14 +711,31 @@ absl::Status ValidatePodUpdate(const api::ResourceType& type, const json::object
     }
   }
   // Tolerations may only be added (the old ones must all still be there); scheduling gates
-  // may only be removed.
+  // may only be removed. While the pod is still gated, its nodeSelector may gain entries
+  // (kube's mutable scheduling directives, which Kueue uses to place an admitted pod).
   bool tolerations_ok = AllIn(a.if_contains("tolerations"), b.if_contains("tolerations"));
   bool gates_ok = AllIn(b.if_contains("schedulingGates"), a.if_contains("schedulingGates"));
+  const json::value* old_gates = a.if_contains("schedulingGates");
+  bool gated = old_gates != nullptr && old_gates->is_array() && !old_gates->get_array().empty();
+  bool selector_ok = true;
+  if (gated) {
+    const json::value* was = a.if_contains("nodeSelector");
+    const json::value* now = b.if_contains("nodeSelector");
+    if (was != nullptr && was->is_object()) {
+      for (const auto& [k, v] : was->get_object()) {
+        const json::value* n = now != nullptr && now->is_object()
+                                   ? now->get_object().if_contains(k)
+                                   : nullptr;
+        selector_ok = selector_ok && n != nullptr && *n == v;
+      }
+    }
+  }
   for (json::object* spec : {&a, &b}) {
     spec->erase("tolerations");
     spec->erase("schedulingGates");
+    if (gated) spec->erase("nodeSelector");
   }
-  if (a == b && tolerations_ok && gates_ok) return absl::OkStatus();
+  if (a == b && tolerations_ok && gates_ok && selector_ok) return absl::OkStatus();
   return Invalid(
       type.kind, api::StringAt(obj, "metadata.name"),
       {{"FieldValueForbidden",

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/numbers.h"
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
@@ -92,6 +93,47 @@ std::string JobFinished(const json::object& job) {
   if (ConditionTrue(job, "Complete")) return "Succeeded";
   if (ConditionTrue(job, "Failed")) return "Failed";
   return "";
+}
+
+constexpr std::string_view kPodGroupLabel = "scheduling.x-k8s.io/pod-group";
+constexpr std::string_view kGroupTotalAnnotation = "kueue.x-k8s.io/pod-group-total-count";
+constexpr std::string_view kAdmissionGate = "kueue.x-k8s.io/admission";
+
+std::string LabelOf(const json::object& obj, std::string_view label) {
+  const json::value* l = api::FindPath(obj, "metadata.labels");
+  if (l == nullptr || !l->is_object()) return "";
+  const json::value* v = l->get_object().if_contains(label);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+// The Workload of queued bare pods: one per pod, or one per pod group (a gang).
+json::object WorkloadForPods(const std::string& name, const std::vector<const json::object*>& pods,
+                             int64_t count, int32_t priority, std::string_view priority_class) {
+  const json::object& first = *pods.front();
+  json::array owners;
+  for (const json::object* p : pods) {
+    owners.push_back(json::object{{"apiVersion", "v1"}, {"kind", "Pod"},
+                                  {"name", Str(*p, "metadata.name")},
+                                  {"uid", Str(*p, "metadata.uid")}});
+  }
+  json::object tmpl{{"spec", first.contains("spec") ? first.at("spec") : json::object()}};
+  if (const json::value* l = api::FindPath(first, "metadata.labels")) {
+    tmpl["metadata"] = json::object{{"labels", *l}};
+  }
+  json::object spec{{"queueName", LabelOf(first, kQueueNameLabel)}, {"priority", priority},
+                    {"active", true},
+                    {"podSets", json::array{json::object{
+                                    {"name", "main"}, {"count", count}, {"template", tmpl}}}}};
+  if (!priority_class.empty()) {
+    spec["priorityClassName"] = priority_class;
+    spec["priorityClassSource"] = "scheduling.k8s.io/priorityclass";
+  }
+  return json::object{{"apiVersion", kKueueVersion},
+                      {"kind", "Workload"},
+                      {"metadata", json::object{{"name", name},
+                                                {"namespace", Str(first, "metadata.namespace")},
+                                                {"ownerReferences", std::move(owners)}}},
+                      {"spec", std::move(spec)}};
 }
 
 }  // namespace
@@ -302,6 +344,17 @@ void QueueController::Start() {
     OnJob(std::move(e));
   });
   watch("/apis/scheduling.k8s.io/v1/priorityclasses", &QueueController::OnPriorityClass, 5);
+  client::InformerOptions pods;
+  pods.path = "/api/v1/pods";
+  pods.label_selector = std::string(kQueueNameLabel);
+  client::SpawnInformer(executor_, transport_, std::move(pods), [this](InformerEvent&& e) {
+    if (e.type == InformerEvent::Type::kSynced) {
+      synced_[6] = true;
+      Changed();
+      return;
+    }
+    OnPod(std::move(e));
+  });
   asio::co_spawn(executor_, PassLoop(), asio::detached);
 }
 
@@ -336,6 +389,10 @@ void QueueController::OnWorkload(InformerEvent&& e) {
 }
 void QueueController::OnJob(InformerEvent&& e) {
   Track(jobs_, client::ObjectKey(e.object), std::move(e));
+  Changed();
+}
+void QueueController::OnPod(InformerEvent&& e) {
+  Track(pods_, client::ObjectKey(e.object), std::move(e));
   Changed();
 }
 void QueueController::OnPriorityClass(InformerEvent&& e) {
@@ -462,6 +519,65 @@ void QueueController::Pass() {
     }
   }
 
+  // Queued bare pods: one Workload per pod, or per pod group once the group is complete.
+  std::map<std::string, std::vector<const json::object*>> pods_of;  // workload key -> pods
+  {
+    std::map<std::string, std::vector<const json::object*>> groups;  // workload key -> pods
+    std::map<std::string, int64_t> want;                             // workload key -> count
+    for (const auto& [key, pod] : pods_) {
+      std::string ns = Str(pod, "metadata.namespace");
+      std::string group = LabelOf(pod, kPodGroupLabel);
+      std::string wl = group.empty()
+                           ? KeyOf(ns, WorkloadNameForJob(Str(pod, "metadata.name"),
+                                                          Str(pod, "metadata.uid")))
+                           : KeyOf(ns, base::StrCat("podgroup-", group));
+      if (group.empty()) wl.replace(wl.find("/job-") + 1, 3, "pod");
+      groups[wl].push_back(&pod);
+      const json::value* total = api::FindPath(pod, "metadata.annotations");
+      if (total && total->is_object()) {
+        if (const json::value* t = total->get_object().if_contains(kGroupTotalAnnotation);
+            t && t->is_string()) {
+          int64_t n = 0;
+          if (absl::SimpleAtoi(base::AbslView(std::string_view(t->get_string())), &n)) {
+            want[wl] = n;
+          }
+        }
+      }
+    }
+    for (auto& [wl, pods] : groups) {
+      pods_of[wl] = pods;
+      auto it = workloads_.find(wl);
+      bool all_done = std::all_of(pods.begin(), pods.end(), [](const json::object* p) {
+        std::string_view phase = api::StringAt(*p, "status.phase");
+        return phase == "Succeeded" || phase == "Failed";
+      });
+      if (it == workloads_.end()) {
+        int64_t count = want.contains(wl) ? want[wl] : static_cast<int64_t>(pods.size());
+        if (creating_.contains(wl) || all_done || static_cast<int64_t>(pods.size()) < count) {
+          continue;
+        }
+        creating_.insert(wl);
+        std::string class_name;
+        std::string pc = Str(*pods.front(), "spec.priorityClassName");
+        int32_t priority = 0;
+        if (const json::value* p = api::FindPath(*pods.front(), "spec.priority");
+            p && p->is_int64()) {
+          priority = static_cast<int32_t>(p->get_int64());
+        }
+        json::object w = WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority, pc);
+        Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", wl.substr(0, wl.find('/')),
+                                        "/workloads"),
+                   json::serialize(w), "application/json", base::StrCat("create Workload ", wl)));
+        continue;
+      }
+      if (all_done && !ConditionTrue(it->second, "Finished")) {
+        json::array conds = ConditionsOf(it->second);
+        SetCondition(conds, "Finished", "True", "Succeeded", "Pods finished", now);
+        PatchWorkloadStatus(wl, json::object{{"conditions", std::move(conds)}});
+      }
+    }
+  }
+
   // 2. The quota pass.
   std::map<std::string, ClusterQueueSpec> queues;
   for (const auto& [name, cq] : cluster_queues_) queues[name] = ParseClusterQueue(cq);
@@ -524,18 +640,25 @@ void QueueController::Pass() {
                                                                  std::move(assignments)}}},
                                      {"conditions", std::move(conds)}});
     events_.Record(wit->second, "Normal", "QuotaReserved", msg);
-    // Start the Job on the admitted flavors: their node labels and tolerations.
+    // Start the Job, or ungate the pods, on the admitted flavors: their node labels and
+    // tolerations.
     auto job = job_of.find(a.workload);
-    if (job == job_of.end()) continue;
-    const json::object& j = *job->second;
+    auto pods = pods_of.find(a.workload);
+    const json::object* spec_of = nullptr;  // the pod spec to extend
+    if (job != job_of.end()) {
+      const json::value* t = api::FindPath(*job->second, "spec.template.spec");
+      if (t && t->is_object()) spec_of = &t->get_object();
+    } else if (pods != pods_of.end()) {
+      const json::value* t = pods->second.front()->if_contains("spec");
+      if (t && t->is_object()) spec_of = &t->get_object();
+    }
+    if (spec_of == nullptr) continue;
     json::object selector;
-    if (const json::value* ns = api::FindPath(j, "spec.template.spec.nodeSelector");
-        ns && ns->is_object()) {
+    if (const json::value* ns = spec_of->if_contains("nodeSelector"); ns && ns->is_object()) {
       selector = ns->get_object();
     }
     json::array tolerations;
-    if (const json::value* t = api::FindPath(j, "spec.template.spec.tolerations");
-        t && t->is_array()) {
+    if (const json::value* t = spec_of->if_contains("tolerations"); t && t->is_array()) {
       tolerations = t->get_array();
     }
     std::set<std::string> used;
@@ -560,9 +683,29 @@ void QueueController::Pass() {
     }
     json::object tspec{{"nodeSelector", std::move(selector)}};
     if (!tolerations.empty()) tspec["tolerations"] = std::move(tolerations);
-    PatchJob(Str(j, "metadata.namespace"), Str(j, "metadata.name"),
-             json::object{{"spec", json::object{{"suspend", false},
-                                                {"template", json::object{{"spec", tspec}}}}}});
+    if (job != job_of.end()) {
+      const json::object& j = *job->second;
+      PatchJob(Str(j, "metadata.namespace"), Str(j, "metadata.name"),
+               json::object{{"spec", json::object{{"suspend", false},
+                                                  {"template", json::object{{"spec", tspec}}}}}});
+      continue;
+    }
+    for (const json::object* p : pods->second) {
+      json::array gates;
+      if (const json::value* g = api::FindPath(*p, "spec.schedulingGates"); g && g->is_array()) {
+        for (const json::value& gate : g->get_array()) {
+          if (api::StringAt(gate, "name") != kAdmissionGate) gates.push_back(gate);
+        }
+      }
+      json::object pspec = tspec;
+      pspec["schedulingGates"] = std::move(gates);
+      std::string path = base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"),
+                                      "/pods/", Str(*p, "metadata.name"));
+      Spawn(Call("PATCH", std::move(path),
+                 json::serialize(json::object{{"spec", std::move(pspec)}}),
+                 "application/merge-patch+json",
+                 base::StrCat("ungate pod ", Str(*p, "metadata.name"))));
+    }
   }
 
   for (const auto& [victim, why] : d.preempt) {
@@ -578,6 +721,13 @@ void QueueController::Pass() {
     if (auto job = job_of.find(victim); job != job_of.end()) {
       PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
                json::object{{"spec", json::object{{"suspend", true}}}});
+    } else if (auto pods = pods_of.find(victim); pods != pods_of.end()) {
+      for (const json::object* p : pods->second) {  // bare pods stop by going away
+        Spawn(Call("DELETE",
+                   base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"), "/pods/",
+                                Str(*p, "metadata.name")),
+                   "", "application/json", base::StrCat("evict pod ", Str(*p, "metadata.name"))));
+      }
     }
   }
 

@@ -3,6 +3,12 @@
 //  - a batch/v1 Job labelled `kueue.x-k8s.io/queue-name` (created suspended by admission)
 //    gets a Workload owned by it: one pod set of `parallelism` pods, with the priority of its
 //    pod template's PriorityClass;
+//  - a bare pod with that label (created behind the scheduling gate kueue.x-k8s.io/admission)
+//    gets a Workload of its own; pods sharing the label scheduling.x-k8s.io/pod-group are one
+//    Workload (a gang), made once the group has as many pods as the annotation
+//    kueue.x-k8s.io/pod-group-total-count says (or, without it, the pods present);
+//    admission removes the gates (and adds the flavor's node labels and tolerations), and
+//    preemption deletes the pods;
 //  - each pass of the quota arithmetic (queue_quota.h) admits whole workloads: the Workload's
 //    status gets its admission (flavor per resource) and the QuotaReserved and Admitted
 //    conditions, and the Job is unsuspended with the flavor's node labels in its pod
@@ -64,6 +70,7 @@ class QueueController {
   void OnLocalQueue(client::InformerEvent&& e);
   void OnWorkload(client::InformerEvent&& e);
   void OnJob(client::InformerEvent&& e);
+  void OnPod(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
   void Changed();
   boost::asio::awaitable<void> PassLoop();
@@ -83,13 +90,14 @@ class QueueController {
   std::chrono::milliseconds min_pass_interval_;
   boost::asio::steady_timer wake_;
   bool dirty_ = false;
-  bool synced_[6] = {};
+  bool synced_[7] = {};
 
   std::map<std::string, boost::json::object> flavors_;         // name -> object
   std::map<std::string, boost::json::object> cluster_queues_;  // name -> object
   std::map<std::string, boost::json::object> local_queues_;    // "ns/name" -> object
   std::map<std::string, boost::json::object> workloads_;       // "ns/name" -> object
   std::map<std::string, boost::json::object> jobs_;            // "ns/name" -> object
+  std::map<std::string, boost::json::object> pods_;            // queued pods, "ns/name"
   std::map<std::string, std::pair<int32_t, bool>> priority_classes_;  // name -> value, default
   std::set<std::string> creating_;  // workloads being created ("ns/name")
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
