@@ -331,7 +331,7 @@ def test_invalid_jobs_are_rejected_and_nothing_is_stored(server):
 @pytest.mark.no_scheduler
 def test_examples_are_accepted_by_the_server(server):
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
-    for name in ("gang-training-job.yaml", "experiment-sweep.yaml"):
+    for name in ("gang-training-job.yaml", "experiment-sweep.yaml", "balloons.yaml"):
         out = server.kubectl("apply", "--dry-run=server", "-f", os.path.join(root, name)).stdout
         assert "created (server dry run)" in out, out
 

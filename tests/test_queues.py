@@ -340,3 +340,18 @@ def test_bare_pods_and_pod_groups_wait_behind_a_scheduling_gate(server):
                        {"spec": {"nodeSelector": {"gpu": "h100", "extra": "x"}}},
                        content_type="application/merge-patch+json")
     assert r.status == 422, r
+
+
+def test_the_team_queues_example(server):
+    """examples/team-queues.yaml applies, and its gang is admitted whole on a flavor it fits."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")
+    server.kubectl("apply", "-f", os.path.join(root, "team-queues.yaml"))
+    wait_until(lambda: not kubectl_get_json(server, "job", "pretrain", "-n", "research")
+               ["spec"]["suspend"], timeout=10, what="pretrain admitted")
+    job = kubectl_get_json(server, "job", "pretrain", "-n", "research")
+    spec = job["spec"]["template"]["spec"]
+    # 32 GPUs do not fit in the reserved pool's 16: the next flavor, without its toleration.
+    assert spec["nodeSelector"] == {"gpu": "h100"}
+    assert all(t.get("key") != "pool" for t in spec.get("tolerations", []))
+    cqs = {c["metadata"]["name"]: c for c in kubectl_get_json(server, "clusterqueues")["items"]}
+    assert set(cqs) == {"research", "product"}
