@@ -124,8 +124,10 @@ def test_kueue_examples_apply_unchanged_and_the_sample_job_runs(server):
                what="queue status")
     lines = server.kubectl("get", "clusterqueues").stdout.splitlines()
     assert lines[0].split() == ["NAME", "COHORT", "PENDING", "WORKLOADS", "ADMITTED",
-                                "WORKLOADS"]
-    assert lines[1].split() == ["cluster-queue", "0", "1"]
+                                "WORKLOADS", "USAGE"]
+    assert lines[1].split() == ["cluster-queue", "0", "1", "3"]  # 3 of 9 cpus
+    wide = server.kubectl("get", "clusterqueues", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-2:] == ["USAGE", "BORROWED"] and wide[1].split()[-2:] == ["3", "0"]
     lines = server.kubectl("get", "localqueues").stdout.splitlines()
     assert lines[1].split() == ["user-queue", "cluster-queue", "0", "1"]
     lines = server.kubectl("get", "workloads").stdout.splitlines()

@@ -451,7 +451,14 @@ std::vector<json::object> KueueCrds() {
                        Column("Pending Workloads", "integer", ".status.pendingWorkloads",
                               "Number of pending workloads"),
                        Column("Admitted Workloads", "integer", ".status.admittedWorkloads",
-                              "Number of admitted workloads that haven't finished yet")},
+                              "Number of admitted workloads that haven't finished yet"),
+                       // shoal's addition: the usage of the first flavor's first resource
+                       // (the GPUs of a GPU queue), and what of it is borrowed.
+                       Column("Usage", "string", ".status.flavorsUsage[0].resources[0].total",
+                              "Quota in use of the first resource of the first flavor"),
+                       Column("Borrowed", "string",
+                              ".status.flavorsUsage[0].resources[0].borrowed",
+                              "Part of that usage borrowed from the cohort", 1)},
            .schema = ClusterQueueSchema()}));
   out.push_back(Crd(
       {.kind = "LocalQueue",

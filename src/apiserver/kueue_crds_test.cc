@@ -206,7 +206,9 @@ TEST(KueueCrdsTest, PrinterColumnsAreKueues) {
       Columns(TypeOf("ClusterQueue", "v1beta2")),
       ElementsAre("Cohort|string|.spec.cohort|0", "Strategy|string|.spec.queueingStrategy|1",
                   "Pending Workloads|integer|.status.pendingWorkloads|0",
-                  "Admitted Workloads|integer|.status.admittedWorkloads|0"));
+                  "Admitted Workloads|integer|.status.admittedWorkloads|0",
+                  "Usage|string|.status.flavorsUsage[0].resources[0].total|0",
+                  "Borrowed|string|.status.flavorsUsage[0].resources[0].borrowed|1"));
   EXPECT_THAT(Columns(TypeOf("LocalQueue")),
               ElementsAre("ClusterQueue|string|.spec.clusterQueue|0",
                           "Pending Workloads|integer|.status.pendingWorkloads|0",
