@@ -357,3 +357,28 @@ def test_the_team_queues_example(server):
     assert all(t.get("key") != "pool" for t in spec.get("tolerations", []))
     cqs = {c["metadata"]["name"]: c for c in kubectl_get_json(server, "clusterqueues")["items"]}
     assert set(cqs) == {"research", "product"}
+
+
+def test_namespace_selector_and_stop_policy(server):
+    cq = cluster_queue("team-a", 8)
+    cq["spec"]["namespaceSelector"] = {"matchLabels": {"team": "a"}}
+    apply(server, flavor("gpu"), cq, local_queue("a", "team-a"))
+    apply(server, job("j", "a", 1))
+    wait_until(lambda: condition(workloads(server).get("j", {}), "QuotaReserved"), timeout=10,
+               what="j considered")
+    assert "not selected by ClusterQueue team-a's namespaceSelector" in \
+        condition(workloads(server)["j"], "QuotaReserved")["message"]
+    server.kubectl("label", "namespace", "default", "team=a")
+    wait_until(lambda: "j" in admitted(server), timeout=10, what="j admitted")
+    # A held queue admits nothing new until it is released.
+    cq["spec"]["stopPolicy"] = "Hold"
+    apply(server, cq)
+    apply(server, job("k", "a", 1))
+    wait_until(lambda: condition(workloads(server).get("k", {}), "QuotaReserved"), timeout=10,
+               what="k considered")
+    assert condition(workloads(server)["k"], "QuotaReserved")["message"] == \
+        "ClusterQueue team-a is inactive"
+    assert "j" in admitted(server)  # admitted work stays
+    cq["spec"]["stopPolicy"] = "None"
+    apply(server, cq)
+    wait_until(lambda: "k" in admitted(server), timeout=10, what="k admitted")

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
+#include "api/labels.h"
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
@@ -317,8 +318,12 @@ QueueController::QueueController(asio::any_io_executor executor, client::Transpo
       wake_(executor) {}
 
 void QueueController::Start() {
-  auto watch = [this](std::string path, auto handler, int index) {
-    client::SpawnInformer(executor_, transport_, std::move(path),
+  // Queued Jobs and pods only: the label selects them on the server.
+  auto watch = [this](std::string path, auto handler, int index, bool queued_only = false) {
+    client::InformerOptions options;
+    options.path = std::move(path);
+    if (queued_only) options.label_selector = std::string(kQueueNameLabel);
+    client::SpawnInformer(executor_, transport_, std::move(options),
                           [this, handler, index](InformerEvent&& e) {
                             if (e.type == InformerEvent::Type::kSynced) {
                               synced_[index] = true;
@@ -332,29 +337,10 @@ void QueueController::Start() {
   watch(base::StrCat(kKueue, "/clusterqueues"), &QueueController::OnClusterQueue, 1);
   watch(base::StrCat(kKueue, "/localqueues"), &QueueController::OnLocalQueue, 2);
   watch(base::StrCat(kKueue, "/workloads"), &QueueController::OnWorkload, 3);
-  client::InformerOptions jobs;
-  jobs.path = "/apis/batch/v1/jobs";
-  jobs.label_selector = std::string(kQueueNameLabel);
-  client::SpawnInformer(executor_, transport_, std::move(jobs), [this](InformerEvent&& e) {
-    if (e.type == InformerEvent::Type::kSynced) {
-      synced_[4] = true;
-      Changed();
-      return;
-    }
-    OnJob(std::move(e));
-  });
+  watch("/apis/batch/v1/jobs", &QueueController::OnJob, 4, true);
   watch("/apis/scheduling.k8s.io/v1/priorityclasses", &QueueController::OnPriorityClass, 5);
-  client::InformerOptions pods;
-  pods.path = "/api/v1/pods";
-  pods.label_selector = std::string(kQueueNameLabel);
-  client::SpawnInformer(executor_, transport_, std::move(pods), [this](InformerEvent&& e) {
-    if (e.type == InformerEvent::Type::kSynced) {
-      synced_[6] = true;
-      Changed();
-      return;
-    }
-    OnPod(std::move(e));
-  });
+  watch("/api/v1/pods", &QueueController::OnPod, 6, true);
+  watch("/api/v1/namespaces", &QueueController::OnNamespace, 7);
   asio::co_spawn(executor_, PassLoop(), asio::detached);
 }
 
@@ -393,6 +379,10 @@ void QueueController::OnJob(InformerEvent&& e) {
 }
 void QueueController::OnPod(InformerEvent&& e) {
   Track(pods_, client::ObjectKey(e.object), std::move(e));
+  Changed();
+}
+void QueueController::OnNamespace(InformerEvent&& e) {
+  Track(namespaces_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
 }
 void QueueController::OnPriorityClass(InformerEvent&& e) {
@@ -583,10 +573,17 @@ void QueueController::Pass() {
   for (const auto& [name, cq] : cluster_queues_) queues[name] = ParseClusterQueue(cq);
   std::map<std::string, ResourceFlavorSpec> flavors;
   for (const auto& [name, f] : flavors_) flavors[name] = ParseResourceFlavor(f);
+  std::map<std::string, std::string> refused;  // workload key -> why its queue refuses it
+  std::map<std::string, absl::StatusOr<api::LabelSelector>> ns_selectors;
   for (auto& [name, q] : queues) {
     for (const ResourceGroup& g : q.groups) {
       for (const FlavorQuotas& f : g.flavors) q.active = q.active && flavors.contains(f.flavor);
     }
+    const json::object& obj = cluster_queues_[name];
+    std::string_view stop = api::StringAt(obj, "spec.stopPolicy");
+    if (stop == "Hold" || stop == "HoldAndDrain") q.active = false;
+    const json::value* sel = api::FindPath(obj, "spec.namespaceSelector");
+    ns_selectors.emplace(name, api::FromLabelSelectorJson(sel ? *sel : json::value(nullptr)));
   }
   std::vector<WorkloadInfo> infos;
   std::map<std::string, std::string> local_queue_of;  // workload key -> "ns/localqueue"
@@ -600,10 +597,24 @@ void QueueController::Pass() {
       if (auto it = local_queues_.find(lq); it != local_queues_.end()) {
         info.cluster_queue = Str(it->second, "spec.clusterQueue");
       }
+      // Kueue's namespaceSelector: the ClusterQueue serves only the namespaces it selects.
+      auto sel = ns_selectors.find(info.cluster_queue);
+      if (sel != ns_selectors.end()) {
+        std::string ns = Str(w, "metadata.namespace");
+        auto nso = namespaces_.find(ns);
+        api::Labels labels = api::LabelsFromJson(
+            nso == namespaces_.end() ? nullptr : api::FindPath(nso->second, "metadata.labels"));
+        if (!sel->second.ok() || !sel->second->Matches(labels)) {
+          refused[key] = base::StrCat("the namespace ", ns, " is not selected by ClusterQueue ",
+                                      info.cluster_queue, "'s namespaceSelector");
+          continue;
+        }
+      }
     }
     infos.push_back(std::move(info));
   }
   Decisions d = Schedule(queues, flavors, infos);
+  d.waiting.insert(refused.begin(), refused.end());
 
   for (const Decisions::Admit& a : d.admit) {
     auto wit = workloads_.find(a.workload);

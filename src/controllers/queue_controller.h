@@ -18,6 +18,9 @@
 //  - a preempted workload is evicted (condition Evicted, reason Preempted; its admission
 //    removed) and its Job suspended again, which removes its pods; it waits in its queue;
 //  - a finished Job's Workload gets Finished=True and releases its quota;
+//  - a ClusterQueue admits only workloads of namespaces its namespaceSelector matches (null
+//    matches none, {} all, as in Kueue) and nothing while its stopPolicy is Hold or
+//    HoldAndDrain (admitted work is not drained);
 //  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
 //    the flavors' usage.
 //
@@ -71,6 +74,7 @@ class QueueController {
   void OnWorkload(client::InformerEvent&& e);
   void OnJob(client::InformerEvent&& e);
   void OnPod(client::InformerEvent&& e);
+  void OnNamespace(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
   void Changed();
   boost::asio::awaitable<void> PassLoop();
@@ -90,7 +94,7 @@ class QueueController {
   std::chrono::milliseconds min_pass_interval_;
   boost::asio::steady_timer wake_;
   bool dirty_ = false;
-  bool synced_[7] = {};
+  bool synced_[8] = {};
 
   std::map<std::string, boost::json::object> flavors_;         // name -> object
   std::map<std::string, boost::json::object> cluster_queues_;  // name -> object
@@ -98,6 +102,7 @@ class QueueController {
   std::map<std::string, boost::json::object> workloads_;       // "ns/name" -> object
   std::map<std::string, boost::json::object> jobs_;            // "ns/name" -> object
   std::map<std::string, boost::json::object> pods_;            // queued pods, "ns/name"
+  std::map<std::string, boost::json::object> namespaces_;      // name -> object
   std::map<std::string, std::pair<int32_t, bool>> priority_classes_;  // name -> value, default
   std::set<std::string> creating_;  // workloads being created ("ns/name")
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
