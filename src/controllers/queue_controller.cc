@@ -437,17 +437,37 @@ void QueueController::Spawn(asio::awaitable<void> work) {
 
 asio::awaitable<void> QueueController::Call(std::string method, std::string path,
                                             std::string body, std::string content_type,
-                                            std::string what) {
+                                            std::string what, std::function<void(bool)> done) {
   client::Request req = client::MakeRequest(std::move(method), std::move(path), std::move(body),
                                             std::move(content_type));
   auto resp = co_await transport_.Call(std::move(req));
+  bool ok = true;
   if (!resp.ok()) {
     spdlog::warn("queues: {}: {}", what, std::string(resp.status().message()));
-    Changed();
+    ok = false;
   } else if (resp->code >= 300 && resp->code != 404 && resp->code != 409) {
     spdlog::warn("queues: {}: HTTP {}: {}", what, resp->code, resp->body.substr(0, 300));
-    Changed();
+    ok = false;
   }
+  if (done) done(ok);
+  if (!ok) Changed();
+}
+
+asio::awaitable<void> QueueController::Resync(std::string key) {
+  const size_t slash = key.find('/');
+  client::Request req = client::MakeRequest(
+      "GET", base::StrCat(kKueue, "/namespaces/", key.substr(0, slash), "/workloads/",
+                          key.substr(slash + 1)));
+  auto resp = co_await transport_.Call(std::move(req));
+  if (!resp.ok()) co_return;
+  if (resp->code == 404) {
+    workloads_.erase(key);
+  } else if (resp->code == 200) {
+    boost::system::error_code ec;
+    json::value v = json::parse(resp->body, ec);
+    if (!ec && v.is_object()) workloads_[key] = std::move(v.get_object());
+  }
+  Changed();
 }
 
 void QueueController::PatchWorkloadStatus(const std::string& key, json::object status) {
@@ -467,8 +487,11 @@ void QueueController::PatchWorkloadStatus(const std::string& key, json::object s
     }
   }
   json::object patch{{"status", std::move(status)}};
+  // The local copy already shows the write: if it fails, read the object back.
   Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
-             base::StrCat("status of Workload ", key)));
+             base::StrCat("status of Workload ", key), [this, key](bool ok) {
+               if (!ok) Spawn(Resync(key));
+             }));
 }
 
 void QueueController::PatchJob(const std::string& ns, const std::string& name,
@@ -476,6 +499,75 @@ void QueueController::PatchJob(const std::string& ns, const std::string& name,
   std::string path = base::StrCat("/apis/batch/v1/namespaces/", ns, "/jobs/", name);
   Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
              base::StrCat("Job ", ns, "/", name)));
+}
+
+// Starts an admitted workload on its flavors: unsuspends its Job, or removes its pods'
+// admission gate, adding the flavors' node labels to the nodeSelector and their tolerations.
+void QueueController::StartWorkload(const std::string& key, const Assignment& a,
+                                    const json::object* job,
+                                    const std::vector<const json::object*>* pods) {
+  const json::object* spec_of = nullptr;  // the pod spec to extend
+  if (job != nullptr) {
+  const json::value* t = api::FindPath(*job, "spec.template.spec");
+  if (t && t->is_object()) spec_of = &t->get_object();
+  } else if (pods != nullptr && !pods->empty()) {
+  const json::value* t = pods->front()->if_contains("spec");
+  if (t && t->is_object()) spec_of = &t->get_object();
+  }
+  if (spec_of == nullptr) return;
+  start_sent_[key] = std::chrono::steady_clock::now();
+  json::object selector;
+  if (const json::value* ns = spec_of->if_contains("nodeSelector"); ns && ns->is_object()) {
+    selector = ns->get_object();
+  }
+  json::array tolerations;
+  if (const json::value* t = spec_of->if_contains("tolerations"); t && t->is_array()) {
+    tolerations = t->get_array();
+  }
+  std::set<std::string> used;
+  for (const auto& [set, per_resource] : a.flavors) {
+    for (const auto& [r, f] : per_resource) used.insert(f);
+  }
+  for (const std::string& f : used) {
+    auto fit = flavors_.find(f);
+    if (fit == flavors_.end()) continue;
+    if (const json::value* nl = api::FindPath(fit->second, "spec.nodeLabels");
+        nl && nl->is_object()) {
+      for (const auto& [k, v] : nl->get_object()) selector[k] = v;
+    }
+    if (const json::value* ts = api::FindPath(fit->second, "spec.tolerations");
+        ts && ts->is_array()) {
+      for (const json::value& t : ts->get_array()) {
+        if (std::find(tolerations.begin(), tolerations.end(), t) == tolerations.end()) {
+          tolerations.push_back(t);
+        }
+      }
+    }
+  }
+  json::object tspec{{"nodeSelector", std::move(selector)}};
+  if (!tolerations.empty()) tspec["tolerations"] = std::move(tolerations);
+  if (job != nullptr) {
+    PatchJob(Str(*job, "metadata.namespace"), Str(*job, "metadata.name"),
+             json::object{{"spec", json::object{{"suspend", false},
+                                                {"template", json::object{{"spec", tspec}}}}}});
+    return;
+  }
+  for (const json::object* p : *pods) {
+    json::array gates;
+    if (const json::value* g = api::FindPath(*p, "spec.schedulingGates"); g && g->is_array()) {
+      for (const json::value& gate : g->get_array()) {
+        if (api::StringAt(gate, "name") != kAdmissionGate) gates.push_back(gate);
+      }
+    }
+    json::object pspec = tspec;
+    pspec["schedulingGates"] = std::move(gates);
+    std::string path = base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"),
+                                    "/pods/", Str(*p, "metadata.name"));
+    Spawn(Call("PATCH", std::move(path),
+               json::serialize(json::object{{"spec", std::move(pspec)}}),
+               "application/merge-patch+json",
+               base::StrCat("ungate pod ", Str(*p, "metadata.name"))));
+  }
 }
 
 void QueueController::Pass() {
@@ -495,7 +587,10 @@ void QueueController::Pass() {
       int32_t priority = PriorityOf(job, &class_name);
       json::object w = WorkloadForJob(job, priority, class_name);
       Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", ns, "/workloads"),
-                 json::serialize(w), "application/json", base::StrCat("create Workload ", wl)));
+                 json::serialize(w), "application/json", base::StrCat("create Workload ", wl),
+                 [this, wl](bool ok) {
+                   if (!ok) creating_.erase(wl);
+                 }));
       continue;
     }
     std::string finished = JobFinished(job);
@@ -557,7 +652,10 @@ void QueueController::Pass() {
         json::object w = WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority, pc);
         Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", wl.substr(0, wl.find('/')),
                                         "/workloads"),
-                   json::serialize(w), "application/json", base::StrCat("create Workload ", wl)));
+                   json::serialize(w), "application/json", base::StrCat("create Workload ", wl),
+                   [this, wl](bool ok) {
+                     if (!ok) creating_.erase(wl);
+                   }));
         continue;
       }
       if (all_done && !ConditionTrue(it->second, "Finished")) {
@@ -616,6 +714,39 @@ void QueueController::Pass() {
   Decisions d = Schedule(queues, flavors, infos);
   d.waiting.insert(refused.begin(), refused.end());
 
+  // Keep Jobs and pods in step with their Workloads (a write that failed, a restart between
+  // the Workload's admission and the Job's start): admitted work runs, evicted work stops.
+  const auto resend_after = std::chrono::seconds(5);
+  const auto t = std::chrono::steady_clock::now();
+  for (const WorkloadInfo& info : infos) {
+    auto job = job_of.find(info.key);
+    auto pods = pods_of.find(info.key);
+    if (info.admitted) {
+      bool waiting_to_start = false;
+      if (job != job_of.end()) {
+        waiting_to_start = api::BoolAt(*job->second, "spec.suspend");
+      } else if (pods != pods_of.end()) {
+        for (const json::object* p : pods->second) {
+          const json::value* g = api::FindPath(*p, "spec.schedulingGates");
+          waiting_to_start = waiting_to_start || (g && g->is_array() && !g->get_array().empty());
+        }
+      }
+      auto sent = start_sent_.find(info.key);
+      if (waiting_to_start && (sent == start_sent_.end() || t - sent->second > resend_after)) {
+        StartWorkload(info.key, *info.admitted, job == job_of.end() ? nullptr : job->second,
+                      pods == pods_of.end() ? nullptr : &pods->second);
+      }
+    } else if (job != job_of.end() && !api::BoolAt(*job->second, "spec.suspend") &&
+               ConditionTrue(workloads_[info.key], "Evicted")) {
+      auto sent = stop_sent_.find(info.key);
+      if (sent == stop_sent_.end() || t - sent->second > resend_after) {
+        stop_sent_[info.key] = t;
+        PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
+                 json::object{{"spec", json::object{{"suspend", true}}}});
+      }
+    }
+  }
+
   for (const Decisions::Admit& a : d.admit) {
     auto wit = workloads_.find(a.workload);
     if (wit == workloads_.end()) continue;
@@ -651,72 +782,10 @@ void QueueController::Pass() {
                                                                  std::move(assignments)}}},
                                      {"conditions", std::move(conds)}});
     events_.Record(wit->second, "Normal", "QuotaReserved", msg);
-    // Start the Job, or ungate the pods, on the admitted flavors: their node labels and
-    // tolerations.
     auto job = job_of.find(a.workload);
     auto pods = pods_of.find(a.workload);
-    const json::object* spec_of = nullptr;  // the pod spec to extend
-    if (job != job_of.end()) {
-      const json::value* t = api::FindPath(*job->second, "spec.template.spec");
-      if (t && t->is_object()) spec_of = &t->get_object();
-    } else if (pods != pods_of.end()) {
-      const json::value* t = pods->second.front()->if_contains("spec");
-      if (t && t->is_object()) spec_of = &t->get_object();
-    }
-    if (spec_of == nullptr) continue;
-    json::object selector;
-    if (const json::value* ns = spec_of->if_contains("nodeSelector"); ns && ns->is_object()) {
-      selector = ns->get_object();
-    }
-    json::array tolerations;
-    if (const json::value* t = spec_of->if_contains("tolerations"); t && t->is_array()) {
-      tolerations = t->get_array();
-    }
-    std::set<std::string> used;
-    for (const auto& [set, per_resource] : a.assignment.flavors) {
-      for (const auto& [r, f] : per_resource) used.insert(f);
-    }
-    for (const std::string& f : used) {
-      auto fit = flavors_.find(f);
-      if (fit == flavors_.end()) continue;
-      if (const json::value* nl = api::FindPath(fit->second, "spec.nodeLabels");
-          nl && nl->is_object()) {
-        for (const auto& [k, v] : nl->get_object()) selector[k] = v;
-      }
-      if (const json::value* ts = api::FindPath(fit->second, "spec.tolerations");
-          ts && ts->is_array()) {
-        for (const json::value& t : ts->get_array()) {
-          if (std::find(tolerations.begin(), tolerations.end(), t) == tolerations.end()) {
-            tolerations.push_back(t);
-          }
-        }
-      }
-    }
-    json::object tspec{{"nodeSelector", std::move(selector)}};
-    if (!tolerations.empty()) tspec["tolerations"] = std::move(tolerations);
-    if (job != job_of.end()) {
-      const json::object& j = *job->second;
-      PatchJob(Str(j, "metadata.namespace"), Str(j, "metadata.name"),
-               json::object{{"spec", json::object{{"suspend", false},
-                                                  {"template", json::object{{"spec", tspec}}}}}});
-      continue;
-    }
-    for (const json::object* p : pods->second) {
-      json::array gates;
-      if (const json::value* g = api::FindPath(*p, "spec.schedulingGates"); g && g->is_array()) {
-        for (const json::value& gate : g->get_array()) {
-          if (api::StringAt(gate, "name") != kAdmissionGate) gates.push_back(gate);
-        }
-      }
-      json::object pspec = tspec;
-      pspec["schedulingGates"] = std::move(gates);
-      std::string path = base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"),
-                                      "/pods/", Str(*p, "metadata.name"));
-      Spawn(Call("PATCH", std::move(path),
-                 json::serialize(json::object{{"spec", std::move(pspec)}}),
-                 "application/merge-patch+json",
-                 base::StrCat("ungate pod ", Str(*p, "metadata.name"))));
-    }
+    StartWorkload(a.workload, a.assignment, job == job_of.end() ? nullptr : job->second,
+                  pods == pods_of.end() ? nullptr : &pods->second);
   }
 
   for (const auto& [victim, why] : d.preempt) {
@@ -730,6 +799,7 @@ void QueueController::Pass() {
     PatchWorkloadStatus(victim, json::object{{"admission", nullptr},
                                              {"conditions", std::move(conds)}});
     if (auto job = job_of.find(victim); job != job_of.end()) {
+      stop_sent_[victim] = std::chrono::steady_clock::now();
       PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
                json::object{{"spec", json::object{{"suspend", true}}}});
     } else if (auto pods = pods_of.find(victim); pods != pods_of.end()) {

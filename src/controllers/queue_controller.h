@@ -29,9 +29,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -83,8 +85,16 @@ class QueueController {
 
   // Writes, fire-and-forget on the executor (a failure is logged; the next pass retries).
   void Spawn(boost::asio::awaitable<void> work);
+  // `done` (may be empty) learns whether the write succeeded (404 and 409 count as done:
+  // the object went or changed meanwhile, and the next pass decides again).
   boost::asio::awaitable<void> Call(std::string method, std::string path, std::string body,
-                                    std::string content_type, std::string what);
+                                    std::string content_type, std::string what,
+                                    std::function<void(bool)> done = {});
+  // Replaces the local copy of a Workload with the server's (after a failed write).
+  boost::asio::awaitable<void> Resync(std::string key);
+  void StartWorkload(const std::string& key, const Assignment& assignment,
+                     const boost::json::object* job,
+                     const std::vector<const boost::json::object*>* pods);
   void PatchWorkloadStatus(const std::string& key, boost::json::object status);
   void PatchJob(const std::string& ns, const std::string& name, boost::json::object patch);
 
@@ -105,6 +115,9 @@ class QueueController {
   std::map<std::string, boost::json::object> namespaces_;      // name -> object
   std::map<std::string, std::pair<int32_t, bool>> priority_classes_;  // name -> value, default
   std::set<std::string> creating_;  // workloads being created ("ns/name")
+  // When a workload's Job was last started or stopped (writes are repeated at most every few
+  // seconds while the Job does not show them, e.g. after a failed write or a restart).
+  std::map<std::string, std::chrono::steady_clock::time_point> start_sent_, stop_sent_;
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
 };
 
