@@ -14,6 +14,7 @@
 
 #include "bench/api_load.h"
 #include "bench/pod_startup.h"
+#include "bench/queues.h"
 #include "bench/heartbeat.h"
 #include "bench/recovery.h"
 #include "bench/smoke.h"
@@ -75,11 +76,11 @@ int RunBench(const BenchFlags& flags) {
   if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
       flags.scenario != "gang-restart" && flags.scenario != "node-failure" &&
       flags.scenario != "heartbeat" && flags.scenario != "smoke" &&
-      flags.scenario != "density") {
+      flags.scenario != "density" && flags.scenario != "queues") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
                "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\", "
-               "\"smoke\", \"density\"\n",
+               "\"smoke\", \"density\", \"queues\"\n",
                flags.scenario);
     return 1;
   }
@@ -163,6 +164,18 @@ int RunBench(const BenchFlags& flags) {
     options.server_pid = server ? server->pid() : -1;
     report = RunSmoke(kc, options);
     if (report.ok()) summary = SmokeSummary(*report);
+  } else if (flags.scenario == "queues") {
+    QueuesOptions options;
+    options.kubeconfig_path = kubeconfig_path;
+    options.work_dir = work_dir;
+    options.nodes = flags.nodes_set ? flags.nodes : 200;
+    options.teams = flags.teams;
+    options.duration_s = flags.duration_set ? flags.duration_s : 60;
+    options.rate = flags.rate_set ? flags.rate : 4;
+    options.seed = flags.seed;
+    options.server_pid = server ? server->pid() : -1;
+    report = RunQueues(kc, options);
+    if (report.ok()) summary = QueuesSummary(*report);
   } else if (flags.scenario == "heartbeat") {
     HeartbeatOptions options;
     options.kubeconfig_path = kubeconfig_path;

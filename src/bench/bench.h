@@ -4,7 +4,8 @@
 // readable summary.
 //
 // Scenarios: api-load (api_load.h), pod-startup (pod_startup.h), gang-restart and
-// node-failure (recovery.h), heartbeat (heartbeat.h), smoke (smoke.h).
+// node-failure (recovery.h), heartbeat (heartbeat.h), smoke and density (smoke.h), queues
+// (queues.h).
 //
 // Threading: RunBench blocks the calling thread until the scenario is done.
 #pragma once
@@ -29,9 +30,12 @@ struct BenchFlags {
   int server_threads = 0;  // own server's --threads; 0 = its default
   double rate = 20;        // pod-startup: pod creations per second
   int nodes = 4;           // gang-restart: agents and gang size; heartbeat, smoke: hollow nodes
-  bool nodes_set = false;  // --nodes given (smoke defaults to 100)
-  bool rate_set = false;   // --rate given (smoke defaults to 50)
+  bool nodes_set = false;  // --nodes given (smoke defaults to 100, queues to 200)
+  bool rate_set = false;   // --rate given (smoke defaults to 50, queues to 4)
   int rounds = 5;          // gang-restart: failures injected
+  bool duration_set = false;  // --duration given (queues defaults to 60)
+  int teams = 4;              // queues: teams sharing the cluster
+  uint64_t seed = 1;          // queues: the load's random numbers
 };
 
 // Runs the scenario; returns the process exit code. Errors go to stderr as one line.

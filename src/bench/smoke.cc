@@ -15,6 +15,7 @@
 
 #include "api/object.h"
 #include "base/strings.h"
+#include "bench/hollow_cluster.h"
 #include "bench/latency.h"
 #include "bench/server_process.h"
 #include "client/http_transport.h"
@@ -51,11 +52,6 @@ struct Run {
   SteadyClock::time_point start;
   int64_t total_gpus = 0;
   int64_t transport_retries = 0;  // creates sent again after a transport failure
-
-  asio::awaitable<void> Sleep(std::chrono::milliseconds d) {
-    asio::steady_timer t(co_await asio::this_coro::executor, d);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
 
   // `what` must be a string literal ("VERB resource"); callers pass `req` as a named local
   // (GCC 12 and temporaries in co_await expressions, see docs/architecture.md).
@@ -118,38 +114,10 @@ struct Run {
   }
   asio::awaitable<void> Sample() {
     for (;;) {
-      co_await Sleep(std::chrono::milliseconds(1000));
+      co_await SleepFor(std::chrono::milliseconds(1000));
       if (!watching) co_return;
       SampleOnce();
     }
-  }
-
-  asio::awaitable<bool> NodesReady() {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(120);
-    while (SteadyClock::now() < deadline) {
-      client::Request list = client::MakeRequest("GET", "/api/v1/nodes");
-      auto r = co_await transport->Call(std::move(list));
-      if (r.ok() && r->code == 200) {
-        auto doc = api::ParseJson(r->Text());
-        int ready = 0;
-        const json::value* items = doc.ok() ? api::FindPath(*doc, "items") : nullptr;
-        if (items != nullptr && items->is_array()) {
-          for (const json::value& n : items->get_array()) {
-            if (!n.is_object()) continue;
-            const json::value* cs = api::FindPath(n.get_object(), "status.conditions");
-            if (cs == nullptr || !cs->is_array()) continue;
-            for (const json::value& c : cs->get_array()) {
-              if (api::StringAt(c, "type") == "Ready" && api::StringAt(c, "status") == "True") {
-                ++ready;
-              }
-            }
-          }
-        }
-        if (ready >= options.nodes) co_return true;
-      }
-      co_await Sleep(std::chrono::milliseconds(500));
-    }
-    co_return false;
   }
 
   json::object Job(int g) {
@@ -217,17 +185,11 @@ struct Run {
   }
 
   asio::awaitable<void> Main() {
-    auto sim = SpawnShoal({"sim", "--kubeconfig", options.kubeconfig_path, "--nodes",
-                           std::to_string(options.nodes), "--nodes-per-leaf", "16",
-                           "--data-dir", options.work_dir + "/sim"},
-                          options.work_dir + "/sim.log");
-    if (!sim.ok()) {
-      error = sim.status();
-      co_return;
-    }
-    sim_pid = *sim;
-    if (!co_await NodesReady()) {
-      error = absl::DeadlineExceededError("the hollow nodes were not all Ready in 120 s");
+    absl::Status ready =
+        co_await StartHollowNodes(*transport, options.kubeconfig_path, options.work_dir,
+                                  options.nodes, std::chrono::seconds(120), &sim_pid);
+    if (!ready.ok()) {
+      error = ready;
       co_return;
     }
     total_gpus = static_cast<int64_t>(options.nodes) * 8;
@@ -263,14 +225,14 @@ struct Run {
                              std::chrono::duration<double>(static_cast<double>(i) / options.rate));
       asio::steady_timer t(ex, due);
       co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-      while (in_flight >= kMaxInFlight) co_await Sleep(std::chrono::milliseconds(1));
+      while (in_flight >= kMaxInFlight) co_await SleepFor(std::chrono::milliseconds(1));
       json::object pod = SmallPod(i);
       std::string name(api::StringAt(pod, "metadata.name"));
       created[name] = SteadyClock::now();
       ++in_flight;
       asio::co_spawn(ex, CreatePod(pod_path, json::serialize(pod), &in_flight), asio::detached);
     }
-    while (in_flight > 0) co_await Sleep(std::chrono::milliseconds(1));
+    while (in_flight > 0) co_await SleepFor(std::chrono::milliseconds(1));
     if (!error.ok()) co_return;
     // Wait for every small pod and gang member to have run (or 60 s).
     const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
@@ -282,7 +244,7 @@ struct Run {
       for (const auto& [name, p] : pods) ran += p.running != SteadyClock::time_point{} ? 1 : 0;
       if (ran >= static_cast<size_t>(options.pods + options.gangs * options.gang_size)) break;
       if (SteadyClock::now() > deadline) break;
-      co_await Sleep(std::chrono::milliseconds(100));
+      co_await SleepFor(std::chrono::milliseconds(100));
     }
     SampleOnce();  // the last, partial second
     client::Request list = client::MakeRequest("GET", pod_path);

@@ -229,19 +229,29 @@ int main(int argc, char** argv) {
       "  density   Kubernetes' density test on hollow nodes: --nodes (default 100), 30 pods\n"
       "            per node (or --pods) created at --rate per second (default 100), running\n"
       "            until the end; reports pod startup and API latency like smoke.\n"
+      "  queues    fair sharing through the Kueue API (issue 8): `shoal sim` (--nodes, default\n"
+      "            200 hollow nodes x 8 GPUs), --teams ClusterQueues (default 4) in one cohort\n"
+      "            with GPU quotas and fair-sharing weights in the ratio T:...:2:1 (4 teams:\n"
+      "            40/30/20/10 %), and for --duration seconds (default 60) each team submits\n"
+      "            queued Jobs (one-GPU pods, whole-node gangs, one large gang) at up to --rate\n"
+      "            per second (default 4) whenever its queued demand is below its quota;\n"
+      "            --seed fixes the mix and run times (5-20 s). Reports the GPU allocation\n"
+      "            share while work is pending, each team's share of GPU-time against its\n"
+      "            entitlement, and admission latency, with the goals marked MET or MISS.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
       "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
       "  shoal bench --scenario gang-restart --out gang.json --nodes 4 --rounds 10\n"
       "  shoal bench --scenario node-failure --out node.json --pods 100\n"
-      "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60");
+      "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60\n"
+      "  shoal bench --scenario queues --out queues.json --nodes 200 --duration 120");
   bch->add_option("--scenario", bench.scenario,
                   "Scenario to run: api-load, pod-startup, gang-restart, node-failure, "
-                  "heartbeat, smoke or density")
+                  "heartbeat, smoke, density or queues")
       ->required();
   bch->add_option("--nodes", bench.nodes,
-                  "gang-restart: agents, and pods in the gang (at most 64); heartbeat and smoke: "
-                  "hollow nodes (smoke default 100)")
+                  "gang-restart: agents, and pods in the gang (at most 64); heartbeat, smoke, "
+                  "density and queues: hollow nodes (smoke and density default 100, queues 200)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   bch->add_option("--rounds", bench.rounds, "gang-restart: member failures injected")
@@ -249,7 +259,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   bch->add_option("--rate", bench.rate,
                   "pod-startup: pods created per second; smoke: small pods per second "
-                  "(default 50)")
+                  "(default 50); queues: Jobs per second per team at most (default 4)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 10000.0));
   bch->add_option("--kubeconfig", bench.kubeconfig,
@@ -260,9 +270,15 @@ int main(int argc, char** argv) {
                   "create/update/get/list phases")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  bch->add_option("--duration", bench.duration_s, "Seconds per phase")
+  bch->add_option("--duration", bench.duration_s,
+                  "Seconds per phase; queues: seconds of load (default 60)")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  bch->add_option("--teams", bench.teams, "queues: teams (ClusterQueues) sharing the cluster")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 26));
+  bch->add_option("--seed", bench.seed, "queues: seed of the job mix and run times")
+      ->capture_default_str();
   bch->add_option("--pods", bench.pods,
                   "Create exactly N pods in the create phase instead of creating for --duration "
                   "seconds (0 = time it)")
@@ -310,6 +326,7 @@ int main(int argc, char** argv) {
   if (bch->parsed()) {
     bench.nodes_set = bch->count("--nodes") > 0;
     bench.rate_set = bch->count("--rate") > 0;
+    bench.duration_set = bch->count("--duration") > 0;
     return shoal::bench::RunBench(bench);
   }
   return 1;

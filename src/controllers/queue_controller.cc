@@ -26,6 +26,7 @@ namespace {
 constexpr std::string_view kKueue = "/apis/kueue.x-k8s.io/v1beta1";
 constexpr std::string_view kKueueVersion = "kueue.x-k8s.io/v1beta1";
 constexpr std::string_view kJobUidLabel = "kueue.x-k8s.io/job-uid";
+constexpr auto kPendingRefresh = std::chrono::seconds(30);
 
 std::string Now() { return base::FormatRfc3339(std::chrono::system_clock::now()); }
 
@@ -370,6 +371,11 @@ void QueueController::OnLocalQueue(InformerEvent&& e) {
 void QueueController::OnWorkload(InformerEvent&& e) {
   std::string key = client::ObjectKey(e.object);
   creating_.erase(key);
+  if (e.type == InformerEvent::Type::kDeleted) {
+    pending_written_.erase(key);
+    start_sent_.erase(key);
+    stop_sent_.erase(key);
+  }
   Track(workloads_, key, std::move(e));
   Changed();
 }
@@ -748,6 +754,7 @@ void QueueController::Pass() {
   }
 
   for (const Decisions::Admit& a : d.admit) {
+    pending_written_.erase(a.workload);
     auto wit = workloads_.find(a.workload);
     if (wit == workloads_.end()) continue;
     json::array assignments;
@@ -816,10 +823,15 @@ void QueueController::Pass() {
     auto wit = workloads_.find(key);
     if (wit == workloads_.end()) continue;
     const json::object* c = ConditionOf(wit->second, "QuotaReserved");
-    if (c != nullptr && api::StringAt(*c, "status") == "False" &&
-        api::StringAt(*c, "message") == why) {
-      continue;
-    }
+    const bool pending = c != nullptr && api::StringAt(*c, "status") == "False" &&
+                         api::StringAt(*c, "reason") == "Pending";
+    if (pending && api::StringAt(*c, "message") == why) continue;
+    // In a busy cohort the figures in the message change with every pass; a workload that
+    // already says why it waits is told again at most every kPendingRefresh, so that
+    // waiting work does not cost a write and an Event per pass.
+    auto last = pending_written_.find(key);
+    if (pending && last != pending_written_.end() && t - last->second < kPendingRefresh) continue;
+    pending_written_[key] = t;
     json::array conds = ConditionsOf(wit->second);
     SetCondition(conds, "QuotaReserved", "False", "Pending", why, now);
     PatchWorkloadStatus(key, json::object{{"conditions", std::move(conds)}});

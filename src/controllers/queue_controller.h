@@ -118,6 +118,8 @@ class QueueController {
   // When a workload's Job was last started or stopped (writes are repeated at most every few
   // seconds while the Job does not show them, e.g. after a failed write or a restart).
   std::map<std::string, std::chrono::steady_clock::time_point> start_sent_, stop_sent_;
+  // When each waiting workload's Pending message was last written.
+  std::map<std::string, std::chrono::steady_clock::time_point> pending_written_;
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
 };
 

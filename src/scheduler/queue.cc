@@ -15,6 +15,7 @@ void SchedulingQueue::Detach(const std::string& key, Item& item) {
     case Where::kActive: active_.erase(ActiveOrder{item.priority, item.seq, key}); break;
     case Where::kBackoff: backoff_.erase({item.until, key}); break;
     case Where::kUnschedulable: unschedulable_.erase({item.until, key}); break;
+    case Where::kWaiting: break;
     case Where::kNone: break;
   }
   item.where = Where::kNone;
@@ -71,6 +72,13 @@ void SchedulingQueue::MarkUnschedulable(const std::string& key, Clock::time_poin
   item.where = Where::kUnschedulable;
   item.until = now;
   unschedulable_.insert({now, key});
+}
+
+void SchedulingQueue::MarkWaiting(const std::string& key) {
+  auto it = items_.find(key);
+  if (it == items_.end()) return;
+  Detach(key, it->second);
+  it->second.where = Where::kWaiting;
 }
 
 void SchedulingQueue::MarkBackoff(const std::string& key, Clock::time_point now) {

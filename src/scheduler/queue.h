@@ -5,6 +5,9 @@
 //   - unschedulable: items that fit nowhere. They are retried when a cluster event may have
 //     made room (MoveAllToActive: a node added or changed, a pod deleted or finished), not by
 //     polling; as kube-scheduler does, an item left there for 5 minutes is retried anyway.
+//   - waiting: gangs that lack members. Only a change of the gang (a member arriving, Add)
+//     makes them active again, at once and whatever their back-off: no cluster event can
+//     help them, and the last member's arrival must start the gang without delay.
 // An item is a pod key ("ns/name") or a gang ("gang:ns/name"); a gang is scheduled as one.
 //
 // Threading: not thread-safe; owned by the scheduler's thread. Time is passed in, so tests
@@ -28,7 +31,8 @@ class SchedulingQueue {
   static constexpr std::chrono::seconds kMaxUnschedulable{300};
 
   // Makes `key` active (a new or changed item). An item in backoff stays there; one in the
-  // unschedulable set moves to active (its own change may make it fit). Updates priority.
+  // unschedulable set or waiting moves to active (its own change may make it fit). Updates
+  // priority.
   void Add(const std::string& key, int32_t priority, Clock::time_point now);
   // Forgets `key` wherever it is.
   void Remove(const std::string& key);
@@ -36,6 +40,8 @@ class SchedulingQueue {
   std::optional<std::string> Pop(Clock::time_point now);
   // The item fit nowhere: park it until a cluster event.
   void MarkUnschedulable(const std::string& key, Clock::time_point now);
+  // The gang lacks members: park it, without counting an attempt, until Add.
+  void MarkWaiting(const std::string& key);
   // The item failed (error, failed bind, gang timeout): retry after its back-off.
   void MarkBackoff(const std::string& key, Clock::time_point now);
   // The item was scheduled: reset its attempts.
@@ -52,7 +58,7 @@ class SchedulingQueue {
   bool Contains(const std::string& key) const { return items_.count(key) > 0; }
 
  private:
-  enum class Where { kActive, kBackoff, kUnschedulable, kNone };
+  enum class Where { kActive, kBackoff, kUnschedulable, kWaiting, kNone };
   struct Item {
     int32_t priority = 0;
     uint64_t seq = 0;        // arrival order

@@ -157,6 +157,26 @@ TEST(SchedulingQueueTest, AddOfAnUnschedulableItemActivatesIt) {
   EXPECT_THAT(q.Pop(kT0 + 1ms), Optional(std::string("a")));
 }
 
+TEST(SchedulingQueueTest, AGangWaitingForMembersStartsAtOnceWhenOneArrives) {
+  SchedulingQueue q;
+  // Earlier failures gave the gang a long back-off.
+  q.Add("gang:ns/g", 0, kT0);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(q.Pop(kT0 + i * 20s), "gang:ns/g");
+    q.MarkBackoff("gang:ns/g", kT0 + i * 20s);
+  }
+  ASSERT_EQ(q.Pop(kT0 + 200s), "gang:ns/g");
+  q.MarkWaiting("gang:ns/g");  // 6 of 8 members exist
+  EXPECT_TRUE(q.Contains("gang:ns/g"));
+  // No cluster event or time wakes it: only its own change.
+  q.MoveAllToActive(kT0 + 201s);
+  EXPECT_EQ(q.Pop(kT0 + 1000s), std::nullopt);
+  EXPECT_EQ(q.NextWakeup(), std::nullopt);
+  // The last member arrives: active now, with no back-off left to wait out.
+  q.Add("gang:ns/g", 0, kT0 + 1001s);
+  EXPECT_EQ(q.Pop(kT0 + 1001s), "gang:ns/g");
+}
+
 TEST(SchedulingQueueTest, RemoveForgetsTheItemWhereverItIs) {
   SchedulingQueue q;
   q.Add("active", 0, kT0);

@@ -284,7 +284,7 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     std::string msg = base::StrCat("waiting for pods: ", placed + pending.size(), " of minMember ",
                                    group->min_member, " exist");
     ReportGang(*group, false, msg);
-    queue_.MarkUnschedulable(item, now);
+    queue_.MarkWaiting(item);  // the next member's arrival makes it active again
     return;
   }
   std::vector<const PodInfo*> first(pending.begin(), pending.begin() + need);

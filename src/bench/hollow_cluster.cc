@@ -1,0 +1,63 @@
+#include "bench/hollow_cluster.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/object.h"
+#include "bench/server_process.h"
+
+namespace shoal::bench {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using SteadyClock = std::chrono::steady_clock;
+
+asio::awaitable<void> SleepFor(SteadyClock::duration d) {
+  asio::steady_timer t(co_await asio::this_coro::executor, d);
+  co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
+                                               const std::string& kubeconfig_path,
+                                               const std::string& work_dir, int nodes,
+                                               std::chrono::seconds timeout, pid_t* sim_pid) {
+  absl::StatusOr<pid_t> sim =
+      SpawnShoal({"sim", "--kubeconfig", kubeconfig_path, "--nodes", std::to_string(nodes),
+                  "--nodes-per-leaf", "16", "--data-dir", work_dir + "/sim"},
+                 work_dir + "/sim.log");
+  if (!sim.ok()) co_return sim.status();
+  *sim_pid = *sim;
+  const auto deadline = SteadyClock::now() + timeout;
+  int ready = 0;
+  while (SteadyClock::now() < deadline) {
+    client::Request list = client::MakeRequest("GET", "/api/v1/nodes");
+    auto r = co_await transport.Call(std::move(list));
+    if (r.ok() && r->code == 200) {
+      auto doc = api::ParseJson(r->Text());
+      ready = 0;
+      const json::value* items = doc.ok() ? api::FindPath(*doc, "items") : nullptr;
+      if (items != nullptr && items->is_array()) {
+        for (const json::value& n : items->get_array()) {
+          if (!n.is_object()) continue;
+          const json::value* cs = api::FindPath(n.get_object(), "status.conditions");
+          if (cs == nullptr || !cs->is_array()) continue;
+          for (const json::value& c : cs->get_array()) {
+            if (api::StringAt(c, "type") == "Ready" && api::StringAt(c, "status") == "True") {
+              ++ready;
+            }
+          }
+        }
+      }
+      if (ready >= nodes) co_return absl::OkStatus();
+    }
+    co_await SleepFor(std::chrono::milliseconds(500));
+  }
+  co_return absl::DeadlineExceededError(fmt::format(
+      "only {} of {} hollow nodes were Ready after {} s", ready, nodes, timeout.count()));
+}
+
+}  // namespace shoal::bench
