@@ -177,3 +177,31 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert rep["api_latency"]["POST pods"]["count"] == 60
     assert rep["api_latency"]["POST jobs"]["count"] == 4
     assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"
+
+
+def test_queues_bench_report_is_complete_and_consistent(tmp_path):
+    """`shoal bench --scenario queues` at CI size: teams with quotas on hollow nodes; the report
+    accounts for every job and its shares add up (never judged by a timing or a goal here)."""
+    out = tmp_path / "queues.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "queues", "--out", str(out),
+                        "--nodes", "16", "--duration", "8", "--teams", "2"],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(out.read_text())
+    assert rep["scenario"] == "queues" and rep["nodes"] == 16 and rep["gpus"] == 128
+    assert rep["teams_count"] == 2 and len(rep["teams"]) == 2
+    assert abs(sum(t["entitled"] for t in rep["teams"]) - 1) < 1e-9
+    assert sum(t["nominal_gpus"] for t in rep["teams"]) == 128
+    used = [t["used_share"] for t in rep["teams"]]
+    assert all(0 <= u <= 1 for u in used) and abs(sum(used) - 1) < 1e-6
+    for t in rep["teams"]:
+        assert abs(t["abs_diff_pp"] - abs(t["used_share"] - t["entitled"]) * 100) < 1e-6
+        for kind in ("small", "gang", "large"):
+            assert t["admitted"][kind] <= t["submitted"][kind]
+    submitted = sum(sum(t["submitted"].values()) for t in rep["teams"])
+    assert submitted == rep["jobs_created"] > 0 and rep["create_errors"] == 0
+    assert sum(sum(t["admitted"].values()) for t in rep["teams"]) > 0
+    samples = rep["per_second_t_allocated_reserved_pending"]
+    assert samples and all(0 <= a <= 1 and 0 <= q <= 1 for _, a, q, _ in samples)
+    assert rep["goals"]["each_team_within_5pp"] in (True, False)
+    assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"
