@@ -154,6 +154,8 @@ int RunBench(const BenchFlags& flags) {
     options.nodes = flags.nodes_set ? flags.nodes : 100;
     options.pods = flags.pods > 0 ? flags.pods : 300;
     options.rate = flags.rate_set ? flags.rate : 50;
+    if (flags.gangs >= 0) options.gangs = flags.gangs;
+    options.gang_size = flags.gang_size;
     if (flags.scenario == "density") {
       options.pods = flags.pods > 0 ? flags.pods : 30 * int64_t{options.nodes};
       options.rate = flags.rate_set ? flags.rate : 100;

@@ -36,6 +36,8 @@ struct BenchFlags {
   bool duration_set = false;  // --duration given (queues defaults to 60)
   int teams = 4;              // queues: teams sharing the cluster
   uint64_t seed = 1;          // queues: the load's random numbers
+  int gangs = -1;             // smoke: gang Jobs (-1: the scenario's 4)
+  int gang_size = 8;          // smoke: whole-node pods per gang
 };
 
 // Runs the scenario; returns the process exit code. Errors go to stderr as one line.

@@ -254,6 +254,10 @@ int main(int argc, char** argv) {
                   "density and queues: hollow nodes (smoke and density default 100, queues 200)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
+  bch->add_option("--gangs", bench.gangs, "smoke: gang Jobs of --gang-size whole-node pods (default 4)")
+      ->check(CLI::Range(0, 1000));
+  bch->add_option("--gang-size", bench.gang_size, "smoke: pods per gang (default 8)")
+      ->check(CLI::Range(1, 100000));
   bch->add_option("--rounds", bench.rounds, "gang-restart: member failures injected")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
