@@ -21,7 +21,9 @@ int main(int argc, char** argv) {
   CLI::App* srv = app.add_subcommand(
       "server",
       "Run the API server with its embedded durable store (SQLite in --data-dir). Serves HTTPS "
-      "and writes DIR/admin.kubeconfig for kubectl.");
+      "and writes DIR/admin.kubeconfig for kubectl. It also runs the scheduler and the "
+      "controllers (see --disable) and installs the CRDs of Kueue's queue API "
+      "(kueue.x-k8s.io).");
   srv->add_option("--data-dir", server.data_dir,
                   "Directory for all state: the SQLite store, the CA and certificates, the admin "
                   "token and admin.kubeconfig")
@@ -86,7 +88,9 @@ int main(int argc, char** argv) {
       "server` unless it has --disable controllers): Jobs (batch/v1, and gang Jobs with "
       "annotation shoal.io/gang), node lifecycle (lease expiry, not-ready/unreachable taints, "
       "taint-based eviction), pod garbage collection, the garbage collector (ownerReferences, "
-      "cascading deletion) and PodGroup status.");
+      "cascading deletion), PodGroup status, and the queues (Kueue's kueue.x-k8s.io API: "
+      "quota, fair sharing, borrowing and preemption for queued Jobs and pods; the API server "
+      "must serve that API, as `shoal server` does).");
   ctls->add_option("--kubeconfig", ctl.kubeconfig, "Kubeconfig of the API server (bearer token)")
       ->required();
   shoal::cmd::AddControllerFlags(ctls, ctl.options);
