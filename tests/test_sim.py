@@ -177,6 +177,19 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert rep["api_latency"]["POST pods"]["count"] == 60
     assert rep["api_latency"]["POST jobs"]["count"] == 4
     assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"
+    # The time series: one sample a second each, the server's CPU and memory included.
+    n = len(rep["gpu_share_per_second"])
+    for key in ("pods_bound_per_second", "pods_running_per_second",
+                "startup_p99_ms_per_second", "server_cores_per_second",
+                "server_rss_mib_per_second"):
+        assert len(rep[key]) == n, key
+    assert sum(rep["pods_running_per_second"]) <= 60
+    assert all(c >= 0 for c in rep["server_cores_per_second"])
+    assert all(m > 0 for m in rep["server_rss_mib_per_second"])
+    # ... and drawn beside the report, one panel per series.
+    svg = (tmp_path / "smoke.svg").read_text()
+    assert svg.startswith("<svg") and svg.count("<polyline") == 6
+    assert "chart: " in r.stdout
 
 
 def test_queues_bench_report_is_complete_and_consistent(tmp_path):

@@ -1,4 +1,5 @@
 #include "bench/bench.h"
+#include "bench/chart.h"
 
 #include <cstdio>
 #include <fstream>
@@ -229,6 +230,17 @@ int RunBench(const BenchFlags& flags) {
   fmt::print("{}", summary);
   if (server) fmt::print("\nserver {}\n", server_end);
   fmt::print("report: {}\n", flags.out);
+  // The report's per-second series as a chart beside it (x.json -> x.svg).
+  std::vector<ChartSeries> series = PerSecondSeries(*report);
+  if (!series.empty()) {
+    std::string svg_path = flags.out.ends_with(".json")
+                               ? flags.out.substr(0, flags.out.size() - 5) + ".svg"
+                               : flags.out + ".svg";
+    std::ofstream svg(svg_path, std::ios::trunc);
+    svg << ChartSvg(fmt::format("shoal bench --scenario {}", flags.scenario), series);
+    svg.close();
+    if (svg) fmt::print("chart: {}\n", svg_path);
+  }
   return 0;
 }
 

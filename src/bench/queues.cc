@@ -651,8 +651,12 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
   const double warmup_s = std::min(10.0, options.duration_s / 4.0);
   std::vector<double> allocated, reserved;
   json::array per_second;
+  json::array allocated_per_second, reserved_per_second, pending_per_second;  // for the chart
   for (const Sample& s : run.samples) {
     per_second.push_back(json::array{s.t, s.allocated, s.reserved, s.pending_gpus});
+    allocated_per_second.push_back(s.allocated);
+    reserved_per_second.push_back(s.reserved);
+    pending_per_second.push_back(s.pending_gpus);
     if (s.t <= warmup_s || !s.enough_pending) continue;
     allocated.push_back(s.allocated);
     reserved.push_back(s.reserved);
@@ -734,6 +738,9 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
                                              {"each_team_within_5pp",
                                               worst_pp <= kShareGoalPp && all.count() > 0}}},
                       {"per_second_t_allocated_reserved_pending", std::move(per_second)},
+                      {"gpu_allocated_share_per_second", std::move(allocated_per_second)},
+                      {"gpu_reserved_share_per_second", std::move(reserved_per_second)},
+                      {"pending_gpus_per_second", std::move(pending_per_second)},
                       {"jobs_created", static_cast<int64_t>(run.jobs.size())},
                       {"create_errors", run.create_errors},
                       {"watch_restarts", run.watch_restarts},

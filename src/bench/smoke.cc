@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
@@ -37,6 +38,13 @@ struct PodSeen {
   bool finished = false;
 };
 
+json::array ToArray(const std::vector<double>& v) {
+  json::array out;
+  out.reserve(v.size());
+  for (double x : v) out.push_back(x);
+  return out;
+}
+
 struct Run {
   client::Transport* transport = nullptr;
   SmokeOptions options;
@@ -49,6 +57,12 @@ struct Run {
   std::map<std::string, LatencyRecorder> api;             // "VERB resource" -> latencies
   std::vector<double> gpu_share;                          // sampled every second
   std::vector<int64_t> bound_per_second;
+  std::vector<double> running_per_second;                 // pods first seen Running
+  std::vector<double> startup_p99_per_second;            // of those, create -> Running (ms)
+  std::vector<double> server_cores_per_second;            // a local server's CPU
+  std::vector<double> server_rss_mib_per_second;          // and its resident memory
+  std::optional<ProcessStats> last_server;
+  SteadyClock::time_point last_sample{};
   SteadyClock::time_point start;
   int64_t total_gpus = 0;
   int64_t transport_retries = 0;  // creates sent again after a transport failure
@@ -112,6 +126,29 @@ struct Run {
     gpu_share.push_back(total_gpus > 0 ? static_cast<double>(used) / total_gpus : 0);
     bound_per_second.push_back(static_cast<int64_t>(bound - bound_before));
     bound_before = bound;
+    // Pods that became Running since the last sample, and how long each took.
+    const auto now = SteadyClock::now();
+    LatencyRecorder started;
+    for (const auto& [name, sent] : created) {
+      const PodSeen& p = pods[name];
+      if (p.running > last_sample && p.running <= now) started.Add(p.running - sent);
+    }
+    LatencySummary st = started.Summarize();
+    running_per_second.push_back(static_cast<double>(st.count));
+    startup_p99_per_second.push_back(st.count > 0 ? st.p99_ms : 0);
+    if (options.server_pid > 0) {
+      absl::StatusOr<ProcessStats> ps = ReadProcessStats(options.server_pid);
+      if (ps.ok()) {
+        double secs = last_sample == SteadyClock::time_point{}
+                          ? 1.0
+                          : std::chrono::duration<double>(now - last_sample).count();
+        double cores = last_server ? (ps->cpu_s() - last_server->cpu_s()) / secs : 0;
+        server_cores_per_second.push_back(cores);
+        server_rss_mib_per_second.push_back(static_cast<double>(ps->rss_bytes) / (1 << 20));
+        last_server = *ps;
+      }
+    }
+    last_sample = now;
   }
   asio::awaitable<void> Sample() {
     for (;;) {
@@ -357,6 +394,10 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"gpu_share_per_second", std::move(share)},
                       {"gpu_share_peak", peak_share},
                       {"pods_bound_per_second", std::move(bound)},
+                      {"pods_running_per_second", ToArray(run.running_per_second)},
+                      {"startup_p99_ms_per_second", ToArray(run.startup_p99_per_second)},
+                      {"server_cores_per_second", ToArray(run.server_cores_per_second)},
+                      {"server_rss_mib_per_second", ToArray(run.server_rss_mib_per_second)},
                       {"create_transport_retries", run.transport_retries},
                       {"sim_stopped", sim_end}};
   if (options.server_pid > 0) {
