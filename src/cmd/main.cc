@@ -195,7 +195,8 @@ int main(int argc, char** argv) {
   CLI::App* bch = app.add_subcommand(
       "bench",
       "Run a scale scenario against an API server and report the SLO figures (a JSON report "
-      "plus a readable summary on stdout). Without --kubeconfig it starts its own `shoal "
+      "plus a readable summary on stdout; scenarios that sample every second also write an "
+      "SVG chart of those series beside the report). Without --kubeconfig it starts its own `shoal "
       "server` (this binary) on a free port in a temporary directory, reports that server's "
       "CPU time and memory too, and stops it at the end.");
   bch->footer(
