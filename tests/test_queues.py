@@ -449,3 +449,11 @@ def test_namespace_selector_and_stop_policy(server):
     cq["spec"]["stopPolicy"] = "None"
     apply(server, cq)
     wait_until(lambda: "k" in admitted(server), timeout=10, what="k admitted")
+    # HoldAndDrain also evicts what is admitted: the Jobs are suspended again.
+    cq["spec"]["stopPolicy"] = "HoldAndDrain"
+    apply(server, cq)
+    wait_until(lambda: admitted(server) == [], timeout=10, what="the queue drained")
+    for name in ("j", "k"):
+        evicted = condition(workloads(server)[name], "Evicted")
+        assert evicted["status"] == "True" and evicted["reason"] == "ClusterQueueStopped"
+        wait_until(lambda n=name: suspended(server, n), timeout=10, what=f"{name} suspended")

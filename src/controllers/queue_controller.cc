@@ -679,6 +679,7 @@ void QueueController::Pass() {
   for (const auto& [name, f] : flavors_) flavors[name] = ParseResourceFlavor(f);
   std::map<std::string, std::string> refused;  // workload key -> why its queue refuses it
   std::map<std::string, absl::StatusOr<api::LabelSelector>> ns_selectors;
+  std::set<std::string> draining;  // stopPolicy HoldAndDrain: admitted work is evicted
   for (auto& [name, q] : queues) {
     for (const ResourceGroup& g : q.groups) {
       for (const FlavorQuotas& f : g.flavors) q.active = q.active && flavors.contains(f.flavor);
@@ -686,6 +687,7 @@ void QueueController::Pass() {
     const json::object& obj = cluster_queues_[name];
     std::string_view stop = api::StringAt(obj, "spec.stopPolicy");
     if (stop == "Hold" || stop == "HoldAndDrain") q.active = false;
+    if (stop == "HoldAndDrain") draining.insert(name);
     const json::value* sel = api::FindPath(obj, "spec.namespaceSelector");
     ns_selectors.emplace(name, api::FromLabelSelectorJson(sel ? *sel : json::value(nullptr)));
   }
@@ -719,6 +721,12 @@ void QueueController::Pass() {
   }
   Decisions d = Schedule(queues, flavors, infos);
   d.waiting.insert(refused.begin(), refused.end());
+  for (const WorkloadInfo& info : infos) {
+    if (info.admitted && draining.contains(info.cluster_queue)) {
+      d.preempt[info.key] = base::StrCat("Evicted: ClusterQueue ", info.cluster_queue,
+                                         " is stopped with stopPolicy HoldAndDrain");
+    }
+  }
 
   // Keep Jobs and pods in step with their Workloads (a write that failed, a restart between
   // the Workload's admission and the Job's start): admitted work runs, evicted work stops.
@@ -799,10 +807,13 @@ void QueueController::Pass() {
     auto wit = workloads_.find(victim);
     if (wit == workloads_.end()) continue;
     json::array conds = ConditionsOf(wit->second);
-    SetCondition(conds, "Evicted", "True", "Preempted", why, now);
-    SetCondition(conds, "QuotaReserved", "False", "Preempted", why, now);
-    SetCondition(conds, "Admitted", "False", "Preempted", why, now);
-    events_.Record(wit->second, "Normal", "Preempted", why);
+    const std::string_view reason =
+        draining.contains(ParseWorkload(wit->second).cluster_queue) ? "ClusterQueueStopped"
+                                                                     : "Preempted";
+    SetCondition(conds, "Evicted", "True", reason, why, now);
+    SetCondition(conds, "QuotaReserved", "False", reason, why, now);
+    SetCondition(conds, "Admitted", "False", reason, why, now);
+    events_.Record(wit->second, "Normal", reason, why);
     PatchWorkloadStatus(victim, json::object{{"admission", nullptr},
                                              {"conditions", std::move(conds)}});
     if (auto job = job_of.find(victim); job != job_of.end()) {

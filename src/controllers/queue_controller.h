@@ -20,7 +20,7 @@
 //  - a finished Job's Workload gets Finished=True and releases its quota;
 //  - a ClusterQueue admits only workloads of namespaces its namespaceSelector matches (null
 //    matches none, {} all, as in Kueue) and nothing while its stopPolicy is Hold or
-//    HoldAndDrain (admitted work is not drained);
+//    HoldAndDrain (which also evicts what it has admitted: reason ClusterQueueStopped);
 //  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
 //    the flavors' usage.
 //
