@@ -107,7 +107,7 @@ def test_crd_round_trip(server):
     assert sorted(r[0] for r in rows) == [
         "clusterqueues.kueue.x-k8s.io", "localqueues.kueue.x-k8s.io",
         "resourceflavors.kueue.x-k8s.io", "trainings.ml.example.com",
-        "workloads.kueue.x-k8s.io"]
+        "workloadpriorityclasses.kueue.x-k8s.io", "workloads.kueue.x-k8s.io"]
 
     # Served at once (the create is acknowledged after the resource is served).
     server.kubectl("create", "-f", "-", input=TRAINING % ("big", 64))

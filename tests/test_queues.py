@@ -457,3 +457,28 @@ def test_namespace_selector_and_stop_policy(server):
         evicted = condition(workloads(server)[name], "Evicted")
         assert evicted["status"] == "True" and evicted["reason"] == "ClusterQueueStopped"
         wait_until(lambda n=name: suspended(server, n), timeout=10, what=f"{name} suspended")
+
+
+def test_workload_priority_classes_order_and_preempt(server):
+    """Kueue's WorkloadPriorityClass (label kueue.x-k8s.io/priority-class) sets a workload's
+    priority for queueing and preemption without touching the pods' priority."""
+    wpc = lambda name, value: {"apiVersion": "kueue.x-k8s.io/v1beta1",  # noqa: E731
+                               "kind": "WorkloadPriorityClass", "metadata": {"name": name},
+                               "value": value, "description": name}
+    apply(server, flavor("gpu"), cluster_queue("team-a", 8, within="LowerPriority"),
+          local_queue("a", "team-a"), wpc("low", 10), wpc("high", 1000))
+    lines = server.kubectl("get", "workloadpriorityclasses").stdout.splitlines()
+    assert lines[0].split()[:2] == ["NAME", "VALUE"] and lines[1].split()[:2] == ["high", "1000"]
+    low = job("low", "a", 8)
+    low["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] = "low"
+    apply(server, low)
+    wait_until(lambda: "low" in admitted(server), timeout=10, what="low admitted")
+    assert workloads(server)["low"]["spec"]["priority"] == 10
+    assert workloads(server)["low"]["spec"]["priorityClassSource"] == \
+        "kueue.x-k8s.io/workloadpriorityclass"
+    high = job("high", "a", 8)
+    high["metadata"]["labels"]["kueue.x-k8s.io/priority-class"] = "high"
+    apply(server, high)
+    wait_until(lambda: admitted(server) == ["high"], timeout=15, what="high displaces low")
+    assert condition(workloads(server)["low"], "Evicted")["reason"] == "Preempted"
+    assert suspended(server, "low")

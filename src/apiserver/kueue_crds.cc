@@ -192,6 +192,19 @@ Schema Root(std::string_view description, Schema spec, Schema status) {
 
 // ---- The kinds ----
 
+// Kueue's WorkloadPriorityClass: a priority for queueing and preemption that does not change
+// the pods' own priority; `value` and `description` sit at the top level, as in PriorityClass.
+Schema WorkloadPriorityClassSchema() {
+  return Doc(Object({{"apiVersion", String()},
+                     {"kind", String()},
+                     {"metadata", Schema{{"type", "object"}}},
+                     {"value", Doc(Int32(), "The priority of the workloads that name this "
+                                            "class (label kueue.x-k8s.io/priority-class).")},
+                     {"description", Doc(String(), "When to use this class.")}},
+                    {"value"}),
+             "WorkloadPriorityClass: the priority a workload is queued and preempted with.");
+}
+
 Schema ResourceFlavorSchema() {
   Schema spec = Object({
       {"nodeLabels",
@@ -491,6 +504,15 @@ std::vector<json::object> KueueCrds() {
                           "Workload finished"),
                    Age("Time this workload was created")},
        .schema = WorkloadSchema()}));
+  out.push_back(Crd({.kind = "WorkloadPriorityClass",
+                     .plural = "workloadpriorityclasses",
+                     .singular = "workloadpriorityclass",
+                     .namespaced = false,
+                     .short_names = {},
+                     .status_subresource = false,
+                     .columns = {Column("Value", "integer", ".value", "The priority value"),
+                                 Age("Time this class was created")},
+                     .schema = WorkloadPriorityClassSchema()}));
   return out;
 }
 

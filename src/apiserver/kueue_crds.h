@@ -1,5 +1,5 @@
 // Kueue's queue API (kueue.x-k8s.io) as shoal serves it: the CustomResourceDefinitions of
-// ResourceFlavor, ClusterQueue, LocalQueue and Workload, which the API server creates at start
+// ResourceFlavor, ClusterQueue, LocalQueue, Workload and WorkloadPriorityClass, which the API server creates at start
 // the way installing Kueue does in a real cluster, so that the ordinary CRD machinery
 // (structural-schema validation and pruning, printer columns, the status subresource, serving
 // several versions) applies to them as it does to any custom resource.
@@ -18,9 +18,9 @@
 
 namespace shoal::apiserver {
 
-// The four apiextensions.k8s.io/v1 CustomResourceDefinition objects (apiVersion, kind,
+// The five apiextensions.k8s.io/v1 CustomResourceDefinition objects (apiVersion, kind,
 // metadata.name, spec; no status), in the order ResourceFlavor, ClusterQueue, LocalQueue,
-// Workload, ready to be created. Each call builds fresh objects that the caller owns. Never
+// Workload, WorkloadPriorityClass, ready to be created. Each call builds fresh objects that the caller owns. Never
 // fails.
 std::vector<boost::json::object> KueueCrds();
 

@@ -125,7 +125,8 @@ TEST(KueueCrdsTest, FourDefinitionsNamedAfterTheirResources) {
     names.emplace_back(api::StringAt(crd, "metadata.name"));
   }
   EXPECT_THAT(names, ElementsAre("resourceflavors.kueue.x-k8s.io", "clusterqueues.kueue.x-k8s.io",
-                                 "localqueues.kueue.x-k8s.io", "workloads.kueue.x-k8s.io"));
+                                 "localqueues.kueue.x-k8s.io", "workloads.kueue.x-k8s.io",
+                                 "workloadpriorityclasses.kueue.x-k8s.io"));
 }
 
 TEST(KueueCrdsTest, DefinitionsAreValidCrds) {

@@ -98,6 +98,7 @@ std::string JobFinished(const json::object& job) {
 }
 
 constexpr std::string_view kPodGroupLabel = "scheduling.x-k8s.io/pod-group";
+constexpr std::string_view kWorkloadPriorityClassLabel = "kueue.x-k8s.io/priority-class";
 constexpr std::string_view kGroupTotalAnnotation = "kueue.x-k8s.io/pod-group-total-count";
 constexpr std::string_view kAdmissionGate = "kueue.x-k8s.io/admission";
 
@@ -110,7 +111,8 @@ std::string LabelOf(const json::object& obj, std::string_view label) {
 
 // The Workload of queued bare pods: one per pod, or one per pod group (a gang).
 json::object WorkloadForPods(const std::string& name, const std::vector<const json::object*>& pods,
-                             int64_t count, int32_t priority, std::string_view priority_class) {
+                             int64_t count, int32_t priority, std::string_view priority_class,
+                             std::string_view source) {
   const json::object& first = *pods.front();
   json::array owners;
   for (const json::object* p : pods) {
@@ -128,7 +130,7 @@ json::object WorkloadForPods(const std::string& name, const std::vector<const js
                                     {"name", "main"}, {"count", count}, {"template", tmpl}}}}};
   if (!priority_class.empty()) {
     spec["priorityClassName"] = priority_class;
-    spec["priorityClassSource"] = "scheduling.k8s.io/priorityclass";
+    spec["priorityClassSource"] = source;
   }
   return json::object{{"apiVersion", kKueueVersion},
                       {"kind", "Workload"},
@@ -150,7 +152,7 @@ std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_u
 }
 
 json::object WorkloadForJob(const json::object& job, int32_t priority,
-                            std::string_view priority_class) {
+                            std::string_view priority_class, std::string_view source) {
   std::string name = Str(job, "metadata.name");
   std::string uid = Str(job, "metadata.uid");
   int64_t count = 1;
@@ -178,7 +180,7 @@ json::object WorkloadForJob(const json::object& job, int32_t priority,
                                     {"template", tmpl ? *tmpl : json::object()}}}}};
   if (!priority_class.empty()) {
     spec["priorityClassName"] = priority_class;
-    spec["priorityClassSource"] = "scheduling.k8s.io/priorityclass";
+    spec["priorityClassSource"] = source;
   }
   return json::object{
       {"apiVersion", kKueueVersion},
@@ -342,6 +344,8 @@ void QueueController::Start() {
   watch("/apis/scheduling.k8s.io/v1/priorityclasses", &QueueController::OnPriorityClass, 5);
   watch("/api/v1/pods", &QueueController::OnPod, 6, true);
   watch("/api/v1/namespaces", &QueueController::OnNamespace, 7);
+  watch(base::StrCat(kKueue, "/workloadpriorityclasses"),
+        &QueueController::OnWorkloadPriorityClass, 8);
   asio::co_spawn(executor_, PassLoop(), asio::detached);
 }
 
@@ -391,6 +395,17 @@ void QueueController::OnNamespace(InformerEvent&& e) {
   Track(namespaces_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
 }
+void QueueController::OnWorkloadPriorityClass(InformerEvent&& e) {
+  std::string name = Str(e.object, "metadata.name");
+  if (e.type == InformerEvent::Type::kDeleted) {
+    workload_priority_classes_.erase(name);
+  } else {
+    const json::value* v = e.object.if_contains("value");
+    workload_priority_classes_[name] =
+        v && v->is_int64() ? static_cast<int32_t>(v->get_int64()) : 0;
+  }
+  Changed();
+}
 void QueueController::OnPriorityClass(InformerEvent&& e) {
   std::string name = Str(e.object, "metadata.name");
   if (e.type == InformerEvent::Type::kDeleted) {
@@ -424,7 +439,16 @@ asio::awaitable<void> QueueController::PassLoop() {
   }
 }
 
-int32_t QueueController::PriorityOf(const json::object& job, std::string* class_name) const {
+int32_t QueueController::PriorityOf(const json::object& job, std::string* class_name,
+                                    std::string* source) const {
+  std::string wpc = LabelOf(job, kWorkloadPriorityClassLabel);
+  if (!wpc.empty()) {
+    *class_name = wpc;
+    *source = "kueue.x-k8s.io/workloadpriorityclass";
+    auto it = workload_priority_classes_.find(wpc);
+    return it == workload_priority_classes_.end() ? 0 : it->second;
+  }
+  *source = "scheduling.k8s.io/priorityclass";
   std::string name = Str(job, "spec.template.spec.priorityClassName");
   if (!name.empty()) {
     auto it = priority_classes_.find(name);
@@ -589,9 +613,9 @@ void QueueController::Pass() {
     if (it == workloads_.end()) {
       if (creating_.contains(wl) || !JobFinished(job).empty()) continue;
       creating_.insert(wl);
-      std::string class_name;
-      int32_t priority = PriorityOf(job, &class_name);
-      json::object w = WorkloadForJob(job, priority, class_name);
+      std::string class_name, source;
+      int32_t priority = PriorityOf(job, &class_name, &source);
+      json::object w = WorkloadForJob(job, priority, class_name, source);
       Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", ns, "/workloads"),
                  json::serialize(w), "application/json", base::StrCat("create Workload ", wl),
                  [this, wl](bool ok) {
@@ -648,14 +672,21 @@ void QueueController::Pass() {
           continue;
         }
         creating_.insert(wl);
-        std::string class_name;
         std::string pc = Str(*pods.front(), "spec.priorityClassName");
+        std::string source = "scheduling.k8s.io/priorityclass";
         int32_t priority = 0;
         if (const json::value* p = api::FindPath(*pods.front(), "spec.priority");
             p && p->is_int64()) {
           priority = static_cast<int32_t>(p->get_int64());
         }
-        json::object w = WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority, pc);
+        if (std::string wpc = LabelOf(*pods.front(), kWorkloadPriorityClassLabel); !wpc.empty()) {
+          pc = wpc;
+          source = "kueue.x-k8s.io/workloadpriorityclass";
+          auto it = workload_priority_classes_.find(wpc);
+          priority = it == workload_priority_classes_.end() ? 0 : it->second;
+        }
+        json::object w =
+            WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority, pc, source);
         Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", wl.substr(0, wl.find('/')),
                                         "/workloads"),
                    json::serialize(w), "application/json", base::StrCat("create Workload ", wl),

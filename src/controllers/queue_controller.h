@@ -1,8 +1,9 @@
 // QueueController: shoal's native Kueue (issue 8). It serves the kueue.x-k8s.io API that the
 // server installs as CRDs (ResourceFlavor, ClusterQueue, LocalQueue, Workload):
 //  - a batch/v1 Job labelled `kueue.x-k8s.io/queue-name` (created suspended by admission)
-//    gets a Workload owned by it: one pod set of `parallelism` pods, with the priority of its
-//    pod template's PriorityClass;
+//    gets a Workload owned by it: one pod set of `parallelism` pods, with the priority of the
+//    WorkloadPriorityClass its label kueue.x-k8s.io/priority-class names, or else of its pod
+//    template's PriorityClass;
 //  - a bare pod with that label (created behind the scheduling gate kueue.x-k8s.io/admission)
 //    gets a Workload of its own; pods sharing the label scheduling.x-k8s.io/pod-group are one
 //    Workload (a gang), made once the group has as many pods as the annotation
@@ -53,8 +54,11 @@ inline constexpr std::string_view kQueueNameLabel = "kueue.x-k8s.io/queue-name";
 std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid);
 
 // The Workload (kueue.x-k8s.io/v1beta1) for `job`, owned by it.
+// `priority_class` (may be empty) and `source` ("scheduling.k8s.io/priorityclass" or
+// "kueue.x-k8s.io/workloadpriorityclass") are recorded as Kueue records them.
 boost::json::object WorkloadForJob(const boost::json::object& job, int32_t priority,
-                                   std::string_view priority_class);
+                                   std::string_view priority_class,
+                                   std::string_view source = "scheduling.k8s.io/priorityclass");
 
 // Reads a ClusterQueue / ResourceFlavor object. Malformed quantities count as 0.
 ClusterQueueSpec ParseClusterQueue(const boost::json::object& cq);
@@ -77,11 +81,15 @@ class QueueController {
   void OnJob(client::InformerEvent&& e);
   void OnPod(client::InformerEvent&& e);
   void OnNamespace(client::InformerEvent&& e);
+  void OnWorkloadPriorityClass(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
-  int32_t PriorityOf(const boost::json::object& job, std::string* class_name) const;
+  // The priority of a queued Job: its WorkloadPriorityClass, else its pod template's
+  // PriorityClass (or the global default). Sets the class and its source.
+  int32_t PriorityOf(const boost::json::object& job, std::string* class_name,
+                     std::string* source) const;
 
   // Writes, fire-and-forget on the executor (a failure is logged; the next pass retries).
   void Spawn(boost::asio::awaitable<void> work);
@@ -104,7 +112,7 @@ class QueueController {
   std::chrono::milliseconds min_pass_interval_;
   boost::asio::steady_timer wake_;
   bool dirty_ = false;
-  bool synced_[8] = {};
+  bool synced_[9] = {};
 
   std::map<std::string, boost::json::object> flavors_;         // name -> object
   std::map<std::string, boost::json::object> cluster_queues_;  // name -> object
@@ -114,6 +122,7 @@ class QueueController {
   std::map<std::string, boost::json::object> pods_;            // queued pods, "ns/name"
   std::map<std::string, boost::json::object> namespaces_;      // name -> object
   std::map<std::string, std::pair<int32_t, bool>> priority_classes_;  // name -> value, default
+  std::map<std::string, int32_t> workload_priority_classes_;          // name -> value
   std::set<std::string> creating_;  // workloads being created ("ns/name")
   // When a workload's Job was last started or stopped (writes are repeated at most every few
   // seconds while the Job does not show them, e.g. after a failed write or a restart).
