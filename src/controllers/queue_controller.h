@@ -44,28 +44,10 @@
 #include "client/event_recorder.h"
 #include "client/informer.h"
 #include "client/transport.h"
+#include "controllers/queue_objects.h"
 #include "controllers/queue_quota.h"
 
 namespace shoal::controllers {
-
-inline constexpr std::string_view kQueueNameLabel = "kueue.x-k8s.io/queue-name";
-
-// The Workload name Kueue gives a Job's workload: "job-<name>-<5 hex digits of its uid>".
-std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid);
-
-// The Workload (kueue.x-k8s.io/v1beta1) for `job`, owned by it.
-// `priority_class` (may be empty) and `source` ("scheduling.k8s.io/priorityclass" or
-// "kueue.x-k8s.io/workloadpriorityclass") are recorded as Kueue records them.
-boost::json::object WorkloadForJob(const boost::json::object& job, int32_t priority,
-                                   std::string_view priority_class,
-                                   std::string_view source = "scheduling.k8s.io/priorityclass");
-
-// Reads a ClusterQueue / ResourceFlavor object. Malformed quantities count as 0.
-ClusterQueueSpec ParseClusterQueue(const boost::json::object& cq);
-ResourceFlavorSpec ParseResourceFlavor(const boost::json::object& flavor);
-// Reads a Workload's pod sets, priority, creation time and admission (nullopt unless it holds
-// quota: QuotaReserved true, not finished).
-WorkloadInfo ParseWorkload(const boost::json::object& workload);
 
 class QueueController {
  public:

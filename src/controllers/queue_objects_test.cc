@@ -1,4 +1,4 @@
-#include "controllers/queue_controller.h"
+#include "controllers/queue_objects.h"
 
 #include <boost/json.hpp>
 
@@ -12,7 +12,7 @@ namespace json = boost::json;
 
 json::object Obj(std::string_view text) { return json::parse(text).as_object(); }
 
-TEST(QueueControllerTest, ParsesTheKueueExampleClusterQueue) {
+TEST(QueueObjectsTest, ParsesTheKueueExampleClusterQueue) {
   ClusterQueueSpec q = ParseClusterQueue(Obj(R"({"metadata":{"name":"cluster-queue"},
       "spec":{"namespaceSelector":{},"cohort":"org","queueingStrategy":"StrictFIFO",
         "preemption":{"reclaimWithinCohort":"Any","withinClusterQueue":"LowerPriority"},
@@ -38,7 +38,7 @@ TEST(QueueControllerTest, ParsesTheKueueExampleClusterQueue) {
   EXPECT_FALSE(f.resources.at("cpu").lending_limit.has_value());
 }
 
-TEST(QueueControllerTest, ParsesAFlavor) {
+TEST(QueueObjectsTest, ParsesAFlavor) {
   ResourceFlavorSpec f = ParseResourceFlavor(Obj(R"({"metadata":{"name":"reserved"},
       "spec":{"nodeLabels":{"pool":"research"},
         "nodeTaints":[{"key":"pool","value":"research","effect":"NoSchedule"}],
@@ -49,7 +49,7 @@ TEST(QueueControllerTest, ParsesAFlavor) {
   EXPECT_TRUE(ToleratedByAny(f.tolerations, f.node_taints[0]));
 }
 
-TEST(QueueControllerTest, AJobsWorkload) {
+TEST(QueueObjectsTest, AJobsWorkload) {
   json::object job = Obj(R"({"apiVersion":"batch/v1","kind":"Job",
       "metadata":{"name":"train","namespace":"ml","uid":"3f2a9c1e-0000-4000-8000-000000000000",
         "labels":{"kueue.x-k8s.io/queue-name":"gpus"}},
