@@ -13,7 +13,9 @@
 #include <fmt/format.h>
 
 #include "api/object.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
+#include "bench/hollow_cluster.h"
 #include "bench/server_process.h"
 #include "client/http_transport.h"
 
@@ -122,15 +124,10 @@ struct Run {
 
 absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                                           const HeartbeatOptions& options) {
-  asio::io_context io(1);
-  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
-  if (!transport.ok()) return transport.status();
   Run run;
-  run.transport = transport->get();
   run.options = options;
-  asio::co_spawn(io, run.Main(), [&](std::exception_ptr) { io.stop(); });
-  io.run();
-  std::string sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  // The server's CPU is read by the run itself, over the heartbeat window only.
+  ASSIGN_OR_RETURN(ScenarioRunEnd end, RunScenario(kc, -1, run));
   if (!run.error.ok()) return run.error;
   const double window = options.duration_s;
   json::object report{{"scenario", "heartbeat"},
@@ -140,7 +137,7 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                       {"sim", json::object{{"cpu_cores", (run.sim_after.cpu_s() -
                                                           run.sim_before.cpu_s()) / window},
                                            {"rss_bytes", run.sim_after.rss_bytes},
-                                           {"stopped", sim_end}}}};
+                                           {"stopped", end.sim_end}}}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
         {"cpu_cores", (run.server_after.cpu_s() - run.server_before.cpu_s()) / window},

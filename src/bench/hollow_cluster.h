@@ -9,11 +9,18 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <exception>
 #include <string>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "bench/server_process.h"
+#include "client/http_transport.h"
+#include "client/kubeconfig.h"
 #include "client/transport.h"
 
 namespace shoal::bench {
@@ -31,5 +38,43 @@ boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transpo
 
 // Waits `d` on the caller's executor.
 boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration d);
+
+// How a scenario's run went, for its report: how long it took, what the local server (if any)
+// had used before and after, and how the `shoal sim` child ended.
+struct ScenarioRunEnd {
+  double elapsed_s = 0;
+  ProcessStats server_before, server_after;  // zero without a local server
+  std::string sim_end;                       // StopChild's answer, or "not started"
+};
+
+// Runs `run.Main()` to its end on a private I/O thread (this one) with an HTTPS transport to
+// `kc` (set in `run.transport` for the run), reading `server_pid`'s stats (-1: none) around it,
+// then stops `run.sim_pid`'s child if one was started. A `run.watching` flag, where the run
+// has one, is cleared when Main ends. Errors: the transport's creation.
+template <typename Run>
+absl::StatusOr<ScenarioRunEnd> RunScenario(const client::Kubeconfig& kc, pid_t server_pid,
+                                           Run& run) {
+  boost::asio::io_context io(1);
+  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
+  if (!transport.ok()) return transport.status();
+  run.transport = transport->get();
+  auto stats = [&] {
+    return server_pid > 0 ? ReadProcessStats(server_pid).value_or(ProcessStats{})
+                          : ProcessStats{};
+  };
+  ScenarioRunEnd end;
+  end.server_before = stats();
+  const auto t0 = std::chrono::steady_clock::now();
+  boost::asio::co_spawn(io, run.Main(), [&](std::exception_ptr) {
+    if constexpr (requires { run.watching = false; }) run.watching = false;
+    io.stop();
+  });
+  io.run();
+  run.transport = nullptr;
+  end.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  end.server_after = stats();
+  end.sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  return end;
+}
 
 }  // namespace shoal::bench

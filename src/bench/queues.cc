@@ -19,6 +19,7 @@
 
 #include "api/object.h"
 #include "api/quantity.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "bench/hollow_cluster.h"
 #include "bench/latency.h"
@@ -624,26 +625,9 @@ json::object AllocationJson(const AllocationSummary& a, int64_t samples_total) {
 }  // namespace
 
 absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const QueuesOptions& options) {
-  asio::io_context io(1);
-  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
-  if (!transport.ok()) return transport.status();
   Run run;
-  run.transport = transport->get();
   run.options = options;
-  ProcessStats server_before = options.server_pid > 0
-                                   ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
-                                   : ProcessStats{};
-  const auto t0 = SteadyClock::now();
-  asio::co_spawn(io, run.Main(), [&](std::exception_ptr) {
-    run.watching = false;
-    io.stop();
-  });
-  io.run();
-  const double elapsed = Seconds(SteadyClock::now() - t0);
-  ProcessStats server_after = options.server_pid > 0
-                                  ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
-                                  : ProcessStats{};
-  std::string sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  ASSIGN_OR_RETURN(ScenarioRunEnd end, RunScenario(kc, options.server_pid, run));
   if (!run.error.ok()) return run.error;
 
   // Allocation over the samples with enough pending work, after the warm-up (the cluster
@@ -744,12 +728,13 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
                       {"jobs_created", static_cast<int64_t>(run.jobs.size())},
                       {"create_errors", run.create_errors},
                       {"watch_restarts", run.watch_restarts},
-                      {"sim_stopped", sim_end}};
+                      {"sim_stopped", end.sim_end}};
   if (options.server_pid > 0) {
     report["server"] =
-        json::object{{"cpu_cores", (server_after.cpu_s() - server_before.cpu_s()) / elapsed},
-                     {"rss_bytes", server_after.rss_bytes},
-                     {"peak_rss_bytes", server_after.peak_rss_bytes}};
+        json::object{{"cpu_cores",
+                      (end.server_after.cpu_s() - end.server_before.cpu_s()) / end.elapsed_s},
+                     {"rss_bytes", end.server_after.rss_bytes},
+                     {"peak_rss_bytes", end.server_after.peak_rss_bytes}};
   }
   return report;
 }

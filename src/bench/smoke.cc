@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "api/object.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "bench/hollow_cluster.h"
 #include "bench/latency.h"
@@ -304,26 +305,9 @@ struct Run {
 }  // namespace
 
 absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeOptions& options) {
-  asio::io_context io(1);
-  auto transport = client::HttpTransport::Create(io.get_executor(), kc);
-  if (!transport.ok()) return transport.status();
   Run run;
-  run.transport = transport->get();
   run.options = options;
-  ProcessStats server_before =
-      options.server_pid > 0 ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
-                             : ProcessStats{};
-  const auto t0 = SteadyClock::now();
-  asio::co_spawn(io, run.Main(), [&](std::exception_ptr) {
-    run.watching = false;
-    io.stop();
-  });
-  io.run();
-  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-  ProcessStats server_after =
-      options.server_pid > 0 ? ReadProcessStats(options.server_pid).value_or(ProcessStats{})
-                             : ProcessStats{};
-  std::string sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  ASSIGN_OR_RETURN(ScenarioRunEnd end, RunScenario(kc, options.server_pid, run));
   if (!run.error.ok()) return run.error;
 
   LatencyRecorder startup;
@@ -399,11 +383,11 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"server_cores_per_second", ToArray(run.server_cores_per_second)},
                       {"server_rss_mib_per_second", ToArray(run.server_rss_mib_per_second)},
                       {"create_transport_retries", run.transport_retries},
-                      {"sim_stopped", sim_end}};
+                      {"sim_stopped", end.sim_end}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
-        {"cpu_cores", (server_after.cpu_s() - server_before.cpu_s()) / elapsed},
-        {"rss_bytes", server_after.rss_bytes}};
+        {"cpu_cores", (end.server_after.cpu_s() - end.server_before.cpu_s()) / end.elapsed_s},
+        {"rss_bytes", end.server_after.rss_bytes}};
   }
   return report;
 }
