@@ -171,9 +171,9 @@ asio::awaitable<void> QueueController::PassLoop() {
   }
 }
 
-int32_t QueueController::PriorityOf(const json::object& job, std::string* class_name,
-                                    std::string* source) const {
-  std::string wpc = LabelOf(job, kWorkloadPriorityClassLabel);
+int32_t QueueController::PriorityOf(const json::object& owner, std::string_view pod_spec,
+                                    std::string* class_name, std::string* source) const {
+  std::string wpc = LabelOf(owner, kWorkloadPriorityClassLabel);
   if (!wpc.empty()) {
     *class_name = wpc;
     *source = "kueue.x-k8s.io/workloadpriorityclass";
@@ -181,7 +181,7 @@ int32_t QueueController::PriorityOf(const json::object& job, std::string* class_
     return it == workload_priority_classes_.end() ? 0 : it->second;
   }
   *source = "scheduling.k8s.io/priorityclass";
-  std::string name = Str(job, "spec.template.spec.priorityClassName");
+  std::string name = Str(owner, base::StrCat(pod_spec, ".priorityClassName"));
   if (!name.empty()) {
     auto it = priority_classes_.find(name);
     *class_name = name;
@@ -270,11 +270,11 @@ void QueueController::StartWorkload(const std::string& key, const Assignment& a,
                                     const std::vector<const json::object*>* pods) {
   const json::object* spec_of = nullptr;  // the pod spec to extend
   if (job != nullptr) {
-  const json::value* t = api::FindPath(*job, "spec.template.spec");
-  if (t && t->is_object()) spec_of = &t->get_object();
+    const json::value* t = api::FindPath(*job, "spec.template.spec");
+    if (t && t->is_object()) spec_of = &t->get_object();
   } else if (pods != nullptr && !pods->empty()) {
-  const json::value* t = pods->front()->if_contains("spec");
-  if (t && t->is_object()) spec_of = &t->get_object();
+    const json::value* t = pods->front()->if_contains("spec");
+    if (t && t->is_object()) spec_of = &t->get_object();
   }
   if (spec_of == nullptr) return;
   start_sent_[key] = std::chrono::steady_clock::now();
@@ -332,6 +332,25 @@ void QueueController::StartWorkload(const std::string& key, const Assignment& a,
   }
 }
 
+// Stops an evicted workload: suspends its Job (the Job controller removes the pods), or
+// deletes its bare pods (they cannot be suspended).
+void QueueController::StopWorkload(const std::string& key, const json::object* job,
+                                   const std::vector<const json::object*>* pods) {
+  if (job != nullptr) {
+    stop_sent_[key] = std::chrono::steady_clock::now();
+    PatchJob(Str(*job, "metadata.namespace"), Str(*job, "metadata.name"),
+             json::object{{"spec", json::object{{"suspend", true}}}});
+    return;
+  }
+  if (pods == nullptr) return;
+  for (const json::object* p : *pods) {
+    Spawn(Call("DELETE",
+               base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"), "/pods/",
+                            Str(*p, "metadata.name")),
+               "", "application/json", base::StrCat("evict pod ", Str(*p, "metadata.name"))));
+  }
+}
+
 void QueueController::Pass() {
   const std::string now = Now();
   // 1. A Workload for every queued Job; Finished when the Job is.
@@ -346,7 +365,7 @@ void QueueController::Pass() {
       if (creating_.contains(wl) || !JobFinished(job).empty()) continue;
       creating_.insert(wl);
       std::string class_name, source;
-      int32_t priority = PriorityOf(job, &class_name, &source);
+      int32_t priority = PriorityOf(job, "spec.template.spec", &class_name, &source);
       json::object w = WorkloadForJob(job, priority, class_name, source);
       Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", ns, "/workloads"),
                  json::serialize(w), "application/json", base::StrCat("create Workload ", wl),
@@ -374,11 +393,9 @@ void QueueController::Pass() {
     for (const auto& [key, pod] : pods_) {
       std::string ns = Str(pod, "metadata.namespace");
       std::string group = LabelOf(pod, kPodGroupLabel);
-      std::string wl = group.empty()
-                           ? KeyOf(ns, WorkloadNameForJob(Str(pod, "metadata.name"),
-                                                          Str(pod, "metadata.uid")))
-                           : KeyOf(ns, base::StrCat("podgroup-", group));
-      if (group.empty()) wl.replace(wl.find("/job-") + 1, 3, "pod");
+      std::string wl = group.empty() ? KeyOf(ns, WorkloadName("pod", Str(pod, "metadata.name"),
+                                                             Str(pod, "metadata.uid")))
+                                     : KeyOf(ns, base::StrCat("podgroup-", group));
       groups[wl].push_back(&pod);
       const json::value* total = api::FindPath(pod, "metadata.annotations");
       if (total && total->is_object()) {
@@ -404,21 +421,10 @@ void QueueController::Pass() {
           continue;
         }
         creating_.insert(wl);
-        std::string pc = Str(*pods.front(), "spec.priorityClassName");
-        std::string source = "scheduling.k8s.io/priorityclass";
-        int32_t priority = 0;
-        if (const json::value* p = api::FindPath(*pods.front(), "spec.priority");
-            p && p->is_int64()) {
-          priority = static_cast<int32_t>(p->get_int64());
-        }
-        if (std::string wpc = LabelOf(*pods.front(), kWorkloadPriorityClassLabel); !wpc.empty()) {
-          pc = wpc;
-          source = "kueue.x-k8s.io/workloadpriorityclass";
-          auto it = workload_priority_classes_.find(wpc);
-          priority = it == workload_priority_classes_.end() ? 0 : it->second;
-        }
-        json::object w =
-            WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority, pc, source);
+        std::string class_name, source;
+        int32_t priority = PriorityOf(*pods.front(), "spec", &class_name, &source);
+        json::object w = WorkloadForPods(wl.substr(wl.find('/') + 1), pods, count, priority,
+                                         class_name, source);
         Spawn(Call("POST", base::StrCat(kKueue, "/namespaces/", wl.substr(0, wl.find('/')),
                                         "/workloads"),
                    json::serialize(w), "application/json", base::StrCat("create Workload ", wl),
@@ -482,6 +488,8 @@ void QueueController::Pass() {
     }
     infos.push_back(std::move(info));
   }
+  std::map<std::string, const WorkloadInfo*> info_of;
+  for (const WorkloadInfo& info : infos) info_of[info.key] = &info;
   Decisions d = Schedule(queues, flavors, infos);
   d.waiting.insert(refused.begin(), refused.end());
   for (const WorkloadInfo& info : infos) {
@@ -517,9 +525,7 @@ void QueueController::Pass() {
                ConditionTrue(workloads_[info.key], "Evicted")) {
       auto sent = stop_sent_.find(info.key);
       if (sent == stop_sent_.end() || t - sent->second > resend_after) {
-        stop_sent_[info.key] = t;
-        PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
-                 json::object{{"spec", json::object{{"suspend", true}}}});
+        StopWorkload(info.key, job->second, nullptr);
       }
     }
   }
@@ -532,15 +538,12 @@ void QueueController::Pass() {
     for (const auto& [set, per_resource] : a.assignment.flavors) {
       json::object fl, usage;
       int64_t count = 1;
-      for (const WorkloadInfo& info : infos) {
-        if (info.key != a.workload) continue;
-        for (const PodSet& ps : info.pod_sets) {
-          if (ps.name != set) continue;
-          count = ps.count;
-          for (const auto& [r, f] : per_resource) {
-            fl[r] = f;
-            usage[r] = AmountText(r, ps.per_pod.at(r) * ps.count);
-          }
+      for (const PodSet& ps : info_of.at(a.workload)->pod_sets) {
+        if (ps.name != set) continue;
+        count = ps.count;
+        for (const auto& [r, f] : per_resource) {
+          fl[r] = f;
+          usage[r] = AmountText(r, ps.per_pod.at(r) * ps.count);
         }
       }
       assignments.push_back(json::object{{"name", set}, {"flavors", std::move(fl)},
@@ -571,26 +574,18 @@ void QueueController::Pass() {
     if (wit == workloads_.end()) continue;
     json::array conds = ConditionsOf(wit->second);
     const std::string_view reason =
-        draining.contains(ParseWorkload(wit->second).cluster_queue) ? "ClusterQueueStopped"
-                                                                     : "Preempted";
+        draining.contains(info_of.at(victim)->cluster_queue) ? "ClusterQueueStopped"
+                                                              : "Preempted";
     SetCondition(conds, "Evicted", "True", reason, why, now);
     SetCondition(conds, "QuotaReserved", "False", reason, why, now);
     SetCondition(conds, "Admitted", "False", reason, why, now);
     events_.Record(wit->second, "Normal", reason, why);
     PatchWorkloadStatus(victim, json::object{{"admission", nullptr},
                                              {"conditions", std::move(conds)}});
-    if (auto job = job_of.find(victim); job != job_of.end()) {
-      stop_sent_[victim] = std::chrono::steady_clock::now();
-      PatchJob(Str(*job->second, "metadata.namespace"), Str(*job->second, "metadata.name"),
-               json::object{{"spec", json::object{{"suspend", true}}}});
-    } else if (auto pods = pods_of.find(victim); pods != pods_of.end()) {
-      for (const json::object* p : pods->second) {  // bare pods stop by going away
-        Spawn(Call("DELETE",
-                   base::StrCat("/api/v1/namespaces/", Str(*p, "metadata.namespace"), "/pods/",
-                                Str(*p, "metadata.name")),
-                   "", "application/json", base::StrCat("evict pod ", Str(*p, "metadata.name"))));
-      }
-    }
+    auto job = job_of.find(victim);
+    auto pods = pods_of.find(victim);
+    StopWorkload(victim, job == job_of.end() ? nullptr : job->second,
+                 pods == pods_of.end() ? nullptr : &pods->second);
   }
 
   for (const auto& [key, why] : d.waiting) {

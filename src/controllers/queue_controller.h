@@ -68,10 +68,11 @@ class QueueController {
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
-  // The priority of a queued Job: its WorkloadPriorityClass, else its pod template's
-  // PriorityClass (or the global default). Sets the class and its source.
-  int32_t PriorityOf(const boost::json::object& job, std::string* class_name,
-                     std::string* source) const;
+  // The priority of a queued Job or pod (`owner`, whose pod spec is at `pod_spec`:
+  // "spec.template.spec" or "spec"): its WorkloadPriorityClass, else its PriorityClass (or
+  // the global default). Sets the class and its source.
+  int32_t PriorityOf(const boost::json::object& owner, std::string_view pod_spec,
+                     std::string* class_name, std::string* source) const;
 
   // Writes, fire-and-forget on the executor (a failure is logged; the next pass retries).
   void Spawn(boost::asio::awaitable<void> work);
@@ -85,6 +86,8 @@ class QueueController {
   void StartWorkload(const std::string& key, const Assignment& assignment,
                      const boost::json::object* job,
                      const std::vector<const boost::json::object*>* pods);
+  void StopWorkload(const std::string& key, const boost::json::object* job,
+                    const std::vector<const boost::json::object*>* pods);
   void PatchWorkloadStatus(const std::string& key, boost::json::object status);
   void PatchJob(const std::string& ns, const std::string& name, boost::json::object patch);
 

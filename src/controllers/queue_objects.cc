@@ -124,13 +124,13 @@ json::object WorkloadForPods(const std::string& name, const std::vector<const js
 
 using namespace kueue;  // NOLINT: the helpers above
 
-std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid) {
+std::string WorkloadName(std::string_view prefix, std::string_view name, std::string_view uid) {
   std::string suffix;
-  for (char c : job_uid) {
+  for (char c : uid) {
     if (std::isxdigit(static_cast<unsigned char>(c))) suffix.push_back(c);
     if (suffix.size() == 5) break;
   }
-  return base::StrCat("job-", job_name, "-", suffix);
+  return base::StrCat(prefix, "-", name, "-", suffix);
 }
 
 json::object WorkloadForJob(const json::object& job, int32_t priority,

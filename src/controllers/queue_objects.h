@@ -17,8 +17,12 @@ namespace shoal::controllers {
 
 inline constexpr std::string_view kQueueNameLabel = "kueue.x-k8s.io/queue-name";
 
-// The Workload name Kueue gives a Job's workload: "job-<name>-<5 hex digits of its uid>".
-std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid);
+// The Workload name Kueue gives an owner's workload: "<prefix>-<name>-<5 hex digits of its
+// uid>", with prefix "job" for a Job and "pod" for a bare pod.
+std::string WorkloadName(std::string_view prefix, std::string_view name, std::string_view uid);
+inline std::string WorkloadNameForJob(std::string_view job_name, std::string_view job_uid) {
+  return WorkloadName("job", job_name, job_uid);
+}
 
 // The Workload (kueue.x-k8s.io/v1beta1) for `job`, owned by it.
 // `priority_class` (may be empty) and `source` ("scheduling.k8s.io/priorityclass" or
