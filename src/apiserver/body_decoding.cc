@@ -16,10 +16,6 @@ namespace shoal::apiserver::internal {
 
 namespace json = boost::json;
 
-namespace {
-constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's request body limit
-}  // namespace
-
 absl::StatusOr<json::value> DecodeRequestBody(const Request& req,
                                               std::vector<std::string>* duplicates) {
   if (req.body.size() > kMaxBodyBytes) {

@@ -4,6 +4,8 @@
 //
 // shoal establishes a CRD synchronously: the resource is served from the commit of the CRD
 // (ApiServer::ApplyCrd), so it is there when the create is acknowledged.
+#include <algorithm>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <optional>
@@ -221,15 +223,20 @@ const api::ResourceType& CrdType(ApiServer& s) {
   return *s.registry().Find("apiextensions.k8s.io", "v1", "customresourcedefinitions");
 }
 
-// The CRD serving `custom` (named <plural>.<group>), parsed, with its revision.
-std::optional<std::pair<json::object, int64_t>> CrdOf(ApiServer& s,
-                                                      const api::ResourceType& custom) {
+// The CRD serving `custom` (named <plural>.<group>), parsed, with its revision, when it is
+// being deleted; nullopt otherwise. Custom creates and deletes all ask, so the cached bytes
+// are searched for a deletionTimestamp before anything is parsed.
+std::optional<std::pair<json::object, int64_t>> TerminatingCrdOf(
+    ApiServer& s, const api::ResourceType& custom) {
   const api::ResourceType& crd_type = CrdType(s);
   ObjectPtr o = s.CacheFor(crd_type)->Get(
       crd_type.Key("", base::StrCat(custom.plural, ".", custom.group)));
-  if (!o) return std::nullopt;
+  if (!o || o->json->find("\"deletionTimestamp\"") == std::string::npos) return std::nullopt;
   absl::StatusOr<json::value> v = api::ParseJson(*o->json);
-  if (!v.ok() || !v->is_object()) return std::nullopt;
+  if (!v.ok() || !v->is_object() ||
+      api::StringAt(*v, "metadata.deletionTimestamp").empty()) {
+    return std::nullopt;
+  }
   return std::make_pair(std::move(v->get_object()), o->rv);
 }
 
@@ -248,9 +255,11 @@ void MarkCrdTerminating(json::object& crd, const std::string& now) {
   if (!meta.is_object()) meta = json::object();
   json::value& fin = meta.get_object()["finalizers"];
   if (!fin.is_array()) fin = json::array();
-  bool has = false;
-  for (const json::value& f : fin.get_array()) has = has || (f.is_string() && f.get_string() == kCrdCleanupFinalizer);
-  if (!has) fin.get_array().emplace_back(kCrdCleanupFinalizer);
+  const json::value finalizer(kCrdCleanupFinalizer);
+  if (std::find(fin.get_array().begin(), fin.get_array().end(), finalizer) ==
+      fin.get_array().end()) {
+    fin.get_array().push_back(finalizer);
+  }
   json::value& status = crd["status"];
   if (!status.is_object()) status = json::object();
   json::value& conditions = status.get_object()["conditions"];
@@ -265,22 +274,14 @@ void MarkCrdTerminating(json::object& crd, const std::string& now) {
 }
 
 bool CrdTerminating(ApiServer& s, const api::ResourceType& custom) {
-  // Every create of a custom object asks: answer from the cached bytes when they cannot hold
-  // a deletionTimestamp, without parsing the CRD.
-  const api::ResourceType& crd_type = CrdType(s);
-  ObjectPtr o = s.CacheFor(crd_type)->Get(
-      crd_type.Key("", base::StrCat(custom.plural, ".", custom.group)));
-  if (!o || o->json->find("\"deletionTimestamp\"") == std::string::npos) return false;
-  auto crd = CrdOf(s, custom);
-  return crd && !api::StringAt(crd->first, "metadata.deletionTimestamp").empty();
+  return TerminatingCrdOf(s, custom).has_value();
 }
 
 boost::asio::awaitable<void> FinishCrdDeletion(ApiServer& s, const api::ResourceType& custom) {
-  if (!CrdTerminating(s, custom)) co_return;  // the common case, cheaply
   const api::ResourceType& crd_type = CrdType(s);
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto crd = CrdOf(s, custom);
-    if (!crd || api::StringAt(crd->first, "metadata.deletionTimestamp").empty()) co_return;
+    auto crd = TerminatingCrdOf(s, custom);
+    if (!crd) co_return;
     json::value crd_value(crd->first);
     if (CustomObjectsLeft(s, crd_value) > 0) co_return;
     json::object obj = std::move(crd->first);

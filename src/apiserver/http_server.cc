@@ -31,7 +31,6 @@ using Stream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
-constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;
 constexpr auto kIdleTimeout = std::chrono::minutes(5);
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 

@@ -151,6 +151,16 @@ void DefaultPod(json::object& obj) {
   if (!spec.contains("enableServiceLinks")) spec["enableServiceLinks"] = true;
 }
 
+// Whether `obj` is sent to one of Kueue's queues (a non-empty label
+// kueue.x-k8s.io/queue-name): such Jobs start suspended and such pods gated, as Kueue's
+// webhooks make them.
+bool Queued(const json::object& obj) {
+  const json::value* l = api::FindPath(obj, "metadata.labels");
+  if (l == nullptr || !l->is_object()) return false;
+  const json::value* q = l->get_object().if_contains("kueue.x-k8s.io/queue-name");
+  return q != nullptr && q->is_string() && !q->get_string().empty();
+}
+
 // What a new pod gets after field tracking: the DefaultTolerationSeconds admission plugin's
 // tolerations (not-ready / unreachable nodes for 300 s) and the strategy's initial status.
 void PreparePod(json::object& obj) {
@@ -172,18 +182,14 @@ void PreparePod(json::object& obj) {
                                              {"effect", "NoExecute"}, {"tolerationSeconds", 300}});
     }
   }
-  // Kueue's pod webhook: a pod sent to a queue waits behind a scheduling gate until the
-  // queue controller admits it.
-  if (const json::value* l = api::FindPath(obj, "metadata.labels"); l && l->is_object()) {
-    const json::value* q = l->get_object().if_contains("kueue.x-k8s.io/queue-name");
-    if (q != nullptr && q->is_string() && !q->get_string().empty()) {
-      json::value& gates = Obj(obj, "spec")["schedulingGates"];
-      if (!gates.is_array()) gates = json::array();
-      json::object gate{{"name", "kueue.x-k8s.io/admission"}};
-      if (std::find(gates.get_array().begin(), gates.get_array().end(), json::value(gate)) ==
-          gates.get_array().end()) {
-        gates.get_array().push_back(std::move(gate));
-      }
+  // A queued pod waits behind a scheduling gate until the queue controller admits it.
+  if (Queued(obj)) {
+    json::value& gates = Obj(obj, "spec")["schedulingGates"];
+    if (!gates.is_array()) gates = json::array();
+    json::object gate{{"name", "kueue.x-k8s.io/admission"}};
+    if (std::find(gates.get_array().begin(), gates.get_array().end(), json::value(gate)) ==
+        gates.get_array().end()) {
+      gates.get_array().push_back(std::move(gate));
     }
   }
   std::string qos = QosClass(Obj(obj, "spec"));
@@ -380,13 +386,8 @@ void DefaultJob(json::object& obj) {
 void PrepareJob(json::object& obj) {
   std::string uid(api::StringAt(obj, "metadata.uid"));
   std::string name(api::StringAt(obj, "metadata.name"));
-  // Kueue's job webhook: a Job sent to a queue starts suspended; the queue controller
-  // resumes it once its workload is admitted.
-  bool queued = false;
-  if (const json::value* l = api::FindPath(obj, "metadata.labels"); l && l->is_object()) {
-    const json::value* q = l->get_object().if_contains("kueue.x-k8s.io/queue-name");
-    queued = q != nullptr && q->is_string() && !q->get_string().empty();
-  }
+  // A queued Job starts suspended; the queue controller resumes it once admitted.
+  const bool queued = Queued(obj);
   json::object& spec = Obj(obj, "spec");
   if (queued) spec["suspend"] = true;
   if (!spec.contains("manualSelector") || !spec["manualSelector"].is_bool() ||

@@ -3,6 +3,7 @@
 // Plain values; no threading concerns.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -12,6 +13,9 @@
 #include "store/store.h"
 
 namespace shoal::apiserver {
+
+// kube-apiserver's limit on a request body (3 MiB): larger ones get 413.
+inline constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;
 
 struct Request {
   std::string method;  // "GET", "POST", ...

@@ -31,7 +31,6 @@ using store::WriteOp;
 
 namespace {
 
-constexpr size_t kMaxBodyBytes = 3 * 1024 * 1024;  // kube-apiserver's request body limit
 constexpr int kMaxUpdateAttempts = 16;
 
 Response JsonResponse(int code, std::string body) {
