@@ -1,9 +1,10 @@
-// Hollow-node clusters for bench scenarios (smoke, density, queues): starting `shoal sim` as a
-// child of the bench (this binary, its log and data dir under a work dir) and waiting until
-// its nodes are Ready. The child is stopped with StopChild (server_process.h).
+// Hollow-node clusters for bench scenarios (smoke, density, queues, heartbeat): starting
+// `shoal sim` as a child of the bench (this binary, its log and data dir under a work dir)
+// and waiting until its nodes are Ready, and RunScenario, which runs a scenario on its own
+// I/O thread and stops the child afterwards (StopChild, server_process.h).
 //
-// Threading: both functions are coroutines on the caller's executor (starting the child
-// blocks briefly).
+// Threading: StartHollowNodes and SleepFor are coroutines on the caller's executor (starting
+// the child blocks briefly); RunScenario blocks the calling thread, which runs the I/O.
 #pragma once
 
 #include <sys/types.h>
