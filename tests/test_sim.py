@@ -197,7 +197,8 @@ def test_queues_bench_report_is_complete_and_consistent(tmp_path):
     accounts for every job and its shares add up (never judged by a timing or a goal here)."""
     out = tmp_path / "queues.json"
     r = subprocess.run([shoal_bin(), "bench", "--scenario", "queues", "--out", str(out),
-                        "--nodes", "16", "--duration", "8", "--teams", "2"],
+                        "--nodes", "16", "--duration", "8", "--teams", "2",
+                        "--run-seconds", "2", "6"],
                        capture_output=True, text=True, timeout=240)
     assert r.returncode == 0, r.stdout + r.stderr
     rep = json.loads(out.read_text())
@@ -214,7 +215,18 @@ def test_queues_bench_report_is_complete_and_consistent(tmp_path):
     submitted = sum(sum(t["submitted"].values()) for t in rep["teams"])
     assert submitted == rep["jobs_created"] > 0 and rep["create_errors"] == 0
     assert sum(sum(t["admitted"].values()) for t in rep["teams"]) > 0
-    samples = rep["per_second_t_allocated_reserved_pending"]
-    assert samples and all(0 <= a <= 1 and 0 <= q <= 1 for _, a, q, _ in samples)
+    samples = rep["per_second_t_allocated_reserved_pending_instant"]
+    assert samples and all(0 <= a <= 1 + 1e-9 and 0 <= q <= 1 and 0 <= i <= 1
+                           for _, a, q, _, i in samples)
+    for key in ("allocation", "allocation_at_sample_instants"):
+        al = rep[key]
+        assert al["samples_with_pending"] <= al["samples"] == len(samples)
+        if al["samples_with_pending"]:
+            assert 0 <= al["min"] <= al["p5"] <= al["mean"] <= 1 + 1e-9
     assert rep["goals"]["each_team_within_5pp"] in (True, False)
+    assert rep["run_seconds"] == [2, 6]
+    # Jobs of 2-6 s in 8 s of load: some finish, and each such Workload's release is timed.
+    finished = sum(t["finished"] for t in rep["teams"])
+    released = sum(v["count"] for v in rep["pods_finished_to_quota_released_ms"].values())
+    assert finished > 0 and 0 < released <= finished
     assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"

@@ -89,6 +89,11 @@ int RunBench(const BenchFlags& flags) {
     fmt::print(stderr, "error: --nodes: gang-restart runs one real agent per node: at most 64\n");
     return 1;
   }
+  if (flags.run_seconds.first > flags.run_seconds.second) {
+    fmt::print(stderr, "error: --run-seconds MIN MAX needs MIN <= MAX\n");
+    return 1;
+  }
+
   // Fail before the long run if the report cannot be written.
   {
     std::ofstream probe(flags.out, std::ios::app);
@@ -176,6 +181,8 @@ int RunBench(const BenchFlags& flags) {
     options.duration_s = flags.duration_set ? flags.duration_s : 60;
     options.rate = flags.rate_set ? flags.rate : 4;
     options.seed = flags.seed;
+    options.min_run_s = flags.run_seconds.first;
+    options.max_run_s = flags.run_seconds.second;
     options.server_pid = server ? server->pid() : -1;
     report = RunQueues(kc, options);
     if (report.ok()) summary = QueuesSummary(*report);

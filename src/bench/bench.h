@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 namespace shoal::bench {
 
@@ -36,6 +37,7 @@ struct BenchFlags {
   bool duration_set = false;  // --duration given (queues defaults to 60)
   int teams = 4;              // queues: teams sharing the cluster
   uint64_t seed = 1;          // queues: the load's random numbers
+  std::pair<int, int> run_seconds{5, 20};  // queues: simulated run times, uniform in [min, max]
   int gangs = -1;             // smoke: gang Jobs (-1: the scenario's 4)
   int gang_size = 8;          // smoke: whole-node pods per gang
 };

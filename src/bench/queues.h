@@ -8,7 +8,8 @@
 // submits queued Jobs at up to --rate per second whenever its queued (not admitted) GPU demand
 // is below its nominal quota, so that every team stays oversubscribed: one-GPU single-pod Jobs
 // and whole-node gangs (shoal.io/gang), plus one large gang per team a third of the way in,
-// all with simulated run times of 5-20 s from a seeded RNG. Pods request only nvidia.com/gpu.
+// all with simulated run times drawn uniformly from --run-seconds (default 5-20 s) by a
+// seeded RNG. Pods request only nvidia.com/gpu.
 //
 // It watches the Workloads and the pods and reports, every second: the share of the cluster's
 // GPUs held by bound, unfinished pods (counted towards the >95 % goal only when the queued and
@@ -42,6 +43,7 @@ struct QueuesOptions {
   int duration_s = 60;  // seconds of load
   double rate = 4;      // Jobs per second per team at most
   uint64_t seed = 1;
+  int min_run_s = 5, max_run_s = 20;  // each Job's simulated run time, uniform
   pid_t server_pid = -1;  // -1: not ours
 };
 

@@ -240,9 +240,10 @@ int main(int argc, char** argv) {
       "            40/30/20/10 %), and for --duration seconds (default 60) each team submits\n"
       "            queued Jobs (one-GPU pods, whole-node gangs, one large gang) at up to --rate\n"
       "            per second (default 4) whenever its queued demand is below its quota;\n"
-      "            --seed fixes the mix and run times (5-20 s). Reports the GPU allocation\n"
-      "            share while work is pending, each team's share of GPU-time against its\n"
-      "            entitlement, and admission latency, with the goals marked MET or MISS.\n"
+      "            --seed fixes the mix, --run-seconds MIN MAX the run times (default 5 20).\n"
+      "            Reports the GPU allocation share while work is pending, each team's share\n"
+      "            of GPU-time against its entitlement, and admission latency, with the goals\n"
+      "            marked MET or MISS.\n"
       "Examples:\n"
       "  shoal bench --scenario api-load --out api-load.json --clients 16 --duration 10\n"
       "  shoal bench --scenario pod-startup --out startup.json --pods 1000 --rate 20\n"
@@ -288,6 +289,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 26));
   bch->add_option("--seed", bench.seed, "queues: seed of the job mix and run times")
       ->capture_default_str();
+  bch->add_option("--run-seconds", bench.run_seconds,
+                  "queues: MIN MAX, the range of the Jobs' simulated run times in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   bch->add_option("--pods", bench.pods,
                   "Create exactly N pods in the create phase instead of creating for --duration "
                   "seconds (0 = time it)")

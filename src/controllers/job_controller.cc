@@ -13,6 +13,7 @@
 
 #include "api/object.h"
 #include "base/strings.h"
+#include "client/await_all.h"
 
 namespace shoal::controllers {
 
@@ -26,6 +27,7 @@ namespace {
 constexpr std::string_view kPodGroupLabel = "scheduling.x-k8s.io/pod-group";
 constexpr auto kMaxBackoff = std::chrono::minutes(6);  // kube's MaxJobPodFailureBackOff
 constexpr auto kExpectationTimeout = std::chrono::minutes(5);
+constexpr size_t kMaxCreateBatch = 500;  // kube's maxPodCreateDeletePerSync
 
 int64_t IntAt(const json::object& o, std::string_view path, int64_t fallback) {
   const json::value* v = api::FindPath(o, path);
@@ -662,13 +664,21 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     }
     co_await EnsurePodGroup(key, group, parallelism);
   }
-  for (int64_t index : create_indexes) {
-    json::object pod = NewJobPod(job, index, gang);
-    jit = jobs_.find(key);
-    if (jit == jobs_.end()) co_return;
-    ++jit->second.expected_creates;
-    jit->second.expect_until = std::chrono::steady_clock::now() + kExpectationTimeout;
-    co_await CreatePod(key, std::move(pod));
+  // Pods are created in batches of 1, 2, 4, ... (at most kMaxCreateBatch), each batch at
+  // once, as kube's slowStartBatch does: a Job that cannot create pods (quota, a bad
+  // template) fails on one request, and a gang of 1,024 pods takes 11 rounds, not 1,024.
+  auto create_failed = std::make_shared<bool>(false);
+  for (size_t i = 0, batch = 1; i < create_indexes.size() && !*create_failed;
+       batch = std::min(batch * 2, kMaxCreateBatch)) {
+    std::vector<asio::awaitable<void>> creates;
+    for (size_t n = 0; n < batch && i < create_indexes.size(); ++n, ++i) {
+      jit = jobs_.find(key);
+      if (jit == jobs_.end()) co_return;
+      ++jit->second.expected_creates;
+      jit->second.expect_until = std::chrono::steady_clock::now() + kExpectationTimeout;
+      creates.push_back(CreatePod(key, NewJobPod(job, create_indexes[i], gang), create_failed));
+    }
+    co_await client::AwaitAll(executor_, std::move(creates));
   }
 
   // 7. Finished: delete after ttlSecondsAfterFinished.
@@ -761,12 +771,14 @@ asio::awaitable<void> JobController::DeletePod(std::string key, JobPod pod, bool
   }
 }
 
-asio::awaitable<void> JobController::CreatePod(std::string key, json::object pod) {
+asio::awaitable<void> JobController::CreatePod(std::string key, json::object pod,
+                                              std::shared_ptr<bool> failed) {
   const std::string ns(api::StringAt(pod, "metadata.namespace"));
   auto resp = co_await transport_.Call(client::MakeRequest(
       "POST", base::StrCat("/api/v1/namespaces/", ns, "/pods"), json::serialize(pod)));
   auto it = jobs_.find(key);
   if (!resp.ok() || resp->code != 201) {
+    *failed = true;
     if (it != jobs_.end()) {
       --it->second.expected_creates;
       std::string why = resp.ok() ? resp->Text() : resp.status().ToString();

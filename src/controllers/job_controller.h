@@ -76,7 +76,9 @@ class JobController {
   // Removes the tracking finalizer (all pods of a deleted Job, or one finished pod).
   boost::asio::awaitable<bool> Untrack(const JobPod& pod);
   boost::asio::awaitable<void> DeletePod(std::string key, JobPod pod, bool force);
-  boost::asio::awaitable<void> CreatePod(std::string key, boost::json::object pod);
+  // Creates one pod of the Job; sets *failed when the API server refuses it.
+  boost::asio::awaitable<void> CreatePod(std::string key, boost::json::object pod,
+                                         std::shared_ptr<bool> failed);
   boost::asio::awaitable<void> EnsurePodGroup(std::string key, std::string group,
                                               int64_t min_member);
   void WakeAt(const std::string& key, std::chrono::system_clock::time_point when);

@@ -78,7 +78,25 @@ std::string KeyOf(const std::string& ns, const std::string& name) {
 std::string JobFinished(const json::object& job) {
   if (ConditionTrue(job, "Complete")) return "Succeeded";
   if (ConditionTrue(job, "Failed")) return "Failed";
-  return "";
+  // Reached its completions with no pod left running or terminating: the Job controller
+  // writes Complete once the last finalizers are gone, but no pod holds resources any more
+  // (Kueue frees such pods' quota through reclaimablePods). Indexed Jobs count an uncounted
+  // success in `succeeded` already (its index is in completedIndexes); NonIndexed ones do not.
+  const json::value* completions = api::FindPath(job, "spec.completions");
+  if (completions == nullptr || !completions->is_int64() || ConditionTrue(job, "FailureTarget")) {
+    return "";
+  }
+  auto count = [&](std::string_view path) {
+    const json::value* v = api::FindPath(job, path);
+    return v != nullptr && v->is_int64() ? v->get_int64() : 0;
+  };
+  if (count("status.active") > 0 || count("status.terminating") > 0) return "";
+  int64_t succeeded = count("status.succeeded");
+  if (api::StringAt(job, "spec.completionMode") != "Indexed") {
+    const json::value* unc = api::FindPath(job, "status.uncountedTerminatedPods.succeeded");
+    if (unc != nullptr && unc->is_array()) succeeded += static_cast<int64_t>(unc->get_array().size());
+  }
+  return succeeded >= completions->get_int64() ? "Succeeded" : "";
 }
 
 

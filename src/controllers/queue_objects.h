@@ -63,6 +63,8 @@ std::map<std::string, std::string> StringMap(const boost::json::value* m);
 // "ns/name".
 std::string KeyOf(const std::string& ns, const std::string& name);
 // "Succeeded" or "Failed" for a finished Job (its Complete or Failed condition), else "".
+// A Job whose pods have all succeeded (its completions reached, none active or terminating)
+// is "Succeeded" before its Complete condition: nothing of it holds quota any more.
 std::string JobFinished(const boost::json::object& job);
 // metadata.labels[label], or "".
 std::string LabelOf(const boost::json::object& obj, std::string_view label);

@@ -92,5 +92,43 @@ TEST(QueueObjectsTest, AJobsWorkload) {
   EXPECT_FALSE(ParseWorkload(w).admitted.has_value());
 }
 
+
+TEST(QueueObjectsTest, AJobIsFinishedForQuotaOnceAllItsPodsSucceeded) {
+  using kueue::JobFinished;
+  // Complete and Failed conditions.
+  EXPECT_EQ(JobFinished(Obj(R"({"status":{"conditions":[{"type":"Complete","status":"True"}]}})")),
+            "Succeeded");
+  EXPECT_EQ(JobFinished(Obj(R"({"status":{"conditions":[{"type":"Failed","status":"True"}]}})")),
+            "Failed");
+  // NonIndexed: counted plus uncounted successes reach completions, nothing runs.
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":3},"status":{"active":0,"succeeded":1,
+      "uncountedTerminatedPods":{"succeeded":["u2","u3"]}}})")),
+            "Succeeded");
+  // ... but not while one still runs or terminates, nor short of completions.
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":3},"status":{"active":1,"succeeded":1,
+      "uncountedTerminatedPods":{"succeeded":["u2","u3"]}}})")),
+            "");
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":3},"status":{"terminating":1,
+      "succeeded":3}})")),
+            "");
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":3},"status":{"succeeded":2,
+      "uncountedTerminatedPods":{"failed":["u3"]}}})")),
+            "");
+  // Indexed: `succeeded` already counts the completed indexes (uncounted ones included), so
+  // the uncounted list is not added again.
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":2,"completionMode":"Indexed"},
+      "status":{"succeeded":1,"uncountedTerminatedPods":{"succeeded":["u1"]}}})")),
+            "");
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":2,"completionMode":"Indexed"},
+      "status":{"succeeded":2,"uncountedTerminatedPods":{"succeeded":["u1","u2"]}}})")),
+            "Succeeded");
+  // A Job that is going to fail, a suspended one, and one without completions are not done.
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":1},"status":{"succeeded":1,
+      "conditions":[{"type":"FailureTarget","status":"True"}]}})")),
+            "");
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"completions":1,"suspend":true},"status":{}})")), "");
+  EXPECT_EQ(JobFinished(Obj(R"({"spec":{"parallelism":2},"status":{"succeeded":5}})")), "");
+}
+
 }  // namespace
 }  // namespace shoal::controllers
