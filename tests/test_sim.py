@@ -188,8 +188,38 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert all(m > 0 for m in rep["server_rss_mib_per_second"])
     # ... and drawn beside the report, one panel per series.
     svg = (tmp_path / "smoke.svg").read_text()
-    assert svg.startswith("<svg") and svg.count("<polyline") == 6
+    assert svg.startswith("<svg") and svg.count("<polyline") == 7
     assert "chart: " in r.stdout
+    assert rep["balloons"] == 0 and rep["balloons_displaced"] == 0
+    assert rep["create_answered_to_watch_event"]["count"] == 60
+
+
+def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):
+    """`shoal bench --scenario ml-7500` scaled down to 60 nodes: the same mix (huge, large and
+    small gangs, balloons on the nodes the gangs leave, small pods from 20 teams); the small
+    pods outnumber the free GPUs, so some balloons must be displaced."""
+    out = tmp_path / "ml.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "ml-7500", "--out", str(out),
+                        "--nodes", "60", "--pods", "100", "--rate", "50"],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(out.read_text())
+    assert rep["scenario"] == "ml-7500" and rep["nodes"] == 60 and rep["gpus"] == 480
+    # 2 x 1024, 10 x 128, 50 x 16 at 7,500 nodes, in proportion at 60: one of each kind.
+    assert rep["gang_sizes"] == [8, 2, 2] and rep["gang_pods"] == 12
+    assert rep["teams"] == 20 and rep["small_pod_run_seconds"] == [5, 180]
+    # The nodes the gangs leave, less a headroom of 400 * 60 / 7500 = 3 nodes.
+    assert rep["balloons"] == 60 - 12 - 3
+    assert rep["gangs_incomplete"] == 0 and rep["small_pods_never_running"] == 0
+    # 100 one-GPU pods and 3 free nodes (24 GPUs): at least ceil(76 / 8) balloons displaced.
+    assert 10 <= rep["balloons_displaced"] <= rep["balloons"]
+    assert rep["create_answered_to_watch_event"]["count"] == 100 + rep["balloons"]
+    assert rep["api_latency"]["POST priorityclasses"]["count"] == 1
+    n = len(rep["gpu_share_per_second"])
+    assert n > 0 and len(rep["balloon_share_per_second"]) == n
+    assert all(0 <= a + b <= 1 + 1e-9
+               for a, b in zip(rep["gpu_share_per_second"], rep["balloon_share_per_second"]))
+    assert "balloons: 45 created" in r.stdout
 
 
 def test_queues_bench_report_is_complete_and_consistent(tmp_path):

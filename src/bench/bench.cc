@@ -77,11 +77,12 @@ int RunBench(const BenchFlags& flags) {
   if (flags.scenario != "api-load" && flags.scenario != "pod-startup" &&
       flags.scenario != "gang-restart" && flags.scenario != "node-failure" &&
       flags.scenario != "heartbeat" && flags.scenario != "smoke" &&
-      flags.scenario != "density" && flags.scenario != "queues") {
+      flags.scenario != "density" && flags.scenario != "queues" &&
+      flags.scenario != "ml-7500") {
     fmt::print(stderr,
                "error: --scenario: Unsupported value: \"{}\": supported values: \"api-load\", "
                "\"pod-startup\", \"gang-restart\", \"node-failure\", \"heartbeat\", "
-               "\"smoke\", \"density\", \"queues\"\n",
+               "\"smoke\", \"density\", \"queues\", \"ml-7500\"\n",
                flags.scenario);
     return 1;
   }
@@ -152,7 +153,8 @@ int RunBench(const BenchFlags& flags) {
     options.work_dir = work_dir;
     report = RunPodStartup(kc, options);
     if (report.ok()) summary = PodStartupSummary(*report);
-  } else if (flags.scenario == "smoke" || flags.scenario == "density") {
+  } else if (flags.scenario == "smoke" || flags.scenario == "density" ||
+             flags.scenario == "ml-7500") {
     SmokeOptions options;
     options.scenario = flags.scenario;
     options.kubeconfig_path = kubeconfig_path;
@@ -160,14 +162,24 @@ int RunBench(const BenchFlags& flags) {
     options.nodes = flags.nodes_set ? flags.nodes : 100;
     options.pods = flags.pods > 0 ? flags.pods : 300;
     options.rate = flags.rate_set ? flags.rate : 50;
-    if (flags.gangs >= 0) options.gangs = flags.gangs;
-    options.gang_size = flags.gang_size;
+    if (flags.gangs >= 0) options.gang_sizes.assign(flags.gangs, flags.gang_size);
     if (flags.scenario == "density") {
       options.pods = flags.pods > 0 ? flags.pods : 30 * int64_t{options.nodes};
       options.rate = flags.rate_set ? flags.rate : 100;
-      options.gangs = 0;
+      options.gang_sizes.clear();
       options.pod_gpus = 0;
       options.pods_finish = false;
+    } else if (flags.scenario == "ml-7500") {
+      options.nodes = flags.nodes_set ? flags.nodes : 7500;
+      options.pods = flags.pods > 0 ? flags.pods : 20000;
+      options.rate = flags.rate_set ? flags.rate : 100;
+      options.gang_sizes = flags.gangs >= 0 ? std::vector<int>(flags.gangs, flags.gang_size)
+                                            : MlGangSizes(options.nodes);
+      options.gang_run_s = 120;
+      options.teams = 20;
+      options.min_run_s = 5;
+      options.max_run_s = 180;
+      options.balloons = MlBalloons(options.nodes, options.gang_sizes);
     }
     options.server_pid = server ? server->pid() : -1;
     report = RunSmoke(kc, options);
@@ -183,6 +195,7 @@ int RunBench(const BenchFlags& flags) {
     options.seed = flags.seed;
     options.min_run_s = flags.run_seconds.first;
     options.max_run_s = flags.run_seconds.second;
+    options.reclaim = flags.reclaim;
     options.server_pid = server ? server->pid() : -1;
     report = RunQueues(kc, options);
     if (report.ok()) summary = QueuesSummary(*report);

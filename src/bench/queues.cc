@@ -403,7 +403,7 @@ struct Run {
                {"namespaceSelector", json::object{}},
                {"cohort", "org"},
                {"queueingStrategy", "BestEffortFIFO"},
-               {"preemption", json::object{{"reclaimWithinCohort", "Never"}}},
+               {"preemption", json::object{{"reclaimWithinCohort", options.reclaim}}},
                {"fairSharing", json::object{{"weight", std::to_string(t.weight)}}},
                {"resourceGroups",
                 json::array{json::object{
@@ -744,6 +744,7 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
                       {"rate_per_team", options.rate},
                       {"seed", options.seed},
                       {"run_seconds", json::array{options.min_run_s, options.max_run_s}},
+                      {"reclaim_within_cohort", options.reclaim},
                       {"warmup_s", warmup_s},
                       {"teams", std::move(teams)},
                       {"allocation", AllocationJson(alloc, samples_total)},

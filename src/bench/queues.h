@@ -3,8 +3,8 @@
 // ResourceFlavor `gpu` and, per team, a namespace team-I, a ClusterQueue team-I in cohort
 // `org` covering only nvidia.com/gpu (nominal quotas in proportion to the team weights
 // T, T-1, ..., 1 and summing to the cluster's GPUs, fairSharing.weight the same weight,
-// no preemption: every team is oversubscribed, so lent quota comes back within one run
-// time) and a LocalQueue team-I. For --duration seconds each team then
+// reclaimWithinCohort from --reclaim, default Never: every team is oversubscribed, so lent
+// quota comes back within one run time) and a LocalQueue team-I. For --duration seconds each team then
 // submits queued Jobs at up to --rate per second whenever its queued (not admitted) GPU demand
 // is below its nominal quota, so that every team stays oversubscribed: one-GPU single-pod Jobs
 // and whole-node gangs (shoal.io/gang), plus one large gang per team a third of the way in,
@@ -44,6 +44,7 @@ struct QueuesOptions {
   double rate = 4;      // Jobs per second per team at most
   uint64_t seed = 1;
   int min_run_s = 5, max_run_s = 20;  // each Job's simulated run time, uniform
+  std::string reclaim = "Never";     // the ClusterQueues' preemption.reclaimWithinCohort
   pid_t server_pid = -1;  // -1: not ours
 };
 

@@ -1,6 +1,8 @@
 #include "bench/smoke.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,6 +33,12 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr const char* kNamespace = "smoke";
+constexpr const char* kBalloonClass = "shoal-balloon";
+constexpr std::string_view kBalloonPrefix = "balloon-";
+
+bool IsBalloon(std::string_view name) {
+  return name.substr(0, kBalloonPrefix.size()) == kBalloonPrefix;
+}
 
 struct PodSeen {
   SteadyClock::time_point seen{}, bound{}, running{};  // first event, bound, Running
@@ -54,9 +62,13 @@ struct Run {
   bool watching = true;
   std::map<std::string, PodSeen> pods;                    // pod name -> what was seen
   std::map<std::string, SteadyClock::time_point> created;  // small pod name -> create sent
+  std::map<std::string, SteadyClock::time_point> answered;  // small pod name -> 201 received
   std::map<std::string, SteadyClock::time_point> gang_created;
+  std::map<std::string, int> gang_size;                    // gang Job name -> its pods
+  std::set<std::string> balloons_displaced;                // balloon pods deleted by preemption
   std::map<std::string, LatencyRecorder> api;             // "VERB resource" -> latencies
   std::vector<double> gpu_share;                          // sampled every second
+  std::vector<double> balloon_share;                      // GPUs held by balloons
   std::vector<int64_t> bound_per_second;
   std::vector<double> running_per_second;                 // pods first seen Running
   std::vector<double> startup_p99_per_second;            // of those, create -> Running (ms)
@@ -87,8 +99,13 @@ struct Run {
       if (!ev.ok() || !ev->is_object()) return watching;
       const json::value* obj = ev->get_object().if_contains("object");
       if (obj == nullptr || !obj->is_object()) return watching;
-      PodSeen& p = pods[std::string(api::StringAt(*obj, "metadata.name"))];
+      std::string_view name = api::StringAt(*obj, "metadata.name");
+      PodSeen& p = pods[std::string(name)];
       const auto now = SteadyClock::now();
+      if (IsBalloon(name) && (api::StringAt(*ev, "type") == "DELETED" ||
+                              !api::StringAt(*obj, "metadata.deletionTimestamp").empty())) {
+        balloons_displaced.insert(std::string(name));
+      }
       if (p.seen == SteadyClock::time_point{}) p.seen = now;
       if (p.gang.empty()) {
         const json::value* labels = api::FindPath(*obj, "metadata.labels");
@@ -116,15 +133,20 @@ struct Run {
   // bound since the last sample.
   size_t bound_before = 0;
   void SampleOnce() {
-    int64_t used = 0;
+    int64_t used = 0, balloon_gpus = 0;
     size_t bound = 0;
     for (const auto& [name, p] : pods) {
       if (p.bound != SteadyClock::time_point{}) ++bound;
       if (p.bound != SteadyClock::time_point{} && !p.finished) {
-        used += p.gang.empty() ? options.pod_gpus : 8;
+        if (IsBalloon(name)) {
+          balloon_gpus += 8;
+        } else {
+          used += p.gang.empty() ? options.pod_gpus : 8;
+        }
       }
     }
     gpu_share.push_back(total_gpus > 0 ? static_cast<double>(used) / total_gpus : 0);
+    balloon_share.push_back(total_gpus > 0 ? static_cast<double>(balloon_gpus) / total_gpus : 0);
     bound_per_second.push_back(static_cast<int64_t>(bound - bound_before));
     bound_before = bound;
     // Pods that became Running since the last sample, and how long each took.
@@ -162,10 +184,11 @@ struct Run {
   json::object Job(int g) {
     // The tightest topology the gang fits in on `shoal sim`'s default layout (32 nodes per
     // leaf, 16 leaves per spine); a larger gang spans spines.
+    const int size = options.gang_sizes[g];
     json::object annotations{{"shoal.io/gang", "true"}};
-    if (options.gang_size <= 32) {
+    if (size <= 32) {
       annotations["shoal.io/topology"] = "leaf";
-    } else if (options.gang_size <= 32 * 16) {
+    } else if (size <= 32 * 16) {
       annotations["shoal.io/topology"] = "spine";
     }
     json::object container{
@@ -181,28 +204,31 @@ struct Run {
         {"spec",
          json::object{
              {"completionMode", "Indexed"},
-             {"completions", options.gang_size},
-             {"parallelism", options.gang_size},
+             {"completions", size},
+             {"parallelism", size},
              {"template",
               json::object{
-                  {"metadata", json::object{{"annotations",
-                                             json::object{{"shoal.io/sim-duration", "10s"}}}}},
+                  {"metadata",
+                   json::object{{"annotations",
+                                 json::object{{"shoal.io/sim-duration",
+                                               fmt::format("{}s", options.gang_run_s)}}}}},
                   {"spec", json::object{{"restartPolicy", "Never"},
                                         {"containers", json::array{container}}}}}}}}};
   }
 
   json::object SmallPod(int64_t i) {
-    const char* teams[] = {"vision", "speech", "rl"};
     json::object container{{"name", "c"}, {"image", "none"}, {"command", json::array{"run"}}};
     if (options.pod_gpus > 0) {
       container["resources"] = json::object{
           {"limits", json::object{{"nvidia.com/gpu", std::to_string(options.pod_gpus)}}}};
     }
     json::object meta{{"name", fmt::format("p-{:06d}", i)},
-                      {"labels", json::object{{"team", teams[i % 3]}}}};
+                      {"labels", json::object{{"team", fmt::format("team-{}", i % options.teams)}}}};
     if (options.pods_finish) {
-      meta["annotations"] =
-          json::object{{"shoal.io/sim-duration", fmt::format("{}s", 2 + i % 4)}};
+      // Spread over [min, max] by a fixed stride, so that every run gets the same mix.
+      const int64_t span = options.max_run_s - options.min_run_s + 1;
+      meta["annotations"] = json::object{
+          {"shoal.io/sim-duration", fmt::format("{}s", options.min_run_s + (i * 7919) % span)}};
     }
     return json::object{{"apiVersion", "v1"},
                         {"kind", "Pod"},
@@ -212,7 +238,8 @@ struct Run {
                                               {"containers", json::array{container}}}}};
   }
 
-  asio::awaitable<void> CreatePod(std::string path, std::string body, int* in_flight) {
+  asio::awaitable<void> CreatePod(std::string name, std::string path, std::string body,
+                                  int* in_flight) {
     absl::StatusOr<client::Response> r;
     // A transport failure (an overloaded server refusing a new connection) is retried; a
     // create that did land meanwhile answers 409, which counts as created.
@@ -223,11 +250,78 @@ struct Run {
       ++transport_retries;
     }
     const bool created = r.ok() && (r->code == 201 || r->code == 409);
+    if (r.ok() && r->code == 201) answered[name] = SteadyClock::now();
     if (!created && error.ok()) {
       error = absl::InternalError("creating a pod: " +
                                  (r.ok() ? r->Text() : r.status().ToString()));
     }
     --*in_flight;
+  }
+
+  int64_t GangPods() const {
+    int64_t n = 0;
+    for (int s : options.gang_sizes) n += s;
+    return n;
+  }
+
+  // The balloons: PriorityClass shoal-balloon (-10, never preempting) and options.balloons
+  // 8-GPU pods in it that run until displaced; waits until all are bound (at most 300 s), so
+  // that the measured work starts on a cluster they fill.
+  asio::awaitable<absl::Status> CreateBalloons(std::string pod_path) {
+    json::object pc{{"apiVersion", "scheduling.k8s.io/v1"},
+                    {"kind", "PriorityClass"},
+                    {"metadata", json::object{{"name", kBalloonClass}}},
+                    {"value", -10},
+                    {"preemptionPolicy", "Never"},
+                    {"description", "shoal bench balloons: placeholders displaced by real work"}};
+    client::Request create_pc = client::MakeRequest(
+        "POST", "/apis/scheduling.k8s.io/v1/priorityclasses", json::serialize(pc));
+    auto r = co_await Timed("POST priorityclasses", std::move(create_pc));
+    if (!r.ok() || (r->code != 201 && r->code != 409)) {
+      co_return absl::InternalError("creating PriorityClass " + std::string(kBalloonClass) +
+                                    ": " + (r.ok() ? r->Text() : r.status().ToString()));
+    }
+    auto ex = co_await asio::this_coro::executor;
+    constexpr int kMaxInFlight = 16;
+    int in_flight = 0;
+    json::object quantity{{"nvidia.com/gpu", "8"}};
+    for (int64_t i = 0; i < options.balloons && error.ok(); ++i) {
+      while (in_flight >= kMaxInFlight) co_await SleepFor(std::chrono::milliseconds(1));
+      std::string name = fmt::format("{}{:05d}", kBalloonPrefix, i);
+      json::object pod{
+          {"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata", json::object{{"name", name}, {"labels", json::object{{"role", "balloon"}}}}},
+          {"spec", json::object{{"priorityClassName", kBalloonClass},
+                                {"terminationGracePeriodSeconds", 0},
+                                {"containers", json::array{json::object{
+                                                   {"name", "balloon"},
+                                                   {"image", "none"},
+                                                   {"command", json::array{"sleep"}},
+                                                   {"resources", json::object{
+                                                                     {"limits", quantity}}}}}}}}};
+      ++in_flight;
+      asio::co_spawn(ex, CreatePod(name, pod_path, json::serialize(pod), &in_flight),
+                     asio::detached);
+    }
+    while (in_flight > 0) co_await SleepFor(std::chrono::milliseconds(1));
+    if (!error.ok()) co_return error;
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(300);
+    for (;;) {
+      int64_t bound = 0;
+      for (const auto& [name, p] : pods) {
+        bound += IsBalloon(name) && p.bound != SteadyClock::time_point{} ? 1 : 0;
+      }
+      if (bound >= options.balloons) break;
+      if (SteadyClock::now() > deadline) {
+        co_return absl::DeadlineExceededError(
+            fmt::format("only {} of {} balloons bound after 300 s", bound, options.balloons));
+      }
+      co_await SleepFor(std::chrono::milliseconds(200));
+    }
+    fmt::print("{}: {} balloons bound\n", options.scenario, options.balloons);
+    std::fflush(stdout);
+    co_return absl::OkStatus();
   }
 
   asio::awaitable<void> Main() {
@@ -248,11 +342,19 @@ struct Run {
     auto ex = co_await asio::this_coro::executor;
     asio::co_spawn(ex, Watch(), asio::detached);
     asio::co_spawn(ex, Sample(), asio::detached);
-    start = SteadyClock::now();
     const std::string jobs = base::StrCat("/apis/batch/v1/namespaces/", kNamespace, "/jobs");
     const std::string pod_path = base::StrCat("/api/v1/namespaces/", kNamespace, "/pods");
-    for (int g = 0; g < options.gangs; ++g) {
+    if (options.balloons > 0) {
+      absl::Status st = co_await CreateBalloons(pod_path);
+      if (!st.ok()) {
+        error = st;
+        co_return;
+      }
+    }
+    start = SteadyClock::now();
+    for (int g = 0; g < static_cast<int>(options.gang_sizes.size()); ++g) {
       gang_created[fmt::format("gang-{}", g)] = SteadyClock::now();
+      gang_size[fmt::format("gang-{}", g)] = options.gang_sizes[g];
       client::Request create = client::MakeRequest("POST", jobs, json::serialize(Job(g)));
       auto r = co_await Timed("POST jobs", std::move(create));
       if (!r.ok() || r->code != 201) {
@@ -276,7 +378,8 @@ struct Run {
       std::string name(api::StringAt(pod, "metadata.name"));
       created[name] = SteadyClock::now();
       ++in_flight;
-      asio::co_spawn(ex, CreatePod(pod_path, json::serialize(pod), &in_flight), asio::detached);
+      asio::co_spawn(ex, CreatePod(name, pod_path, json::serialize(pod), &in_flight),
+                     asio::detached);
     }
     while (in_flight > 0) co_await SleepFor(std::chrono::milliseconds(1));
     if (!error.ok()) co_return;
@@ -288,7 +391,7 @@ struct Run {
     for (;;) {
       size_t ran = 0;
       for (const auto& [name, p] : pods) ran += p.running != SteadyClock::time_point{} ? 1 : 0;
-      if (ran >= static_cast<size_t>(options.pods + options.gangs * options.gang_size)) break;
+      if (ran >= static_cast<size_t>(options.pods + GangPods() + options.balloons)) break;
       if (SteadyClock::now() > deadline) break;
       co_await SleepFor(std::chrono::milliseconds(100));
     }
@@ -320,6 +423,16 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
       startup.Add(p.running - sent);
     }
   }
+  // Watch delivery as a client sees it: the create's answer -> the pod's first watch event
+  // (0 when the event came first; the watch has no server-side send time to compare with).
+  LatencyRecorder watch_lag;
+  for (const auto& [name, t] : run.answered) {
+    const PodSeen& p = run.pods[name];
+    if (p.seen == SteadyClock::time_point{}) continue;
+    watch_lag.Add(p.seen > t ? p.seen - t : SteadyClock::duration::zero());
+  }
+  json::array gang_sizes;
+  for (int s : options.gang_sizes) gang_sizes.push_back(s);
   json::array gangs;
   int64_t gangs_incomplete = 0;
   for (const auto& [gang, sent] : run.gang_created) {
@@ -337,7 +450,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
       all_running = std::max(all_running, p.running);
       last_seen = std::max(last_seen, p.seen);
     }
-    complete = complete && members == options.gang_size;
+    complete = complete && members == run.gang_size[gang];
     if (!complete) ++gangs_incomplete;
     auto ms = [&](SteadyClock::time_point t) {
       return complete ? std::chrono::duration<double, std::milli>(t - sent).count() : -1.0;
@@ -368,8 +481,15 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"gpus", run.total_gpus},
                       {"small_pods", options.pods},
                       {"rate_per_s", options.rate},
-                      {"gang_jobs", options.gangs},
-                      {"gang_size", options.gang_size},
+                      {"gang_jobs", static_cast<int64_t>(options.gang_sizes.size())},
+                      {"gang_sizes", std::move(gang_sizes)},
+                      {"gang_pods", run.GangPods()},
+                      {"teams", options.teams},
+                      {"small_pod_run_seconds", json::array{options.min_run_s, options.max_run_s}},
+                      {"balloons", options.balloons},
+                      {"balloons_displaced", static_cast<int64_t>(run.balloons_displaced.size())},
+                      {"balloon_share_per_second", ToArray(run.balloon_share)},
+                      {"create_answered_to_watch_event", ToJson(watch_lag.Summarize())},
                       {"pod_startup", ToJson(startup.Summarize())},
                       {"small_pods_never_running", never_ran},
                       {"gangs", std::move(gangs)},
@@ -412,12 +532,40 @@ std::string SmokeSummary(const json::object& report) {
   out += fmt::format("peak GPU allocation {:.0f}% of {} GPUs\n",
                      100 * report.at("gpu_share_peak").to_number<double>(),
                      report.at("gpus").to_number<int64_t>());
+  if (report.at("balloons").to_number<int64_t>() > 0) {
+    out += fmt::format("balloons: {} created, {} displaced by real work\n",
+                       report.at("balloons").to_number<int64_t>(),
+                       report.at("balloons_displaced").to_number<int64_t>());
+  }
+  const json::object& lag = report.at("create_answered_to_watch_event").as_object();
+  out += fmt::format("create answered -> first watch event: n={} p50 {:.1f} ms, p99 {:.1f} ms, "
+                     "max {:.1f} ms\n",
+                     lag.at("count").to_number<int64_t>(), lag.at("p50_ms").to_number<double>(),
+                     lag.at("p99_ms").to_number<double>(), lag.at("max_ms").to_number<double>());
   for (const auto& [what, v] : report.at("api_latency").as_object()) {
     out += fmt::format("{:<18} n={:<5} p50 {:.1f} ms  p99 {:.1f} ms\n", std::string(what),
                        v.at("count").to_number<int64_t>(), v.at("p50_ms").to_number<double>(),
                        v.at("p99_ms").to_number<double>());
   }
   return out;
+}
+
+std::vector<int> MlGangSizes(int nodes) {
+  const double f = std::min(1.0, static_cast<double>(nodes) / 7500.0);
+  std::vector<int> out;
+  for (auto [count, size] : {std::pair{2, 1024}, std::pair{10, 128}, std::pair{50, 16}}) {
+    const int n = std::max(1, static_cast<int>(std::lround(count * f)));
+    const int s = std::max(2, static_cast<int>(std::lround(size * f)));
+    for (int i = 0; i < n; ++i) out.push_back(s);
+  }
+  return out;
+}
+
+int64_t MlBalloons(int nodes, const std::vector<int>& gang_sizes) {
+  int64_t left = nodes;
+  for (int s : gang_sizes) left -= s;
+  const int64_t headroom = std::lround(400.0 * std::min(1.0, static_cast<double>(nodes) / 7500.0));
+  return std::max<int64_t>(0, left - headroom);
 }
 
 }  // namespace shoal::bench

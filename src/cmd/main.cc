@@ -234,6 +234,13 @@ int main(int argc, char** argv) {
       "  density   Kubernetes' density test on hollow nodes: --nodes (default 100), 30 pods\n"
       "            per node (or --pods) created at --rate per second (default 100), running\n"
       "            until the end; reports pod startup and API latency like smoke.\n"
+      "  ml-7500   the ML cluster at scale: `shoal sim` (--nodes, default 7500 x 8 GPUs), balloons\n"
+      "            (8-GPU pods at priority -10) on the nodes the gangs leave but 400, then two\n"
+      "            1,024-node, ten 128-node and fifty 16-node gang Jobs (scaled to --nodes;\n"
+      "            --gangs/--gang-size replace them) running 120 s, and --pods one-GPU pods\n"
+      "            (default 20000) from 20 teams at --rate per second (default 100), running\n"
+      "            5-180 s, which displace balloons once free GPUs run out. Reports what smoke\n"
+      "            does, plus balloons displaced and create answered -> first watch event.\n"
       "  queues    fair sharing through the Kueue API (issue 8): `shoal sim` (--nodes, default\n"
       "            200 hollow nodes x 8 GPUs), --teams ClusterQueues (default 4) in one cohort\n"
       "            with GPU quotas and fair-sharing weights in the ratio T:...:2:1 (4 teams:\n"
@@ -250,14 +257,16 @@ int main(int argc, char** argv) {
       "  shoal bench --scenario gang-restart --out gang.json --nodes 4 --rounds 10\n"
       "  shoal bench --scenario node-failure --out node.json --pods 100\n"
       "  shoal bench --scenario heartbeat --out hb.json --nodes 7500 --duration 60\n"
-      "  shoal bench --scenario queues --out queues.json --nodes 200 --duration 120");
+      "  shoal bench --scenario queues --out queues.json --nodes 200 --duration 120\n"
+      "  shoal bench --scenario ml-7500 --out ml.json");
   bch->add_option("--scenario", bench.scenario,
                   "Scenario to run: api-load, pod-startup, gang-restart, node-failure, "
-                  "heartbeat, smoke, density or queues")
+                  "heartbeat, smoke, density, queues or ml-7500")
       ->required();
   bch->add_option("--nodes", bench.nodes,
                   "gang-restart: agents, and pods in the gang (at most 64); heartbeat, smoke, "
-                  "density and queues: hollow nodes (smoke and density default 100, queues 200)")
+                  "density, queues and ml-7500: hollow nodes (smoke and density default 100, queues "
+                  "200, ml-7500 7500)")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
   bch->add_option("--gangs", bench.gangs, "smoke: gang Jobs of --gang-size whole-node pods (default 4)")
@@ -289,6 +298,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 26));
   bch->add_option("--seed", bench.seed, "queues: seed of the job mix and run times")
       ->capture_default_str();
+  bch->add_option("--reclaim", bench.reclaim,
+                  "queues: the ClusterQueues' preemption.reclaimWithinCohort")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"Never", "LowerPriority", "Any"}));
   bch->add_option("--run-seconds", bench.run_seconds,
                   "queues: MIN MAX, the range of the Jobs' simulated run times in seconds")
       ->capture_default_str()
