@@ -263,6 +263,9 @@ struct Run {
       if (j.state != JobState::kQueued) return;
       SetState(j, JobState::kAdmitted, now);
       j.admitted = now;
+      // Pods are counted per admission: a preempted Job's pods went with its eviction.
+      j.pods_bound = 0;
+      j.pods_done = 0;
       if (freed_at != SteadyClock::time_point{}) {
         free_to_admit.Add(now - freed_at);
         freed_at = {};
@@ -559,8 +562,8 @@ struct Run {
     for (const auto& [key, j] : jobs) {
       if (j.state != JobState::kAdmitted) continue;
       const int64_t per_pod = j.gpus / j.pods;
-      s.unbound_gpus += per_pod * (j.pods - j.pods_bound);
-      s.done_reserved_gpus += per_pod * j.pods_done;
+      s.unbound_gpus += per_pod * std::max<int64_t>(0, j.pods - j.pods_bound);
+      s.done_reserved_gpus += per_pod * std::min(j.pods, j.pods_done);
     }
     if (fill_time_s < 0 && s.allocated >= kAllocationGoal) fill_time_s = s.t;
     samples.push_back(s);

@@ -174,11 +174,31 @@ struct Run {
     last_sample = now;
   }
   asio::awaitable<void> Sample() {
-    for (;;) {
+    for (int n = 1;; ++n) {
       co_await SleepFor(std::chrono::milliseconds(1000));
       if (!watching) co_return;
       SampleOnce();
+      if (n % 10 == 0) Progress();
     }
+  }
+
+  // A line every 10 s, so that a long run shows what it is doing.
+  void Progress() const {
+    size_t bound = 0, running = 0;
+    for (const auto& [name, p] : pods) {
+      bound += p.bound != SteadyClock::time_point{} ? 1 : 0;
+      running += p.running != SteadyClock::time_point{} ? 1 : 0;
+    }
+    const std::string when =
+        start == SteadyClock::time_point{}
+            ? "setting up"
+            : fmt::format("{:4.0f} s", std::chrono::duration<double>(SteadyClock::now() - start).count());
+    fmt::print("{}: {}  small pods created {}/{}  pods bound {}  running {}  GPUs {:.1f}% "
+               "(balloons {:.1f}%)  balloons displaced {}\n",
+               options.scenario, when, created.size(),
+               options.pods, bound, running, 100 * gpu_share.back(), 100 * balloon_share.back(),
+               balloons_displaced.size());
+    std::fflush(stdout);
   }
 
   json::object Job(int g) {

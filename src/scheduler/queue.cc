@@ -81,6 +81,12 @@ void SchedulingQueue::MarkWaiting(const std::string& key) {
   it->second.where = Where::kWaiting;
 }
 
+void SchedulingQueue::ActivateNow(const std::string& key) {
+  auto it = items_.find(key);
+  if (it == items_.end() || it->second.where == Where::kNone) return;  // in flight or gone
+  ToActive(key, it->second);
+}
+
 void SchedulingQueue::MarkBackoff(const std::string& key, Clock::time_point now) {
   auto it = items_.find(key);
   if (it == items_.end()) return;

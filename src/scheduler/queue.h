@@ -42,6 +42,9 @@ class SchedulingQueue {
   void MarkUnschedulable(const std::string& key, Clock::time_point now);
   // The gang lacks members: park it, without counting an attempt, until Add.
   void MarkWaiting(const std::string& key);
+  // Room was made for `key` (its victims' resources are free): active at once, whatever its
+  // back-off. No-op for an item that is not queued or is active already.
+  void ActivateNow(const std::string& key);
   // The item failed (error, failed bind, gang timeout): retry after its back-off.
   void MarkBackoff(const std::string& key, Clock::time_point now);
   // The item was scheduled: reset its attempts.

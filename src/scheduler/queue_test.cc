@@ -135,6 +135,27 @@ TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
   EXPECT_THAT(Drain(q, kT0 + 1ms + 2s), ElementsAre("a"));
 }
 
+TEST(SchedulingQueueTest, ActivateNowSkipsTheBackoffOfAPreemptorWhoseRoomIsFree) {
+  SchedulingQueue q;
+  q.Add("preemptor", 0, kT0);
+  q.Add("other", 0, kT0);
+  Drain(q, kT0);
+  q.MarkUnschedulable("preemptor", kT0);
+  q.MarkUnschedulable("other", kT0);
+  // A victim goes: every unschedulable item moves towards active, into its 1 s back-off ...
+  q.MoveAllToActive(kT0 + 100ms);
+  EXPECT_EQ(q.backoff_size(), 2u);
+  // ... and the one whose victim it was goes active at once; the other still backs off.
+  q.ActivateNow("preemptor");
+  EXPECT_THAT(Drain(q, kT0 + 100ms), ElementsAre("preemptor"));
+  EXPECT_EQ(q.backoff_size(), 1u);
+  // Items not queued (in flight, done, unknown) are left alone.
+  q.ActivateNow("preemptor");
+  q.ActivateNow("nobody");
+  EXPECT_EQ(q.active_size(), 0u);
+  EXPECT_THAT(Drain(q, kT0 + 1s), ElementsAre("other"));
+}
+
 TEST(SchedulingQueueTest, UnschedulableItemsAreRetriedAfterFiveMinutes) {
   SchedulingQueue q;
   q.Add("a", 0, kT0);

@@ -112,10 +112,14 @@ void Scheduler::OnPod(InformerEvent&& e) {
   const bool held = old != nullptr && HoldsResources(*old);
   if (e.type == InformerEvent::Type::kDeleted) {
     std::string gang = old != nullptr ? GangKey(old->info) : "";
+    const int node = held ? old->node : -1;
     state_.RemovePod(key);
     queue_.Remove(key);
     reported_.erase(key);
-    if (held) queue_.MoveAllToActive(Clock::now());
+    if (held) {
+      queue_.MoveAllToActive(Clock::now());
+      RoomMadeOn(node);
+    }
     Wake();
     return;
   }
@@ -125,10 +129,12 @@ void Scheduler::OnPod(InformerEvent&& e) {
     return;
   }
   const bool changed = old == nullptr || !SameSchedulingSpec(old->info, *info);
+  const int old_node = held ? old->node : -1;
   state_.UpsertPod(*std::move(info));
   const PodState& p = *state_.FindPod(key);
   if (held && !HoldsResources(p)) {
     queue_.MoveAllToActive(Clock::now());  // a pod finished: its room is free
+    RoomMadeOn(old_node);
     Wake();
   }
   if (Pending(p)) {
@@ -341,14 +347,25 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
                                     ? pods.front()->key
                                     : base::StrCat("pod group ", GangKey(*pods.front()));
   for (const std::string& v : plan.victims) Spawn(Evict(v, preemptor));
+  const std::string item = pods.front()->gang.empty() ? pods.front()->key
+                                                      : GangItem(GangKey(*pods.front()));
   for (size_t i = 0; i < pods.size(); ++i) {
     const std::string& node = state_.node(plan.nodes[i]).info.name;
     if (pods[i]->nominated_node != node) Spawn(Nominate(pods[i]->key, node));
+    preemptors_on_[node].insert(item);  // also when its room is already being freed
   }
   if (!plan.victims.empty()) {
     spdlog::info("scheduler: {} preempts {} pod(s)", preemptor, plan.victims.size());
   }
   return true;
+}
+
+void Scheduler::RoomMadeOn(int n) {
+  if (n < 0 || preemptors_on_.empty()) return;
+  auto it = preemptors_on_.find(state_.node(n).info.name);
+  if (it == preemptors_on_.end()) return;
+  for (const std::string& item : it->second) queue_.ActivateNow(item);
+  preemptors_on_.erase(it);
 }
 
 asio::awaitable<bool> Scheduler::PostBinding(const PodInfo& pod, const std::string& node) {

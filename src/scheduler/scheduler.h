@@ -108,6 +108,13 @@ class Scheduler {
   int synced_ = 0;  // informers that completed their first list (pods and nodes needed)
   std::unordered_map<std::string, std::string> reported_;  // pod/group key -> last message
   std::unordered_map<std::string, Clock::time_point> gang_first_failure_;
+  // Node name -> queue items (pods, gangs) that preempted pods there. When a pod on the node
+  // gives its resources back, they are retried at once instead of after their back-off (kube
+  // waits out the back-off, 1 s at least), so that a preemptor, e.g. real work displacing a
+  // balloon, starts as soon as its victim is gone.
+  std::unordered_map<std::string, std::unordered_set<std::string>> preemptors_on_;
+  // A pod on node index `n` gave its resources back.
+  void RoomMadeOn(int n);
 };
 
 }  // namespace shoal::scheduler
