@@ -152,6 +152,14 @@ def test_heartbeat_bench_report_is_complete(tmp_path):
         assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
     assert report["sim"]["stopped"] == "exited 0", report
     assert "40 nodes Ready" in r.stdout
+    # The latency the hollow nodes themselves saw: every node registered (POST nodes) and
+    # took its Lease; the summary prints them.
+    seen = report["hollow_node_api_latency"]
+    assert seen["POST nodes"]["count"] >= 40, seen
+    assert sum(v["count"] for k, v in seen.items() if k.endswith(" leases")) >= 40, seen
+    for v in seen.values():
+        assert 0 <= v["p50_ms"] <= v["p99_ms"] <= v["max_ms"]
+    assert "hollow nodes: POST nodes" in r.stdout
 
 
 def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
@@ -192,6 +200,9 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert "chart: " in r.stdout
     assert rep["balloons"] == 0 and rep["balloons_displaced"] == 0
     assert rep["create_answered_to_watch_event"]["count"] == 60
+    # The hollow nodes reported the status of every pod they ran.
+    seen = rep["hollow_node_api_latency"]
+    assert seen["PATCH pods/status"]["count"] >= 60 + 32, seen
 
 
 def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):

@@ -78,7 +78,8 @@ struct Run {
     const auto start = SteadyClock::now();
     auto sim = SpawnShoal({"sim", "--kubeconfig", options.kubeconfig_path, "--nodes",
                            std::to_string(options.nodes), "--threads", "2", "--data-dir",
-                           options.work_dir + "/sim"},
+                           options.work_dir + "/sim", "--api-latency-out",
+                           options.work_dir + "/sim-api-latency.json"},
                           options.work_dir + "/sim.log");
     if (!sim.ok()) {
       error = sim.status();
@@ -137,7 +138,8 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                       {"sim", json::object{{"cpu_cores", (run.sim_after.cpu_s() -
                                                           run.sim_before.cpu_s()) / window},
                                            {"rss_bytes", run.sim_after.rss_bytes},
-                                           {"stopped", end.sim_end}}}};
+                                           {"stopped", end.sim_end}}},
+                      {"hollow_node_api_latency", end.hollow_node_api_latency}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
         {"cpu_cores", (run.server_after.cpu_s() - run.server_before.cpu_s()) / window},
@@ -157,6 +159,7 @@ std::string HeartbeatSummary(const json::object& report) {
                        s.at("cpu_cores").to_number<double>(),
                        s.at("rss_bytes").to_number<double>() / (1 << 20));
   }
+  out += HollowNodeApiLatencySummary(report);
   return out;
 }
 

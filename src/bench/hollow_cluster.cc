@@ -1,5 +1,8 @@
 #include "bench/hollow_cluster.h"
 
+#include <fstream>
+#include <sstream>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -27,7 +30,8 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                std::chrono::seconds timeout, pid_t* sim_pid) {
   absl::StatusOr<pid_t> sim =
       SpawnShoal({"sim", "--kubeconfig", kubeconfig_path, "--nodes", std::to_string(nodes),
-                  "--nodes-per-leaf", "16", "--data-dir", work_dir + "/sim"},
+                  "--nodes-per-leaf", "16", "--data-dir", work_dir + "/sim",
+                  "--api-latency-out", work_dir + "/sim-api-latency.json"},
                  work_dir + "/sim.log");
   if (!sim.ok()) co_return sim.status();
   *sim_pid = *sim;
@@ -58,6 +62,29 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
   }
   co_return absl::DeadlineExceededError(fmt::format(
       "only {} of {} hollow nodes were Ready after {} s", ready, nodes, timeout.count()));
+}
+
+json::object ReadHollowNodeApiLatency(const std::string& work_dir) {
+  std::ifstream f(work_dir + "/sim-api-latency.json");
+  std::stringstream text;
+  text << f.rdbuf();
+  auto doc = api::ParseJson(text.str());
+  return doc.ok() && doc->is_object() ? std::move(doc->get_object()) : json::object{};
+}
+
+std::string HollowNodeApiLatencySummary(const json::object& report) {
+  const json::value* l = report.if_contains("hollow_node_api_latency");
+  if (l == nullptr || !l->is_object()) return "";
+  std::string out;
+  for (const auto& [what, v] : l->get_object()) {
+    if (!v.is_object()) continue;
+    const json::object& s = v.get_object();
+    out += fmt::format("hollow nodes: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
+                       std::string(what), s.at("count").to_number<int64_t>(),
+                       s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>(),
+                       s.at("max_ms").to_number<double>());
+  }
+  return out;
 }
 
 }  // namespace shoal::bench

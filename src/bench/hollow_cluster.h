@@ -16,6 +16,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -46,7 +47,15 @@ struct ScenarioRunEnd {
   double elapsed_s = 0;
   ProcessStats server_before, server_after;  // zero without a local server
   std::string sim_end;                       // StopChild's answer, or "not started"
+  // The API latency the hollow nodes saw, by "VERB resource" (`shoal sim --api-latency-out`,
+  // written when it stops); empty when the sim did not run or wrote nothing.
+  boost::json::object hollow_node_api_latency;
 };
+
+// Reads what `shoal sim --api-latency-out` wrote under `work_dir` (empty if nothing).
+boost::json::object ReadHollowNodeApiLatency(const std::string& work_dir);
+// Summary lines for a report's "hollow_node_api_latency" (none when it is absent or empty).
+std::string HollowNodeApiLatencySummary(const boost::json::object& report);
 
 // Runs `run.Main()` to its end on a private I/O thread (this one) with an HTTPS transport to
 // `kc` (set in `run.transport` for the run), reading `server_pid`'s stats (-1: none) around it,
@@ -74,7 +83,11 @@ absl::StatusOr<ScenarioRunEnd> RunScenario(const client::Kubeconfig& kc, pid_t s
   run.transport = nullptr;
   end.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   end.server_after = stats();
-  end.sim_end = run.sim_pid > 0 ? StopChild(run.sim_pid) : "not started";
+  const bool sim_ran = run.sim_pid > 0;
+  end.sim_end = sim_ran ? StopChild(run.sim_pid) : "not started";  // clears run.sim_pid
+  if constexpr (requires { run.options.work_dir; }) {
+    if (sim_ran) end.hollow_node_api_latency = ReadHollowNodeApiLatency(run.options.work_dir);
+  }
   return end;
 }
 

@@ -772,7 +772,8 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
                       {"jobs_created", static_cast<int64_t>(run.jobs.size())},
                       {"create_errors", run.create_errors},
                       {"watch_restarts", run.watch_restarts},
-                      {"sim_stopped", end.sim_end}};
+                      {"sim_stopped", end.sim_end},
+                      {"hollow_node_api_latency", end.hollow_node_api_latency}};
   if (options.server_pid > 0) {
     report["server"] =
         json::object{{"cpu_cores",
@@ -864,6 +865,7 @@ std::string QueuesSummary(const json::object& report) {
     out += fmt::format("server over the run: {:.2f} cores, {:.0f} MiB RSS\n",
                        num(s->at("cpu_cores")), num(s->at("rss_bytes")) / (1 << 20));
   }
+  out += HollowNodeApiLatencySummary(report);
   return out;
 }
 

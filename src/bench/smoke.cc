@@ -523,7 +523,8 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"server_cores_per_second", ToArray(run.server_cores_per_second)},
                       {"server_rss_mib_per_second", ToArray(run.server_rss_mib_per_second)},
                       {"create_transport_retries", run.transport_retries},
-                      {"sim_stopped", end.sim_end}};
+                      {"sim_stopped", end.sim_end},
+                      {"hollow_node_api_latency", end.hollow_node_api_latency}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
         {"cpu_cores", (end.server_after.cpu_s() - end.server_before.cpu_s()) / end.elapsed_s},
@@ -567,6 +568,7 @@ std::string SmokeSummary(const json::object& report) {
                        v.at("count").to_number<int64_t>(), v.at("p50_ms").to_number<double>(),
                        v.at("p99_ms").to_number<double>());
   }
+  out += HollowNodeApiLatencySummary(report);
   return out;
 }
 

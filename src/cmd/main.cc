@@ -187,6 +187,9 @@ int main(int argc, char** argv) {
                  "exercise node lifecycle); 0 = none")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  sm->add_option("--api-latency-out", sim.api_latency_out,
+                 "At exit, write the API call latency the hollow nodes saw (p50/p99/max by "
+                 "\"VERB resource\") to this JSON file");
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory removed at exit");

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <thread>
@@ -16,6 +17,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
@@ -25,10 +27,12 @@
 #include "client/https_client.h"
 #include "client/kubeconfig.h"
 #include "sim/hollow_runtime.h"
+#include "sim/timed_transport.h"
 
 namespace shoal::sim {
 
 namespace asio = boost::asio;
+namespace json = boost::json;
 
 std::string HollowNodeName(const SimOptions& o, int i) {
   return fmt::format("{}{:05d}", o.name_prefix, i);
@@ -48,11 +52,13 @@ struct Loop {
   asio::io_context io{1};
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   HollowRuntime runtime{io.get_executor()};
+  ApiLatency latency;  // of this loop's nodes' calls
   std::thread thread;
 };
 
 struct HollowNode {
   std::unique_ptr<client::HttpTransport> transport;
+  std::unique_ptr<TimedTransport> timed;  // the agent's view of `transport`
   std::unique_ptr<agent::Agent> agent;
   Loop* loop = nullptr;
 };
@@ -110,6 +116,7 @@ int RunSim(const SimOptions& o) {
       return 1;
     }
     n.transport = std::move(*t);
+    n.timed = std::make_unique<TimedTransport>(*n.transport, n.loop->latency);
     agent::AgentOptions ao;
     ao.node_name = HollowNodeName(o, i);
     ao.data_dir = dir + "/" + ao.node_name;
@@ -123,7 +130,7 @@ int RunSim(const SimOptions& o) {
     ao.lease_renew = std::chrono::milliseconds(o.lease_duration_s * 1000 / 4);
     auto gpus = agent::DiscoverGpus(o.gpus_per_node);
     if (!gpus.ok()) gpus = std::vector<agent::GpuDevice>{};
-    n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.transport,
+    n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.timed,
                                              n.loop->runtime, *std::move(gpus), ao);
   }
   for (auto& l : loops) {
@@ -191,6 +198,17 @@ int RunSim(const SimOptions& o) {
     if (l->thread.joinable()) l->thread.join();
   }
   nodes.clear();  // agents before their transports' loops go
+  if (!o.api_latency_out.empty()) {
+    ApiLatency all;
+    for (auto& l : loops) {
+      for (auto& [key, rec] : l->latency) all[key].Merge(rec);
+    }
+    json::object out;
+    for (auto& [key, rec] : all) out[key] = bench::ToJson(rec.Summarize());
+    std::ofstream f(o.api_latency_out, std::ios::trunc);
+    f << json::serialize(out) << "\n";
+    if (!f) spdlog::error("shoal sim: cannot write {}", o.api_latency_out);
+  }
   loops.clear();
   if (temporary) {
     std::error_code ec;

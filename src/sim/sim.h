@@ -25,6 +25,8 @@ struct SimOptions {
   int lease_duration_s = 40;      // as `shoal agent --node-lease-duration-seconds`
   double fail_nodes_per_minute = 0;  // random nodes whose heartbeats stop
   std::string data_dir;           // "" = a temporary directory, removed at exit
+  // At exit, the API latency the nodes saw, by "VERB resource", as JSON summaries ("" = none).
+  std::string api_latency_out;
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code (errors as one line on stderr).
