@@ -30,7 +30,8 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                std::chrono::seconds timeout, pid_t* sim_pid) {
   absl::StatusOr<pid_t> sim =
       SpawnShoal({"sim", "--kubeconfig", kubeconfig_path, "--nodes", std::to_string(nodes),
-                  "--nodes-per-leaf", "16", "--data-dir", work_dir + "/sim",
+                  "--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf), "--data-dir",
+                  work_dir + "/sim",
                   "--api-latency-out", work_dir + "/sim-api-latency.json"},
                  work_dir + "/sim.log");
   if (!sim.ok()) co_return sim.status();

@@ -27,6 +27,9 @@
 
 namespace shoal::bench {
 
+// The leaf size of the hollow clusters the bench starts (`shoal sim --nodes-per-leaf`).
+inline constexpr int kBenchNodesPerLeaf = 16;
+
 // Starts `shoal sim --nodes N --nodes-per-leaf 16` (8 GPUs per node) against the server of
 // `kubeconfig_path` (its data in WORK_DIR/sim, its output in WORK_DIR/sim.log) and polls the
 // node list until at least `nodes` nodes are Ready=True. `*sim_pid` is set as soon as the

@@ -62,7 +62,7 @@ struct Run {
   bool watching = true;
   std::map<std::string, PodSeen> pods;                    // pod name -> what was seen
   std::map<std::string, SteadyClock::time_point> created;  // small pod name -> create sent
-  std::map<std::string, SteadyClock::time_point> answered;  // small pod name -> 201 received
+  std::map<std::string, SteadyClock::time_point> answered;  // pod name -> its 201 received
   std::map<std::string, SteadyClock::time_point> gang_created;
   std::map<std::string, int> gang_size;                    // gang Job name -> its pods
   std::set<std::string> balloons_displaced;                // balloon pods deleted by preemption
@@ -202,13 +202,13 @@ struct Run {
   }
 
   json::object Job(int g) {
-    // The tightest topology the gang fits in on `shoal sim`'s default layout (32 nodes per
-    // leaf, 16 leaves per spine); a larger gang spans spines.
+    // The tightest topology the gang fits in on the bench's layout (StartHollowNodes: 16
+    // nodes per leaf, 16 leaves per spine); a larger gang spans spines.
     const int size = options.gang_sizes[g];
     json::object annotations{{"shoal.io/gang", "true"}};
-    if (size <= 32) {
+    if (size <= kBenchNodesPerLeaf) {
       annotations["shoal.io/topology"] = "leaf";
-    } else if (size <= 32 * 16) {
+    } else if (size <= kBenchNodesPerLeaf * 16) {
       annotations["shoal.io/topology"] = "spine";
     }
     json::object container{
