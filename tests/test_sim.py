@@ -1,6 +1,7 @@
 """End-to-end tests of `shoal sim`: hollow nodes (the real agent with a simulated runtime) in
 one process against the built server, driven with kubectl."""
 
+import datetime
 import json
 import os
 import signal
@@ -119,6 +120,30 @@ def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
 
 
 @pytest.mark.server_args("--node-monitor-grace-period", "3s", "--node-monitor-period", "500ms")
+def test_running_delay_holds_a_bound_pod_before_its_container_starts(server, sim_factory):
+    """`shoal sim --running-delay 3s`: a bound pod stays ContainerCreating (phase Pending,
+    container waiting) for the delay, as an image pull would keep it, then runs."""
+    sim_factory("--nodes", "1", "--name-prefix", "d-", "--running-delay", "3s")
+    wait_until(lambda: len(ready_nodes(server)) == 1, 30, interval=0.2, what="node Ready")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "slow-start"}, "spec": {
+        "restartPolicy": "Never", "terminationGracePeriodSeconds": 0,
+        "containers": [{"name": "c", "image": "none", "command": ["train"]}]}}
+    server.kubectl("create", "-f", "-", input=json.dumps(pod))
+    wait_until(lambda: kubectl_get_json(server, "pod", "slow-start")["spec"].get("nodeName"),
+               20, interval=0.1, what="pod bound")
+    early = kubectl_get_json(server, "pod", "slow-start")
+    assert early["status"].get("phase", "Pending") == "Pending", early["status"]
+    wait_until(lambda: kubectl_get_json(server, "pod", "slow-start")["status"].get("phase") ==
+               "Running", 20, interval=0.1, what="pod Running")
+    st = kubectl_get_json(server, "pod", "slow-start")["status"]
+    scheduled = next(c for c in st["conditions"] if c["type"] == "PodScheduled")
+    started = st["containerStatuses"][0]["state"]["running"]["startedAt"]
+    def secs(t):
+        return datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+    # RFC 3339 times have whole seconds: 3 s of delay leave at least 2 between them.
+    assert secs(started) - secs(scheduled["lastTransitionTime"]) >= 2, st
+
+
 def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_factory):
     sim_factory("--nodes", "10", "--node-lease-duration-seconds", "2", "--fail-nodes", "60")
     wait_until(lambda: len(ready_nodes(server)) == 10, 30, interval=0.2, what="10 nodes Ready")

@@ -90,6 +90,7 @@ Agent::Agent(asio::any_io_executor executor, client::Transport& transport, Runti
   ctx_.node_name = options_.node_name;
   ctx_.node_ip = options_.node_ip;
   ctx_.data_dir = options_.data_dir;
+  ctx_.start_delay = options_.start_delay;
 }
 
 Agent::~Agent() {

@@ -62,6 +62,10 @@ struct AgentOptions {
   std::chrono::seconds health_interval{10};
   // CPU and memory limits through cgroup v2 (nullptr: not enforced; the Node says so).
   Cgroups* cgroups = nullptr;
+  // Waited after a pod's volumes and environment are ready, before its first container
+  // starts: the image pull and container creation of a real node, for hollow nodes
+  // (`shoal sim --running-delay`). 0 for a real agent.
+  std::chrono::milliseconds start_delay{0};
 };
 
 class Agent {

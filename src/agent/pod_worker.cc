@@ -156,6 +156,11 @@ asio::awaitable<void> PodWorker::Setup() {
     }
     if (gone_ || terminating_) co_return;
     if (s.ok()) {
+      if (ctx_.start_delay.count() > 0) {
+        asio::steady_timer t(ctx_.executor, ctx_.start_delay);
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (gone_ || terminating_) co_return;
+      }
       ready_to_run_ = true;
       break;
     }

@@ -44,6 +44,7 @@ struct AgentContext {
   std::string data_dir;  // pods live under data_dir/pods/<uid>/
   std::chrono::milliseconds initial_backoff{10'000};
   std::chrono::milliseconds max_backoff{300'000};
+  std::chrono::milliseconds start_delay{0};  // AgentOptions::start_delay
 };
 
 class PodWorker : public std::enable_shared_from_this<PodWorker> {

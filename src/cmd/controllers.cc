@@ -5,25 +5,9 @@
 
 #include "base/clock.h"
 #include "cmd/client_command.h"
+#include "cmd/flags.h"
 
 namespace shoal::cmd {
-
-namespace {
-
-// A Go-style duration flag ("40s", "500ms", "5m").
-void AddDuration(CLI::App* app, const std::string& name, controllers::Millis& into,
-                 const std::string& help) {
-  app->add_option_function<std::string>(
-         name, [&into](const std::string& v) { into = *base::ParseDuration(v); },
-         fmt::format("{} (default {}s)", help, into.count() / 1000.0))
-      ->check(CLI::Validator(
-          [](std::string& v) -> std::string {
-            return base::ParseDuration(v) ? "" : "not a duration like 40s, 500ms or 5m: " + v;
-          },
-          "DURATION"));
-}
-
-}  // namespace
 
 void AddControllerFlags(CLI::App* app, controllers::ControllerOptions& o) {
   AddDuration(app, "--node-monitor-grace-period", o.node_monitor_grace_period,

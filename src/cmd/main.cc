@@ -7,6 +7,7 @@
 #include "bench/bench.h"
 #include "cmd/agent.h"
 #include "cmd/controllers.h"
+#include "cmd/flags.h"
 #include "cmd/scheduler.h"
 #include "cmd/server.h"
 #include "sim/sim.h"
@@ -187,6 +188,9 @@ int main(int argc, char** argv) {
                  "exercise node lifecycle); 0 = none")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  shoal::cmd::AddDuration(sm, "--running-delay", sim.running_delay,
+              "Time from a pod's binding (volumes and env ready) to its first container start, "
+              "as an image pull and container creation would take");
   sm->add_option("--api-latency-out", sim.api_latency_out,
                  "At exit, write the API call latency the hollow nodes saw (p50/p99/max by "
                  "\"VERB resource\") to this JSON file");

@@ -126,6 +126,7 @@ int RunSim(const SimOptions& o) {
     ao.capacity = {{"cpu", "96"}, {"memory", "1536Gi"}, {"pods", "110"},
                    {"ephemeral-storage", "7Ti"}};
     ao.lease_jitter = 0.1;
+    ao.start_delay = o.running_delay;
     ao.lease_duration = std::chrono::seconds(o.lease_duration_s);
     ao.lease_renew = std::chrono::milliseconds(o.lease_duration_s * 1000 / 4);
     auto gpus = agent::DiscoverGpus(o.gpus_per_node);

@@ -2,13 +2,15 @@
 // HollowRuntime: it registers its Node (96 cpu, 1536Gi memory, --gpus-per-node
 // nvidia.com/gpu, 110 pods, leaf/spine topology labels), renews its Lease every 10 s with
 // jitter, keeps its own watch of the pods bound to it (one connection per node, as kubelets
-// do) and reports their status; pods "run" for their shoal.io/sim-duration annotation.
+// do) and reports their status; pods start after --running-delay and "run" for their
+// shoal.io/sim-duration annotation.
 // Works against any Kubernetes API server (bearer-token kubeconfigs).
 //
 // Threading: `threads` event loops, each with its own HollowRuntime; the nodes are dealt out
 // round-robin and each lives on one loop. RunSim blocks until SIGINT/SIGTERM.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace shoal::sim {
@@ -24,6 +26,7 @@ struct SimOptions {
   double start_rate = 1000;       // nodes started per second
   int lease_duration_s = 40;      // as `shoal agent --node-lease-duration-seconds`
   double fail_nodes_per_minute = 0;  // random nodes whose heartbeats stop
+  std::chrono::milliseconds running_delay{0};  // bound -> first container started
   std::string data_dir;           // "" = a temporary directory, removed at exit
   // At exit, the API latency the nodes saw, by "VERB resource", as JSON summaries ("" = none).
   std::string api_latency_out;
