@@ -150,6 +150,21 @@ int RunSim(const SimOptions& o) {
     stopping = true;
     control.stop();
   });
+  // SIGUSR1: forget the API latency recorded so far, so that --api-latency-out covers only
+  // what follows (a bench measuring steady state after the registration burst).
+  asio::signal_set reset_signal(control, SIGUSR1);
+  std::function<void()> wait_reset = [&] {
+    reset_signal.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      for (auto& l : loops) {
+        Loop* loop = l.get();
+        asio::post(loop->io, [loop] { loop->latency.clear(); });
+      }
+      spdlog::info("shoal sim: API latency records reset (SIGUSR1)");
+      wait_reset();
+    });
+  };
+  wait_reset();
   int started = 0;
   asio::steady_timer starter(control);
   const auto t0 = std::chrono::steady_clock::now();
