@@ -397,6 +397,11 @@ asio::awaitable<void> Agent::Register() {
                  asio::detached);
 }
 
+double JitterFactor(double jitter, bool first, double u) {
+  if (jitter <= 0) return 1.0;
+  return first ? u : 1.0 - jitter + 2.0 * jitter * u;
+}
+
 asio::awaitable<void> Agent::LeaseLoop() {
   const std::string collection = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
   const std::string path = base::StrCat(collection, "/", options_.node_name);
@@ -431,7 +436,7 @@ asio::awaitable<void> Agent::LeaseLoop() {
     const double j = options_.lease_jitter;
     // With jitter, the first wait is a random part of the interval: the renewals of nodes
     // started together spread out instead of arriving in lockstep.
-    const double factor = j <= 0 ? 1.0 : first ? unit(rng) : 1.0 - j + 2.0 * j * unit(rng);
+    const double factor = JitterFactor(j, first, unit(rng));
     first = false;
     asio::steady_timer t(executor_, renew_after(factor));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -439,8 +444,16 @@ asio::awaitable<void> Agent::LeaseLoop() {
 }
 
 asio::awaitable<void> Agent::StatusLoop() {
-  for (;;) {
-    asio::steady_timer t(executor_, options_.status_interval);
+  // The same jitter as the Lease's: nodes registered together would otherwise write their
+  // (much heavier) status in the same second of every interval.
+  std::minstd_rand rng(
+      static_cast<uint32_t>(std::hash<std::string>{}(options_.node_name + "/status")));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double interval_ms = 1000.0 * static_cast<double>(options_.status_interval.count());
+  for (bool first = true;; first = false) {
+    const double factor = JitterFactor(options_.lease_jitter, first, unit(rng));
+    asio::steady_timer t(executor_,
+                         std::chrono::milliseconds(static_cast<int64_t>(interval_ms * factor)));
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
     if (heartbeats_stopped_) co_return;
     co_await PatchNodeStatus();

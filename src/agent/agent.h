@@ -46,9 +46,10 @@ struct AgentOptions {
   std::chrono::seconds lease_duration{40};  // kubelet's nodeLeaseDurationSeconds
   std::chrono::milliseconds lease_renew{10'000};  // kubelet renews at a quarter of it
   std::chrono::seconds status_interval{60};
-  // Each renewal waits lease_renew scaled by a random factor in [1 - jitter, 1 + jitter]
-  // (seeded by the node name), and the first one a random part of lease_renew, so that
-  // thousands of hollow nodes started together do not renew in lockstep. 0: exact.
+  // Each Lease renewal and node-status write waits its interval (lease_renew,
+  // status_interval) scaled by a random factor in [1 - jitter, 1 + jitter] (seeded by the node
+  // name), and the first one a random part of it (JitterFactor), so that thousands of hollow
+  // nodes started together do not write in lockstep. 0: exact.
   double lease_jitter = 0;
   // Overrides of the reported capacity (= allocatable), e.g. {"cpu", "96"} for a hollow node;
   // the rest is read from this machine.
@@ -67,6 +68,10 @@ struct AgentOptions {
   // (`shoal sim --running-delay`). 0 for a real agent.
   std::chrono::milliseconds start_delay{0};
 };
+
+// The factor an interval is scaled by: 1 without jitter; else `u` (uniform in [0, 1)) for the
+// first wait and 1 - jitter + 2 * jitter * u after.
+double JitterFactor(double jitter, bool first, double u);
 
 class Agent {
  public:
