@@ -122,10 +122,17 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
         return true;
       };
       absl::Status st = co_await transport.Watch(std::move(w), on_event);
-      if (!st.ok()) {
+      if (absl::IsOutOfRange(st)) {
+        // 410 Gone: the resourceVersion left the server's history; only a list helps.
         spdlog::info("informer {}: watch ended: {}; listing again", options.path, st.ToString());
-        co_await Sleep(std::chrono::milliseconds(absl::IsOutOfRange(st) ? 0 : 1000));
         relist = true;
+      } else if (!st.ok()) {
+        // A transport failure or another refusal: watch again from the last resourceVersion
+        // after a second, as kube's reflector does. Re-listing here would turn an overloaded
+        // server's dropped connections into a storm of lists (7,500 hollow nodes did that).
+        spdlog::info("informer {}: watch ended: {}; watching again from {}", options.path,
+                     st.ToString(), rv);
+        co_await Sleep(std::chrono::milliseconds(1000));
       }
     }
   }

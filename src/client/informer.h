@@ -1,7 +1,8 @@
 // RunInformer: kube's reflector for shoal's components - LIST a collection, then WATCH it
-// from the list's resourceVersion, handing every object to a handler; re-watch when the server
-// ends a watch, re-list after 410 Gone or a transport failure (objects that vanished meanwhile
-// are reported as deleted). Works over any Transport (in-process or HTTPS).
+// from the list's resourceVersion, handing every object to a handler; re-watch from the last
+// resourceVersion when the server ends a watch or the transport fails (after a second), re-list
+// only after 410 Gone (objects that vanished meanwhile are reported as deleted). Works over any
+// Transport (in-process or HTTPS).
 //
 // Threading: a coroutine on the caller's executor; the handler runs there too.
 #pragma once

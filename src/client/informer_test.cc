@@ -1,0 +1,95 @@
+// RunInformer against a scripted transport: a failed watch resumes from the last
+// resourceVersion without listing again; only 410 Gone (OutOfRange) makes it list again.
+#include "client/informer.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+namespace shoal::client {
+namespace {
+
+namespace asio = boost::asio;
+
+// Answers every LIST with one pod at resourceVersion "10" and plays `watches` in order, one per
+// WATCH call (an event line to deliver, then the status to end with); records what was asked.
+class Scripted : public Transport {
+ public:
+  struct Step {
+    std::string event;  // "" = none
+    absl::Status end;
+  };
+  std::deque<Step> watches;
+  int lists = 0;
+  std::vector<std::string> watched_from;  // resourceVersion of each WATCH
+  asio::io_context* io = nullptr;
+
+  asio::awaitable<absl::StatusOr<Response>> Call(Request) override {
+    ++lists;
+    Response r;
+    r.code = 200;
+    r.body = R"({"kind":"PodList","metadata":{"resourceVersion":"10"},"items":[
+        {"metadata":{"name":"a","namespace":"ns","resourceVersion":"10"}}]})";
+    co_return r;
+  }
+  asio::awaitable<absl::Status> Watch(Request req,
+                                      std::function<bool(std::string_view)> on_event) override {
+    watched_from.push_back(req.query["resourceVersion"]);
+    if (watches.empty()) {
+      io->stop();  // the script is over
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
+      co_await t.async_wait(asio::use_awaitable);
+      co_return absl::OkStatus();
+    }
+    Step w = watches.front();
+    watches.pop_front();
+    if (!w.event.empty()) on_event(w.event);
+    co_return w.end;
+  }
+};
+
+TEST(InformerTest, AFailedWatchResumesFromTheLastResourceVersionWithoutListing) {
+  asio::io_context io;
+  Scripted t;
+  t.io = &io;
+  t.watches.push_back({R"({"type":"MODIFIED","object":{"metadata":{"name":"a","namespace":"ns",
+      "resourceVersion":"12"}}})",
+                       absl::UnavailableError("connection reset")});
+  t.watches.push_back({"", absl::OkStatus()});  // the server's timeout: watch again
+  std::vector<InformerEvent::Type> seen;
+  asio::co_spawn(io,
+                 RunInformer(t, InformerOptions{.path = "/api/v1/pods"},
+                             [&](InformerEvent&& e) { seen.push_back(e.type); }),
+                 asio::detached);
+  io.run();
+  EXPECT_EQ(t.lists, 1);
+  EXPECT_EQ(t.watched_from, (std::vector<std::string>{"10", "12", "12"}));
+  EXPECT_EQ(seen, (std::vector<InformerEvent::Type>{InformerEvent::Type::kAdded,
+                                                      InformerEvent::Type::kSynced,
+                                                      InformerEvent::Type::kModified}));
+}
+
+TEST(InformerTest, GoneListsAgain) {
+  asio::io_context io;
+  Scripted t;
+  t.io = &io;
+  t.watches.push_back({"", absl::OutOfRangeError("too old resource version")});
+  std::vector<InformerEvent::Type> seen;
+  asio::co_spawn(io,
+                 RunInformer(t, InformerOptions{.path = "/api/v1/pods"},
+                             [&](InformerEvent&& e) { seen.push_back(e.type); }),
+                 asio::detached);
+  io.run();
+  EXPECT_EQ(t.lists, 2);
+  EXPECT_EQ(t.watched_from, (std::vector<std::string>{"10", "10"}));
+}
+
+}  // namespace
+}  // namespace shoal::client
