@@ -55,6 +55,17 @@ class Scripted : public Transport {
   }
 };
 
+// Runs an informer of pods over `t` until its script is over; the event types it handed on.
+std::vector<InformerEvent::Type> RunScript(asio::io_context& io, Scripted& t) {
+  std::vector<InformerEvent::Type> seen;
+  asio::co_spawn(io,
+                 RunInformer(t, InformerOptions{.path = "/api/v1/pods"},
+                             [&](InformerEvent&& e) { seen.push_back(e.type); }),
+                 asio::detached);
+  io.run();
+  return seen;
+}
+
 TEST(InformerTest, AFailedWatchResumesFromTheLastResourceVersionWithoutListing) {
   asio::io_context io;
   Scripted t;
@@ -63,12 +74,7 @@ TEST(InformerTest, AFailedWatchResumesFromTheLastResourceVersionWithoutListing) 
       "resourceVersion":"12"}}})",
                        absl::UnavailableError("connection reset")});
   t.watches.push_back({"", absl::OkStatus()});  // the server's timeout: watch again
-  std::vector<InformerEvent::Type> seen;
-  asio::co_spawn(io,
-                 RunInformer(t, InformerOptions{.path = "/api/v1/pods"},
-                             [&](InformerEvent&& e) { seen.push_back(e.type); }),
-                 asio::detached);
-  io.run();
+  std::vector<InformerEvent::Type> seen = RunScript(io, t);
   EXPECT_EQ(t.lists, 1);
   EXPECT_EQ(t.watched_from, (std::vector<std::string>{"10", "12", "12"}));
   EXPECT_EQ(seen, (std::vector<InformerEvent::Type>{InformerEvent::Type::kAdded,
@@ -81,12 +87,7 @@ TEST(InformerTest, GoneListsAgain) {
   Scripted t;
   t.io = &io;
   t.watches.push_back({"", absl::OutOfRangeError("too old resource version")});
-  std::vector<InformerEvent::Type> seen;
-  asio::co_spawn(io,
-                 RunInformer(t, InformerOptions{.path = "/api/v1/pods"},
-                             [&](InformerEvent&& e) { seen.push_back(e.type); }),
-                 asio::detached);
-  io.run();
+  RunScript(io, t);
   EXPECT_EQ(t.lists, 2);
   EXPECT_EQ(t.watched_from, (std::vector<std::string>{"10", "10"}));
 }
