@@ -13,7 +13,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +22,7 @@
 #include "apiserver/pki.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/tls_stream.h"
 
 namespace shoal::agent {
 
@@ -31,7 +31,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = base::TlsStream;
 
 namespace {
 
@@ -77,7 +77,7 @@ struct LogServer::Impl {
         if (!acceptor.is_open()) co_return;
         continue;
       }
-      asio::co_spawn(executor, Session(Stream(std::move(socket), ctx)), asio::detached);
+      asio::co_spawn(executor, Session(Stream(std::move(socket), ctx.native_handle())), asio::detached);
     }
   }
 
@@ -93,14 +93,14 @@ struct LogServer::Impl {
   }
 
   asio::awaitable<void> Session(Stream stream) {
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+    stream.ExpiresAfter(std::chrono::seconds(30));
+    auto [hec] = co_await stream.async_handshake(Stream::Role::kServer, use_tuple);
     if (hec) co_return;
     beast::flat_buffer buffer;
     http::request<http::empty_body> req;
     auto [rec, rn] = co_await http::async_read(stream, buffer, req, use_tuple);
     if (rec) co_return;
-    beast::get_lowest_layer(stream).expires_never();
+    stream.ExpiresNever();
     auto reply = [&](int code, std::string_view reason,
                      std::string_view message) -> asio::awaitable<void> {
       http::response<http::string_body> res{static_cast<http::status>(code), 11};
@@ -187,8 +187,7 @@ struct LogServer::Impl {
       co_await t.async_wait(use_tuple);
     }
     if (ok) co_await WriteAll(stream, "0\r\n\r\n");
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-    co_await stream.async_shutdown(use_tuple);
+    stream.Shutdown();
   }
 
   asio::any_io_executor executor;

@@ -11,7 +11,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -19,6 +19,7 @@
 #include "apiserver/internal/rest.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/tls_stream.h"
 
 namespace shoal::apiserver {
 
@@ -27,7 +28,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using Stream = beast::ssl_stream<beast::tcp_stream>;
+using Stream = base::TlsStream;
 
 namespace {
 
@@ -74,7 +75,7 @@ struct HttpServer::Impl {
       }
       socket.set_option(tcp::no_delay(true));
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx)), asio::detached);
+      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx.native_handle())), asio::detached);
     }
   }
 
@@ -159,15 +160,15 @@ struct HttpServer::Impl {
       std::atomic<int>& n;
       ~Guard() { --n; }
     } guard{open_connections};
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
-    auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, use_tuple);
+    stream.ExpiresAfter(std::chrono::seconds(30));
+    auto [hec] = co_await stream.async_handshake(Stream::Role::kServer, use_tuple);
     if (hec) co_return;
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.body_limit(kMaxBodyBytes);
       parser.header_limit(64 * 1024);
-      beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
+      stream.ExpiresAfter(kIdleTimeout);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (ec == http::error::body_limit) {
         Response r;
@@ -178,7 +179,7 @@ struct HttpServer::Impl {
         break;
       }
       if (ec) break;
-      beast::get_lowest_layer(stream).expires_never();
+      stream.ExpiresNever();
       const auto& msg = parser.get();
       bool keep_alive = msg.keep_alive();
       Request req = ToRequest(msg);
@@ -213,8 +214,7 @@ struct HttpServer::Impl {
       Response resp = co_await api.Handle(std::move(req));
       if (!co_await Write(stream, resp, keep_alive) || !keep_alive) break;
     }
-    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
-    co_await stream.async_shutdown(use_tuple);
+    stream.Shutdown();
   }
 
   // Streams one watch: events as JSON lines in HTTP chunks, BOOKMARKs when idle (if asked
@@ -337,17 +337,17 @@ struct HttpServer::Impl {
       co_return;
     }
     auto ex = co_await asio::this_coro::executor;
-    beast::ssl_stream<beast::tcp_stream> up(ex, *agent_ctx);
+    Stream up(ex, agent_ctx->native_handle());
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(t.host, ec);
     if (ec) {
       co_await fail(503, base::StrCat("node agent address \"", t.host, "\" is not an IP"));
       co_return;
     }
-    beast::get_lowest_layer(up).expires_after(std::chrono::seconds(10));
-    auto [cec] = co_await beast::get_lowest_layer(up).async_connect(
+    up.ExpiresAfter(std::chrono::seconds(10));
+    auto [cec] = co_await up.socket().async_connect(
         tcp::endpoint(addr, static_cast<uint16_t>(t.port)), use_tuple);
-    if (!cec) std::tie(cec) = co_await up.async_handshake(ssl::stream_base::client, use_tuple);
+    if (!cec) std::tie(cec) = co_await up.async_handshake(Stream::Role::kClient, use_tuple);
     if (cec) {
       co_await fail(503, base::StrCat("cannot reach the node agent at ", t.host, ":", t.port,
                                       ": ", cec.message()));
@@ -370,7 +370,7 @@ struct HttpServer::Impl {
       co_await fail(503, base::StrCat("node agent: ", wec.message()));
       co_return;
     }
-    beast::get_lowest_layer(up).expires_never();
+    up.ExpiresNever();
     http::response<http::empty_body> res{parser.get().result(), 11};
     res.set(http::field::content_type, parser.get()[http::field::content_type]);
     res.set(http::field::cache_control, "no-cache, private");
@@ -396,8 +396,7 @@ struct HttpServer::Impl {
     }
     auto last = http::make_chunk_last();
     co_await asio::async_write(stream, last, use_tuple);
-    beast::get_lowest_layer(up).expires_after(std::chrono::seconds(2));
-    co_await up.async_shutdown(use_tuple);
+    up.Shutdown();
   }
 
   asio::io_context& io;

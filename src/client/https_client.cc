@@ -1,20 +1,18 @@
 #include "client/https_client.h"
 
-#include <openssl/ssl.h>
-
 #include <algorithm>
 #include <limits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
 #include "base/status_macros.h"
@@ -89,24 +87,22 @@ asio::awaitable<absl::Status> HttpsConnection::Connect() {
   tcp::resolver resolver(executor_);
   auto [rec, endpoints] = co_await resolver.async_resolve(target_.host, target_.port, use_tuple);
   if (rec) co_return IoError(base::StrCat("resolving ", target_.host), rec);
-  auto stream = std::make_unique<Stream>(executor_, tls_);
-  stream->set_verify_callback(ssl::host_name_verification(target_.host));
-  // SNI for host names (not for IP literals, per RFC 6066).
-  boost::system::error_code addr_ec;
-  asio::ip::make_address(target_.host, addr_ec);
-  if (addr_ec) SSL_set_tlsext_host_name(stream->native_handle(), target_.host.c_str());
-  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(*stream);
-  tcp_layer.expires_after(std::chrono::seconds(30));
-  auto [cec, ep] = co_await tcp_layer.async_connect(endpoints, use_tuple);
+  auto stream = std::make_unique<Stream>(executor_, tls_.native_handle());
+  if (!stream->SetPeerHost(target_.host)) {
+    co_return absl::InvalidArgumentError(
+        base::StrCat("server host \"", target_.host, "\" cannot be checked in a certificate"));
+  }
+  stream->ExpiresAfter(std::chrono::seconds(30));
+  auto [cec, ep] = co_await asio::async_connect(stream->socket(), endpoints, use_tuple);
   if (cec) co_return IoError(base::StrCat("connecting to ", target_.host, ":", target_.port), cec);
-  tcp_layer.socket().set_option(tcp::no_delay(true));
+  stream->socket().set_option(tcp::no_delay(true));
   // A large receive buffer lets the server send a big response in long runs instead of
   // waking this client for every TLS record.
   boost::system::error_code ignored;
-  tcp_layer.socket().set_option(asio::socket_base::receive_buffer_size(8 << 20), ignored);
-  auto [hec] = co_await stream->async_handshake(ssl::stream_base::client, use_tuple);
+  stream->socket().set_option(asio::socket_base::receive_buffer_size(8 << 20), ignored);
+  auto [hec] = co_await stream->async_handshake(Stream::Role::kClient, use_tuple);
   if (hec) co_return IoError("TLS handshake", hec);
-  tcp_layer.expires_never();
+  stream->ExpiresNever();
   stream_ = std::move(stream);
   co_return absl::OkStatus();
 }
@@ -159,8 +155,7 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(
   req.prepare_payload();
 
   const auto start = std::chrono::steady_clock::now();
-  beast::tcp_stream& tcp_layer = beast::get_lowest_layer(*stream_);
-  tcp_layer.expires_after(std::chrono::seconds(120));
+  stream_->ExpiresAfter(std::chrono::seconds(120));
   auto [wec, wn] = co_await http::async_write(*stream_, req, use_tuple);
   if (wec) {
     Close();
@@ -195,7 +190,7 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpsConnection::SendStreaming(
   if (piece_.empty()) piece_.resize(body_buffer_bytes_);
   // No per-read timer for the body: re-arming one for every TLS record costs more than the
   // record itself and made this client, not the server, the limit of a large LIST.
-  tcp_layer.expires_never();
+  stream_->ExpiresNever();
   // A chunked body streamed to a sink (a watch) is passed on as each read brings it: waiting
   // to fill the buffer would hold events back. Other bodies are read a buffer-full at a time.
   const bool as_it_arrives = sink && parser.chunked();

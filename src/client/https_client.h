@@ -23,11 +23,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include "absl/status/statusor.h"
+#include "base/tls_stream.h"
 #include "client/kubeconfig.h"
 
 namespace shoal::client {
@@ -114,7 +113,7 @@ class HttpsConnection {
   const boost::asio::any_io_executor& executor() const { return executor_; }
 
  private:
-  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using Stream = base::TlsStream;
 
   boost::asio::any_io_executor executor_;
   boost::asio::ssl::context& tls_;

@@ -1,0 +1,238 @@
+#include "base/tls_stream.h"
+
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include <string>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+namespace shoal::base {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// A self-signed EC certificate for 127.0.0.1 and its key, made in memory.
+struct TestCredentials {
+  TestCredentials() {
+    key = EVP_EC_gen("P-256");
+    cert = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+    X509_set_pubkey(cert, key);
+    X509_NAME* name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+    X509_EXTENSION* san =
+        X509V3_EXT_conf_nid(nullptr, &ctx, NID_subject_alt_name, "IP:127.0.0.1,DNS:localhost");
+    X509_add_ext(cert, san, -1);
+    X509_EXTENSION_free(san);
+    X509_sign(cert, key, EVP_sha256());
+
+    server = SSL_CTX_new(TLS_server_method());
+    SSL_CTX_use_certificate(server, cert);
+    SSL_CTX_use_PrivateKey(server, key);
+    client = SSL_CTX_new(TLS_client_method());
+    X509_STORE_add_cert(SSL_CTX_get_cert_store(client), cert);
+    SSL_CTX_set_verify(client, SSL_VERIFY_PEER, nullptr);
+  }
+  ~TestCredentials() {
+    SSL_CTX_free(client);
+    SSL_CTX_free(server);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+  }
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  SSL_CTX* server = nullptr;
+  SSL_CTX* client = nullptr;
+};
+
+// A listening socket on loopback and a client stream connected to it, with the server side's
+// stream made from the accepted socket.
+class TlsStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    acceptor_.open(tcp::v4());
+    acceptor_.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.listen();
+  }
+
+  // Runs `server` and `client` (both given a connected stream) to completion.
+  template <class ServerFn, class ClientFn>
+  void Run(ServerFn server, ClientFn client, const std::string& peer_host = "127.0.0.1") {
+    auto ex = io_.get_executor();
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
+          EXPECT_FALSE(ec) << ec.message();
+          if (ec) co_return;
+          TlsStream s(std::move(socket), creds_.server);
+          co_await server(s);
+        },
+        asio::detached);
+    asio::co_spawn(
+        io_,
+        [&]() -> asio::awaitable<void> {
+          TlsStream c(ex, creds_.client);
+          EXPECT_TRUE(c.SetPeerHost(peer_host));
+          auto [ec] = co_await c.socket().async_connect(acceptor_.local_endpoint(), use_tuple);
+          EXPECT_FALSE(ec) << ec.message();
+          if (ec) co_return;
+          co_await client(c);
+        },
+        asio::detached);
+    io_.run_for(std::chrono::seconds(20));
+    EXPECT_TRUE(io_.stopped()) << "the exchange did not finish";
+  }
+
+  TestCredentials creds_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_{io_};
+};
+
+TEST_F(TlsStreamTest, ExchangesLargeBodiesBothWays) {
+  std::string up(3 << 20, '\0');
+  for (size_t i = 0; i < up.size(); ++i) up[i] = static_cast<char>(i * 7 + i / 4096);
+  std::string down = up.substr(1000) + "tail";
+  std::string got_up(up.size(), '\0');
+  std::string got_down(down.size(), '\0');
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        auto [hec] = co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        EXPECT_FALSE(hec) << hec.message();
+        auto [rec, rn] = co_await asio::async_read(s, asio::buffer(got_up), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(down), use_tuple);
+        EXPECT_FALSE(wec) << wec.message();
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        auto [hec] = co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        EXPECT_FALSE(hec) << hec.message();
+        auto [wec, wn] = co_await asio::async_write(c, asio::buffer(up), use_tuple);
+        EXPECT_FALSE(wec) << wec.message();
+        auto [rec, rn] = co_await asio::async_read(c, asio::buffer(got_down), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        // The server's close_notify ends the stream cleanly.
+        char more;
+        auto [eec, en] = co_await c.async_read_some(asio::buffer(&more, 1), use_tuple);
+        EXPECT_EQ(eec, asio::error::eof) << eec.message();
+        EXPECT_EQ(en, 0u);
+      });
+  EXPECT_TRUE(got_up == up);
+  EXPECT_TRUE(got_down == down);
+}
+
+TEST_F(TlsStreamTest, GathersSmallBuffersIntoOneWrite) {
+  std::string received;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        std::vector<asio::const_buffer> pieces = {asio::buffer("HTTP/1.1 ", 9),
+                                                  asio::buffer("", 0), asio::buffer("200 OK", 6)};
+        auto [wec, wn] = co_await s.async_write_some(pieces, use_tuple);
+        EXPECT_FALSE(wec);
+        EXPECT_EQ(wn, 15u);  // all of it, in one record
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        char buf[64];
+        auto [rec, rn] = co_await c.async_read_some(asio::buffer(buf), use_tuple);
+        EXPECT_FALSE(rec);
+        received.assign(buf, rn);
+      });
+  EXPECT_EQ(received, "HTTP/1.1 200 OK");
+}
+
+TEST_F(TlsStreamTest, RejectsACertificateForAnotherHost) {
+  boost::system::error_code client_ec;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        std::tie(client_ec) = co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+      },
+      "10.1.2.3");
+  EXPECT_TRUE(client_ec);
+  EXPECT_EQ(client_ec.category(), asio::error::get_ssl_category()) << client_ec.message();
+}
+
+TEST_F(TlsStreamTest, ADeadlineEndsAPendingReadAndDisarmingItLetsReadsWait) {
+  boost::system::error_code timed_out, later;
+  size_t later_n = 0;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        char b;
+        // The client's one byte arrives only after its read timed out.
+        auto [ec, n] = co_await asio::async_read(s, asio::buffer(&b, 1), use_tuple);
+        EXPECT_FALSE(ec);
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer("x", 1), use_tuple);
+        EXPECT_FALSE(wec);
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        char b;
+        c.ExpiresAfter(std::chrono::milliseconds(50));
+        std::tie(timed_out, std::ignore) = co_await c.async_read_some(asio::buffer(&b, 1), use_tuple);
+        c.ExpiresAfter(std::chrono::milliseconds(1));  // re-armed, then disarmed: never fires
+        c.ExpiresNever();
+        co_await asio::async_write(c, asio::buffer("y", 1), use_tuple);
+        std::tie(later, later_n) = co_await c.async_read_some(asio::buffer(&b, 1), use_tuple);
+      });
+  EXPECT_EQ(timed_out, asio::error::timed_out) << timed_out.message();
+  EXPECT_FALSE(later) << later.message();
+  EXPECT_EQ(later_n, 1u);
+}
+
+TEST_F(TlsStreamTest, APeerThatDropsTheSocketTruncatesTheStream) {
+  boost::system::error_code ec;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        s.socket().close();  // no close_notify
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        char b;
+        std::tie(ec, std::ignore) = co_await c.async_read_some(asio::buffer(&b, 1), use_tuple);
+      });
+  EXPECT_TRUE(ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)
+      << ec.message();
+}
+
+TEST_F(TlsStreamTest, IdleConnectionsReleaseTheirRecordBuffers) {
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        EXPECT_TRUE(SSL_get_mode(s.native_handle()) & SSL_MODE_RELEASE_BUFFERS);
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        EXPECT_TRUE(SSL_get_mode(c.native_handle()) & SSL_MODE_RELEASE_BUFFERS);
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+      });
+}
+
+}  // namespace
+}  // namespace shoal::base
