@@ -60,9 +60,13 @@ def ready_nodes(server):
 
 
 def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
+    ready_file = os.path.join(server.workdir, "sim.ready")
     sim = sim_factory("--nodes", "24", "--nodes-per-leaf", "8", "--leafs-per-spine", "2",
-                      "--name-prefix", "h-")
+                      "--name-prefix", "h-", "--ready-file", ready_file)
     wait_until(lambda: len(ready_nodes(server)) == 24, 30, interval=0.2, what="24 nodes Ready")
+    # --ready-file appears once every node has also listed its pods.
+    wait_until(lambda: os.path.exists(ready_file), 30, interval=0.2, what="the ready file")
+    assert "all 24 hollow nodes registered and listed their pods" in open(sim.log_path).read()
     node = kubectl_get_json(server, "node", "h-00009")
     labels = node["metadata"]["labels"]
     assert labels["topology.shoal.io/leaf"] == "leaf-1"
@@ -172,11 +176,12 @@ def test_heartbeat_bench_report_is_complete(tmp_path):
     report = json.loads(out.read_text())
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
     assert report["start_to_all_nodes_ready_s"] > 0
+    assert report["start_to_all_nodes_listed_pods_s"] > 0
     assert report["window_s"] == 3
     for who in ("server", "sim"):
         assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
     assert report["sim"]["stopped"] == "exited 0", report
-    assert "40 nodes Ready" in r.stdout
+    assert "40 nodes Ready" in r.stdout and "all pods listed after" in r.stdout
     # The latency the hollow nodes themselves saw over the heartbeat window only: the sim's
     # records were reset after registration (no POST nodes), and leases were renewed in it
     # (40 nodes every 10 s: about 12 in the 3 s); the summary prints them.

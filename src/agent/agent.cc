@@ -482,6 +482,10 @@ absl::StatusOr<LogSource> Agent::LocateLog(const std::string& ns, const std::str
 
 void Agent::OnPod(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) {
+    if (!pods_listed_) {
+      pods_listed_ = true;
+      if (options_.on_pods_listed) options_.on_pods_listed();
+    }
     // Pods that left while the agent was down: their directories go.
     for (const auto& [uid, _] : killed_) {
       if (workers_.count(uid) == 0) {

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -67,6 +68,9 @@ struct AgentOptions {
   // starts: the image pull and container creation of a real node, for hollow nodes
   // (`shoal sim --running-delay`). 0 for a real agent.
   std::chrono::milliseconds start_delay{0};
+  // Called once, on the agent's executor, when its pod informer has first listed: the node is
+  // registered and up to date with its pods (`shoal sim --ready-file` counts these).
+  std::function<void()> on_pods_listed;
 };
 
 // The factor an interval is scaled by: 1 without jitter; else `u` (uniform in [0, 1)) for the
@@ -119,6 +123,7 @@ class Agent {
   client::EventRecorder events_;
   bool registered_ = false;
   bool heartbeats_stopped_ = false;
+  bool pods_listed_ = false;
   std::unique_ptr<LogServer> log_server_;
   bool preflight_pending_ = false;
   bool unhealthy_ = false;

@@ -194,6 +194,9 @@ int main(int argc, char** argv) {
   sm->add_option("--api-latency-out", sim.api_latency_out,
                  "At exit, write the API call latency the hollow nodes saw (p50/p99/max by "
                  "\"VERB resource\") to this JSON file");
+  sm->add_option("--ready-file", sim.ready_file,
+                 "Create this (empty) file once every hollow node has registered and listed its "
+                 "pods: the start-up burst is over");
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory removed at exit");

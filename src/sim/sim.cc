@@ -107,6 +107,21 @@ int RunSim(const SimOptions& o) {
   topts.max_idle_connections = 1;
   topts.watch_buffer_bytes = 16 * 1024;
   topts.call_buffer_bytes = 16 * 1024;
+  // Counts nodes up (registered, pods listed); the last one ends the start-up burst.
+  std::atomic<int> nodes_up{0};
+  const auto created = std::chrono::steady_clock::now();
+  auto node_up = [&nodes_up, &o, created] {
+    if (nodes_up.fetch_add(1) + 1 != o.nodes) return;
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - created).count();
+    spdlog::info("shoal sim: all {} hollow nodes registered and listed their pods in {:.1f} s",
+                 o.nodes, s);
+    if (o.ready_file.empty()) return;
+    std::ofstream(o.ready_file + ".tmp").close();
+    std::error_code ec;
+    std::filesystem::rename(o.ready_file + ".tmp", o.ready_file, ec);
+    if (ec) spdlog::error("shoal sim: cannot write {}: {}", o.ready_file, ec.message());
+  };
   for (int i = 0; i < o.nodes; ++i) {
     HollowNode& n = nodes[static_cast<size_t>(i)];
     n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
@@ -127,6 +142,7 @@ int RunSim(const SimOptions& o) {
                    {"ephemeral-storage", "7Ti"}};
     ao.lease_jitter = 0.1;
     ao.start_delay = o.running_delay;
+    ao.on_pods_listed = node_up;
     ao.lease_duration = std::chrono::seconds(o.lease_duration_s);
     ao.lease_renew = std::chrono::milliseconds(o.lease_duration_s * 1000 / 4);
     auto gpus = agent::DiscoverGpus(o.gpus_per_node);

@@ -30,6 +30,9 @@ struct SimOptions {
   std::string data_dir;           // "" = a temporary directory, removed at exit
   // At exit, the API latency the nodes saw, by "VERB resource", as JSON summaries ("" = none).
   std::string api_latency_out;
+  // Written (empty) once every node has registered and listed its pods, i.e. when the start-up
+  // burst is over ("" = none): a bench waits for it before measuring steady state.
+  std::string ready_file;
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code (errors as one line on stderr).
