@@ -1,5 +1,6 @@
 #include "bench/hollow_cluster.h"
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -32,11 +33,22 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
       SpawnShoal({"sim", "--kubeconfig", kubeconfig_path, "--nodes", std::to_string(nodes),
                   "--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf), "--data-dir",
                   work_dir + "/sim",
-                  "--api-latency-out", work_dir + "/sim-api-latency.json"},
+                  "--api-latency-out", work_dir + "/sim-api-latency.json", "--ready-file",
+                  work_dir + "/sim.ready"},
                  work_dir + "/sim.log");
   if (!sim.ok()) co_return sim.status();
   *sim_pid = *sim;
   const auto deadline = SteadyClock::now() + timeout;
+  // First the sim's word that every node registered and listed its pods (its start-up burst
+  // is over; polling a list of thousands of nodes meanwhile would only add to the burst),
+  // then the Ready conditions as the API server shows them.
+  while (!std::filesystem::exists(work_dir + "/sim.ready")) {
+    if (SteadyClock::now() >= deadline) {
+      co_return absl::DeadlineExceededError(fmt::format(
+          "the {} hollow nodes had not all registered after {} s", nodes, timeout.count()));
+    }
+    co_await SleepFor(std::chrono::milliseconds(100));
+  }
   int ready = 0;
   while (SteadyClock::now() < deadline) {
     client::Request list = client::MakeRequest("GET", "/api/v1/nodes");

@@ -31,8 +31,9 @@ namespace shoal::bench {
 inline constexpr int kBenchNodesPerLeaf = 16;
 
 // Starts `shoal sim --nodes N --nodes-per-leaf 16` (8 GPUs per node) against the server of
-// `kubeconfig_path` (its data in WORK_DIR/sim, its output in WORK_DIR/sim.log) and polls the
-// node list until at least `nodes` nodes are Ready=True. `*sim_pid` is set as soon as the
+// `kubeconfig_path` (its data in WORK_DIR/sim, its output in WORK_DIR/sim.log), waits for its
+// --ready-file (every node registered and listed its pods) and then polls the node list until
+// at least `nodes` nodes are Ready=True. `*sim_pid` is set as soon as the
 // child runs, also when the wait fails: the caller stops it. Errors: those of SpawnShoal;
 // DeadlineExceeded when the nodes are not Ready within `timeout`.
 boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
