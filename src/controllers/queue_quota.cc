@@ -232,6 +232,24 @@ bool WithinNominal(const ClusterQueueSpec& cq, const Assignment& a, const Ledger
   return true;
 }
 
+// True when every pod of `v` asks at least as much of each resource as `w`'s largest pod does:
+// evicting `v` frees, on each of its nodes, room where one of `w`'s pods fits (whole nodes for a
+// gang of whole-node pods), where evicting small pods frees quota scattered over many nodes.
+bool PodsAtLeastAsLarge(const WorkloadInfo& v, const WorkloadInfo& w) {
+  ResourceAmounts largest;
+  for (const PodSet& ps : w.pod_sets) {
+    for (const auto& [r, amount] : ps.per_pod) largest[r] = std::max(largest[r], amount);
+  }
+  for (const PodSet& ps : v.pod_sets) {
+    for (const auto& [r, amount] : largest) {
+      if (amount <= 0) continue;
+      auto it = ps.per_pod.find(r);
+      if (it == ps.per_pod.end() || it->second < amount) return false;
+    }
+  }
+  return true;
+}
+
 // Victims that would let `w` fit, or empty. Same-queue victims need kLowerPriority within the
 // ClusterQueue; cohort victims must belong to a ClusterQueue that borrows, and `w` must then
 // stay within its own nominal quota (reclaim), with kAny or kLowerPriority.
@@ -256,8 +274,12 @@ std::vector<const WorkloadInfo*> PlanPreemption(
     }
   }
   if (candidates.empty()) return {};
-  std::sort(candidates.begin(), candidates.end(), [](const auto* a, const auto* b) {
+  std::sort(candidates.begin(), candidates.end(), [&w](const auto* a, const auto* b) {
     if (a->priority != b->priority) return a->priority < b->priority;
+    // Among equals, workloads whose pods are as large as w's go first (shoal's addition to
+    // Kueue's order): the quota they release is also room on nodes that w's pods fit in.
+    const bool a_fits = PodsAtLeastAsLarge(*a, w), b_fits = PodsAtLeastAsLarge(*b, w);
+    if (a_fits != b_fits) return a_fits;
     // Most recently admitted first (times have one-second resolution: then the most
     // recently created).
     if (a->admitted_at != b->admitted_at) return a->admitted_at > b->admitted_at;

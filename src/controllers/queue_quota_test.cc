@@ -178,6 +178,33 @@ TEST(QueueQuotaTest, ALenderReclaimsItsQuotaByPreemptingTheMostRecentBorrowers) 
   EXPECT_THAT(d.admit, IsEmpty());
 }
 
+TEST(QueueQuotaTest, ReclaimPrefersVictimsWhosePodsFreeRoomForThePreemptorsPods) {
+  // b lent 16 GPUs to a, which holds a 2x8-GPU gang (admitted first) and eight 1-GPU jobs
+  // (admitted after it). b's 2x8 gang reclaims: evicting the gang frees two whole nodes' worth
+  // at once, where the eight most recent 1-GPU jobs free 8 GPUs scattered over nodes and
+  // would not be enough anyway.
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 8, "org")},
+                                                 {"b", Queue("b", 24, "org")}};
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<WorkloadInfo> ws;
+  ws.push_back(Work("ns/a-gang", "a", 2, 8, 0));
+  Admit(ws.back(), "h100", 0);
+  for (int i = 1; i <= 8; ++i) {
+    ws.push_back(Work(base::StrCat("ns/a-small", i), "a", 1, 1, i));
+    Admit(ws.back(), "h100", i);
+  }
+  ws.push_back(Work("ns/b-gang", "b", 2, 8, 20));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-gang"));
+  EXPECT_THAT(d.waiting.at("ns/b-gang"), HasSubstr("waiting for 1 preempted workload"));
+  // For a 1-GPU preemptor every candidate's pods are large enough: the most recent goes.
+  ws.back() = Work("ns/b-small", "b", 1, 1, 20);
+  ws.push_back(Work("ns/b-fill", "b", 1, 8, 19));  // b uses the 8 it did not lend: full
+  Admit(ws.back(), "h100", 19);
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-small8"));
+}
+
 TEST(QueueQuotaTest, WorkWithinItsNominalQuotaIsNotPreempted) {
   std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
                                                  {"b", Queue("b", 16, "org")}};
