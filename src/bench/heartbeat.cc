@@ -3,7 +3,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <filesystem>
 #include <set>
 
 #include <boost/asio/as_tuple.hpp>
@@ -84,7 +83,7 @@ struct Run {
                            std::to_string(options.nodes), "--threads", "2", "--data-dir",
                            options.work_dir + "/sim", "--api-latency-out",
                            options.work_dir + "/sim-api-latency.json", "--ready-file",
-                           options.work_dir + "/sim.ready"},
+                           SimReadyFile(options.work_dir)},
                           options.work_dir + "/sim.log");
     if (!sim.ok()) {
       error = sim.status();
@@ -114,13 +113,10 @@ struct Run {
     // Steady state starts when every hollow node has also listed its pods (the sim says so)
     // and the registration burst has settled: a window opened while the sim still works
     // through its start-up backlog measures that backlog, not the heartbeats.
-    while (!std::filesystem::exists(options.work_dir + "/sim.ready")) {
-      if (SteadyClock::now() - start > std::chrono::seconds(300)) {
-        error = absl::DeadlineExceededError("the hollow nodes did not all list their pods in 300 s");
-        watching = false;
-        co_return;
-      }
-      co_await Sleep(std::chrono::milliseconds(100));
+    if (!co_await WaitForSimReady(options.work_dir, start + std::chrono::seconds(300))) {
+      error = absl::DeadlineExceededError("the hollow nodes did not all list their pods in 300 s");
+      watching = false;
+      co_return;
     }
     to_all_up_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
     fmt::print("heartbeat: every node listed its pods after {:.1f} s; sampling {} s of heartbeats "

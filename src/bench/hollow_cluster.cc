@@ -34,7 +34,7 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                   "--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf), "--data-dir",
                   work_dir + "/sim",
                   "--api-latency-out", work_dir + "/sim-api-latency.json", "--ready-file",
-                  work_dir + "/sim.ready"},
+                  SimReadyFile(work_dir)},
                  work_dir + "/sim.log");
   if (!sim.ok()) co_return sim.status();
   *sim_pid = *sim;
@@ -42,12 +42,9 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
   // First the sim's word that every node registered and listed its pods (its start-up burst
   // is over; polling a list of thousands of nodes meanwhile would only add to the burst),
   // then the Ready conditions as the API server shows them.
-  while (!std::filesystem::exists(work_dir + "/sim.ready")) {
-    if (SteadyClock::now() >= deadline) {
-      co_return absl::DeadlineExceededError(fmt::format(
-          "the {} hollow nodes had not all registered after {} s", nodes, timeout.count()));
-    }
-    co_await SleepFor(std::chrono::milliseconds(100));
+  if (!co_await WaitForSimReady(work_dir, deadline)) {
+    co_return absl::DeadlineExceededError(fmt::format(
+        "the {} hollow nodes had not all registered after {} s", nodes, timeout.count()));
   }
   int ready = 0;
   while (SteadyClock::now() < deadline) {
@@ -75,6 +72,18 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
   }
   co_return absl::DeadlineExceededError(fmt::format(
       "only {} of {} hollow nodes were Ready after {} s", ready, nodes, timeout.count()));
+}
+
+std::string SimReadyFile(const std::string& work_dir) { return work_dir + "/sim.ready"; }
+
+asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
+                                      SteadyClock::time_point deadline) {
+  const std::string path = SimReadyFile(work_dir);
+  while (!std::filesystem::exists(path)) {
+    if (SteadyClock::now() >= deadline) co_return false;
+    co_await SleepFor(std::chrono::milliseconds(100));
+  }
+  co_return true;
 }
 
 json::object ReadHollowNodeApiLatency(const std::string& work_dir) {

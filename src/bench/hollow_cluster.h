@@ -42,6 +42,13 @@ boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transpo
                                                       std::chrono::seconds timeout,
                                                       pid_t* sim_pid);
 
+// The file `shoal sim --ready-file` creates under `work_dir` (StartHollowNodes and the
+// heartbeat scenario pass it) once every node has registered and listed its pods.
+std::string SimReadyFile(const std::string& work_dir);
+// Polls every 100 ms until that file exists; false when `deadline` passes first.
+boost::asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
+                                             std::chrono::steady_clock::time_point deadline);
+
 // Waits `d` on the caller's executor.
 boost::asio::awaitable<void> SleepFor(std::chrono::steady_clock::duration d);
 
