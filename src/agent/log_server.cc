@@ -77,7 +77,8 @@ struct LogServer::Impl {
         if (!acceptor.is_open()) co_return;
         continue;
       }
-      asio::co_spawn(executor, Session(Stream(std::move(socket), ctx.native_handle())), asio::detached);
+      asio::co_spawn(executor, Session(Stream(std::move(socket), ctx.native_handle())),
+                     asio::detached);
     }
   }
 

@@ -1,6 +1,7 @@
 #include "apiserver/http_server.h"
 
 #include <algorithm>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,9 +10,9 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
@@ -75,7 +76,8 @@ struct HttpServer::Impl {
       }
       socket.set_option(tcp::no_delay(true));
       auto ex = socket.get_executor();
-      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx.native_handle())), asio::detached);
+      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx.native_handle())),
+                     asio::detached);
     }
   }
 
@@ -176,6 +178,15 @@ struct HttpServer::Impl {
         r.body = StatusBody(413, "RequestEntityTooLarge",
                             base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
         co_await Write(stream, r, false);
+        // The client may still be sending the body: read it away for up to 2 s (as Go's
+        // net/http waits before closing), since closing a socket with unread data resets the
+        // connection, and the client could lose the 413 before reading it.
+        stream.ExpiresAfter(std::chrono::seconds(2));
+        std::vector<char> sink(16 * 1024);
+        for (;;) {
+          auto [dec, dn] = co_await stream.async_read_some(asio::buffer(sink), use_tuple);
+          if (dec) break;
+        }
         break;
       }
       if (ec) break;
