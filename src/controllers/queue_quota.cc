@@ -232,14 +232,20 @@ bool WithinNominal(const ClusterQueueSpec& cq, const Assignment& a, const Ledger
   return true;
 }
 
-// True when every pod of `v` asks at least as much of each resource as `w`'s largest pod does:
-// evicting `v` frees, on each of its nodes, room where one of `w`'s pods fits (whole nodes for a
-// gang of whole-node pods), where evicting small pods frees quota scattered over many nodes.
-bool PodsAtLeastAsLarge(const WorkloadInfo& v, const WorkloadInfo& w) {
+// Per resource, the most any one pod of `w` asks for.
+ResourceAmounts LargestPod(const WorkloadInfo& w) {
   ResourceAmounts largest;
   for (const PodSet& ps : w.pod_sets) {
     for (const auto& [r, amount] : ps.per_pod) largest[r] = std::max(largest[r], amount);
   }
+  return largest;
+}
+
+// True when every pod of `v` asks at least `largest` (LargestPod of a preemptor) of each
+// resource: evicting `v` frees, on each of its nodes, room where one of the preemptor's pods
+// fits (whole nodes for a gang of whole-node pods), where evicting small pods frees quota
+// scattered over many nodes.
+bool PodsAtLeastAsLarge(const WorkloadInfo& v, const ResourceAmounts& largest) {
   for (const PodSet& ps : v.pod_sets) {
     for (const auto& [r, amount] : largest) {
       if (amount <= 0) continue;
@@ -258,28 +264,36 @@ std::vector<const WorkloadInfo*> PlanPreemption(
     const std::map<std::string, ResourceFlavorSpec>& flavors, const WorkloadInfo& w,
     const std::vector<WorkloadInfo>& workloads, const std::set<std::string>& taken,
     Ledger ledger) {
-  std::vector<const WorkloadInfo*> candidates;
+  // Each candidate with whether its pods are as large as w's, worked out once before sorting.
+  struct Candidate {
+    const WorkloadInfo* v;
+    bool large = false;
+  };
+  std::vector<Candidate> candidates;
   for (const WorkloadInfo& v : workloads) {
     if (!v.admitted || taken.contains(v.key)) continue;
     auto q = queues.find(v.cluster_queue);
     if (q == queues.end()) continue;
     if (v.cluster_queue == cq.name) {
       if (cq.within_cluster_queue != PreemptionPolicy::kNever && v.priority < w.priority) {
-        candidates.push_back(&v);
+        candidates.push_back({&v});
       }
     } else if (!cq.cohort.empty() && q->second.cohort == cq.cohort &&
                cq.reclaim_within_cohort != PreemptionPolicy::kNever &&
                (cq.reclaim_within_cohort == PreemptionPolicy::kAny || v.priority < w.priority)) {
-      candidates.push_back(&v);
+      candidates.push_back({&v});
     }
   }
   if (candidates.empty()) return {};
-  std::sort(candidates.begin(), candidates.end(), [&w](const auto* a, const auto* b) {
+  const ResourceAmounts largest = LargestPod(w);
+  for (Candidate& c : candidates) c.large = PodsAtLeastAsLarge(*c.v, largest);
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& ca, const Candidate& cb) {
+    const WorkloadInfo* a = ca.v;
+    const WorkloadInfo* b = cb.v;
     if (a->priority != b->priority) return a->priority < b->priority;
     // Among equals, workloads whose pods are as large as w's go first (shoal's addition to
     // Kueue's order): the quota they release is also room on nodes that w's pods fit in.
-    const bool a_fits = PodsAtLeastAsLarge(*a, w), b_fits = PodsAtLeastAsLarge(*b, w);
-    if (a_fits != b_fits) return a_fits;
+    if (ca.large != cb.large) return ca.large;
     // Most recently admitted first (times have one-second resolution: then the most
     // recently created).
     if (a->admitted_at != b->admitted_at) return a->admitted_at > b->admitted_at;
@@ -288,7 +302,8 @@ std::vector<const WorkloadInfo*> PlanPreemption(
   });
   std::vector<const WorkloadInfo*> victims;
   std::string why;
-  for (const WorkloadInfo* v : candidates) {
+  for (const Candidate& c : candidates) {
+    const WorkloadInfo* v = c.v;
     const ClusterQueueSpec& vq = queues.at(v->cluster_queue);
     if (v->cluster_queue != cq.name) {
       // Only quota lent beyond the victim's nominal may be taken back.
