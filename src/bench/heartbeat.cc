@@ -79,12 +79,8 @@ struct Run {
   asio::awaitable<void> Main() {
     asio::co_spawn(co_await asio::this_coro::executor, WatchNodes(), asio::detached);
     const auto start = SteadyClock::now();
-    auto sim = SpawnShoal({"sim", "--kubeconfig", options.kubeconfig_path, "--nodes",
-                           std::to_string(options.nodes), "--threads", "2", "--data-dir",
-                           options.work_dir + "/sim", "--api-latency-out",
-                           options.work_dir + "/sim-api-latency.json", "--ready-file",
-                           SimReadyFile(options.work_dir)},
-                          options.work_dir + "/sim.log");
+    auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes,
+                        {"--threads", "2"});
     if (!sim.ok()) {
       error = sim.status();
       watching = false;

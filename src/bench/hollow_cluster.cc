@@ -29,13 +29,8 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                const std::string& kubeconfig_path,
                                                const std::string& work_dir, int nodes,
                                                std::chrono::seconds timeout, pid_t* sim_pid) {
-  absl::StatusOr<pid_t> sim =
-      SpawnShoal({"sim", "--kubeconfig", kubeconfig_path, "--nodes", std::to_string(nodes),
-                  "--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf), "--data-dir",
-                  work_dir + "/sim",
-                  "--api-latency-out", work_dir + "/sim-api-latency.json", "--ready-file",
-                  SimReadyFile(work_dir)},
-                 work_dir + "/sim.log");
+  absl::StatusOr<pid_t> sim = SpawnSim(kubeconfig_path, work_dir, nodes,
+                                       {"--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf)});
   if (!sim.ok()) co_return sim.status();
   *sim_pid = *sim;
   const auto deadline = SteadyClock::now() + timeout;
@@ -74,6 +69,22 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
       "only {} of {} hollow nodes were Ready after {} s", ready, nodes, timeout.count()));
 }
 
+namespace {
+std::string SimApiLatencyFile(const std::string& work_dir) {
+  return work_dir + "/sim-api-latency.json";
+}
+}  // namespace
+
+absl::StatusOr<pid_t> SpawnSim(const std::string& kubeconfig_path, const std::string& work_dir,
+                               int nodes, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"sim", "--kubeconfig", kubeconfig_path, "--nodes",
+                                   std::to_string(nodes), "--data-dir", work_dir + "/sim",
+                                   "--api-latency-out", SimApiLatencyFile(work_dir),
+                                   "--ready-file", SimReadyFile(work_dir)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return SpawnShoal(args, work_dir + "/sim.log");
+}
+
 std::string SimReadyFile(const std::string& work_dir) { return work_dir + "/sim.ready"; }
 
 asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
@@ -87,7 +98,7 @@ asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
 }
 
 json::object ReadHollowNodeApiLatency(const std::string& work_dir) {
-  std::ifstream f(work_dir + "/sim-api-latency.json");
+  std::ifstream f(SimApiLatencyFile(work_dir));
   std::stringstream text;
   text << f.rdbuf();
   auto doc = api::ParseJson(text.str());
