@@ -237,6 +237,27 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert seen["PATCH pods/status"]["count"] >= 60 + 32, seen
 
 
+def test_density_bench_report_is_complete_and_consistent(tmp_path):
+    """`shoal bench --scenario density` at CI size (Kubernetes' density test: pods without GPUs
+    that run until the end, no gangs): every pod is bound once and seen Running, and nothing
+    holds a GPU (never judged by a timing here)."""
+    out = tmp_path / "density.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "density", "--out", str(out),
+                        "--nodes", "20", "--pods", "100", "--rate", "50"],
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rep = json.loads(out.read_text())
+    assert rep["scenario"] == "density" and rep["nodes"] == 20
+    assert rep["gangs"] == [] and rep["gangs_incomplete"] == 0
+    assert rep["pod_startup"]["count"] == 100 and rep["small_pods_never_running"] == 0
+    assert sum(rep["pods_bound_per_second"]) == 100
+    assert sum(rep["pods_running_per_second"]) == 100  # none finishes before the end
+    assert rep["gpu_share_peak"] == 0 and all(s == 0 for s in rep["gpu_share_per_second"])
+    assert rep["api_latency"]["POST pods"]["count"] == 100
+    assert "PATCH pods/status" in rep["hollow_node_api_latency"]
+    assert rep["server"]["rss_bytes"] > 0 and rep["sim_stopped"] == "exited 0"
+
+
 def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):
     """`shoal bench --scenario ml-7500` scaled down to 60 nodes: the same mix (huge, large and
     small gangs, balloons on the nodes the gangs leave, small pods from 20 teams); the small
