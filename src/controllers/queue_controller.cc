@@ -1,6 +1,7 @@
 #include "controllers/queue_controller.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -97,8 +98,34 @@ void QueueController::OnFlavor(InformerEvent&& e) {
   Changed();
 }
 void QueueController::OnClusterQueue(InformerEvent&& e) {
+  if (!placement_started_ && e.type != InformerEvent::Type::kDeleted) {
+    ClusterQueueSpec spec = ParseClusterQueue(e.object);
+    if (spec.reclaim_within_cohort != PreemptionPolicy::kNever ||
+        spec.within_cluster_queue != PreemptionPolicy::kNever) {
+      StartPlacementWatches();
+    }
+  }
   Track(cluster_queues_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
+}
+
+void QueueController::StartPlacementWatches() {
+  placement_started_ = true;
+  // Pod and node changes alone start no pass: placement matters only to a pass that work in
+  // the queues started.
+  auto watch = [this](std::string path, bool* synced, auto on_event) {
+    client::SpawnInformer(executor_, transport_, std::move(path),
+                          [this, synced, on_event](InformerEvent&& e) {
+                            if (e.type == InformerEvent::Type::kSynced) {
+                              *synced = true;
+                              Changed();
+                              return;
+                            }
+                            (rooms_.*on_event)(std::move(e));
+                          });
+  };
+  watch("/api/v1/nodes", &placement_synced_[0], &NodeRoomTracker::OnNode);
+  watch("/api/v1/pods", &placement_synced_[1], &NodeRoomTracker::OnPod);
 }
 void QueueController::OnLocalQueue(InformerEvent&& e) {
   Track(local_queues_, client::ObjectKey(e.object), std::move(e));
@@ -490,7 +517,15 @@ void QueueController::Pass() {
   }
   std::map<std::string, const WorkloadInfo*> info_of;
   for (const WorkloadInfo& info : infos) info_of[info.key] = &info;
-  Decisions d = Schedule(queues, flavors, infos);
+  // Where admitted work runs, built at most once per pass and only when preemption needs it
+  // (once the placement informers have synced; until then reclaim goes by quota alone).
+  std::optional<RoomModel> room;
+  auto room_of_pass = [&]() -> RoomModel* {
+    if (!placement_synced_[0] || !placement_synced_[1]) return nullptr;
+    if (!room) room.emplace(rooms_.Rooms());
+    return &*room;
+  };
+  Decisions d = Schedule(queues, flavors, infos, room_of_pass);
   d.waiting.insert(refused.begin(), refused.end());
   for (const WorkloadInfo& info : infos) {
     if (info.admitted && draining.contains(info.cluster_queue)) {

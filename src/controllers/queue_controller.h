@@ -23,7 +23,10 @@
 //    matches none, {} all, as in Kueue) and nothing while its stopPolicy is Hold or
 //    HoldAndDrain (which also evicts what it has admitted: reason ClusterQueueStopped);
 //  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
-//    the flavors' usage.
+//    the flavors' usage;
+//  - once a ClusterQueue may preempt, it also watches nodes and pods, so that reclaim chooses
+//    victims whose eviction leaves room on nodes for the preemptor's pods
+//    (queue_placement.h), not only quota.
 //
 // Threading: one executor; informers and writes run on it. A pass runs at most every
 // `min_pass_interval` after a change, so a burst of events costs one pass.
@@ -44,6 +47,7 @@
 #include "client/event_recorder.h"
 #include "client/informer.h"
 #include "client/transport.h"
+#include "controllers/node_room_tracker.h"
 #include "controllers/queue_objects.h"
 #include "controllers/queue_quota.h"
 
@@ -65,6 +69,10 @@ class QueueController {
   void OnNamespace(client::InformerEvent&& e);
   void OnWorkloadPriorityClass(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
+  // Starts the node and pod informers that reclaim's node-aware victim choice reads, once a
+  // ClusterQueue that may preempt exists (without one they would cost every pod event a parse
+  // for nothing).
+  void StartPlacementWatches();
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
@@ -115,6 +123,9 @@ class QueueController {
   // When each waiting workload's Pending message was last written.
   std::map<std::string, std::chrono::steady_clock::time_point> pending_written_;
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
+  NodeRoomTracker rooms_;  // nodes and bound pods, once StartPlacementWatches ran
+  bool placement_started_ = false;
+  bool placement_synced_[2] = {};  // nodes, pods
 };
 
 }  // namespace shoal::controllers

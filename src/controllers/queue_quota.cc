@@ -256,14 +256,41 @@ bool PodsAtLeastAsLarge(const WorkloadInfo& v, const ResourceAmounts& largest) {
   return true;
 }
 
+// The pods of `w` as placement sees them once admitted with `a`: each pod set with its
+// flavors' node labels and tolerations added.
+std::vector<PodsToPlace> PodsOf(const WorkloadInfo& w, const Assignment& a,
+                                const std::map<std::string, ResourceFlavorSpec>& flavors) {
+  std::vector<PodsToPlace> out;
+  for (const PodSet& ps : w.pod_sets) {
+    PodsToPlace p{ps.count, ps.per_pod, ps.node_selector, ps.tolerations};
+    std::set<std::string> seen;
+    if (auto it = a.flavors.find(ps.name); it != a.flavors.end()) {
+      for (const auto& [r, f] : it->second) {
+        auto fl = flavors.find(f);
+        if (fl == flavors.end() || !seen.insert(f).second) continue;
+        for (const auto& [k, v] : fl->second.node_labels) p.node_selector[k] = v;
+        p.tolerations.insert(p.tolerations.end(), fl->second.tolerations.begin(),
+                             fl->second.tolerations.end());
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 // Victims that would let `w` fit, or empty. Same-queue victims need kLowerPriority within the
 // ClusterQueue; cohort victims must belong to a ClusterQueue that borrows, and `w` must then
 // stay within its own nominal quota (reclaim), with kAny or kLowerPriority.
+//
+// With a RoomModel, victims chosen by quota alone whose eviction leaves no node room for
+// `w`'s pods are replaced by victims chosen node by node (RoomModel::VictimsForRoom), topped
+// up in the same order until the quota fits; the room the preemptor will take is then used
+// up for the rest of the pass.
 std::vector<const WorkloadInfo*> PlanPreemption(
     const ClusterQueueSpec& cq, const std::map<std::string, ClusterQueueSpec>& queues,
     const std::map<std::string, ResourceFlavorSpec>& flavors, const WorkloadInfo& w,
     const std::vector<WorkloadInfo>& workloads, const std::set<std::string>& taken,
-    Ledger ledger) {
+    const Ledger& start, const std::function<RoomModel*()>& room_of_pass) {
   // Each candidate with whether its pods are as large as w's, worked out once before sorting.
   struct Candidate {
     const WorkloadInfo* v;
@@ -300,30 +327,84 @@ std::vector<const WorkloadInfo*> PlanPreemption(
     if (a->created != b->created) return a->created > b->created;
     return a->key > b->key;
   });
-  std::vector<const WorkloadInfo*> victims;
-  std::string why;
-  for (const Candidate& c : candidates) {
-    const WorkloadInfo* v = c.v;
-    const ClusterQueueSpec& vq = queues.at(v->cluster_queue);
-    if (v->cluster_queue != cq.name) {
-      // Only quota lent beyond the victim's nominal may be taken back.
-      bool borrows = false;
-      for (const auto& [f, amounts] : v->admitted->usage) {
-        for (const auto& [r, amount] : amounts) borrows = borrows || ledger.Borrowing(vq, f, r);
+
+  // Whether candidate `v` may be taken with `ledger`'s usage: only quota lent beyond the
+  // victim's nominal may be taken back.
+  auto may_take = [&](const WorkloadInfo& v, const Ledger& ledger) {
+    if (v.cluster_queue == cq.name) return true;
+    const ClusterQueueSpec& vq = queues.at(v.cluster_queue);
+    for (const auto& [f, amounts] : v.admitted->usage) {
+      for (const auto& [r, amount] : amounts) {
+        if (ledger.Borrowing(vq, f, r)) return true;
       }
-      if (!borrows) continue;
     }
-    ledger.Add(v->cluster_queue, *v->admitted, -1);
-    victims.push_back(v);
-    std::optional<Assignment> a = Fit(cq, flavors, w, ledger, &why);
-    if (!a) continue;
-    bool reclaims = std::any_of(victims.begin(), victims.end(), [&](const WorkloadInfo* x) {
-      return x->cluster_queue != cq.name;
-    });
-    if (reclaims && !WithinNominal(cq, *a, ledger)) continue;
-    return victims;
+    return false;
+  };
+  // Adds candidates in order (after those in `victims`) until w fits; w's assignment, or
+  // nullopt when it never does.
+  auto top_up = [&](std::vector<const WorkloadInfo*>& victims,
+                    Ledger& ledger) -> std::optional<Assignment> {
+    std::set<const WorkloadInfo*> in(victims.begin(), victims.end());
+    std::string why;
+    for (size_t i = 0;; ++i) {
+      if (!victims.empty()) {
+        if (std::optional<Assignment> a = Fit(cq, flavors, w, ledger, &why)) {
+          bool reclaims = std::any_of(victims.begin(), victims.end(), [&](const auto* x) {
+            return x->cluster_queue != cq.name;
+          });
+          if (!reclaims || WithinNominal(cq, *a, ledger)) return a;
+        }
+      }
+      for (; i < candidates.size(); ++i) {
+        const WorkloadInfo* v = candidates[i].v;
+        if (!in.contains(v) && may_take(*v, ledger)) break;
+      }
+      if (i >= candidates.size()) return std::nullopt;
+      ledger.Add(candidates[i].v->cluster_queue, *candidates[i].v->admitted, -1);
+      victims.push_back(candidates[i].v);
+      in.insert(candidates[i].v);
+    }
+  };
+
+  std::vector<const WorkloadInfo*> victims;
+  Ledger ledger = start;
+  std::optional<Assignment> a = top_up(victims, ledger);
+  if (!a) return {};
+  RoomModel* room = room_of_pass();
+  if (room == nullptr) return victims;
+  std::set<std::string> keys;
+  for (const WorkloadInfo* v : victims) keys.insert(v->key);
+  std::vector<PodsToPlace> pods = PodsOf(w, *a, flavors);
+  if (!room->Fits(pods, keys, /*commit=*/false)) {
+    // Quota alone frees no room where w's pods fit: choose victims by node instead.
+    std::vector<VictimCandidate> by_node;
+    for (const Candidate& c : candidates) {
+      ResourceAmounts usage;
+      for (const auto& [f, amounts] : c.v->admitted->usage) {
+        for (const auto& [r, amount] : amounts) usage[r] += amount;
+      }
+      by_node.push_back({c.v->key, c.v->priority, std::move(usage)});
+    }
+    Ledger node_ledger = start;
+    std::optional<std::vector<size_t>> chosen = room->VictimsForRoom(
+        pods, by_node,
+        [&](size_t i) { return may_take(*candidates[i].v, node_ledger); },
+        [&](size_t i) {
+          node_ledger.Add(candidates[i].v->cluster_queue, *candidates[i].v->admitted, -1);
+        });
+    if (chosen) {
+      std::vector<const WorkloadInfo*> node_victims;
+      for (size_t i : *chosen) node_victims.push_back(candidates[i].v);
+      if (std::optional<Assignment> na = top_up(node_victims, node_ledger)) {
+        victims = std::move(node_victims);
+        pods = PodsOf(w, *na, flavors);
+        keys.clear();
+        for (const WorkloadInfo* v : victims) keys.insert(v->key);
+      }
+    }
   }
-  return {};
+  (void)room->Fits(pods, keys, /*commit=*/true);
+  return victims;
 }
 
 }  // namespace
@@ -382,8 +463,25 @@ Usage UsageOf(const std::vector<WorkloadInfo>& workloads) {
 
 Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                    const std::map<std::string, ResourceFlavorSpec>& flavors,
-                   const std::vector<WorkloadInfo>& workloads) {
+                   const std::vector<WorkloadInfo>& workloads,
+                   const std::function<RoomModel*()>& room) {
   Decisions out;
+  // The room model, asked for when preemption first needs it; the pods of the workloads
+  // admitted until then use up their room in it first.
+  RoomModel* model = nullptr;
+  bool asked = false;
+  std::vector<std::vector<PodsToPlace>> admitted_pods;
+  auto room_of_pass = [&]() -> RoomModel* {
+    if (!asked) {
+      asked = true;
+      model = room ? room() : nullptr;
+    }
+    if (model != nullptr) {
+      for (const auto& pods : admitted_pods) (void)model->Fits(pods, {}, /*commit=*/true);
+    }
+    admitted_pods.clear();
+    return model;
+  };
   Ledger ledger(queues, UsageOf(workloads));
   // Pending workloads per ClusterQueue, in queue order.
   std::map<std::string, std::vector<const WorkloadInfo*>> pending;
@@ -440,11 +538,13 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
     std::string why;
     if (std::optional<Assignment> a = Fit(cq, flavors, *best, ledger, &why)) {
       ledger.Add(cq.name, *a, +1);
+      // Its pods will take room: later preemptors this pass do not count on it.
+      if (room && (!asked || model != nullptr)) admitted_pods.push_back(PodsOf(*best, *a, flavors));
       out.admit.push_back({best->key, cq.name, std::move(*a)});
       continue;
     }
     std::vector<const WorkloadInfo*> victims =
-        PlanPreemption(cq, queues, flavors, *best, workloads, taken, ledger);
+        PlanPreemption(cq, queues, flavors, *best, workloads, taken, ledger, room_of_pass);
     if (!victims.empty()) {
       for (const WorkloadInfo* v : victims) {
         taken.insert(v->key);

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,11 +23,10 @@
 #include <boost/json/object.hpp>
 
 #include "absl/status/statusor.h"
+#include "controllers/queue_placement.h"
 #include "controllers/taints.h"
 
 namespace shoal::controllers {
-
-using ResourceAmounts = std::map<std::string, int64_t>;  // resource name -> amount
 
 // The amount of `quantity` (a Quantity's JSON) for `resource`, in the units above.
 absl::StatusOr<int64_t> AmountOf(const std::string& resource, const boost::json::value& quantity);
@@ -115,9 +115,14 @@ struct Decisions {
 // lower-priority work of the same ClusterQueue (victims are not admitted anything this pass;
 // the preemptor is admitted on a later pass, once their quota is released). Workloads of an
 // unknown or inactive ClusterQueue wait with a message saying so.
+// With `room` (where admitted work runs: called at most once, when preemption first needs
+// it; may be empty or return null), preemption chooses victims whose eviction leaves node room
+// for the preemptor's pods (queue_placement.h), and the room that admitted and preempting
+// work will take is used up in the model as the pass goes.
 Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                    const std::map<std::string, ResourceFlavorSpec>& flavors,
-                   const std::vector<WorkloadInfo>& workloads);
+                   const std::vector<WorkloadInfo>& workloads,
+                   const std::function<RoomModel*()>& room = {});
 
 // Quota in use per ClusterQueue, flavor and resource, from the admitted workloads.
 using Usage = std::map<std::string, std::map<std::string, ResourceAmounts>>;

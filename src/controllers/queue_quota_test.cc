@@ -205,6 +205,49 @@ TEST(QueueQuotaTest, ReclaimPrefersVictimsWhosePodsFreeRoomForThePreemptorsPods)
   EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-small8"));
 }
 
+TEST(QueueQuotaTest, WithARoomModelReclaimFreesWholeNodesForAGang) {
+  // Two 8-GPU nodes. a (nominal 4) borrows 4 of b's 12: a-old1..4 sit on node-0, which has 4
+  // GPUs free, and a-new1..4 (the most recently admitted) on node-1 beside b's 4-GPU pod.
+  // b's 8-GPU pod needs 4 GPUs of quota back. By quota alone the four most recent go, which
+  // leaves 4 free on each node and no room for the pod; node by node, evicting node-0's four
+  // frees that node.
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 4, "org")},
+                                                 {"b", Queue("b", 12, "org")}};
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<WorkloadInfo> ws;
+  std::vector<NodeRoom> nodes(2);
+  nodes[0].name = "node-0";
+  nodes[0].free[kGpu] = 4;
+  nodes[1].name = "node-1";
+  nodes[1].free[kGpu] = 0;
+  ws.push_back(Work("ns/b-fill", "b", 1, 4, 0));
+  Admit(ws.back(), "h100", 0);
+  nodes[1].held["ns/b-fill"][kGpu] = 4;
+  for (int i = 1; i <= 8; ++i) {
+    std::string key = base::StrCat("ns/a-", i <= 4 ? "old" : "new", (i - 1) % 4 + 1);
+    ws.push_back(Work(key, "a", 1, 1, i));
+    Admit(ws.back(), "h100", i);
+    nodes[i <= 4 ? 0 : 1].held[key][kGpu] = 1;
+  }
+  ws.push_back(Work("ns/b-pod", "b", 1, 8, 20));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-new1", "ns/a-new2", "ns/a-new3", "ns/a-new4"));
+  RoomModel room(nodes);
+  d = Schedule(queues, Flavors(), ws, [&] { return &room; });
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-old1", "ns/a-old2", "ns/a-old3", "ns/a-old4"));
+  EXPECT_THAT(d.waiting.at("ns/b-pod"), HasSubstr("waiting for 4 preempted workloads"));
+  // No node can be freed when b's own pod sits on each: quota's choice stands.
+  nodes[0].held["ns/b-fill2"][kGpu] = 4;
+  nodes[0].free[kGpu] = 0;
+  ws.push_back(Work("ns/b-fill2", "b", 1, 4, 0));
+  Admit(ws.back(), "h100", 0);
+  queues["b"] = Queue("b", 16, "org");
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  RoomModel full(nodes);
+  d = Schedule(queues, Flavors(), ws, [&] { return &full; });
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-new1", "ns/a-new2", "ns/a-new3", "ns/a-new4"));
+}
+
 TEST(QueueQuotaTest, WorkWithinItsNominalQuotaIsNotPreempted) {
   std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
                                                  {"b", Queue("b", 16, "org")}};

@@ -1,0 +1,53 @@
+// NodeRoomTracker: what the queue controller knows of where pods run, for reclaim that frees
+// room on nodes (queue_placement.h). It keeps, from a node informer and an informer of every
+// pod, a slim record of each schedulable node (labels, taints, allocatable) and of each bound
+// pod that still holds room (its node, its requests and the Workload it belongs to), and
+// builds the NodeRooms of one scheduling pass from them.
+//
+// Owned by the QueueController; used on its executor only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "client/informer.h"
+#include "controllers/queue_placement.h"
+
+namespace shoal::controllers {
+
+// The key ("ns/name") of the Workload a pod belongs to: its Job's (owner reference of kind
+// Job), its pod group's (label scheduling.x-k8s.io/pod-group) or its own when it is queued
+// (label kueue.x-k8s.io/queue-name); "" for any other pod.
+std::string WorkloadKeyOfPod(const boost::json::object& pod);
+
+class NodeRoomTracker {
+ public:
+  void OnNode(client::InformerEvent&& e);
+  void OnPod(client::InformerEvent&& e);
+
+  // Every schedulable node (spec.unschedulable unset), with its free room and what each
+  // Workload holds there.
+  std::vector<NodeRoom> Rooms() const;
+
+  size_t pods_for_test() const { return pods_.size(); }
+
+ private:
+  struct Node {
+    std::map<std::string, std::string> labels;
+    std::vector<Taint> taints;
+    ResourceAmounts allocatable;
+    bool unschedulable = false;
+  };
+  struct Pod {
+    std::string node;
+    std::string workload;
+    ResourceAmounts requests;
+  };
+  std::map<std::string, Node> nodes_;  // name -> node
+  std::map<std::string, Pod> pods_;    // "ns/name" -> a bound pod that holds room
+};
+
+}  // namespace shoal::controllers

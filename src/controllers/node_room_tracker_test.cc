@@ -1,0 +1,78 @@
+#include "controllers/node_room_tracker.h"
+
+#include <boost/json.hpp>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shoal::controllers {
+namespace {
+
+namespace json = boost::json;
+using client::InformerEvent;
+
+InformerEvent Event(const char* text, InformerEvent::Type type = InformerEvent::Type::kAdded) {
+  return {type, json::parse(text).as_object()};
+}
+
+TEST(NodeRoomTrackerTest, WorkloadKeysOfJobPodsQueuedPodsAndGroups) {
+  EXPECT_EQ(WorkloadKeyOfPod(json::parse(R"({"metadata":{"namespace":"t","name":"j-x",
+      "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j",
+                          "uid":"0a1b2c3d-9999"}]}})").as_object()),
+            "t/job-j-0a1b2");
+  EXPECT_EQ(WorkloadKeyOfPod(json::parse(R"({"metadata":{"namespace":"t","name":"p",
+      "uid":"ffee0011","labels":{"kueue.x-k8s.io/queue-name":"q"}}})").as_object()),
+            "t/pod-p-ffee0");
+  EXPECT_EQ(WorkloadKeyOfPod(json::parse(R"({"metadata":{"namespace":"t","name":"p",
+      "labels":{"kueue.x-k8s.io/queue-name":"q","scheduling.x-k8s.io/pod-group":"g"}}})")
+                                 .as_object()),
+            "t/podgroup-g");
+  EXPECT_EQ(WorkloadKeyOfPod(json::parse(R"({"metadata":{"namespace":"t","name":"p"}})")
+                                 .as_object()),
+            "");
+}
+
+TEST(NodeRoomTrackerTest, RoomsSubtractBoundLivePodsAndSkipUnschedulableNodes) {
+  NodeRoomTracker t;
+  t.OnNode(Event(R"({"metadata":{"name":"n1","labels":{"pool":"a"}},
+      "spec":{"taints":[{"key":"team","value":"b","effect":"NoSchedule"}]},
+      "status":{"allocatable":{"nvidia.com/gpu":"8","cpu":"96"}}})"));
+  t.OnNode(Event(R"({"metadata":{"name":"n2"},"spec":{"unschedulable":true},
+      "status":{"allocatable":{"nvidia.com/gpu":"8"}}})"));
+  const char* job_pod = R"({"metadata":{"namespace":"t","name":"j-1",
+      "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":"abcde"}]},
+      "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
+        {"nvidia.com/gpu":"3","cpu":"500m"}}}]},"status":{"phase":"Running"}})";
+  t.OnPod(Event(job_pod));
+  // Another pod, not queued: it takes room but belongs to no Workload.
+  t.OnPod(Event(R"({"metadata":{"namespace":"t","name":"other"},
+      "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
+        {"nvidia.com/gpu":"1"}}}]}})"));
+  // Pending (no node), finished and deleting pods hold no room.
+  t.OnPod(Event(R"({"metadata":{"namespace":"t","name":"pending"},
+      "spec":{"containers":[{"name":"c","resources":{"requests":{"nvidia.com/gpu":"1"}}}]}})"));
+  t.OnPod(Event(R"({"metadata":{"namespace":"t","name":"done"},"spec":{"nodeName":"n1",
+      "containers":[{"name":"c","resources":{"requests":{"nvidia.com/gpu":"1"}}}]},
+      "status":{"phase":"Succeeded"}})"));
+  t.OnPod(Event(R"({"metadata":{"namespace":"t","name":"going",
+      "deletionTimestamp":"2026-12-03T00:00:00Z"},"spec":{"nodeName":"n1",
+      "containers":[{"name":"c","resources":{"requests":{"nvidia.com/gpu":"1"}}}]}})"));
+  std::vector<NodeRoom> rooms = t.Rooms();
+  ASSERT_EQ(rooms.size(), 1u);
+  EXPECT_EQ(rooms[0].name, "n1");
+  EXPECT_EQ(rooms[0].labels.at("pool"), "a");
+  ASSERT_EQ(rooms[0].taints.size(), 1u);
+  EXPECT_EQ(rooms[0].free.at("nvidia.com/gpu"), 4);
+  EXPECT_EQ(rooms[0].free.at("cpu"), 95500);
+  ASSERT_EQ(rooms[0].held.size(), 1u);
+  EXPECT_EQ(rooms[0].held.at("t/job-j-abcde").at("nvidia.com/gpu"), 3);
+  EXPECT_EQ(t.pods_for_test(), 2u);
+  // The Job's pod goes: its room comes back.
+  t.OnPod(Event(job_pod, InformerEvent::Type::kDeleted));
+  rooms = t.Rooms();
+  EXPECT_EQ(rooms[0].free.at("nvidia.com/gpu"), 7);
+  EXPECT_TRUE(rooms[0].held.empty());
+}
+
+}  // namespace
+}  // namespace shoal::controllers
