@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from shoal_fixture import ShoalServer  # noqa: E402
+from shoal_fixture import ShoalServer, Sim, file_tail  # noqa: E402
 
 
 def pytest_configure(config):
@@ -63,3 +63,20 @@ def k8s(server):
         yield api_client
     finally:
         api_client.close()
+
+
+@pytest.fixture
+def sim_factory(server):
+    """Starts `shoal sim` processes against the server; each is stopped and its log printed."""
+    sims = []
+
+    def make(*args):
+        s = Sim(server, *args)
+        sims.append(s)
+        return s
+    try:
+        yield make
+    finally:
+        for s in sims:
+            code = s.stop()
+            print(f"---- shoal sim log (tail; exit {code}) ----\n{file_tail(s.log_path, 30)}")

@@ -557,6 +557,30 @@ class ShoalAgent:
         return file_tail(self.log_path, n)
 
 
+class Sim:
+    """One `shoal sim` process (hollow nodes) against a running ShoalServer; stop() by PID."""
+
+    def __init__(self, server, *args):
+        self.log_path = os.path.join(server.workdir, "sim.log")
+        cmd = [shoal_bin(), "sim", "--kubeconfig", server.kubeconfig,
+               "--data-dir", os.path.join(server.workdir, "sim")] + list(args)
+        if SETPRIV:
+            cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
 def process_alive(pid):
     """True if `pid` runs and is not a zombie."""
     try:

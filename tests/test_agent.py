@@ -7,7 +7,6 @@ directory, which the test reads: pods are plain processes on this machine.
 
 import json
 import os
-import signal
 import subprocess
 import time
 

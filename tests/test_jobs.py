@@ -7,7 +7,6 @@ is replaced is shortened with --job-pod-failure-backoff so that retries take mil
 
 import json
 import os
-import signal
 import time
 
 import pytest

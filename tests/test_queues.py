@@ -9,6 +9,7 @@ fake GPUs runs its pods; elsewhere admission is observed on the Workload and the
 
 import json
 import os
+import time
 
 import pytest
 import yaml
@@ -285,6 +286,57 @@ def test_borrowing_and_reclaim_preempt_whole_workloads(server):
         wait_until(lambda v=victim: pods_of(server, v) == [], timeout=15,
                    what=f"{victim}'s whole gang removed")
     assert not suspended(server, "a0") and not suspended(server, "a1")
+
+
+def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
+    """Reclaim looks at nodes, not only at quota: evicting the most recently admitted
+    borrowers would free enough GPUs of quota, but scattered over two nodes, and the lender's
+    8-GPU pod would wait for room; the borrowers that share one node go instead, and the pod
+    runs at once on that node."""
+    sim_factory("--nodes", "2", "--gpus-per-node", "8", "--name-prefix", "r-")
+    wait_until(lambda: len(kubectl_get_json(server, "nodes")["items"]) == 2, 30, interval=0.2,
+               what="2 hollow nodes")
+    apply(server, flavor("gpu"),
+          cluster_queue("team-a", 4, cohort="org"),
+          cluster_queue("team-b", 12, cohort="org", reclaim="Any"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+
+    def pinned(name, queue, gpus, node):
+        j = job(name, queue, gpus)
+        j["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+        return j
+
+    def running(name):
+        pods = pods_of(server, name)
+        return len(pods) == 1 and pods[0].get("status", {}).get("phase") == "Running"
+
+    # r-00001: b's 4-GPU pod, then a-5..a-8; r-00000: a-1..a-4 and 4 free GPUs. team-a
+    # borrows 4 of b's quota; the cohort has 4 GPUs of quota left.
+    apply(server, pinned("b-fill", "b", 4, "r-00001"))
+    for i in range(1, 9):
+        if i == 5:
+            time.sleep(1.1)  # admission times have one-second resolution: 5-8 are newer
+        apply(server, pinned(f"a-{i}", "a", 1, "r-00000" if i <= 4 else "r-00001"))
+        wait_until(lambda i=i: f"a-{i}" in admitted(server), timeout=10, what=f"a-{i} admitted")
+    for name in ["b-fill"] + [f"a-{i}" for i in range(1, 9)]:
+        wait_until(lambda n=name: running(n), timeout=20, what=f"{name} running")
+    # b's 8-GPU pod: 4 GPUs of quota are free, 4 must come back from team-a.
+    apply(server, job("b-big", "b", 8))
+    wait_until(lambda: running("b-big"), timeout=20, what="b-big running")
+    assert pods_of(server, "b-big")[0]["spec"]["nodeName"] == "r-00000"
+    ws = workloads(server)
+    evicted = sorted(n for n, w in ws.items()
+                     if (condition(w, "Evicted") or {}).get("status") == "True")
+    assert evicted == ["a-1", "a-2", "a-3", "a-4"], evicted
+    assert "reclaiming quota lent to the cohort" in condition(ws["a-1"], "Evicted")["message"]
+    for i in range(5, 9):
+        assert running(f"a-{i}") and not suspended(server, f"a-{i}")
+    for i in range(1, 5):
+        assert suspended(server, f"a-{i}")
+    # Nothing was over-admitted: team-a is back at its nominal 4, team-b uses its 12.
+    usage = {q: kubectl_get_json(server, "clusterqueue", q)["status"]["flavorsUsage"][0]
+             ["resources"][0]["total"] for q in ("team-a", "team-b")}
+    assert usage == {"team-a": "4", "team-b": "12"}, usage
 
 
 def test_two_teams_flooding_a_cohort_share_it_fairly(server):

@@ -2,7 +2,6 @@
 batch/v1 jobs, scheduling.k8s.io/v1 priorityclasses with pod priority admission, and
 scheduling.x-k8s.io/v1alpha1 podgroups; through kubectl and the Python client."""
 
-import json
 
 import pytest
 

@@ -4,50 +4,11 @@ one process against the built server, driven with kubectl."""
 import datetime
 import json
 import os
-import signal
 import subprocess
 
 import pytest
 
-from shoal_fixture import SETPRIV, file_tail, kubectl_get_json, shoal_bin, wait_until
-
-
-class Sim:
-    def __init__(self, server, *args):
-        self.log_path = os.path.join(server.workdir, "sim.log")
-        cmd = [shoal_bin(), "sim", "--kubeconfig", server.kubeconfig,
-               "--data-dir", os.path.join(server.workdir, "sim")] + list(args)
-        if SETPRIV:
-            cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-
-@pytest.fixture
-def sim_factory(server):
-    sims = []
-
-    def make(*args):
-        s = Sim(server, *args)
-        sims.append(s)
-        return s
-    try:
-        yield make
-    finally:
-        for s in sims:
-            code = s.stop()
-            print(f"---- shoal sim log (tail; exit {code}) ----\n{file_tail(s.log_path, 30)}")
+from shoal_fixture import kubectl_get_json, shoal_bin, wait_until
 
 
 def ready_nodes(server):
