@@ -156,6 +156,9 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
   }
   std::vector<double> units(candidates.size(), 0);
   std::vector<std::vector<size_t>> on_node(nodes_.size());
+  using Where = std::vector<std::pair<size_t, const ResourceAmounts*>>;
+  static const Where kNowhere;
+  std::vector<const Where*> where(candidates.size(), &kNowhere);
   for (size_t c = 0; c < candidates.size(); ++c) {
     for (size_t i = 0; i < s.resources.size(); ++i) {
       if (largest[i] > 0) {
@@ -164,6 +167,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
     }
     auto it = where_.find(candidates[c].key);
     if (it == where_.end()) continue;
+    where[c] = &it->second;
     for (const auto& [node, amounts] : it->second) on_node[node].push_back(c);
   }
   std::vector<char> taken(candidates.size(), 0);
@@ -184,7 +188,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
     std::vector<size_t> picked;
     for (size_t c : on_node[node]) {
       if (taken[c] || !allowed(c)) continue;
-      for (const auto& [n, amounts] : where_.at(candidates[c].key)) {
+      for (const auto& [n, amounts] : *where[c]) {
         if (n != node) continue;
         for (size_t i = 0; i < s.resources.size(); ++i) room[i] += Get(*amounts, s.resources[i]);
       }
@@ -195,7 +199,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
       // How many pods the eviction lets be placed, on a copy of the room it touches.
       std::map<size_t, std::vector<int64_t>> trial{{node, s.room[node]}};
       for (size_t p : picked) {
-        for (const auto& [n, amounts] : where_.at(candidates[p].key)) {
+        for (const auto& [n, amounts] : *where[p]) {
           auto [it, fresh] = trial.try_emplace(n, s.room[n]);
           for (size_t i = 0; i < s.resources.size(); ++i) {
             it->second[i] += Get(*amounts, s.resources[i]);
@@ -238,7 +242,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
       taken[c] = 1;
       take(c);
       victims.push_back(c);
-      for (const auto& [n, amounts] : where_.at(candidates[c].key)) {
+      for (const auto& [n, amounts] : *where[c]) {
         s.Add(n, *amounts, +1);
         touched.insert(n);
       }
