@@ -196,6 +196,7 @@ int RunBench(const BenchFlags& flags) {
     options.min_run_s = flags.run_seconds.first;
     options.max_run_s = flags.run_seconds.second;
     options.reclaim = flags.reclaim;
+    options.topology_aware = flags.topology_aware;
     options.server_pid = server ? server->pid() : -1;
     report = RunQueues(kc, options);
     if (report.ok()) summary = QueuesSummary(*report);

@@ -393,6 +393,7 @@ struct Run {
                         {"kind", "ResourceFlavor"},
                         {"metadata", json::object{{"name", "gpu"}}},
                         {"spec", json::object{}}};
+    if (options.topology_aware) flavor["spec"].as_object()["topologyName"] = "default";
     std::string path = base::StrCat(kKueue, "/resourceflavors");
     absl::Status st = co_await Create(path, std::move(flavor), "ResourceFlavor gpu");
     if (!st.ok()) co_return st;
@@ -748,6 +749,7 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
                       {"seed", options.seed},
                       {"run_seconds", json::array{options.min_run_s, options.max_run_s}},
                       {"reclaim_within_cohort", options.reclaim},
+                      {"topology_aware", options.topology_aware},
                       {"warmup_s", warmup_s},
                       {"teams", std::move(teams)},
                       {"allocation", AllocationJson(alloc, samples_total)},

@@ -4,7 +4,9 @@
 // `org` covering only nvidia.com/gpu (nominal quotas in proportion to the team weights
 // T, T-1, ..., 1 and summing to the cluster's GPUs, fairSharing.weight the same weight,
 // reclaimWithinCohort from --reclaim, default Never: every team is oversubscribed, so lent
-// quota comes back within one run time) and a LocalQueue team-I. For --duration seconds each team then
+// quota comes back within one run time) and a LocalQueue team-I; with --topology-aware the
+// flavor names a topology (spec.topologyName), so that work is admitted only where its pods
+// fit on nodes. For --duration seconds each team then
 // submits queued Jobs at up to --rate per second whenever its queued (not admitted) GPU demand
 // is below its nominal quota, so that every team stays oversubscribed: one-GPU single-pod Jobs
 // and whole-node gangs (shoal.io/gang), plus one large gang per team a third of the way in,
@@ -45,6 +47,7 @@ struct QueuesOptions {
   uint64_t seed = 1;
   int min_run_s = 5, max_run_s = 20;  // each Job's simulated run time, uniform
   std::string reclaim = "Never";     // the ClusterQueues' preemption.reclaimWithinCohort
+  bool topology_aware = false;       // the flavor gets spec.topologyName: admission by node room
   pid_t server_pid = -1;  // -1: not ours
 };
 

@@ -312,6 +312,9 @@ int main(int argc, char** argv) {
                   "queues: the ClusterQueues' preemption.reclaimWithinCohort")
       ->capture_default_str()
       ->check(CLI::IsMember({"Never", "LowerPriority", "Any"}));
+  bch->add_flag("--topology-aware", bench.topology_aware,
+               "queues: give the ResourceFlavor a topologyName, so that work is admitted only "
+               "when its pods fit on the flavor's nodes");
   bch->add_option("--run-seconds", bench.run_seconds,
                   "queues: MIN MAX, the range of the Jobs' simulated run times in seconds")
       ->capture_default_str()

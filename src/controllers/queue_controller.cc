@@ -94,6 +94,10 @@ void Track(std::map<std::string, json::object>& map, const std::string& key, Inf
 }  // namespace
 
 void QueueController::OnFlavor(InformerEvent&& e) {
+  if (!placement_started_ && e.type != InformerEvent::Type::kDeleted &&
+      ParseResourceFlavor(e.object).topology_aware) {
+    StartPlacementWatches();
+  }
   Track(flavors_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
 }

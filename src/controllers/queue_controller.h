@@ -24,9 +24,10 @@
 //    HoldAndDrain (which also evicts what it has admitted: reason ClusterQueueStopped);
 //  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
 //    the flavors' usage;
-//  - once a ClusterQueue may preempt, it also watches nodes and pods, so that reclaim chooses
-//    victims whose eviction leaves room on nodes for the preemptor's pods
-//    (queue_placement.h), not only quota.
+//  - once a ClusterQueue may preempt or a ResourceFlavor has a topologyName, it also watches
+//    nodes and pods, so that reclaim chooses victims whose eviction leaves room on nodes for
+//    the preemptor's pods, and work is admitted to a topology-aware flavor only when its pods
+//    fit in the free room of the flavor's nodes (queue_placement.h), not by quota alone.
 //
 // Threading: one executor; informers and writes run on it. A pass runs at most every
 // `min_pass_interval` after a change, so a burst of events costs one pass.
@@ -69,9 +70,9 @@ class QueueController {
   void OnNamespace(client::InformerEvent&& e);
   void OnWorkloadPriorityClass(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
-  // Starts the node and pod informers that reclaim's node-aware victim choice reads, once a
-  // ClusterQueue that may preempt exists (without one they would cost every pod event a parse
-  // for nothing).
+  // Starts the node and pod informers that reclaim's node-aware victim choice and
+  // topology-aware flavors read, once a ClusterQueue that may preempt or a flavor with a
+  // topologyName exists (without one they would cost every pod event a parse for nothing).
   void StartPlacementWatches();
   void Changed();
   boost::asio::awaitable<void> PassLoop();

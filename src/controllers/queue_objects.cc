@@ -260,6 +260,7 @@ ResourceFlavorSpec ParseResourceFlavor(const json::object& flavor) {
     }
   }
   out.tolerations = ParseTolerations(api::FindPath(flavor, "spec.tolerations"));
+  out.topology_aware = !Str(flavor, "spec.topologyName").empty();
   return out;
 }
 

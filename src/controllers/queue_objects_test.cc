@@ -47,6 +47,9 @@ TEST(QueueObjectsTest, ParsesAFlavor) {
   EXPECT_EQ(f.node_labels.at("pool"), "research");
   ASSERT_EQ(f.node_taints.size(), 1u);
   EXPECT_TRUE(ToleratedByAny(f.tolerations, f.node_taints[0]));
+  EXPECT_FALSE(f.topology_aware);
+  EXPECT_TRUE(ParseResourceFlavor(Obj(R"({"metadata":{"name":"tas"},
+      "spec":{"topologyName":"default"}})")).topology_aware);
 }
 
 TEST(QueueObjectsTest, AJobsWorkload) {

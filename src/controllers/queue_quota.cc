@@ -278,6 +278,18 @@ std::vector<PodsToPlace> PodsOf(const WorkloadInfo& w, const Assignment& a,
   return out;
 }
 
+// A topology-aware flavor that `a` assigns ("" when none).
+std::string TopologyAwareFlavor(const Assignment& a,
+                                const std::map<std::string, ResourceFlavorSpec>& flavors) {
+  for (const auto& [set, per_resource] : a.flavors) {
+    for (const auto& [r, f] : per_resource) {
+      auto it = flavors.find(f);
+      if (it != flavors.end() && it->second.topology_aware) return f;
+    }
+  }
+  return "";
+}
+
 // Victims that would let `w` fit, or empty. Same-queue victims need kLowerPriority within the
 // ClusterQueue; cohort victims must belong to a ClusterQueue that borrows, and `w` must then
 // stay within its own nominal quota (reclaim), with kAny or kLowerPriority.
@@ -537,6 +549,25 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
     ++next[cq.name];
     std::string why;
     if (std::optional<Assignment> a = Fit(cq, flavors, *best, ledger, &why)) {
+      if (std::string f = TopologyAwareFlavor(*a, flavors); !f.empty()) {
+        // Kueue's topology-aware admission: quota alone would reserve GPUs that no node can
+        // give the pods (spread over partly used nodes), stranding them until whole nodes
+        // free up; the workload waits instead and smaller work may use that room meanwhile.
+        RoomModel* model = room_of_pass();
+        if (model != nullptr && !model->Fits(PodsOf(*best, *a, flavors), {}, /*commit=*/true)) {
+          int64_t pods = 0;
+          for (const PodSet& ps : best->pod_sets) pods += ps.count;
+          out.waiting[best->key] =
+              base::StrCat("no room for the workload's ", pods, " pod", pods == 1 ? "" : "s",
+                           " on the nodes of topology-aware flavor ", f,
+                           " now; waiting for nodes to free up");
+          if (cq.strict_fifo) blocked.insert(cq.name);
+          continue;
+        }
+        ledger.Add(cq.name, *a, +1);
+        out.admit.push_back({best->key, cq.name, std::move(*a)});
+        continue;
+      }
       ledger.Add(cq.name, *a, +1);
       // Its pods will take room: later preemptors this pass do not count on it.
       if (room && (!asked || model != nullptr)) admitted_pods.push_back(PodsOf(*best, *a, flavors));

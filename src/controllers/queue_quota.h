@@ -42,6 +42,9 @@ struct ResourceFlavorSpec {
   std::map<std::string, std::string> node_labels;
   std::vector<Taint> node_taints;
   std::vector<Toleration> tolerations;  // added to the pods admitted to this flavor
+  // spec.topologyName set (Kueue's topology-aware scheduling): shoal then admits work to this
+  // flavor only when its pods fit in the free room of the flavor's nodes (queue_placement.h).
+  bool topology_aware = false;
 };
 
 struct ResourceQuota {
@@ -115,10 +118,12 @@ struct Decisions {
 // lower-priority work of the same ClusterQueue (victims are not admitted anything this pass;
 // the preemptor is admitted on a later pass, once their quota is released). Workloads of an
 // unknown or inactive ClusterQueue wait with a message saying so.
-// With `room` (where admitted work runs: called at most once, when preemption first needs
-// it; may be empty or return null), preemption chooses victims whose eviction leaves node room
-// for the preemptor's pods (queue_placement.h), and the room that admitted and preempting
-// work will take is used up in the model as the pass goes.
+// With `room` (where admitted work runs: called at most once, when preemption or a
+// topology-aware flavor first needs it; may be empty or return null), preemption chooses
+// victims whose eviction leaves node room for the preemptor's pods (queue_placement.h), work
+// assigned a topology-aware flavor is admitted only when its pods fit in the free room (it
+// waits otherwise, and BestEffortFIFO lets later work pass), and the room that admitted and
+// preempting work will take is used up in the model as the pass goes.
 Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                    const std::map<std::string, ResourceFlavorSpec>& flavors,
                    const std::vector<WorkloadInfo>& workloads,

@@ -248,6 +248,44 @@ TEST(QueueQuotaTest, WithARoomModelReclaimFreesWholeNodesForAGang) {
   EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-new1", "ns/a-new2", "ns/a-new3", "ns/a-new4"));
 }
 
+TEST(QueueQuotaTest, ATopologyAwareFlavorAdmitsOnlyWhatFitsOnItsNodes) {
+  // Two 8-GPU nodes with 4 GPUs free on each, and 8 GPUs of quota free: a 1x8-GPU workload
+  // fits the quota but no node. Without a room model (or with a flavor that is not
+  // topology-aware) it is admitted and would wait for a node; with one, it waits unadmitted
+  // and the one-GPU work behind it is admitted into the room instead.
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 8)}};
+  std::vector<NodeRoom> nodes(2);
+  for (int n = 0; n < 2; ++n) {
+    nodes[n].name = base::StrCat("node-", n);
+    nodes[n].free[kGpu] = 4;
+  }
+  std::vector<WorkloadInfo> ws{Work("ns/big", "a", 1, 8, 1), Work("ns/small1", "a", 1, 1, 2),
+                               Work("ns/small2", "a", 1, 1, 3)};
+  auto flavors = Flavors();
+  RoomModel room(nodes);
+  Decisions d = Schedule(queues, flavors, ws, [&] { return &room; });
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/big"));  // quota alone: the first 8 GPUs go to big
+  flavors["h100"].topology_aware = true;
+  RoomModel room2(nodes);
+  d = Schedule(queues, flavors, ws, [&] { return &room2; });
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/small1", "ns/small2"));
+  EXPECT_EQ(d.waiting.at("ns/big"),
+            "no room for the workload's 1 pod on the nodes of topology-aware flavor h100 now; "
+            "waiting for nodes to free up");
+  // The room admitted work takes is used up: eight one-GPU workloads fit in the 4 + 4 free
+  // GPUs and the ninth waits, with quota enough for all nine.
+  queues["a"] = Queue("a", 100);
+  std::vector<WorkloadInfo> many;
+  for (int i = 1; i <= 9; ++i) many.push_back(Work(base::StrCat("ns/s", i), "a", 1, 1, i));
+  RoomModel room3(nodes);
+  d = Schedule(queues, flavors, many, [&] { return &room3; });
+  EXPECT_EQ(d.admit.size(), 8u);
+  EXPECT_THAT(d.waiting.at("ns/s9"), HasSubstr("no room for the workload's 1 pod"));
+  // Until the room model is available (informers not synced), quota alone decides.
+  d = Schedule(queues, flavors, many, [] { return nullptr; });
+  EXPECT_EQ(d.admit.size(), 9u);
+}
+
 TEST(QueueQuotaTest, WorkWithinItsNominalQuotaIsNotPreempted) {
   std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
                                                  {"b", Queue("b", 16, "org")}};
