@@ -288,27 +288,35 @@ def test_borrowing_and_reclaim_preempt_whole_workloads(server):
     assert not suspended(server, "a0") and not suspended(server, "a1")
 
 
+def pinned(name, queue, gpus, node):
+    """A one-pod Job of `gpus` GPUs that only node `node` may run."""
+    j = job(name, queue, gpus)
+    j["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
+    return j
+
+
+def running(server, job_name):
+    pods = pods_of(server, job_name)
+    return len(pods) == 1 and pods[0].get("status", {}).get("phase") == "Running"
+
+
+def two_hollow_nodes(server, sim_factory):
+    """r-00000 and r-00001, 8 GPUs each (`shoal sim`)."""
+    sim_factory("--nodes", "2", "--gpus-per-node", "8", "--name-prefix", "r-")
+    wait_until(lambda: len(kubectl_get_json(server, "nodes")["items"]) == 2, 30, interval=0.2,
+               what="2 hollow nodes")
+
+
 def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
     """Reclaim looks at nodes, not only at quota: evicting the most recently admitted
     borrowers would free enough GPUs of quota, but scattered over two nodes, and the lender's
     8-GPU pod would wait for room; the borrowers that share one node go instead, and the pod
     runs at once on that node."""
-    sim_factory("--nodes", "2", "--gpus-per-node", "8", "--name-prefix", "r-")
-    wait_until(lambda: len(kubectl_get_json(server, "nodes")["items"]) == 2, 30, interval=0.2,
-               what="2 hollow nodes")
+    two_hollow_nodes(server, sim_factory)
     apply(server, flavor("gpu"),
           cluster_queue("team-a", 4, cohort="org"),
           cluster_queue("team-b", 12, cohort="org", reclaim="Any"),
           local_queue("a", "team-a"), local_queue("b", "team-b"))
-
-    def pinned(name, queue, gpus, node):
-        j = job(name, queue, gpus)
-        j["spec"]["template"]["spec"]["nodeSelector"] = {"kubernetes.io/hostname": node}
-        return j
-
-    def running(name):
-        pods = pods_of(server, name)
-        return len(pods) == 1 and pods[0].get("status", {}).get("phase") == "Running"
 
     # r-00001: b's 4-GPU pod, then a-5..a-8; r-00000: a-1..a-4 and 4 free GPUs. team-a
     # borrows 4 of b's quota; the cohort has 4 GPUs of quota left.
@@ -319,10 +327,10 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
         apply(server, pinned(f"a-{i}", "a", 1, "r-00000" if i <= 4 else "r-00001"))
         wait_until(lambda i=i: f"a-{i}" in admitted(server), timeout=10, what=f"a-{i} admitted")
     for name in ["b-fill"] + [f"a-{i}" for i in range(1, 9)]:
-        wait_until(lambda n=name: running(n), timeout=20, what=f"{name} running")
+        wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
     # b's 8-GPU pod: 4 GPUs of quota are free, 4 must come back from team-a.
     apply(server, job("b-big", "b", 8))
-    wait_until(lambda: running("b-big"), timeout=20, what="b-big running")
+    wait_until(lambda: running(server, "b-big"), timeout=20, what="b-big running")
     assert pods_of(server, "b-big")[0]["spec"]["nodeName"] == "r-00000"
     ws = workloads(server)
     evicted = sorted(n for n, w in ws.items()
@@ -330,13 +338,44 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
     assert evicted == ["a-1", "a-2", "a-3", "a-4"], evicted
     assert "reclaiming quota lent to the cohort" in condition(ws["a-1"], "Evicted")["message"]
     for i in range(5, 9):
-        assert running(f"a-{i}") and not suspended(server, f"a-{i}")
+        assert running(server, f"a-{i}") and not suspended(server, f"a-{i}")
     for i in range(1, 5):
         assert suspended(server, f"a-{i}")
     # Nothing was over-admitted: team-a is back at its nominal 4, team-b uses its 12.
     usage = {q: kubectl_get_json(server, "clusterqueue", q)["status"]["flavorsUsage"][0]
              ["resources"][0]["total"] for q in ("team-a", "team-b")}
     assert usage == {"team-a": "4", "team-b": "12"}, usage
+
+
+def test_a_topology_aware_flavor_admits_only_what_fits_on_its_nodes(server, sim_factory):
+    """With spec.topologyName, admission looks at the flavor's nodes: an 8-GPU pod that the
+    quota allows but no node has room for waits unadmitted (saying why), one-GPU work behind
+    it is admitted into the room meanwhile, and the pod is admitted once a node is free."""
+    two_hollow_nodes(server, sim_factory)
+    tas = flavor("gpu")
+    tas["spec"]["topologyName"] = "default"
+    apply(server, tas, cluster_queue("team-a", 16), local_queue("a", "team-a"))
+    # 4 GPUs taken on each node: 8 of quota left, but no node with 8 free.
+    apply(server, pinned("fill-0", "a", 4, "r-00000"), pinned("fill-1", "a", 4, "r-00001"))
+    for name in ("fill-0", "fill-1"):
+        wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
+    apply(server, job("big", "a", 8))
+    wait_until(lambda: condition(workloads(server).get("big", {}), "QuotaReserved"),
+               timeout=10, what="big considered")
+    reserved = condition(workloads(server)["big"], "QuotaReserved")
+    assert reserved["status"] == "False" and reserved["reason"] == "Pending", reserved
+    assert reserved["message"] == ("no room for the workload's 1 pod on the nodes of "
+                                   "topology-aware flavor gpu now; waiting for nodes to free up")
+    assert suspended(server, "big") and pods_of(server, "big") == []
+    # BestEffortFIFO: a one-GPU Job submitted later passes it and runs.
+    apply(server, job("small", "a", 1))
+    wait_until(lambda: running(server, "small"), timeout=20, what="small running")
+    assert "big" not in admitted(server)
+    # Both fillers go: a node is free again, and big is admitted and runs there.
+    server.kubectl("delete", "job", "fill-0", "fill-1", "--wait=false")
+    wait_until(lambda: running(server, "big"), timeout=30, what="big running")
+    used = kubectl_get_json(server, "clusterqueue", "team-a")["status"]["flavorsUsage"][0]
+    assert used["resources"][0]["total"] == "9", used
 
 
 def test_two_teams_flooding_a_cohort_share_it_fairly(server):
