@@ -128,16 +128,56 @@ bool RoomModel::Fits(const std::vector<PodsToPlace>& pods, const std::set<std::s
   for (size_t n = 0; n < nodes_.size() && !s.Done(); ++n) s.PlaceOn(n);
   if (!s.Done()) return false;
   if (commit) {
-    // The victims' room is free for good (their pods are on their way out) and the placed
-    // pods' room is taken: the model's own free room becomes the scratch room.
-    for (const std::string& key : evicted) where_.erase(key);
+    // The placed pods' room is taken and the victims' is free for good (their pods are on
+    // their way out): the model's own free room becomes the scratch room.
     for (size_t n = 0; n < nodes_.size(); ++n) {
       for (size_t i = 0; i < s.resources.size(); ++i) {
-        nodes_[n].free[s.resources[i]] = s.room[n][i];
+        nodes_[n].free[s.resources[i]] = s.room[n][i] - Get(Held(evicted, n), s.resources[i]);
       }
     }
+    for (const std::string& key : evicted) Release(key);
   }
   return true;
+}
+
+ResourceAmounts RoomModel::Held(const std::set<std::string>& keys, size_t node) const {
+  ResourceAmounts out;
+  for (const std::string& key : keys) {
+    auto it = where_.find(key);
+    if (it == where_.end()) continue;
+    for (const auto& [n, amounts] : it->second) {
+      if (n != node) continue;
+      for (const auto& [r, v] : *amounts) out[r] += v;
+    }
+  }
+  return out;
+}
+
+void RoomModel::Release(const std::string& key) {
+  auto it = where_.find(key);
+  if (it == where_.end()) return;
+  for (const auto& [node, amounts] : it->second) {
+    for (const auto& [r, v] : *amounts) nodes_[node].free[r] += v;
+  }
+  where_.erase(it);
+}
+
+void RoomModel::Reserve(const std::vector<PodsToPlace>& pods) {
+  Scratch s(nodes_, pods);
+  for (size_t n = 0; n < nodes_.size() && !s.Done(); ++n) {
+    if (s.PlaceOn(n) == 0) continue;
+    for (size_t i = 0; i < s.resources.size(); ++i) nodes_[n].free[s.resources[i]] = s.room[n][i];
+  }
+}
+
+ResourceAmounts RoomModel::Held(const std::string& key) const {
+  ResourceAmounts out;
+  auto it = where_.find(key);
+  if (it == where_.end()) return out;
+  for (const auto& [node, amounts] : it->second) {
+    for (const auto& [r, v] : *amounts) out[r] += v;
+  }
+  return out;
 }
 
 std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(

@@ -61,6 +61,17 @@ class RoomModel {
   bool Fits(const std::vector<PodsToPlace>& pods, const std::set<std::string>& evicted,
             bool commit);
 
+  // Uses up room for as many of `pods` as fit (first fit), for pods that will take room
+  // soon: those of admitted workloads that are not bound yet.
+  void Reserve(const std::vector<PodsToPlace>& pods);
+
+  // Frees the room of workload `key`'s pods for the rest of the pass (they are on their way
+  // out: the workload was evicted).
+  void Release(const std::string& key);
+
+  // What the pods of workload `key` hold on all nodes together.
+  ResourceAmounts Held(const std::string& key) const;
+
   // Victims among `candidates` (preferred first) whose eviction leaves room for every pod:
   // node by node, the node that needs the cheapest eviction to take one more pod (lowest
   // highest-priority among the new victims, then the least of their usage counted in pods of
@@ -73,6 +84,9 @@ class RoomModel {
       const std::function<bool(size_t)>& allowed, const std::function<void(size_t)>& take) const;
 
  private:
+  // What the pods of the workloads in `keys` hold on `node`.
+  ResourceAmounts Held(const std::set<std::string>& keys, size_t node) const;
+
   std::vector<NodeRoom> nodes_;
   // Workload key -> (node index, what its pods hold there).
   std::map<std::string, std::vector<std::pair<size_t, const ResourceAmounts*>>> where_;

@@ -290,6 +290,37 @@ std::string TopologyAwareFlavor(const Assignment& a,
   return "";
 }
 
+// Uses up, in `model`, the room of the pods of admitted workloads that are not bound yet (a
+// Job's pods are created and bound some 100 ms after its admission, across passes): without
+// it, the next pass would see that room free and admit other work into it. A pod set's bound
+// pods are as many as what the workload holds on nodes covers. Frees the room of pods whose
+// workload is no longer admitted (evicted, its pods not deleted yet): a preemptor whose
+// victims were evicted must not find their room taken, or wait for it and let other work
+// take the quota back (which would preempt again, round after round).
+void ReserveUnboundPods(RoomModel& model, const std::vector<WorkloadInfo>& workloads,
+                        const std::map<std::string, ResourceFlavorSpec>& flavors) {
+  for (const WorkloadInfo& w : workloads) {
+    if (!w.admitted) {
+      // Evicted: its pods are going (suspended Jobs lose them) and their room with them.
+      model.Release(w.key);
+      continue;
+    }
+    ResourceAmounts held = model.Held(w.key);
+    std::vector<PodsToPlace> pods = PodsOf(w, *w.admitted, flavors);
+    bool unbound = false;
+    for (PodsToPlace& p : pods) {
+      int64_t bound = p.count;
+      for (const auto& [r, v] : p.per_pod) {
+        if (v > 0) bound = std::min(bound, std::max<int64_t>(0, Get(held, r)) / v);
+      }
+      for (const auto& [r, v] : p.per_pod) held[r] = Get(held, r) - bound * v;
+      p.count -= static_cast<int32_t>(bound);
+      unbound = unbound || p.count > 0;
+    }
+    if (unbound) model.Reserve(pods);
+  }
+}
+
 // Victims that would let `w` fit, or empty. Same-queue victims need kLowerPriority within the
 // ClusterQueue; cohort victims must belong to a ClusterQueue that borrows, and `w` must then
 // stay within its own nominal quota (reclaim), with kAny or kLowerPriority.
@@ -487,6 +518,7 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
     if (!asked) {
       asked = true;
       model = room ? room() : nullptr;
+      if (model != nullptr) ReserveUnboundPods(*model, workloads, flavors);
     }
     if (model != nullptr) {
       for (const auto& pods : admitted_pods) (void)model->Fits(pods, {}, /*commit=*/true);

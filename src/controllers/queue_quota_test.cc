@@ -281,6 +281,25 @@ TEST(QueueQuotaTest, ATopologyAwareFlavorAdmitsOnlyWhatFitsOnItsNodes) {
   d = Schedule(queues, flavors, many, [&] { return &room3; });
   EXPECT_EQ(d.admit.size(), 8u);
   EXPECT_THAT(d.waiting.at("ns/s9"), HasSubstr("no room for the workload's 1 pod"));
+  // An admitted workload whose pod is not bound yet holds its room from pass to pass: with
+  // s0 (8 GPUs, admitted, nothing bound) ahead, nothing else fits.
+  std::vector<WorkloadInfo> later{Work("ns/s0", "a", 1, 8, 0), Work("ns/s1", "a", 1, 1, 1)};
+  Admit(later[0], "h100", 0);
+  std::vector<NodeRoom> free_nodes(2);
+  for (int n = 0; n < 2; ++n) {
+    free_nodes[n].name = base::StrCat("node-", n);
+    free_nodes[n].free[kGpu] = n == 0 ? 8 : 0;
+  }
+  RoomModel room4(free_nodes);
+  d = Schedule(queues, flavors, later, [&] { return &room4; });
+  EXPECT_THAT(Admitted(d), IsEmpty());
+  // Once s0's pod is bound there, its room is what it holds, not reserved twice.
+  free_nodes[0].free[kGpu] = 0;
+  free_nodes[0].held["ns/s0"][kGpu] = 8;
+  free_nodes[1].free[kGpu] = 1;
+  RoomModel room5(free_nodes);
+  d = Schedule(queues, flavors, later, [&] { return &room5; });
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/s1"));
   // Until the room model is available (informers not synced), quota alone decides.
   d = Schedule(queues, flavors, many, [] { return nullptr; });
   EXPECT_EQ(d.admit.size(), 9u);
