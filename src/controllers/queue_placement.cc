@@ -35,6 +35,7 @@ struct Scratch {
   std::vector<size_t> order;                // pod sets, largest pods first
   std::vector<std::vector<int64_t>> room;   // node -> amount per resource
   std::vector<std::vector<char>> suits;     // pod set -> node -> may go there
+  std::vector<char> changed;                // node -> its room differs from the model's
 
   Scratch(const std::vector<NodeRoom>& nodes, const std::vector<PodsToPlace>& pods) {
     std::set<std::string> names;
@@ -59,6 +60,7 @@ struct Scratch {
       return size[a] > size[b];
     });
     room.reserve(nodes.size());
+    changed.assign(nodes.size(), 0);
     for (const NodeRoom& n : nodes) {
       std::vector<int64_t> r;
       for (const std::string& name : resources) r.push_back(Get(n.free, name));
@@ -67,6 +69,7 @@ struct Scratch {
   }
 
   void Add(size_t node, const ResourceAmounts& amounts, int sign) {
+    changed[node] = 1;
     for (size_t i = 0; i < resources.size(); ++i) {
       room[node][i] += sign * Get(amounts, resources[i]);
     }
@@ -80,7 +83,11 @@ struct Scratch {
   }
 
   // Places what still fits on `node`; the number of pods placed.
-  int PlaceOn(size_t node) { return Place(node, room[node], remaining); }
+  int PlaceOn(size_t node) {
+    int placed = Place(node, room[node], remaining);
+    if (placed > 0) changed[node] = 1;
+    return placed;
+  }
 
   // Places pods of `left` into `r`, the room of `node`, while they fit; how many.
   int Place(size_t node, std::vector<int64_t>& r, std::vector<int32_t>& left) const {
@@ -131,8 +138,10 @@ bool RoomModel::Fits(const std::vector<PodsToPlace>& pods, const std::set<std::s
     // The placed pods' room is taken and the victims' is free for good (their pods are on
     // their way out): the model's own free room becomes the scratch room.
     for (size_t n = 0; n < nodes_.size(); ++n) {
+      if (!s.changed[n]) continue;
+      const ResourceAmounts victims_here = Held(evicted, n);
       for (size_t i = 0; i < s.resources.size(); ++i) {
-        nodes_[n].free[s.resources[i]] = s.room[n][i] - Get(Held(evicted, n), s.resources[i]);
+        nodes_[n].free[s.resources[i]] = s.room[n][i] - Get(victims_here, s.resources[i]);
       }
     }
     for (const std::string& key : evicted) Release(key);
