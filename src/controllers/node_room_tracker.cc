@@ -28,11 +28,11 @@ std::string WorkloadKeyOfPod(const json::object& pod) {
   return KeyOf(ns, WorkloadName("pod", Str(pod, "metadata.name"), Str(pod, "metadata.uid")));
 }
 
-void NodeRoomTracker::OnNode(InformerEvent&& e) {
+bool NodeRoomTracker::OnNode(InformerEvent&& e) {
   const std::string name = Str(e.object, "metadata.name");
   if (e.type == InformerEvent::Type::kDeleted) {
     nodes_.erase(name);
-    return;
+    return false;
   }
   Node& n = nodes_[name];
   n.labels = kueue::StringMap(api::FindPath(e.object, "metadata.labels"));
@@ -45,24 +45,25 @@ void NodeRoomTracker::OnNode(InformerEvent&& e) {
       if (amount.ok()) n.allocatable[std::string(r)] = *amount;
     }
   }
+  return true;
 }
 
-void NodeRoomTracker::OnPod(InformerEvent&& e) {
+bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   const std::string key = KeyOf(Str(e.object, "metadata.namespace"), Str(e.object, "metadata.name"));
   const std::string node = Str(e.object, "spec.nodeName");
   const std::string phase = Str(e.object, "status.phase");
   // A pod that is finished, or on its way out, holds no room that reclaim has to free.
   if (e.type == InformerEvent::Type::kDeleted || node.empty() || phase == "Succeeded" ||
       phase == "Failed" || api::FindPath(e.object, "metadata.deletionTimestamp") != nullptr) {
-    pods_.erase(key);
-    return;
+    return pods_.erase(key) > 0;
   }
   Pod& p = pods_[key];
-  if (p.node == node) return;  // requests and owner do not change once bound
+  if (p.node == node) return false;  // requests and owner do not change once bound
   p.node = node;
   p.workload = WorkloadKeyOfPod(e.object);
   const json::value* spec = e.object.if_contains("spec");
   p.requests = spec && spec->is_object() ? PodRequests(spec->get_object()) : ResourceAmounts{};
+  return false;
 }
 
 std::vector<NodeRoom> NodeRoomTracker::Rooms() const {

@@ -25,8 +25,10 @@ std::string WorkloadKeyOfPod(const boost::json::object& pod);
 
 class NodeRoomTracker {
  public:
-  void OnNode(client::InformerEvent&& e);
-  void OnPod(client::InformerEvent&& e);
+  // Both return true when room may have been freed (a node added or changed, a bound pod
+  // gone, finished or deleting): work waiting for room should be looked at again.
+  bool OnNode(client::InformerEvent&& e);
+  bool OnPod(client::InformerEvent&& e);
 
   // Every schedulable node (spec.unschedulable unset), with its free room and what each
   // Workload holds there.

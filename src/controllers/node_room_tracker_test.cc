@@ -43,7 +43,7 @@ TEST(NodeRoomTrackerTest, RoomsSubtractBoundLivePodsAndSkipUnschedulableNodes) {
       "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":"abcde"}]},
       "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
         {"nvidia.com/gpu":"3","cpu":"500m"}}}]},"status":{"phase":"Running"}})";
-  t.OnPod(Event(job_pod));
+  EXPECT_FALSE(t.OnPod(Event(job_pod)));
   // Another pod, not queued: it takes room but belongs to no Workload.
   t.OnPod(Event(R"({"metadata":{"namespace":"t","name":"other"},
       "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
@@ -68,7 +68,7 @@ TEST(NodeRoomTrackerTest, RoomsSubtractBoundLivePodsAndSkipUnschedulableNodes) {
   EXPECT_EQ(rooms[0].held.at("t/job-j-abcde").at("nvidia.com/gpu"), 3);
   EXPECT_EQ(t.pods_for_test(), 2u);
   // The Job's pod goes: its room comes back.
-  t.OnPod(Event(job_pod, InformerEvent::Type::kDeleted));
+  EXPECT_TRUE(t.OnPod(Event(job_pod, InformerEvent::Type::kDeleted)));
   rooms = t.Rooms();
   EXPECT_EQ(rooms[0].free.at("nvidia.com/gpu"), 7);
   EXPECT_TRUE(rooms[0].held.empty());

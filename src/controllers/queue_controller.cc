@@ -115,8 +115,8 @@ void QueueController::OnClusterQueue(InformerEvent&& e) {
 
 void QueueController::StartPlacementWatches() {
   placement_started_ = true;
-  // Pod and node changes alone start no pass: placement matters only to a pass that work in
-  // the queues started.
+  // A pod or node change starts a pass only when it may have freed room (work may wait for
+  // it); passes are at least min_pass_interval apart, so a burst costs one.
   auto watch = [this](std::string path, bool* synced, auto on_event) {
     client::SpawnInformer(executor_, transport_, std::move(path),
                           [this, synced, on_event](InformerEvent&& e) {
@@ -125,7 +125,7 @@ void QueueController::StartPlacementWatches() {
                               Changed();
                               return;
                             }
-                            (rooms_.*on_event)(std::move(e));
+                            if ((rooms_.*on_event)(std::move(e))) Changed();
                           });
   };
   watch("/api/v1/nodes", &placement_synced_[0], &NodeRoomTracker::OnNode);
