@@ -11,6 +11,16 @@ import pytest
 from shoal_fixture import kubectl_get_json, shoal_bin, wait_until
 
 
+def run_bench(tmp_path, report_name, scenario, *args):
+    """Runs `shoal bench --scenario SCENARIO --out tmp_path/REPORT_NAME ARGS...` to a zero exit
+    and returns the finished process and the report it wrote."""
+    out = tmp_path / report_name
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", scenario, "--out", str(out)] +
+                       list(args), capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r, json.loads(out.read_text())
+
+
 def ready_nodes(server):
     out = []
     for n in kubectl_get_json(server, "nodes")["items"]:
@@ -129,12 +139,8 @@ def test_heartbeat_bench_report_is_complete(tmp_path):
     """`shoal bench --scenario heartbeat` at CI size: it starts its own server and `shoal sim`,
     and its report says how long registration took and what heartbeats cost (never judged by
     a timing here)."""
-    out = tmp_path / "hb.json"
-    r = subprocess.run([shoal_bin(), "bench", "--scenario", "heartbeat", "--out", str(out),
-                        "--nodes", "40", "--duration", "3"],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stdout + r.stderr
-    report = json.loads(out.read_text())
+    r, report = run_bench(tmp_path, "hb.json", "heartbeat",
+                          "--nodes", "40", "--duration", "3")
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
     assert report["start_to_all_nodes_ready_s"] > 0
     assert report["start_to_all_nodes_listed_pods_s"] > 0
@@ -158,12 +164,8 @@ def test_heartbeat_bench_report_is_complete(tmp_path):
 def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     """`shoal bench --scenario smoke` at CI size: the report accounts for every pod and gang
     and its numbers agree with each other (never judged by a timing here)."""
-    out = tmp_path / "smoke.json"
-    r = subprocess.run([shoal_bin(), "bench", "--scenario", "smoke", "--out", str(out),
-                        "--nodes", "40", "--pods", "60", "--rate", "30"],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rep = json.loads(out.read_text())
+    r, rep = run_bench(tmp_path, "smoke.json", "smoke",
+                       "--nodes", "40", "--pods", "60", "--rate", "30")
     assert rep["scenario"] == "smoke" and rep["nodes"] == 40 and rep["gpus"] == 320
     assert rep["pod_startup"]["count"] + rep["small_pods_never_running"] == 60
     assert rep["small_pods_never_running"] == 0
@@ -202,12 +204,8 @@ def test_density_bench_report_is_complete_and_consistent(tmp_path):
     """`shoal bench --scenario density` at CI size (Kubernetes' density test: pods without GPUs
     that run until the end, no gangs): every pod is bound once and seen Running, and nothing
     holds a GPU (never judged by a timing here)."""
-    out = tmp_path / "density.json"
-    r = subprocess.run([shoal_bin(), "bench", "--scenario", "density", "--out", str(out),
-                        "--nodes", "20", "--pods", "100", "--rate", "50"],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rep = json.loads(out.read_text())
+    _, rep = run_bench(tmp_path, "density.json", "density",
+                       "--nodes", "20", "--pods", "100", "--rate", "50")
     assert rep["scenario"] == "density" and rep["nodes"] == 20
     assert rep["gangs"] == [] and rep["gangs_incomplete"] == 0
     assert rep["pod_startup"]["count"] == 100 and rep["small_pods_never_running"] == 0
@@ -223,12 +221,8 @@ def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):
     """`shoal bench --scenario ml-7500` scaled down to 60 nodes: the same mix (huge, large and
     small gangs, balloons on the nodes the gangs leave, small pods from 20 teams); the small
     pods outnumber the free GPUs, so some balloons must be displaced."""
-    out = tmp_path / "ml.json"
-    r = subprocess.run([shoal_bin(), "bench", "--scenario", "ml-7500", "--out", str(out),
-                        "--nodes", "60", "--pods", "100", "--rate", "50"],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rep = json.loads(out.read_text())
+    r, rep = run_bench(tmp_path, "ml.json", "ml-7500",
+                       "--nodes", "60", "--pods", "100", "--rate", "50")
     assert rep["scenario"] == "ml-7500" and rep["nodes"] == 60 and rep["gpus"] == 480
     # 2 x 1024, 10 x 128, 50 x 16 at 7,500 nodes, in proportion at 60: one of each kind.
     assert rep["gang_sizes"] == [8, 2, 2] and rep["gang_pods"] == 12
@@ -250,13 +244,9 @@ def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):
 def test_queues_bench_report_is_complete_and_consistent(tmp_path):
     """`shoal bench --scenario queues` at CI size: teams with quotas on hollow nodes; the report
     accounts for every job and its shares add up (never judged by a timing or a goal here)."""
-    out = tmp_path / "queues.json"
-    r = subprocess.run([shoal_bin(), "bench", "--scenario", "queues", "--out", str(out),
-                        "--nodes", "16", "--duration", "8", "--teams", "2",
-                        "--run-seconds", "2", "6"],
-                       capture_output=True, text=True, timeout=240)
-    assert r.returncode == 0, r.stdout + r.stderr
-    rep = json.loads(out.read_text())
+    _, rep = run_bench(tmp_path, "queues.json", "queues",
+                       "--nodes", "16", "--duration", "8", "--teams", "2",
+                       "--run-seconds", "2", "6")
     assert rep["scenario"] == "queues" and rep["nodes"] == 16 and rep["gpus"] == 128
     assert rep["teams_count"] == 2 and len(rep["teams"]) == 2
     assert abs(sum(t["entitled"] for t in rep["teams"]) - 1) < 1e-9

@@ -23,9 +23,7 @@ std::string WorkloadKeyOfPod(const json::object& pod) {
     }
   }
   if (kueue::LabelOf(pod, kQueueNameLabel).empty()) return "";
-  std::string group = kueue::LabelOf(pod, kueue::kPodGroupLabel);
-  if (!group.empty()) return KeyOf(ns, "podgroup-" + group);
-  return KeyOf(ns, WorkloadName("pod", Str(pod, "metadata.name"), Str(pod, "metadata.uid")));
+  return QueuedPodWorkloadKey(pod);
 }
 
 bool NodeRoomTracker::OnNode(InformerEvent&& e) {

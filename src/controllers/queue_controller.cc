@@ -53,21 +53,27 @@ QueueController::QueueController(asio::any_io_executor executor, client::Transpo
       min_pass_interval_(min_pass_interval),
       wake_(executor) {}
 
+void QueueController::Watch(client::InformerOptions options, bool* synced,
+                            std::function<void(InformerEvent&&)> on_event) {
+  client::SpawnInformer(executor_, transport_, std::move(options),
+                        [this, synced, on_event = std::move(on_event)](InformerEvent&& e) {
+                          if (e.type == InformerEvent::Type::kSynced) {
+                            *synced = true;
+                            Changed();
+                            return;
+                          }
+                          on_event(std::move(e));
+                        });
+}
+
 void QueueController::Start() {
   // Queued Jobs and pods only: the label selects them on the server.
   auto watch = [this](std::string path, auto handler, int index, bool queued_only = false) {
     client::InformerOptions options;
     options.path = std::move(path);
     if (queued_only) options.label_selector = std::string(kQueueNameLabel);
-    client::SpawnInformer(executor_, transport_, std::move(options),
-                          [this, handler, index](InformerEvent&& e) {
-                            if (e.type == InformerEvent::Type::kSynced) {
-                              synced_[index] = true;
-                              Changed();
-                              return;
-                            }
-                            (this->*handler)(std::move(e));
-                          });
+    Watch(std::move(options), &synced_[index],
+          [this, handler](InformerEvent&& e) { (this->*handler)(std::move(e)); });
   };
   watch(base::StrCat(kKueue, "/resourceflavors"), &QueueController::OnFlavor, 0);
   watch(base::StrCat(kKueue, "/clusterqueues"), &QueueController::OnClusterQueue, 1);
@@ -117,19 +123,12 @@ void QueueController::StartPlacementWatches() {
   placement_started_ = true;
   // A pod or node change starts a pass only when it may have freed room (work may wait for
   // it); passes are at least min_pass_interval apart, so a burst costs one.
-  auto watch = [this](std::string path, bool* synced, auto on_event) {
-    client::SpawnInformer(executor_, transport_, std::move(path),
-                          [this, synced, on_event](InformerEvent&& e) {
-                            if (e.type == InformerEvent::Type::kSynced) {
-                              *synced = true;
-                              Changed();
-                              return;
-                            }
-                            if ((rooms_.*on_event)(std::move(e))) Changed();
-                          });
-  };
-  watch("/api/v1/nodes", &placement_synced_[0], &NodeRoomTracker::OnNode);
-  watch("/api/v1/pods", &placement_synced_[1], &NodeRoomTracker::OnPod);
+  Watch({.path = "/api/v1/nodes"}, &placement_synced_[0], [this](InformerEvent&& e) {
+    if (rooms_.OnNode(std::move(e))) Changed();
+  });
+  Watch({.path = "/api/v1/pods"}, &placement_synced_[1], [this](InformerEvent&& e) {
+    if (rooms_.OnPod(std::move(e))) Changed();
+  });
 }
 void QueueController::OnLocalQueue(InformerEvent&& e) {
   Track(local_queues_, client::ObjectKey(e.object), std::move(e));
@@ -422,11 +421,7 @@ void QueueController::Pass() {
     std::map<std::string, std::vector<const json::object*>> groups;  // workload key -> pods
     std::map<std::string, int64_t> want;                             // workload key -> count
     for (const auto& [key, pod] : pods_) {
-      std::string ns = Str(pod, "metadata.namespace");
-      std::string group = LabelOf(pod, kPodGroupLabel);
-      std::string wl = group.empty() ? KeyOf(ns, WorkloadName("pod", Str(pod, "metadata.name"),
-                                                             Str(pod, "metadata.uid")))
-                                     : KeyOf(ns, base::StrCat("podgroup-", group));
+      const std::string wl = QueuedPodWorkloadKey(pod);
       groups[wl].push_back(&pod);
       const json::value* total = api::FindPath(pod, "metadata.annotations");
       if (total && total->is_object()) {

@@ -70,6 +70,10 @@ class QueueController {
   void OnNamespace(client::InformerEvent&& e);
   void OnWorkloadPriorityClass(client::InformerEvent&& e);
   void OnPriorityClass(client::InformerEvent&& e);
+  // Starts an informer whose kSynced sets `*synced` and starts a pass; every other event goes
+  // to `on_event`.
+  void Watch(client::InformerOptions options, bool* synced,
+             std::function<void(client::InformerEvent&&)> on_event);
   // Starts the node and pod informers that reclaim's node-aware victim choice and
   // topology-aware flavors read, once a ClusterQueue that may preempt or a flavor with a
   // topologyName exists (without one they would cost every pod event a parse for nothing).

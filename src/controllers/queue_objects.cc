@@ -151,6 +151,13 @@ std::string WorkloadName(std::string_view prefix, std::string_view name, std::st
   return base::StrCat(prefix, "-", name, "-", suffix);
 }
 
+std::string QueuedPodWorkloadKey(const json::object& pod) {
+  const std::string ns = Str(pod, "metadata.namespace");
+  const std::string group = LabelOf(pod, kPodGroupLabel);
+  if (!group.empty()) return KeyOf(ns, base::StrCat("podgroup-", group));
+  return KeyOf(ns, WorkloadName("pod", Str(pod, "metadata.name"), Str(pod, "metadata.uid")));
+}
+
 json::object WorkloadForJob(const json::object& job, int32_t priority,
                             std::string_view priority_class, std::string_view source) {
   std::string name = Str(job, "metadata.name");

@@ -24,6 +24,10 @@ inline std::string WorkloadNameForJob(std::string_view job_name, std::string_vie
   return WorkloadName("job", job_name, job_uid);
 }
 
+// The key ("ns/name") of the Workload of a queued bare pod: its pod group's
+// ("podgroup-<label scheduling.x-k8s.io/pod-group>") or, without a group, its own.
+std::string QueuedPodWorkloadKey(const boost::json::object& pod);
+
 // The Workload (kueue.x-k8s.io/v1beta1) for `job`, owned by it.
 // `priority_class` (may be empty) and `source` ("scheduling.k8s.io/priorityclass" or
 // "kueue.x-k8s.io/workloadpriorityclass") are recorded as Kueue records them.

@@ -7,12 +7,12 @@
 
 namespace shoal::controllers {
 
-namespace {
-
-int64_t Get(const ResourceAmounts& m, const std::string& r) {
+int64_t AmountIn(const ResourceAmounts& m, const std::string& r) {
   auto it = m.find(r);
   return it == m.end() ? 0 : it->second;
 }
+
+namespace {
 
 bool Suits(const NodeRoom& node, const PodsToPlace& pods) {
   for (const auto& [k, v] : pods.node_selector) {
@@ -47,7 +47,7 @@ struct Scratch {
     resources.assign(names.begin(), names.end());
     for (const PodsToPlace& p : pods) {
       std::vector<int64_t> s;
-      for (const std::string& r : resources) s.push_back(Get(p.per_pod, r));
+      for (const std::string& r : resources) s.push_back(AmountIn(p.per_pod, r));
       size.push_back(std::move(s));
       remaining.push_back(p.count);
       std::vector<char> ok;
@@ -63,7 +63,7 @@ struct Scratch {
     changed.assign(nodes.size(), 0);
     for (const NodeRoom& n : nodes) {
       std::vector<int64_t> r;
-      for (const std::string& name : resources) r.push_back(Get(n.free, name));
+      for (const std::string& name : resources) r.push_back(AmountIn(n.free, name));
       room.push_back(std::move(r));
     }
   }
@@ -71,7 +71,7 @@ struct Scratch {
   void Add(size_t node, const ResourceAmounts& amounts, int sign) {
     changed[node] = 1;
     for (size_t i = 0; i < resources.size(); ++i) {
-      room[node][i] += sign * Get(amounts, resources[i]);
+      room[node][i] += sign * AmountIn(amounts, resources[i]);
     }
   }
 
@@ -141,7 +141,7 @@ bool RoomModel::Fits(const std::vector<PodsToPlace>& pods, const std::set<std::s
       if (!s.changed[n]) continue;
       const ResourceAmounts victims_here = Held(evicted, n);
       for (size_t i = 0; i < s.resources.size(); ++i) {
-        nodes_[n].free[s.resources[i]] = s.room[n][i] - Get(victims_here, s.resources[i]);
+        nodes_[n].free[s.resources[i]] = s.room[n][i] - AmountIn(victims_here, s.resources[i]);
       }
     }
     for (const std::string& key : evicted) Release(key);
@@ -211,7 +211,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
   for (size_t c = 0; c < candidates.size(); ++c) {
     for (size_t i = 0; i < s.resources.size(); ++i) {
       if (largest[i] > 0) {
-        units[c] += static_cast<double>(Get(candidates[c].usage, s.resources[i])) / largest[i];
+        units[c] += static_cast<double>(AmountIn(candidates[c].usage, s.resources[i])) / largest[i];
       }
     }
     auto it = where_.find(candidates[c].key);
@@ -239,7 +239,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
       if (taken[c] || !allowed(c)) continue;
       for (const auto& [n, amounts] : *where[c]) {
         if (n != node) continue;
-        for (size_t i = 0; i < s.resources.size(); ++i) room[i] += Get(*amounts, s.resources[i]);
+        for (size_t i = 0; i < s.resources.size(); ++i) room[i] += AmountIn(*amounts, s.resources[i]);
       }
       top = std::max(top, candidates[c].priority);
       cost += units[c];
@@ -251,7 +251,7 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
         for (const auto& [n, amounts] : *where[p]) {
           auto [it, fresh] = trial.try_emplace(n, s.room[n]);
           for (size_t i = 0; i < s.resources.size(); ++i) {
-            it->second[i] += Get(*amounts, s.resources[i]);
+            it->second[i] += AmountIn(*amounts, s.resources[i]);
           }
         }
       }

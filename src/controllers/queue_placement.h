@@ -24,6 +24,9 @@ namespace shoal::controllers {
 
 using ResourceAmounts = std::map<std::string, int64_t>;  // resource name -> amount
 
+// m[r], or 0 when `m` has no `r`.
+int64_t AmountIn(const ResourceAmounts& m, const std::string& r);
+
 // One schedulable node as reclaim sees it.
 struct NodeRoom {
   std::string name;

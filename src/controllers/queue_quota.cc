@@ -19,13 +19,8 @@ namespace {
 
 constexpr int64_t kUnlimited = std::numeric_limits<int64_t>::max() / 4;
 
-int64_t Get(const ResourceAmounts& m, const std::string& r) {
-  auto it = m.find(r);
-  return it == m.end() ? 0 : it->second;
-}
-
 void AddTo(ResourceAmounts& into, const std::string& r, int64_t v) {
-  into[r] = Get(into, r) + v;
+  into[r] = AmountIn(into, r) + v;
 }
 
 // The quota of `cq` for (flavor, resource); nullptr when it has none.
@@ -56,7 +51,7 @@ class Ledger {
     auto q = usage_.find(cq);
     if (q == usage_.end()) return 0;
     auto fl = q->second.find(f);
-    return fl == q->second.end() ? 0 : Get(fl->second, r);
+    return fl == q->second.end() ? 0 : AmountIn(fl->second, r);
   }
 
   void Add(const std::string& cq, const Assignment& a, int sign) {
@@ -183,7 +178,7 @@ std::optional<Assignment> Fit(const ClusterQueueSpec& cq,
         bool fits = true;
         for (const std::string& r : resources) {
           int64_t need = ps.per_pod.at(r) * ps.count;
-          int64_t already = Get(out.usage[fq.flavor], r);
+          int64_t already = AmountIn(out.usage[fq.flavor], r);
           int64_t available = (nominal_only ? ledger.Nominal(cq, fq.flavor, r) -
                                                   ledger.Used(cq.name, fq.flavor, r)
                                             : ledger.Available(cq, fq.flavor, r)) -
@@ -311,9 +306,9 @@ void ReserveUnboundPods(RoomModel& model, const std::vector<WorkloadInfo>& workl
     for (PodsToPlace& p : pods) {
       int64_t bound = p.count;
       for (const auto& [r, v] : p.per_pod) {
-        if (v > 0) bound = std::min(bound, std::max<int64_t>(0, Get(held, r)) / v);
+        if (v > 0) bound = std::min(bound, std::max<int64_t>(0, AmountIn(held, r)) / v);
       }
-      for (const auto& [r, v] : p.per_pod) held[r] = Get(held, r) - bound * v;
+      for (const auto& [r, v] : p.per_pod) held[r] = AmountIn(held, r) - bound * v;
       p.count -= static_cast<int32_t>(bound);
       unbound = unbound || p.count > 0;
     }
@@ -487,7 +482,7 @@ ResourceAmounts PodRequests(const json::object& pod_spec) {
   }
   if (const json::value* cs = pod_spec.if_contains("initContainers"); cs && cs->is_array()) {
     for (const json::value& c : cs->get_array()) {
-      for (const auto& [r, v] : requests_of(c)) total[r] = std::max(Get(total, r), v);
+      for (const auto& [r, v] : requests_of(c)) total[r] = std::max(AmountIn(total, r), v);
     }
   }
   return total;
