@@ -347,6 +347,67 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
     assert usage == {"team-a": "4", "team-b": "12"}, usage
 
 
+def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):
+    """Defragmentation: a gang admitted by quota whose pods find one-GPU pods on every node
+    waits a few seconds for the scheduler, then the smaller work on the nodes it needs is
+    evicted (requeued, not lost) and the gang runs; a higher-priority pod is never moved."""
+    two_hollow_nodes(server, sim_factory)
+    apply(server, flavor("gpu"),
+          cluster_queue("team-a", 16, cohort="org", reclaim="Any"),
+          cluster_queue("team-b", 16, cohort="org"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+    # One of b's one-GPU pods on each node: 14 GPUs free, no node free.
+    apply(server, pinned("b-0", "b", 1, "r-00000"), pinned("b-1", "b", 1, "r-00001"))
+    for name in ("b-0", "b-1"):
+        wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
+    apply(server, job("gang", "a", 8, parallelism=2))
+    wait_until(lambda: "gang" in admitted(server), timeout=10, what="gang admitted")
+    gang_wl = workloads(server)["gang"]["metadata"]["name"]
+    wait_until(lambda: len(pods_of(server, "gang")) == 2 and all(
+        p.get("status", {}).get("phase") == "Running" for p in pods_of(server, "gang")),
+        timeout=30, what="the gang's 2 pods running")
+    assert sorted(p["spec"]["nodeName"] for p in pods_of(server, "gang")) == ["r-00000", "r-00001"]
+    ws = workloads(server)
+    preempted = {e["involvedObject"]["name"]: e["message"]
+                 for e in kubectl_get_json(server, "events")["items"] if e["reason"] == "Preempted"}
+    for name in ("b-0", "b-1"):
+        assert preempted.get(ws[name]["metadata"]["name"]) == (
+            "Preempted to make room on nodes for an admitted workload "
+            f"(default/{gang_wl}) whose pods found none"), preempted
+        # Requeued, not lost: once the gang's pods were placed it was admitted again, and its
+        # pod waits for its (now full) node.
+        assert condition(ws[name], "Evicted")["message"] == "Admitted again"
+        assert [p["spec"].get("nodeName") for p in pods_of(server, name)] == [None]
+    # Quota was not disturbed: the gang keeps its 16 GPUs.
+    used = kubectl_get_json(server, "clusterqueue", "team-a")["status"]["flavorsUsage"][0]
+    assert used["resources"][0]["total"] == "16", used
+
+
+def test_defragmentation_never_moves_higher_priority_work(server, sim_factory):
+    two_hollow_nodes(server, sim_factory)
+    apply(server, {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                   "metadata": {"name": "important"}, "value": 1000})
+    apply(server, flavor("gpu"),
+          cluster_queue("team-a", 16, cohort="org", reclaim="Any"),
+          cluster_queue("team-b", 16, cohort="org"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+    hi = pinned("b-hi", "b", 1, "r-00001")
+    hi["spec"]["template"]["spec"]["priorityClassName"] = "important"
+    apply(server, pinned("b-0", "b", 1, "r-00000"), hi)
+    for name in ("b-0", "b-hi"):
+        wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
+    apply(server, job("gang", "a", 8, parallelism=2))
+    wait_until(lambda: "gang" in admitted(server), timeout=10, what="gang admitted")
+    # Well past the 3 s grace: r-00001 cannot be freed, so nothing is moved (half the room
+    # would not start the gang), and both small pods keep running.
+    time.sleep(6)
+    ws = workloads(server)
+    assert all((condition(ws[n], "Evicted") or {}).get("status") != "True"
+               for n in ("b-0", "b-hi")), ws
+    assert running(server, "b-0") and running(server, "b-hi")
+    assert all(not p["spec"].get("nodeName") for p in pods_of(server, "gang"))
+
+
 def test_a_topology_aware_flavor_admits_only_what_fits_on_its_nodes(server, sim_factory):
     """With spec.topologyName, admission looks at the flavor's nodes: an 8-GPU pod that the
     quota allows but no node has room for waits unadmitted (saying why), one-GPU work behind

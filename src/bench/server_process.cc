@@ -131,7 +131,7 @@ ServerProcess::~ServerProcess() { Stop(); }
 
 std::string ServerProcess::Stop() {
   std::string how = StopChild(pid_);
-  if (!dir_.empty()) {
+  if (!dir_.empty() && getenv("SHOAL_BENCH_KEEP") == nullptr) {
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
     dir_.clear();

@@ -50,18 +50,56 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   const std::string key = KeyOf(Str(e.object, "metadata.namespace"), Str(e.object, "metadata.name"));
   const std::string node = Str(e.object, "spec.nodeName");
   const std::string phase = Str(e.object, "status.phase");
-  // A pod that is finished, or on its way out, holds no room that reclaim has to free.
-  if (e.type == InformerEvent::Type::kDeleted || node.empty() || phase == "Succeeded" ||
-      phase == "Failed" || api::FindPath(e.object, "metadata.deletionTimestamp") != nullptr) {
-    return pods_.erase(key) > 0;
+  const bool deleted = e.type == InformerEvent::Type::kDeleted;
+  if (auto g = going_.find(key); g != going_.end()) {
+    if (deleted) going_.erase(g);
+    return false;  // its room was counted free when its workload was evicted
   }
+  auto held = pods_.find(key);
+  // An event of a pod already holding room on its node changes nothing but its phase.
+  const bool known = held != pods_.end() && held->second.node == node;
+  std::string workload;
+  if (!node.empty() && (!known || deleted)) {
+    workload = known ? held->second.workload : WorkloadKeyOfPod(e.object);
+    // Placed pods per Workload, finished ones included, until they are deleted.
+    if (workload.empty()) {
+      // Not queued work: nothing to count.
+    } else if (!deleted) {
+      placed_[workload].insert(key);
+    } else if (auto it = placed_.find(workload);
+               it != placed_.end() && it->second.erase(key) > 0 && it->second.empty()) {
+      placed_.erase(it);
+    }
+  }
+  // A pod that is finished, or on its way out, holds no room that reclaim has to free.
+  if (deleted || node.empty() || phase == "Succeeded" || phase == "Failed" ||
+      api::FindPath(e.object, "metadata.deletionTimestamp") != nullptr) {
+    if (held == pods_.end()) return false;
+    pods_.erase(held);
+    return true;
+  }
+  if (known) return false;  // requests and owner do not change once bound
   Pod& p = pods_[key];
-  if (p.node == node) return false;  // requests and owner do not change once bound
   p.node = node;
-  p.workload = WorkloadKeyOfPod(e.object);
+  p.workload = std::move(workload);
   const json::value* spec = e.object.if_contains("spec");
   p.requests = spec && spec->is_object() ? PodRequests(spec->get_object()) : ResourceAmounts{};
   return false;
+}
+
+int32_t NodeRoomTracker::PlacedPods(const std::string& key) const {
+  auto it = placed_.find(key);
+  return it == placed_.end() ? 0 : static_cast<int32_t>(it->second.size());
+}
+
+void NodeRoomTracker::Evicted(const std::string& key) {
+  auto it = placed_.find(key);
+  if (it == placed_.end()) return;
+  for (const std::string& pod : it->second) {
+    pods_.erase(pod);
+    going_.insert(pod);
+  }
+  placed_.erase(it);
 }
 
 std::vector<NodeRoom> NodeRoomTracker::Rooms() const {

@@ -7,7 +7,9 @@
 // Owned by the QueueController; used on its executor only.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,15 @@ class NodeRoomTracker {
   // Workload holds there.
   std::vector<NodeRoom> Rooms() const;
 
+  // How many of Workload `key`'s pods have been bound to a node and not deleted since,
+  // finished ones included: its pods that are not waiting for a node.
+  int32_t PlacedPods(const std::string& key) const;
+
+  // Workload `key` was evicted: its pods are on their way out and hold no room from now on
+  // (nor count as placed), though their deletion is not seen yet; were it readmitted at once,
+  // its old pods would otherwise look like room taken by its new admission.
+  void Evicted(const std::string& key);
+
   size_t pods_for_test() const { return pods_.size(); }
 
  private:
@@ -50,6 +61,9 @@ class NodeRoomTracker {
   };
   std::map<std::string, Node> nodes_;  // name -> node
   std::map<std::string, Pod> pods_;    // "ns/name" -> a bound pod that holds room
+  // Workload key -> its pods ("ns/name") that were bound and are not deleted.
+  std::map<std::string, std::set<std::string>> placed_;
+  std::set<std::string> going_;  // pods of evicted workloads, until their deletion is seen
 };
 
 }  // namespace shoal::controllers

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -72,6 +73,49 @@ TEST(NodeRoomTrackerTest, RoomsSubtractBoundLivePodsAndSkipUnschedulableNodes) {
   rooms = t.Rooms();
   EXPECT_EQ(rooms[0].free.at("nvidia.com/gpu"), 7);
   EXPECT_TRUE(rooms[0].held.empty());
+}
+
+TEST(NodeRoomTrackerTest, PlacedPodsCountBoundPodsFinishedOrNotUntilDeleted) {
+  NodeRoomTracker t;
+  auto pod = [](const char* name, const char* node, const char* phase) {
+    return base::StrCat(R"({"metadata":{"namespace":"t","name":")", name, R"(",
+        "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"g","uid":"abcde"}]},
+        "spec":{)", node[0] ? base::StrCat(R"("nodeName":")", node, R"(",)") : "",
+                        R"("containers":[{"name":"c"}]},"status":{"phase":")", phase, R"("}})");
+  };
+  const std::string wl = "t/job-g-abcde";
+  t.OnPod(Event(pod("g-0", "", "Pending").c_str()));
+  EXPECT_EQ(t.PlacedPods(wl), 0);  // not bound yet
+  t.OnPod(Event(pod("g-0", "n1", "Pending").c_str(), InformerEvent::Type::kModified));
+  t.OnPod(Event(pod("g-0", "n1", "Running").c_str(), InformerEvent::Type::kModified));
+  t.OnPod(Event(pod("g-1", "n2", "Running").c_str()));
+  EXPECT_EQ(t.PlacedPods(wl), 2);
+  // A finished pod no longer holds room but was placed: its workload is not waiting for it.
+  t.OnPod(Event(pod("g-1", "n2", "Succeeded").c_str(), InformerEvent::Type::kModified));
+  EXPECT_EQ(t.PlacedPods(wl), 2);
+  t.OnPod(Event(pod("g-1", "n2", "Succeeded").c_str(), InformerEvent::Type::kDeleted));
+  t.OnPod(Event(pod("g-0", "n1", "Running").c_str(), InformerEvent::Type::kDeleted));
+  EXPECT_EQ(t.PlacedPods(wl), 0);
+  EXPECT_EQ(t.PlacedPods("t/other"), 0);
+}
+
+TEST(NodeRoomTrackerTest, AnEvictedWorkloadsPodsHoldNoRoomBeforeTheirDeletionIsSeen) {
+  NodeRoomTracker t;
+  t.OnNode(Event(R"({"metadata":{"name":"n1"},"status":{"allocatable":{"nvidia.com/gpu":"8"}}})"));
+  const char* pod = R"({"metadata":{"namespace":"t","name":"j-0",
+      "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":"abcde"}]},
+      "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
+        {"nvidia.com/gpu":"3"}}}]},"status":{"phase":"Running"}})";
+  t.OnPod(Event(pod));
+  EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 5);
+  t.Evicted("t/job-j-abcde");
+  EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
+  EXPECT_EQ(t.PlacedPods("t/job-j-abcde"), 0);
+  // Later events of the old pod (before its deletion) do not bring its room back.
+  t.OnPod(Event(pod, InformerEvent::Type::kModified));
+  EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
+  t.OnPod(Event(pod, InformerEvent::Type::kDeleted));
+  EXPECT_EQ(t.pods_for_test(), 0u);
 }
 
 }  // namespace

@@ -25,6 +25,8 @@ using client::InformerEvent;
 namespace {
 
 constexpr auto kPendingRefresh = std::chrono::seconds(30);
+// The longest a victim of defragmentation waits for the pods it made room for to be placed.
+constexpr auto kDisplacedHold = std::chrono::seconds(30);
 
 std::string Now() { return base::FormatRfc3339(std::chrono::system_clock::now()); }
 
@@ -46,11 +48,13 @@ using kueue::Str;
 using kueue::WorkloadForPods;
 
 QueueController::QueueController(asio::any_io_executor executor, client::Transport& transport,
-                                 std::chrono::milliseconds min_pass_interval)
+                                 std::chrono::milliseconds min_pass_interval,
+                                 std::chrono::milliseconds defragment_after)
     : executor_(executor),
       transport_(transport),
       events_(executor, transport, "kueue-controller"),
       min_pass_interval_(min_pass_interval),
+      defragment_after_(defragment_after),
       wake_(executor) {}
 
 void QueueController::Watch(client::InformerOptions options, bool* synced,
@@ -109,11 +113,7 @@ void QueueController::OnFlavor(InformerEvent&& e) {
 }
 void QueueController::OnClusterQueue(InformerEvent&& e) {
   if (!placement_started_ && e.type != InformerEvent::Type::kDeleted) {
-    ClusterQueueSpec spec = ParseClusterQueue(e.object);
-    if (spec.reclaim_within_cohort != PreemptionPolicy::kNever ||
-        spec.within_cluster_queue != PreemptionPolicy::kNever) {
-      StartPlacementWatches();
-    }
+    if (MayPreempt(ParseClusterQueue(e.object))) StartPlacementWatches();
   }
   Track(cluster_queues_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
@@ -190,6 +190,7 @@ asio::awaitable<void> QueueController::PassLoop() {
   for (;;) {
     if (!dirty_) {
       wake_.expires_after(std::chrono::seconds(30));  // also a periodic pass
+      if (recheck_at_ && *recheck_at_ < wake_.expiry()) wake_.expires_at(*recheck_at_);
       boost::system::error_code ec;
       co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
@@ -524,7 +525,43 @@ void QueueController::Pass() {
     if (!room) room.emplace(rooms_.Rooms());
     return &*room;
   };
-  Decisions d = Schedule(queues, flavors, infos, room_of_pass);
+  // Admitted workloads whose pods have waited for nodes longer than defragment_after_ (only
+  // known once the placement informers have synced).
+  const auto t = std::chrono::steady_clock::now();
+  std::map<std::string, int32_t> overdue;
+  std::map<std::string, std::chrono::steady_clock::time_point> unplaced;
+  recheck_at_.reset();
+  if (placement_synced_[0] && placement_synced_[1]) {
+    for (const WorkloadInfo& info : infos) {
+      if (!info.admitted) continue;
+      int32_t pods = 0;
+      for (const PodSet& ps : info.pod_sets) pods += ps.count;
+      const int32_t waiting = pods - rooms_.PlacedPods(info.key);
+      if (waiting <= 0) continue;
+      auto since = unplaced_since_.try_emplace(info.key, t).first->second;
+      unplaced[info.key] = since;
+      auto q = queues.find(info.cluster_queue);
+      if (q == queues.end() || !MayPreempt(q->second)) continue;  // it may not evict anything
+      if (t - since >= defragment_after_) {
+        overdue[info.key] = waiting;
+      } else if (!recheck_at_ || since + defragment_after_ < *recheck_at_) {
+        recheck_at_ = since + defragment_after_;
+      }
+    }
+  }
+  unplaced_since_ = std::move(unplaced);
+  // Victims of defragmentation wait while the workload they made room for is admitted, not
+  // all placed, and not waiting longer than kDisplacedHold.
+  std::erase_if(displaced_, [&](const auto& entry) {
+    return !unplaced_since_.contains(entry.second.first) || t - entry.second.second > kDisplacedHold;
+  });
+  for (WorkloadInfo& info : infos) {
+    if (auto it = displaced_.find(info.key); it != displaced_.end() && !info.admitted) {
+      info.makes_room_for = it->second.first;
+    }
+  }
+  Decisions d = Schedule(queues, flavors, infos, room_of_pass, overdue);
+  for (const auto& [victim, beneficiary] : d.displaced) displaced_[victim] = {beneficiary, t};
   d.waiting.insert(refused.begin(), refused.end());
   for (const WorkloadInfo& info : infos) {
     if (info.admitted && draining.contains(info.cluster_queue)) {
@@ -536,7 +573,6 @@ void QueueController::Pass() {
   // Keep Jobs and pods in step with their Workloads (a write that failed, a restart between
   // the Workload's admission and the Job's start): admitted work runs, evicted work stops.
   const auto resend_after = std::chrono::seconds(5);
-  const auto t = std::chrono::steady_clock::now();
   for (const WorkloadInfo& info : infos) {
     auto job = job_of.find(info.key);
     auto pods = pods_of.find(info.key);
@@ -610,6 +646,8 @@ void QueueController::Pass() {
     const std::string_view reason =
         draining.contains(info_of.at(victim)->cluster_queue) ? "ClusterQueueStopped"
                                                               : "Preempted";
+    spdlog::info("queues: evicting {}: {}", victim, why);
+    rooms_.Evicted(victim);
     SetCondition(conds, "Evicted", "True", reason, why, now);
     SetCondition(conds, "QuotaReserved", "False", reason, why, now);
     SetCondition(conds, "Admitted", "False", reason, why, now);

@@ -27,7 +27,10 @@
 //  - once a ClusterQueue may preempt or a ResourceFlavor has a topologyName, it also watches
 //    nodes and pods, so that reclaim chooses victims whose eviction leaves room on nodes for
 //    the preemptor's pods, and work is admitted to a topology-aware flavor only when its pods
-//    fit in the free room of the flavor's nodes (queue_placement.h), not by quota alone.
+//    fit in the free room of the flavor's nodes (queue_placement.h), not by quota alone;
+//  - an admitted workload of a ClusterQueue that may preempt, whose pods have waited for nodes
+//    longer than `defragment_after`, gets room: smaller work is evicted for it (Schedule's
+//    `overdue`).
 //
 // Threading: one executor; informers and writes run on it. A pass runs at most every
 // `min_pass_interval` after a change, so a burst of events costs one pass.
@@ -36,6 +39,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -56,8 +60,11 @@ namespace shoal::controllers {
 
 class QueueController {
  public:
+  // `defragment_after`: how long an admitted workload's pods may wait for nodes before the
+  // pass evicts smaller work to make room for them (queue_quota.h, Schedule's `overdue`).
   QueueController(boost::asio::any_io_executor executor, client::Transport& transport,
-                  std::chrono::milliseconds min_pass_interval = std::chrono::milliseconds(50));
+                  std::chrono::milliseconds min_pass_interval = std::chrono::milliseconds(50),
+                  std::chrono::milliseconds defragment_after = std::chrono::seconds(3));
   void Start();
 
  private:
@@ -108,7 +115,15 @@ class QueueController {
   client::Transport& transport_;
   client::EventRecorder events_;
   std::chrono::milliseconds min_pass_interval_;
+  std::chrono::milliseconds defragment_after_;
   boost::asio::steady_timer wake_;
+  // When the next pass is due without any change: an admitted workload's pods become overdue.
+  std::optional<std::chrono::steady_clock::time_point> recheck_at_;
+  // Admitted workloads whose pods are not all placed -> since when (first pass that saw it).
+  std::map<std::string, std::chrono::steady_clock::time_point> unplaced_since_;
+  // Victims of defragmentation -> the workload they made room for, and when: they wait until
+  // its pods are placed (or kDisplacedHold passes).
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> displaced_;
   bool dirty_ = false;
   bool synced_[9] = {};
 

@@ -316,6 +316,9 @@ WorkloadInfo ParseWorkload(const json::object& w) {
     if (const json::object* c = ConditionOf(w, "QuotaReserved")) {
       out.admitted_at = Str(*c, "lastTransitionTime");
     }
+  } else if (const json::object* c = ConditionOf(w, "Evicted");
+             c != nullptr && Str(*c, "status") == "True") {
+    out.evicted_at = Str(*c, "lastTransitionTime");
   }
   return out;
 }

@@ -93,6 +93,14 @@ TEST(QueueObjectsTest, AJobsWorkload) {
   w["status"].as_object()["conditions"].as_array().push_back(
       json::object{{"type", "Finished"}, {"status", "True"}});
   EXPECT_FALSE(ParseWorkload(w).admitted.has_value());
+  EXPECT_EQ(ParseWorkload(w).evicted_at, "");
+  // Evicted: pending again, queued from its eviction.
+  w["status"] = json::parse(R"({"conditions":[
+      {"type":"QuotaReserved","status":"False","lastTransitionTime":"2026-12-03T00:00:09Z"},
+      {"type":"Evicted","status":"True","lastTransitionTime":"2026-12-03T00:00:09Z"}]})");
+  WorkloadInfo evicted = ParseWorkload(w);
+  EXPECT_FALSE(evicted.admitted.has_value());
+  EXPECT_EQ(evicted.evicted_at, "2026-12-03T00:00:09Z");
 }
 
 

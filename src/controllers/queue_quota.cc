@@ -285,34 +285,131 @@ std::string TopologyAwareFlavor(const Assignment& a,
   return "";
 }
 
+// The pods of admitted `w` that hold no room on a node yet, as many per pod set as what the
+// workload holds on nodes does not cover.
+std::vector<PodsToPlace> UnboundPods(const RoomModel& model, const WorkloadInfo& w,
+                                     const std::map<std::string, ResourceFlavorSpec>& flavors) {
+  ResourceAmounts held = model.Held(w.key);
+  std::vector<PodsToPlace> pods = PodsOf(w, *w.admitted, flavors);
+  for (PodsToPlace& p : pods) {
+    int64_t bound = p.count;
+    for (const auto& [r, v] : p.per_pod) {
+      if (v > 0) bound = std::min(bound, std::max<int64_t>(0, AmountIn(held, r)) / v);
+    }
+    for (const auto& [r, v] : p.per_pod) held[r] = AmountIn(held, r) - bound * v;
+    p.count -= static_cast<int32_t>(bound);
+  }
+  return pods;
+}
+
+bool AnyPods(const std::vector<PodsToPlace>& pods) {
+  return std::any_of(pods.begin(), pods.end(), [](const PodsToPlace& p) { return p.count > 0; });
+}
+
+// Frees, in `model`, the room of pods whose workload is no longer admitted (evicted, its pods
+// not deleted yet): a preemptor whose victims were evicted must not find their room taken, or
+// wait for it and let other work take the quota back (which would preempt again, round after
+// round).
+void ReleaseEvicted(RoomModel& model, const std::vector<WorkloadInfo>& workloads) {
+  for (const WorkloadInfo& w : workloads) {
+    if (!w.admitted) model.Release(w.key);  // suspended Jobs lose their pods
+  }
+}
+
 // Uses up, in `model`, the room of the pods of admitted workloads that are not bound yet (a
 // Job's pods are created and bound some 100 ms after its admission, across passes): without
-// it, the next pass would see that room free and admit other work into it. A pod set's bound
-// pods are as many as what the workload holds on nodes covers. Frees the room of pods whose
-// workload is no longer admitted (evicted, its pods not deleted yet): a preemptor whose
-// victims were evicted must not find their room taken, or wait for it and let other work
-// take the quota back (which would preempt again, round after round).
+// it, the next pass would see that room free and admit other work into it. The workloads in
+// `overdue` are Defragment's, which places them first.
 void ReserveUnboundPods(RoomModel& model, const std::vector<WorkloadInfo>& workloads,
-                        const std::map<std::string, ResourceFlavorSpec>& flavors) {
+                        const std::map<std::string, ResourceFlavorSpec>& flavors,
+                        const std::map<std::string, int32_t>& overdue) {
   for (const WorkloadInfo& w : workloads) {
-    if (!w.admitted) {
-      // Evicted: its pods are going (suspended Jobs lose them) and their room with them.
-      model.Release(w.key);
+    if (!w.admitted || overdue.contains(w.key)) continue;
+    std::vector<PodsToPlace> pods = UnboundPods(model, w, flavors);
+    if (AnyPods(pods)) model.Reserve(pods);
+  }
+}
+
+// shoal's defragmentation (not in Kueue): an admitted workload whose pods have waited longer
+// than the controller's grace for nodes (`overdue`: workload -> its pods not placed yet) holds
+// quota that no node can give it, typically an 8-GPU-pod gang facing free GPUs spread over
+// partly used nodes. If its ClusterQueue may preempt at all, smaller work of its ClusterQueue
+// or cohort, of no higher priority and with smaller pods (never a peer gang), is evicted node
+// by node (RoomModel::VictimsForRoom; the most recently admitted first among equals, so the
+// least work is lost) until its pods fit. The victims are requeued like any preempted
+// workload, and readmitted into the scattered room the gang could not use.
+void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
+                const std::map<std::string, ResourceFlavorSpec>& flavors,
+                const std::vector<WorkloadInfo>& workloads,
+                const std::map<std::string, int32_t>& overdue, RoomModel& model,
+                std::set<std::string>& taken, Decisions& out) {
+  auto newest_first = [](const WorkloadInfo* a, const WorkloadInfo* b) {
+    return std::tie(a->admitted_at, a->created, a->key) > std::tie(b->admitted_at, b->created, b->key);
+  };
+  std::vector<const WorkloadInfo*> stranded;
+  for (const WorkloadInfo& w : workloads) {
+    if (w.admitted && overdue.contains(w.key)) stranded.push_back(&w);
+  }
+  std::sort(stranded.begin(), stranded.end(),
+            [&](const WorkloadInfo* a, const WorkloadInfo* b) { return newest_first(b, a); });
+  for (const WorkloadInfo* w : stranded) {
+    std::vector<PodsToPlace> pods = UnboundPods(model, *w, flavors);
+    // Finished pods hold no room and need none: at most the pods the controller sees waiting.
+    int32_t waiting = overdue.at(w->key);
+    for (PodsToPlace& p : pods) {
+      p.count = std::min(p.count, waiting);
+      waiting -= p.count;
+    }
+    if (!AnyPods(pods) || model.Fits(pods, {}, /*commit=*/true)) continue;
+    auto q = queues.find(w->cluster_queue);
+    std::vector<const WorkloadInfo*> candidates;
+    if (q != queues.end() && MayPreempt(q->second)) {
+      const ResourceAmounts largest = LargestPod(*w);
+      for (const WorkloadInfo& v : workloads) {
+        if (!v.admitted || v.key == w->key || taken.contains(v.key) || overdue.contains(v.key) ||
+            v.priority > w->priority || PodsAtLeastAsLarge(v, largest)) {
+          continue;
+        }
+        auto vq = queues.find(v.cluster_queue);
+        if (vq == queues.end()) continue;
+        if (v.cluster_queue == w->cluster_queue ||
+            (!q->second.cohort.empty() && vq->second.cohort == q->second.cohort)) {
+          candidates.push_back(&v);
+        }
+      }
+      std::sort(candidates.begin(), candidates.end(),
+                [&](const WorkloadInfo* a, const WorkloadInfo* b) {
+                  if (a->priority != b->priority) return a->priority < b->priority;
+                  return newest_first(a, b);
+                });
+    }
+    std::vector<VictimCandidate> by_node;
+    for (const WorkloadInfo* v : candidates) {
+      ResourceAmounts usage;
+      for (const auto& [f, amounts] : v->admitted->usage) {
+        for (const auto& [r, amount] : amounts) usage[r] += amount;
+      }
+      by_node.push_back({v->key, v->priority, std::move(usage)});
+    }
+    std::optional<std::vector<size_t>> chosen;
+    if (!by_node.empty()) {
+      chosen = model.VictimsForRoom(
+          pods, by_node, [](size_t) { return true; }, [](size_t) {});
+    }
+    if (!chosen || chosen->empty()) {
+      model.Reserve(pods);  // nothing may move: it waits for pods to finish
       continue;
     }
-    ResourceAmounts held = model.Held(w.key);
-    std::vector<PodsToPlace> pods = PodsOf(w, *w.admitted, flavors);
-    bool unbound = false;
-    for (PodsToPlace& p : pods) {
-      int64_t bound = p.count;
-      for (const auto& [r, v] : p.per_pod) {
-        if (v > 0) bound = std::min(bound, std::max<int64_t>(0, AmountIn(held, r)) / v);
-      }
-      for (const auto& [r, v] : p.per_pod) held[r] = AmountIn(held, r) - bound * v;
-      p.count -= static_cast<int32_t>(bound);
-      unbound = unbound || p.count > 0;
+    std::set<std::string> keys;
+    for (size_t i : *chosen) {
+      const WorkloadInfo* v = candidates[i];
+      keys.insert(v->key);
+      taken.insert(v->key);
+      out.preempt[v->key] = base::StrCat("Preempted to make room on nodes for an admitted workload (",
+                                         w->key, ") whose pods found none");
+      out.displaced[v->key] = w->key;
     }
-    if (unbound) model.Reserve(pods);
+    (void)model.Fits(pods, keys, /*commit=*/true);
   }
 }
 
@@ -502,18 +599,25 @@ Usage UsageOf(const std::vector<WorkloadInfo>& workloads) {
 Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                    const std::map<std::string, ResourceFlavorSpec>& flavors,
                    const std::vector<WorkloadInfo>& workloads,
-                   const std::function<RoomModel*()>& room) {
+                   const std::function<RoomModel*()>& room,
+                   const std::map<std::string, int32_t>& overdue) {
   Decisions out;
   // The room model, asked for when preemption first needs it; the pods of the workloads
   // admitted until then use up their room in it first.
   RoomModel* model = nullptr;
   bool asked = false;
   std::vector<std::vector<PodsToPlace>> admitted_pods;
+  std::set<std::string> taken;  // victims already chosen this pass
   auto room_of_pass = [&]() -> RoomModel* {
     if (!asked) {
       asked = true;
       model = room ? room() : nullptr;
-      if (model != nullptr) ReserveUnboundPods(*model, workloads, flavors);
+      if (model != nullptr) {
+        ReleaseEvicted(*model, workloads);
+        // Overdue work holds its quota already: it gets room before newer admitted work.
+        if (!overdue.empty()) Defragment(queues, flavors, workloads, overdue, *model, taken, out);
+        ReserveUnboundPods(*model, workloads, flavors, overdue);
+      }
     }
     if (model != nullptr) {
       for (const auto& pods : admitted_pods) (void)model->Fits(pods, {}, /*commit=*/true);
@@ -535,18 +639,27 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
       out.waiting[w.key] = base::StrCat("ClusterQueue ", w.cluster_queue, " is inactive");
       continue;
     }
+    if (!w.makes_room_for.empty()) {
+      out.waiting[w.key] = base::StrCat("evicted to make room on nodes for ", w.makes_room_for,
+                                        "; waiting until its pods are placed");
+      continue;
+    }
     pending[w.cluster_queue].push_back(&w);
   }
+  // FIFO: from creation, or from the last eviction (after work queued in the same second).
+  auto fifo = [](const WorkloadInfo* w) {
+    return std::make_pair(w->evicted_at.empty() ? w->created : w->evicted_at,
+                          !w->evicted_at.empty());
+  };
   for (auto& [cq, list] : pending) {
-    std::sort(list.begin(), list.end(), [](const auto* a, const auto* b) {
+    std::sort(list.begin(), list.end(), [&](const auto* a, const auto* b) {
       if (a->priority != b->priority) return a->priority > b->priority;
-      if (a->created != b->created) return a->created < b->created;
-      return a->key < b->key;
+      return std::make_pair(fifo(a), a->key) < std::make_pair(fifo(b), b->key);
     });
   }
   std::map<std::string, size_t> next;  // ClusterQueue -> index of its next candidate
   std::set<std::string> blocked;       // StrictFIFO queues whose head waits
-  std::set<std::string> taken;         // victims already chosen this pass
+  if (!overdue.empty()) (void)room_of_pass();  // defragments first
   for (;;) {
     // Kueue's order among the queues' heads: work that fits in its own nominal quota
     // first (so a lender's work passes borrowers), then priority, then the weighted share of
@@ -562,8 +675,8 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
       bool borrows = !Fit(spec, flavors, *w, ledger, &ignored, /*nominal_only=*/true) &&
                      !spec.cohort.empty();
       double share = ledger.Share(spec);
-      auto key = [](bool b, const WorkloadInfo* x, double sh) {
-        return std::make_tuple(b, -static_cast<int64_t>(x->priority), sh, x->created, x->key);
+      auto key = [&](bool b, const WorkloadInfo* x, double sh) {
+        return std::make_tuple(b, -static_cast<int64_t>(x->priority), sh, fifo(x), x->key);
       };
       if (best == nullptr || key(borrows, w, share) < key(best_borrows, best, best_share)) {
         best = w;

@@ -76,6 +76,12 @@ struct ClusterQueueSpec {
   bool active = true;  // every flavor it names exists
 };
 
+// Whether `cq` may preempt at all (reclaimWithinCohort or withinClusterQueue is not Never).
+inline bool MayPreempt(const ClusterQueueSpec& cq) {
+  return cq.reclaim_within_cohort != PreemptionPolicy::kNever ||
+         cq.within_cluster_queue != PreemptionPolicy::kNever;
+}
+
 struct PodSet {
   std::string name;
   int32_t count = 1;
@@ -95,6 +101,15 @@ struct WorkloadInfo {
   std::string cluster_queue;  // resolved from its LocalQueue; "" = no such queue
   int32_t priority = 0;
   std::string created;        // RFC 3339: FIFO order
+  // RFC 3339, when it was last evicted ("" if never, or admitted again). An evicted workload
+  // queues from its eviction, not its creation (Kueue's default requeuingStrategy timestamp
+  // Eviction): the preemptor it made way for goes first, instead of the victim taking its
+  // quota straight back and being preempted again, pass after pass.
+  std::string evicted_at;
+  // Set by the caller on a workload evicted to make room on nodes for this admitted workload
+  // whose pods are not placed yet: it waits until they are, so that it does not take that
+  // room back (its pods may only fit there) and be evicted again.
+  std::string makes_room_for;
   std::vector<PodSet> pod_sets;
   std::optional<Assignment> admitted;  // holds quota
   std::string admitted_at;             // RFC 3339, when admitted
@@ -110,6 +125,8 @@ struct Decisions {
   std::vector<Admit> admit;                     // in the order they were decided
   std::map<std::string, std::string> preempt;  // victim -> why ("Preempted to accommodate ...")
   std::map<std::string, std::string> waiting;  // pending workload -> why it waits
+  // Victims of defragmentation -> the admitted workload whose pods they make room for.
+  std::map<std::string, std::string> displaced;
 };
 
 // One pass over every pending workload (those without `admitted`): orders them (priority,
@@ -124,10 +141,17 @@ struct Decisions {
 // assigned a topology-aware flavor is admitted only when its pods fit in the free room (it
 // waits otherwise, and BestEffortFIFO lets later work pass), and the room that admitted and
 // preempting work will take is used up in the model as the pass goes.
+//
+// `overdue` (needs `room`): admitted workloads whose pods have waited for nodes longer than
+// the caller's grace, each with how many of its pods have not been placed. Before admitting
+// anything, the pass defragments for them: if their ClusterQueue may preempt, smaller work of
+// its ClusterQueue or cohort, of no higher priority, is evicted node by node until their pods
+// fit (architecture.md "Defragmentation").
 Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                    const std::map<std::string, ResourceFlavorSpec>& flavors,
                    const std::vector<WorkloadInfo>& workloads,
-                   const std::function<RoomModel*()>& room = {});
+                   const std::function<RoomModel*()>& room = {},
+                   const std::map<std::string, int32_t>& overdue = {});
 
 // Quota in use per ClusterQueue, flavor and resource, from the admitted workloads.
 using Usage = std::map<std::string, std::map<std::string, ResourceAmounts>>;

@@ -248,6 +248,111 @@ TEST(QueueQuotaTest, WithARoomModelReclaimFreesWholeNodesForAGang) {
   EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-new1", "ns/a-new2", "ns/a-new3", "ns/a-new4"));
 }
 
+TEST(QueueQuotaTest, AnEvictedWorkloadQueuesFromItsEviction) {
+  // Room for one of two 4-GPU workloads. "old" was created first but evicted at second 5 (to
+  // make way for "new", created at second 3): it queues behind "new" instead of taking the
+  // quota straight back.
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 4)}};
+  std::vector<WorkloadInfo> ws{Work("ns/old", "a", 1, 4, 1), Work("ns/new", "a", 1, 4, 3)};
+  EXPECT_THAT(Admitted(Schedule(queues, Flavors(), ws)), ElementsAre("ns/old"));
+  ws[0].evicted_at = "2026-12-03T00:00:05Z";
+  EXPECT_THAT(Admitted(Schedule(queues, Flavors(), ws)), ElementsAre("ns/new"));
+  // Evicted in the same second as the other was queued: still behind it.
+  ws[0].evicted_at = ws[1].created;
+  EXPECT_THAT(Admitted(Schedule(queues, Flavors(), ws)), ElementsAre("ns/new"));
+}
+
+TEST(QueueQuotaTest, AnOverdueGangDisplacesSmallerWorkUntilItsPodsFit) {
+  // Two 8-GPU nodes; a's gang of 2 whole-node pods holds its quota but finds one-GPU pods on
+  // both nodes: b-1 and a's own a-s on node-0, b-2 on node-1 (14 GPUs free, no free node).
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 16, "org")},
+                                                 {"b", Queue("b", 16, "org")}};
+  queues["a"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<NodeRoom> nodes(2);
+  for (int n = 0; n < 2; ++n) {
+    nodes[n].name = base::StrCat("node-", n);
+    nodes[n].free[kGpu] = 8;
+  }
+  std::vector<WorkloadInfo> ws;
+  auto small = [&](std::string key, std::string cq, int node, int t, int32_t priority = 0) {
+    ws.push_back(Work(key, std::move(cq), 1, 1, t, priority));
+    Admit(ws.back(), "h100", t);
+    nodes[node].held[key][kGpu] = 1;
+    nodes[node].free[kGpu] -= 1;
+  };
+  ws.push_back(Work("ns/gang", "a", 2, 8, 0));
+  Admit(ws.back(), "h100", 0);
+  small("ns/b-1", "b", 0, 1);
+  small("ns/a-s", "a", 0, 2);
+  small("ns/b-2", "b", 1, 3);
+  const std::map<std::string, int32_t> overdue{{"ns/gang", 2}};
+  {
+    // Not overdue yet (the scheduler may still be placing it): nothing moves.
+    RoomModel room(nodes);
+    EXPECT_THAT(Schedule(queues, Flavors(), ws, [&] { return &room; }).preempt, IsEmpty());
+  }
+  {
+    RoomModel room(nodes);
+    Decisions d = Schedule(queues, Flavors(), ws, [&] { return &room; }, overdue);
+    EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a-s", "ns/b-1", "ns/b-2"));
+    EXPECT_EQ(d.preempt.at("ns/b-1"),
+              "Preempted to make room on nodes for an admitted workload (ns/gang) whose pods "
+              "found none");
+    EXPECT_EQ(d.displaced.at("ns/b-2"), "ns/gang");
+    // Their pods are going: the freed nodes are the gang's for the rest of the pass.
+    EXPECT_FALSE(room.Fits({PodsToPlace{1, {{kGpu, 8}}, {}, {}}}, {}, /*commit=*/false));
+  }
+  {
+    // A victim waits while the gang's pods are not placed (quota alone would readmit it into
+    // the room it just left), and is admitted again once the caller stops saying so.
+    std::vector<WorkloadInfo> after = ws;
+    after[1].admitted.reset();
+    after[1].makes_room_for = "ns/gang";
+    Decisions d = Schedule(queues, Flavors(), after);
+    EXPECT_THAT(Admitted(d), IsEmpty());
+    EXPECT_EQ(d.waiting.at("ns/b-1"),
+              "evicted to make room on nodes for ns/gang; waiting until its pods are placed");
+    after[1].makes_room_for.clear();
+    EXPECT_THAT(Admitted(Schedule(queues, Flavors(), after)), ElementsAre("ns/b-1"));
+  }
+  {
+    // Finished pods need no room: with only one pod of the gang waiting, one node is enough,
+    // and node-1 (one victim) is the cheaper one.
+    RoomModel room(nodes);
+    Decisions d = Schedule(queues, Flavors(), ws, [&] { return &room; }, {{"ns/gang", 1}});
+    EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/b-2"));
+  }
+  {
+    // A ClusterQueue that may not preempt does not defragment either.
+    auto never = queues;
+    never["a"].reclaim_within_cohort = PreemptionPolicy::kNever;
+    RoomModel room(nodes);
+    EXPECT_THAT(Schedule(never, Flavors(), ws, [&] { return &room; }, overdue).preempt, IsEmpty());
+  }
+  {
+    // b-2 has a higher priority than the gang: node-1 cannot be freed, so nothing moves (a
+    // gang is never given half of its room).
+    auto high = ws;
+    high.back().priority = 5;
+    RoomModel room(nodes);
+    EXPECT_THAT(Schedule(queues, Flavors(), high, [&] { return &room; }, overdue).preempt,
+                IsEmpty());
+  }
+  {
+    // A peer gang (pods as large as the gang's) is never displaced for it.
+    std::vector<NodeRoom> two = nodes;
+    two[1].held.clear();
+    two[1].held["ns/peer"][kGpu] = 8;
+    two[1].free[kGpu] = 0;
+    auto peers = ws;
+    peers.back() = Work("ns/peer", "b", 1, 8, 3);
+    Admit(peers.back(), "h100", 3);
+    RoomModel room(two);
+    EXPECT_THAT(Schedule(queues, Flavors(), peers, [&] { return &room; }, overdue).preempt,
+                IsEmpty());
+  }
+}
+
 TEST(QueueQuotaTest, ATopologyAwareFlavorAdmitsOnlyWhatFitsOnItsNodes) {
   // Two 8-GPU nodes with 4 GPUs free on each, and 8 GPUs of quota free: a 1x8-GPU workload
   // fits the quota but no node. Without a room model (or with a flavor that is not

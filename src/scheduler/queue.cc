@@ -13,7 +13,11 @@ SchedulingQueue::Clock::duration SchedulingQueue::BackoffFor(int attempts) const
 void SchedulingQueue::Detach(const std::string& key, Item& item) {
   switch (item.where) {
     case Where::kActive: active_.erase(ActiveOrder{item.priority, item.seq, key}); break;
-    case Where::kBackoff: backoff_.erase({item.until, key}); break;
+    case Where::kBackoff:
+      backoff_.erase({item.until, key});
+      if (item.moved_by_event) moved_.erase({item.until, key});
+      item.moved_by_event = false;
+      break;
     case Where::kUnschedulable: unschedulable_.erase({item.until, key}); break;
     case Where::kWaiting: break;
     case Where::kNone: break;
@@ -54,6 +58,12 @@ std::optional<std::string> SchedulingQueue::Pop(Clock::time_point now) {
   }
   while (!unschedulable_.empty() && unschedulable_.begin()->first + kMaxUnschedulable <= now) {
     std::string key = unschedulable_.begin()->second;
+    ToActive(key, items_[key]);
+  }
+  if (active_.empty() && !moved_.empty() &&
+      (!last_early_pop_ || now - *last_early_pop_ >= kEarlyPopInterval)) {
+    last_early_pop_ = now;
+    std::string key = moved_.begin()->second;
     ToActive(key, items_[key]);
   }
   if (active_.empty()) return std::nullopt;
@@ -114,7 +124,9 @@ void SchedulingQueue::MoveAllToActive(Clock::time_point now) {
     if (until > now) {
       item.where = Where::kBackoff;
       item.until = until;
+      item.moved_by_event = true;
       backoff_.insert({until, key});
+      moved_.insert({until, key});
     } else {
       ToActive(key, item);
     }
@@ -124,6 +136,11 @@ void SchedulingQueue::MoveAllToActive(Clock::time_point now) {
 std::optional<SchedulingQueue::Clock::time_point> SchedulingQueue::NextWakeup() const {
   std::optional<Clock::time_point> t;
   if (!backoff_.empty()) t = backoff_.begin()->first;
+  if (!moved_.empty() && last_early_pop_) {
+    // Pop was asked while nothing was active: the next early pop is due then.
+    Clock::time_point e = *last_early_pop_ + kEarlyPopInterval;
+    if (!t || e < *t) t = e;
+  }
   if (!unschedulable_.empty()) {
     Clock::time_point u = unschedulable_.begin()->first + kMaxUnschedulable;
     if (!t || u < *t) t = u;

@@ -1,7 +1,13 @@
 // SchedulingQueue: what to schedule next, after kube-scheduler's three queues.
 //   - active: ready items, highest priority first, then first come first served;
 //   - backoff: items that failed with an error (or a bind failure), waiting out an
-//     exponential back-off (1 s doubling to 10 s) before they become active again;
+//     exponential back-off (1 s doubling to 10 s) before they become active again, and
+//     unschedulable items that a cluster event moved while their back-off still runs. When
+//     nothing is active, one of those moved by an event is popped early (soonest back-off end
+//     first), at most one every kEarlyPopInterval (after kube-scheduler's
+//     SchedulerPopFromBackoffQ, KEP-5142, with a rate limit because every pod event here is a
+//     cluster event): an idle scheduler does not wait out the seconds of back-off of a gang
+//     whose room an eviction just freed;
 //   - unschedulable: items that fit nowhere. They are retried when a cluster event may have
 //     made room (MoveAllToActive: a node added or changed, a pod deleted or finished), not by
 //     polling; as kube-scheduler does, an item left there for 5 minutes is retried anyway.
@@ -29,6 +35,7 @@ class SchedulingQueue {
   static constexpr std::chrono::milliseconds kInitialBackoff{1000};
   static constexpr std::chrono::milliseconds kMaxBackoff{10000};
   static constexpr std::chrono::seconds kMaxUnschedulable{300};
+  static constexpr std::chrono::milliseconds kEarlyPopInterval{200};
 
   // Makes `key` active (a new or changed item). An item in backoff stays there; one in the
   // unschedulable set or waiting moves to active (its own change may make it fit). Updates
@@ -36,7 +43,8 @@ class SchedulingQueue {
   void Add(const std::string& key, int32_t priority, Clock::time_point now);
   // Forgets `key` wherever it is.
   void Remove(const std::string& key);
-  // The next active item, after moving due backoff entries to active.
+  // The next active item, after moving due backoff entries to active; when none is active,
+  // the backoff entry moved there by a cluster event whose back-off ends soonest.
   std::optional<std::string> Pop(Clock::time_point now);
   // The item fit nowhere: park it until a cluster event.
   void MarkUnschedulable(const std::string& key, Clock::time_point now);
@@ -52,7 +60,8 @@ class SchedulingQueue {
   // A cluster event may have made room: unschedulable items go to active (or to backoff
   // while their back-off runs).
   void MoveAllToActive(Clock::time_point now);
-  // When Pop would next have something to do (due backoff or stale unschedulable entries).
+  // When Pop would next have something to do (due backoff, an early pop, or stale
+  // unschedulable entries).
   std::optional<Clock::time_point> NextWakeup() const;
 
   size_t active_size() const { return active_.size(); }
@@ -68,6 +77,7 @@ class SchedulingQueue {
     int attempts = 0;
     Where where = Where::kNone;
     Clock::time_point until;  // backoff end, or when it became unschedulable
+    bool moved_by_event = false;  // in backoff because MoveAllToActive found it backing off
   };
   struct ActiveOrder {
     int32_t priority;
@@ -85,8 +95,10 @@ class SchedulingQueue {
   std::unordered_map<std::string, Item> items_;
   std::set<ActiveOrder> active_;
   std::set<std::pair<Clock::time_point, std::string>> backoff_;
+  std::set<std::pair<Clock::time_point, std::string>> moved_;  // the moved_by_event part of backoff_
   std::set<std::pair<Clock::time_point, std::string>> unschedulable_;
   uint64_t next_seq_ = 0;
+  std::optional<Clock::time_point> last_early_pop_;
 };
 
 }  // namespace shoal::scheduler

@@ -129,10 +129,36 @@ TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
   EXPECT_EQ(q.unschedulable_size(), 0u);
   EXPECT_EQ(q.backoff_size(), 2u);
   EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 1s));
-  EXPECT_EQ(q.Pop(kT0 + 999ms), std::nullopt);
-  EXPECT_THAT(Drain(q, kT0 + 1s), ElementsAre("b"));
-  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 1ms + 2s));
-  EXPECT_THAT(Drain(q, kT0 + 1ms + 2s), ElementsAre("a"));
+  // While something is active, the back-off is waited out.
+  q.Add("c", 0, kT0 + 600ms);
+  EXPECT_THAT(Drain(q, kT0 + 600ms), ElementsAre("c", "b"));  // then b, early (idle)
+  EXPECT_EQ(q.backoff_size(), 1u);
+}
+
+TEST(SchedulingQueueTest, AnIdleQueuePopsItemsMovedByAnEventEarlyAtAPace) {
+  SchedulingQueue q;
+  q.Add("a", 0, kT0);
+  q.Add("b", 0, kT0);
+  Drain(q, kT0);
+  q.MarkUnschedulable("a", kT0);
+  q.MarkUnschedulable("b", kT0);
+  q.Add("a", 0, kT0 + 1ms);
+  q.Pop(kT0 + 1ms);
+  q.MarkUnschedulable("a", kT0 + 1ms);  // a's second failure: a 2 s back-off
+  // A failure backs off in full: only a cluster event makes an item eligible to go early.
+  q.Add("e", 0, kT0);
+  q.Pop(kT0);
+  q.MarkBackoff("e", kT0);
+  EXPECT_EQ(q.Pop(kT0 + 100ms), std::nullopt);
+  q.MoveAllToActive(kT0 + 500ms);
+  // Nothing is active: the soonest back-off end (b, 1 s) goes first, at once ...
+  EXPECT_EQ(q.Pop(kT0 + 500ms), "b");
+  // ... and the next not before kEarlyPopInterval has passed.
+  EXPECT_EQ(q.Pop(kT0 + 600ms), std::nullopt);
+  EXPECT_THAT(q.NextWakeup(), Optional(kT0 + 500ms + SchedulingQueue::kEarlyPopInterval));
+  EXPECT_EQ(q.Pop(kT0 + 700ms), "a");
+  EXPECT_EQ(q.Pop(kT0 + 900ms), std::nullopt);  // e waits out its back-off
+  EXPECT_EQ(q.Pop(kT0 + 1s), "e");
 }
 
 TEST(SchedulingQueueTest, ActivateNowSkipsTheBackoffOfAPreemptorWhoseRoomIsFree) {
@@ -147,7 +173,7 @@ TEST(SchedulingQueueTest, ActivateNowSkipsTheBackoffOfAPreemptorWhoseRoomIsFree)
   EXPECT_EQ(q.backoff_size(), 2u);
   // ... and the one whose victim it was goes active at once; the other still backs off.
   q.ActivateNow("preemptor");
-  EXPECT_THAT(Drain(q, kT0 + 100ms), ElementsAre("preemptor"));
+  EXPECT_EQ(q.Pop(kT0 + 100ms), "preemptor");
   EXPECT_EQ(q.backoff_size(), 1u);
   // Items not queued (in flight, done, unknown) are left alone.
   q.ActivateNow("preemptor");
