@@ -38,7 +38,7 @@ struct BenchFlags {
   int teams = 4;              // queues: teams sharing the cluster
   uint64_t seed = 1;          // queues: the load's random numbers
   std::pair<int, int> run_seconds{5, 20};  // queues: simulated run times, uniform in [min, max]
-  std::string reclaim = "Never";           // queues: the ClusterQueues' reclaimWithinCohort
+  std::string reclaim = "Any";             // queues: the ClusterQueues' reclaimWithinCohort
   bool topology_aware = false;             // queues: the flavor has a topologyName
   int gangs = -1;             // smoke: gang Jobs (-1: the scenario's 4)
   int gang_size = 8;          // smoke: whole-node pods per gang

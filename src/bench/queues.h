@@ -3,8 +3,8 @@
 // ResourceFlavor `gpu` and, per team, a namespace team-I, a ClusterQueue team-I in cohort
 // `org` covering only nvidia.com/gpu (nominal quotas in proportion to the team weights
 // T, T-1, ..., 1 and summing to the cluster's GPUs, fairSharing.weight the same weight,
-// reclaimWithinCohort from --reclaim, default Never: every team is oversubscribed, so lent
-// quota comes back within one run time) and a LocalQueue team-I; with --topology-aware the
+// reclaimWithinCohort from --reclaim, default Any: a lender takes its quota back at once, by
+// preemption, and stranded gangs are defragmented for) and a LocalQueue team-I; with --topology-aware the
 // flavor names a topology (spec.topologyName), so that work is admitted only where its pods
 // fit on nodes. For --duration seconds each team then
 // submits queued Jobs at up to --rate per second whenever its queued (not admitted) GPU demand
@@ -46,7 +46,7 @@ struct QueuesOptions {
   double rate = 4;      // Jobs per second per team at most
   uint64_t seed = 1;
   int min_run_s = 5, max_run_s = 20;  // each Job's simulated run time, uniform
-  std::string reclaim = "Never";     // the ClusterQueues' preemption.reclaimWithinCohort
+  std::string reclaim = "Any";       // the ClusterQueues' preemption.reclaimWithinCohort
   bool topology_aware = false;       // the flavor gets spec.topologyName: admission by node room
   pid_t server_pid = -1;  // -1: not ours
 };
