@@ -519,6 +519,37 @@ def test_concurrent_read_modify_write_loses_no_increment(server, k8s):
     assert final.data["n"] == str(per_writer * writers), (final.data, len(conflicts))
 
 
+def test_concurrent_patches_without_a_resource_version_all_apply(server, k8s):
+    # A merge patch without resourceVersion has no precondition: kube-apiserver retries it
+    # internally when another write wins the race, and so must shoal, however many writers
+    # contend (a 409 here would be an answer kube never gives). Each writer sets its own keys;
+    # every one of them must be in the final object.
+    v1 = client.CoreV1Api(k8s)
+    v1.create_namespaced_config_map(NS, cm("patched", data={}))
+    per_writer, writers = 20, 8
+    errors = []
+
+    def work(w):
+        cfg = client.Configuration()
+        config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
+        with client.ApiClient(cfg) as api:
+            mine = client.CoreV1Api(api)
+            for i in range(per_writer):
+                try:
+                    mine.patch_namespaced_config_map("patched", NS, {"data": {f"w{w}-{i}": "x"}})
+                except ApiException as e:
+                    errors.append((e.status, e.body[:200]))
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors[:3]
+    final = v1.read_namespaced_config_map("patched", NS)
+    assert len(final.data) == per_writer * writers, len(final.data)
+
+
 # ---- status subresource ------------------------------------------------------------------
 
 

@@ -810,7 +810,7 @@ std::string QueuesSummary(const json::object& report) {
   const json::object& ai = report.at("allocation_at_sample_instants").as_object();
   out += fmt::format(
       "GPU allocation (bound pods, each second's GPU-seconds), {} of {} seconds with enough "
-      "pending work after {:.0f} s: mean {:.1f}%, p5 {:.1f}%, min {:.1f}%, {:.0f}% of seconds "
+      "pending work after {:.0f} s: mean {:.1f}%, p5 {:.1f}%, min {:.1f}%, {:.1f}% of seconds "
       ">= 95% -> goal (>95% whenever there is enough pending work): {}\n",
       num(al.at("samples_with_pending")), num(al.at("samples")), num(report.at("warmup_s")),
       100 * num(al.at("mean")), 100 * num(al.at("p5")), 100 * num(al.at("min")),
@@ -818,7 +818,7 @@ std::string QueuesSummary(const json::object& report) {
       goals.at("allocation_above_95_whenever_pending").as_bool() ? "MET" : "MISS");
   out += fmt::format(
       "GPU allocation at the sample instants, same seconds: mean {:.1f}%, p5 {:.1f}%, min "
-      "{:.1f}%, {:.0f}% >= 95%\n",
+      "{:.1f}%, {:.1f}% >= 95%\n",
       100 * num(ai.at("mean")), 100 * num(ai.at("p5")), 100 * num(ai.at("min")),
       100 * num(ai.at("fraction_at_or_above_95")));
   out += fmt::format(

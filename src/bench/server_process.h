@@ -2,7 +2,8 @@
 // no --kubeconfig is given): the same binary (/proc/self/exe), a fresh temporary data dir, a
 // free port (--port 0; the port is read back from the kubeconfig the server writes), and its
 // output in DIR/server.log. Stop() ends it by PID (SIGTERM, then SIGKILL after a grace period)
-// and removes the data dir. The child also gets SIGTERM if the bench process dies first.
+// and removes the data dir (kept when SHOAL_BENCH_KEEP is set in the environment). The child
+// also gets SIGTERM if the bench process dies first.
 //
 // ProcessStats reads a process's CPU time and memory from /proc, for any PID.
 //

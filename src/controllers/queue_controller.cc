@@ -382,6 +382,37 @@ void QueueController::StopWorkload(const std::string& key, const json::object* j
   }
 }
 
+std::map<std::string, int32_t> QueueController::Overdue(
+    const std::vector<WorkloadInfo>& infos, const std::map<std::string, ClusterQueueSpec>& queues,
+    std::chrono::steady_clock::time_point t) {
+  std::map<std::string, int32_t> overdue;
+  std::map<std::string, std::chrono::steady_clock::time_point> unplaced;
+  recheck_at_.reset();
+  if (placement_synced_[0] && placement_synced_[1]) {
+    for (const WorkloadInfo& info : infos) {
+      if (!info.admitted) continue;
+      int32_t pods = 0;
+      for (const PodSet& ps : info.pod_sets) pods += ps.count;
+      const int32_t waiting = pods - rooms_.PlacedPods(info.key);
+      if (waiting <= 0) continue;
+      auto since = unplaced_since_.try_emplace(info.key, t).first->second;
+      unplaced[info.key] = since;
+      auto q = queues.find(info.cluster_queue);
+      if (q == queues.end() || !MayPreempt(q->second)) continue;  // it may not evict anything
+      if (t - since >= defragment_after_) {
+        overdue[info.key] = waiting;
+      } else if (!recheck_at_ || since + defragment_after_ < *recheck_at_) {
+        recheck_at_ = since + defragment_after_;
+      }
+    }
+  }
+  unplaced_since_ = std::move(unplaced);
+  std::erase_if(displaced_, [&](const auto& entry) {
+    return !unplaced_since_.contains(entry.second.first) || t - entry.second.second > kDisplacedHold;
+  });
+  return overdue;
+}
+
 void QueueController::Pass() {
   const std::string now = Now();
   // 1. A Workload for every queued Job; Finished when the Job is.
@@ -525,36 +556,8 @@ void QueueController::Pass() {
     if (!room) room.emplace(rooms_.Rooms());
     return &*room;
   };
-  // Admitted workloads whose pods have waited for nodes longer than defragment_after_ (only
-  // known once the placement informers have synced).
   const auto t = std::chrono::steady_clock::now();
-  std::map<std::string, int32_t> overdue;
-  std::map<std::string, std::chrono::steady_clock::time_point> unplaced;
-  recheck_at_.reset();
-  if (placement_synced_[0] && placement_synced_[1]) {
-    for (const WorkloadInfo& info : infos) {
-      if (!info.admitted) continue;
-      int32_t pods = 0;
-      for (const PodSet& ps : info.pod_sets) pods += ps.count;
-      const int32_t waiting = pods - rooms_.PlacedPods(info.key);
-      if (waiting <= 0) continue;
-      auto since = unplaced_since_.try_emplace(info.key, t).first->second;
-      unplaced[info.key] = since;
-      auto q = queues.find(info.cluster_queue);
-      if (q == queues.end() || !MayPreempt(q->second)) continue;  // it may not evict anything
-      if (t - since >= defragment_after_) {
-        overdue[info.key] = waiting;
-      } else if (!recheck_at_ || since + defragment_after_ < *recheck_at_) {
-        recheck_at_ = since + defragment_after_;
-      }
-    }
-  }
-  unplaced_since_ = std::move(unplaced);
-  // Victims of defragmentation wait while the workload they made room for is admitted, not
-  // all placed, and not waiting longer than kDisplacedHold.
-  std::erase_if(displaced_, [&](const auto& entry) {
-    return !unplaced_since_.contains(entry.second.first) || t - entry.second.second > kDisplacedHold;
-  });
+  const std::map<std::string, int32_t> overdue = Overdue(infos, queues, t);
   for (WorkloadInfo& info : infos) {
     if (auto it = displaced_.find(info.key); it != displaced_.end() && !info.admitted) {
       info.makes_room_for = it->second.first;

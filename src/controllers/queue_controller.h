@@ -85,6 +85,13 @@ class QueueController {
   // topology-aware flavors read, once a ClusterQueue that may preempt or a flavor with a
   // topologyName exists (without one they would cost every pod event a parse for nothing).
   void StartPlacementWatches();
+  // Admitted workloads of a ClusterQueue that may preempt whose pods have waited for nodes
+  // longer than defragment_after_ (once the placement informers have synced), each with how
+  // many of its pods are not placed; notes when the next one comes due (recheck_at_), and
+  // ends the hold of victims whose beneficiary is placed or gone (displaced_).
+  std::map<std::string, int32_t> Overdue(const std::vector<WorkloadInfo>& infos,
+                                         const std::map<std::string, ClusterQueueSpec>& queues,
+                                         std::chrono::steady_clock::time_point t);
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
