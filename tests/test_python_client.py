@@ -482,6 +482,22 @@ def test_update_with_stale_resource_version_conflicts(k8s):
         cur.metadata.resource_version
 
 
+def in_parallel(server, writers, work):
+    """Runs work(core_v1_api, w) for w in range(writers), each on a thread with its own client
+    (its own connection), and waits for all of them."""
+    def run(w):
+        cfg = client.Configuration()
+        config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
+        with client.ApiClient(cfg) as api:
+            work(client.CoreV1Api(api), w)
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+
+
 def test_concurrent_read_modify_write_loses_no_increment(server, k8s):
     # Optimistic concurrency under contention: every writer reads, increments and writes with
     # the resourceVersion it read, retrying on 409. Exactly one write per revision wins, so
@@ -491,29 +507,21 @@ def test_concurrent_read_modify_write_loses_no_increment(server, k8s):
     per_writer, writers = 25, 6
     conflicts, errors = [], []
 
-    def work():
-        cfg = client.Configuration()
-        config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
-        with client.ApiClient(cfg) as api:
-            mine = client.CoreV1Api(api)
-            done = 0
-            while done < per_writer:
-                cur = mine.read_namespaced_config_map("counter", NS)
-                cur.data = {"n": str(int(cur.data["n"]) + 1)}
-                try:
-                    mine.replace_namespaced_config_map("counter", NS, cur)
-                    done += 1
-                except ApiException as e:
-                    if e.status != 409:
-                        errors.append(e)
-                        return
-                    conflicts.append(1)
+    def work(mine, _):
+        done = 0
+        while done < per_writer:
+            cur = mine.read_namespaced_config_map("counter", NS)
+            cur.data = {"n": str(int(cur.data["n"]) + 1)}
+            try:
+                mine.replace_namespaced_config_map("counter", NS, cur)
+                done += 1
+            except ApiException as e:
+                if e.status != 409:
+                    errors.append(e)
+                    return
+                conflicts.append(1)
 
-    threads = [threading.Thread(target=work) for _ in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    in_parallel(server, writers, work)
     assert not errors, errors[:3]
     final = v1.read_namespaced_config_map("counter", NS)
     assert final.data["n"] == str(per_writer * writers), (final.data, len(conflicts))
@@ -529,22 +537,14 @@ def test_concurrent_patches_without_a_resource_version_all_apply(server, k8s):
     per_writer, writers = 20, 8
     errors = []
 
-    def work(w):
-        cfg = client.Configuration()
-        config.load_kube_config(config_file=server.kubeconfig, client_configuration=cfg)
-        with client.ApiClient(cfg) as api:
-            mine = client.CoreV1Api(api)
-            for i in range(per_writer):
-                try:
-                    mine.patch_namespaced_config_map("patched", NS, {"data": {f"w{w}-{i}": "x"}})
-                except ApiException as e:
-                    errors.append((e.status, e.body[:200]))
+    def work(mine, w):
+        for i in range(per_writer):
+            try:
+                mine.patch_namespaced_config_map("patched", NS, {"data": {f"w{w}-{i}": "x"}})
+            except ApiException as e:
+                errors.append((e.status, e.body[:200]))
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
+    in_parallel(server, writers, work)
     assert not errors, errors[:3]
     final = v1.read_namespaced_config_map("patched", NS)
     assert len(final.data) == per_writer * writers, len(final.data)

@@ -47,7 +47,8 @@ bool NodeRoomTracker::OnNode(InformerEvent&& e) {
 }
 
 bool NodeRoomTracker::OnPod(InformerEvent&& e) {
-  const std::string key = KeyOf(Str(e.object, "metadata.namespace"), Str(e.object, "metadata.name"));
+  const std::string key =
+      KeyOf(Str(e.object, "metadata.namespace"), Str(e.object, "metadata.name"));
   const std::string node = Str(e.object, "spec.nodeName");
   const std::string phase = Str(e.object, "status.phase");
   const bool deleted = e.type == InformerEvent::Type::kDeleted;

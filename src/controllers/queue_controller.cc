@@ -408,7 +408,8 @@ std::map<std::string, int32_t> QueueController::Overdue(
   }
   unplaced_since_ = std::move(unplaced);
   std::erase_if(displaced_, [&](const auto& entry) {
-    return !unplaced_since_.contains(entry.second.first) || t - entry.second.second > kDisplacedHold;
+    return !unplaced_since_.contains(entry.second.first) ||
+           t - entry.second.second > kDisplacedHold;
   });
   return overdue;
 }

@@ -302,6 +302,15 @@ std::vector<PodsToPlace> UnboundPods(const RoomModel& model, const WorkloadInfo&
   return pods;
 }
 
+// Admitted `v` as node-by-node victim choice sees it: what its admission holds in total.
+VictimCandidate AsVictim(const WorkloadInfo& v) {
+  ResourceAmounts usage;
+  for (const auto& [f, amounts] : v.admitted->usage) {
+    for (const auto& [r, amount] : amounts) usage[r] += amount;
+  }
+  return {v.key, v.priority, std::move(usage)};
+}
+
 bool AnyPods(const std::vector<PodsToPlace>& pods) {
   return std::any_of(pods.begin(), pods.end(), [](const PodsToPlace& p) { return p.count > 0; });
 }
@@ -337,14 +346,16 @@ void ReserveUnboundPods(RoomModel& model, const std::vector<WorkloadInfo>& workl
 // or cohort, of no higher priority and with smaller pods (never a peer gang), is evicted node
 // by node (RoomModel::VictimsForRoom; the most recently admitted first among equals, so the
 // least work is lost) until its pods fit. The victims are requeued like any preempted
-// workload, and readmitted into the scattered room the gang could not use.
+// workload (`out.displaced` names the workload they made room for, so that the caller can hold
+// them until its pods are placed: WorkloadInfo::makes_room_for).
 void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
                 const std::map<std::string, ResourceFlavorSpec>& flavors,
                 const std::vector<WorkloadInfo>& workloads,
                 const std::map<std::string, int32_t>& overdue, RoomModel& model,
                 std::set<std::string>& taken, Decisions& out) {
   auto newest_first = [](const WorkloadInfo* a, const WorkloadInfo* b) {
-    return std::tie(a->admitted_at, a->created, a->key) > std::tie(b->admitted_at, b->created, b->key);
+    return std::tie(a->admitted_at, a->created, a->key) >
+           std::tie(b->admitted_at, b->created, b->key);
   };
   std::vector<const WorkloadInfo*> stranded;
   for (const WorkloadInfo& w : workloads) {
@@ -384,13 +395,7 @@ void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
                 });
     }
     std::vector<VictimCandidate> by_node;
-    for (const WorkloadInfo* v : candidates) {
-      ResourceAmounts usage;
-      for (const auto& [f, amounts] : v->admitted->usage) {
-        for (const auto& [r, amount] : amounts) usage[r] += amount;
-      }
-      by_node.push_back({v->key, v->priority, std::move(usage)});
-    }
+    for (const WorkloadInfo* v : candidates) by_node.push_back(AsVictim(*v));
     std::optional<std::vector<size_t>> chosen;
     if (!by_node.empty()) {
       chosen = model.VictimsForRoom(
@@ -405,8 +410,9 @@ void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
       const WorkloadInfo* v = candidates[i];
       keys.insert(v->key);
       taken.insert(v->key);
-      out.preempt[v->key] = base::StrCat("Preempted to make room on nodes for an admitted workload (",
-                                         w->key, ") whose pods found none");
+      out.preempt[v->key] = base::StrCat(
+          "Preempted to make room on nodes for an admitted workload (", w->key,
+          ") whose pods found none");
       out.displaced[v->key] = w->key;
     }
     (void)model.Fits(pods, keys, /*commit=*/true);
@@ -513,13 +519,7 @@ std::vector<const WorkloadInfo*> PlanPreemption(
   if (!room->Fits(pods, keys, /*commit=*/false)) {
     // Quota alone frees no room where w's pods fit: choose victims by node instead.
     std::vector<VictimCandidate> by_node;
-    for (const Candidate& c : candidates) {
-      ResourceAmounts usage;
-      for (const auto& [f, amounts] : c.v->admitted->usage) {
-        for (const auto& [r, amount] : amounts) usage[r] += amount;
-      }
-      by_node.push_back({c.v->key, c.v->priority, std::move(usage)});
-    }
+    for (const Candidate& c : candidates) by_node.push_back(AsVictim(*c.v));
     Ledger node_ledger = start;
     std::optional<std::vector<size_t>> chosen = room->VictimsForRoom(
         pods, by_node,

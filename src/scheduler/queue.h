@@ -95,7 +95,8 @@ class SchedulingQueue {
   std::unordered_map<std::string, Item> items_;
   std::set<ActiveOrder> active_;
   std::set<std::pair<Clock::time_point, std::string>> backoff_;
-  std::set<std::pair<Clock::time_point, std::string>> moved_;  // the moved_by_event part of backoff_
+  // The part of backoff_ whose items are moved_by_event.
+  std::set<std::pair<Clock::time_point, std::string>> moved_;
   std::set<std::pair<Clock::time_point, std::string>> unschedulable_;
   uint64_t next_seq_ = 0;
   std::optional<Clock::time_point> last_early_pop_;

@@ -115,8 +115,8 @@ TEST(SchedulingQueueTest, UnschedulableWaitsForAClusterEvent) {
   EXPECT_THAT(q.Pop(kT0 + 2s), Optional(std::string("a")));
 }
 
-TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
-  SchedulingQueue q;
+// a and b fit nowhere: b once (a 1 s back-off from kT0), a twice (2 s from kT0 + 1 ms).
+void ParkAAndB(SchedulingQueue& q) {
   q.Add("a", 0, kT0);
   q.Add("b", 0, kT0);
   Drain(q, kT0);
@@ -124,7 +124,12 @@ TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
   q.MarkUnschedulable("b", kT0);
   q.Add("a", 0, kT0 + 1ms);
   q.Pop(kT0 + 1ms);
-  q.MarkUnschedulable("a", kT0 + 1ms);  // a's second failure: a 2 s back-off
+  q.MarkUnschedulable("a", kT0 + 1ms);
+}
+
+TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
+  SchedulingQueue q;
+  ParkAAndB(q);
   q.MoveAllToActive(kT0 + 500ms);
   EXPECT_EQ(q.unschedulable_size(), 0u);
   EXPECT_EQ(q.backoff_size(), 2u);
@@ -137,14 +142,7 @@ TEST(SchedulingQueueTest, MoveAllToActiveSendsItemsStillBackingOffToBackoff) {
 
 TEST(SchedulingQueueTest, AnIdleQueuePopsItemsMovedByAnEventEarlyAtAPace) {
   SchedulingQueue q;
-  q.Add("a", 0, kT0);
-  q.Add("b", 0, kT0);
-  Drain(q, kT0);
-  q.MarkUnschedulable("a", kT0);
-  q.MarkUnschedulable("b", kT0);
-  q.Add("a", 0, kT0 + 1ms);
-  q.Pop(kT0 + 1ms);
-  q.MarkUnschedulable("a", kT0 + 1ms);  // a's second failure: a 2 s back-off
+  ParkAAndB(q);
   // A failure backs off in full: only a cluster event makes an item eligible to go early.
   q.Add("e", 0, kT0);
   q.Pop(kT0);
