@@ -1,5 +1,7 @@
 #include "controllers/podgroup_status.h"
 
+#include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
@@ -123,7 +125,12 @@ void PodGroupStatusController::Sync(const std::string& group_key) {
                       {"failed", counts.failed}};
   std::string text = json::serialize(status);
   if (text == g.seen || text == g.written) return;
+  if (g.writing) {
+    g.again = true;
+    return;
+  }
   g.written = text;
+  g.writing = true;
   asio::co_spawn(executor_, Write(group_key, std::move(status)), asio::detached);
 }
 
@@ -136,12 +143,17 @@ asio::awaitable<void> PodGroupStatusController::Write(std::string group_key,
   json::object patch{{"status", std::move(status)}};
   auto resp = co_await transport_.Call(
       client::MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json"));
-  if (!resp.ok() || (resp->code != 200 && resp->code != 404)) {
+  const bool failed = !resp.ok() || (resp->code != 200 && resp->code != 404);
+  if (failed) {
     spdlog::warn("controllers: PodGroup {} status not written: {}", group_key,
                  resp.ok() ? resp->Text() : resp.status().ToString());
-    auto it = groups_.find(group_key);
-    if (it != groups_.end()) it->second.written.clear();  // try again on the next event
   }
+  auto it = groups_.find(group_key);
+  if (it == groups_.end()) co_return;
+  Group& g = it->second;
+  g.writing = false;
+  if (failed) g.written.clear();  // try again on the next event
+  if (std::exchange(g.again, false)) Sync(group_key);
 }
 
 }  // namespace shoal::controllers

@@ -44,6 +44,11 @@ class PodGroupStatusController {
     bool exists = false;
     std::string written;  // the last status we wrote (serialized), to skip no-op writes
     std::string seen;     // phase and counts as last read from the object
+    // One write at a time per group: the members of a gang change together, and concurrent
+    // patches of one object only lose races against each other (409 after the API server's
+    // retries). A change while a write is in flight is written once that write is done.
+    bool writing = false;
+    bool again = false;
   };
   void OnPod(client::InformerEvent&& e);
   void OnPodGroup(client::InformerEvent&& e);

@@ -1,13 +1,32 @@
-// PodGroup phase and counts from member pods.
+// PodGroup phase and counts from member pods; the controller against shoal's real ApiServer
+// (MemoryStore, in process).
 #include "controllers/podgroup_status.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
+
+#include "api/object.h"
+#include "apiserver/api_server.h"
+#include "base/clock.h"
+#include "base/strings.h"
+#include "client/in_process_transport.h"
+#include "store/memory_store.h"
 
 namespace shoal::controllers {
 namespace {
 
+namespace asio = boost::asio;
 namespace json = boost::json;
 
 PodGroupCounts Count(std::initializer_list<std::pair<const char*, const char*>> members) {
@@ -44,6 +63,103 @@ TEST(PodGroupStatus, PhaseFollowsTheGang) {
             "Running");
   EXPECT_EQ(PodGroupPhase(Count({{"n1", "Failed"}, {"n2", "Succeeded"}}), 2), "Failed");
   EXPECT_EQ(PodGroupPhase(Count({}), 1), "Pending");
+}
+
+// Passes everything on, counting how many status writes of PodGroups are in flight at once.
+class CountingTransport : public client::Transport {
+ public:
+  explicit CountingTransport(client::Transport& next) : next_(next) {}
+  std::atomic<int> in_flight{0}, most{0}, failed{0};
+
+  asio::awaitable<absl::StatusOr<client::Response>> Call(client::Request req) override {
+    const bool counted = req.method == "PATCH" && req.path.find("/podgroups/") != std::string::npos;
+    if (counted) {
+      const int now = ++in_flight;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+    }
+    auto resp = co_await next_.Call(std::move(req));
+    if (counted) {
+      --in_flight;
+      if (!resp.ok() || resp->code != 200) ++failed;
+    }
+    co_return resp;
+  }
+  asio::awaitable<absl::Status> Watch(
+      client::Request req, std::function<bool(std::string_view event)> on_event) override {
+    co_return co_await next_.Watch(std::move(req), std::move(on_event));
+  }
+
+ private:
+  client::Transport& next_;
+};
+
+TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent) {
+  store::MemoryStore store;
+  apiserver::ApiServer api(store, api::Registry::Default(), base::RealClock::Get(), {});
+  ASSERT_TRUE(api.Start().ok());
+  client::InProcessTransport in_process(api);
+  CountingTransport counting(in_process);
+  asio::io_context io;
+  auto work = asio::make_work_guard(io);
+  std::thread thread([&] { io.run(); });
+  auto call = [&](std::string method, std::string path, std::string body,
+                  std::string type = "application/json") {
+    auto r = asio::co_spawn(io,
+                            in_process.Call(client::MakeRequest(std::move(method), std::move(path),
+                                                                std::move(body), std::move(type))),
+                            asio::use_future)
+                 .get();
+    return r.ok() ? r->code : 0;
+  };
+  EXPECT_EQ(call("POST", "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups",
+                 R"({"apiVersion":"scheduling.x-k8s.io/v1alpha1","kind":"PodGroup",
+                     "metadata":{"name":"g"},"spec":{"minMember":16}})"),
+            201);
+  PodGroupStatusController controller(io.get_executor(), counting);
+  asio::post(io, [&] { controller.Start(); });
+  // 16 members bound at once, then all Running at once: each event changes the counts.
+  constexpr int kMembers = 16;
+  for (int i = 0; i < kMembers; ++i) {
+    EXPECT_EQ(call("POST", "/api/v1/namespaces/default/pods",
+                   base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"m)", i,
+                                R"(","labels":{"scheduling.x-k8s.io/pod-group":"g"}},
+                                   "spec":{"nodeName":"n)", i, R"(","containers":[{"name":"c",
+                                   "image":"x"}]}})")),
+              201);
+  }
+  for (int i = 0; i < kMembers; ++i) {
+    EXPECT_EQ(call("PATCH", base::StrCat("/api/v1/namespaces/default/pods/m", i, "/status"),
+                   R"({"status":{"phase":"Running"}})", "application/merge-patch+json"),
+              200);
+  }
+  // The status ends current: all 16 running, phase Running.
+  std::string phase;
+  int64_t running = 0;
+  for (int tries = 0; tries < 300 && !(phase == "Running" && running == kMembers); ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto r = asio::co_spawn(io,
+                            in_process.Call(client::MakeRequest(
+                                "GET", "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/"
+                                       "podgroups/g")),
+                            asio::use_future)
+                 .get();
+    if (!r.ok()) continue;
+    auto v = api::ParseJson(r->Text());
+    if (!v.ok()) continue;
+    phase = std::string(api::StringAt(*v, "status.phase"));
+    const json::value* n = api::FindPath(*v, "status.running");
+    running = n != nullptr && n->is_int64() ? n->get_int64() : 0;
+  }
+  EXPECT_EQ(phase, "Running");
+  EXPECT_EQ(running, kMembers);
+  EXPECT_EQ(counting.most.load(), 1);  // never two writes of one group at once
+  EXPECT_EQ(counting.failed.load(), 0);
+  work.reset();
+  io.stop();
+  thread.join();
+  store.Close();
 }
 
 }  // namespace
