@@ -349,7 +349,7 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
 
 def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):
     """Defragmentation: a gang admitted by quota whose pods find one-GPU pods on every node
-    waits a few seconds for the scheduler, then the smaller work on the nodes it needs is
+    waits a second for the scheduler, then the smaller work on the nodes it needs is
     evicted (requeued, not lost) and the gang runs; a higher-priority pod is never moved."""
     two_hollow_nodes(server, sim_factory)
     apply(server, flavor("gpu"),
@@ -398,9 +398,9 @@ def test_defragmentation_never_moves_higher_priority_work(server, sim_factory):
         wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
     apply(server, job("gang", "a", 8, parallelism=2))
     wait_until(lambda: "gang" in admitted(server), timeout=10, what="gang admitted")
-    # Well past the 3 s grace: r-00001 cannot be freed, so nothing is moved (half the room
+    # Well past the 1 s grace: r-00001 cannot be freed, so nothing is moved (half the room
     # would not start the gang), and both small pods keep running.
-    time.sleep(6)
+    time.sleep(4)
     ws = workloads(server)
     assert all((condition(ws[n], "Evicted") or {}).get("status") != "True"
                for n in ("b-0", "b-hi")), ws
