@@ -530,11 +530,12 @@ def test_concurrent_read_modify_write_loses_no_increment(server, k8s):
 def test_concurrent_patches_without_a_resource_version_all_apply(server, k8s):
     # A merge patch without resourceVersion has no precondition: kube-apiserver retries it
     # internally when another write wins the race, and so must shoal, however many writers
-    # contend (a 409 here would be an answer kube never gives). Each writer sets its own keys;
-    # every one of them must be in the final object.
+    # contend (a 409 here would be an answer kube never gives; 16 writers make one of them
+    # lose many races in a row). Each writer sets its own keys; every one of them must be in
+    # the final object.
     v1 = client.CoreV1Api(k8s)
     v1.create_namespaced_config_map(NS, cm("patched", data={}))
-    per_writer, writers = 20, 8
+    per_writer, writers = 25, 16
     errors = []
 
     def work(mine, w):

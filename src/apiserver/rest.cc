@@ -1,11 +1,16 @@
 // REST verb handlers: get, list, create, update, patch, delete, deletecollection and the
 // pods/binding subresource. Reads come from the watch cache; writes go to the store
 // conditionally on the revision that was read (kube's GuaranteedUpdate loop).
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 
@@ -31,7 +36,29 @@ using store::WriteOp;
 
 namespace {
 
-constexpr int kMaxUpdateAttempts = 16;
+// A write without a client precondition that loses a race is tried again until it wins, as
+// kube-apiserver's GuaranteedUpdate does (it never answers such a write 409): the first
+// kFreeRetries at once, then after a short random pause (writers that keep contending for one
+// object would otherwise be staged in the same order batch after batch, and the same one lose
+// every time), for at most kRetryFor in all.
+constexpr int kFreeRetries = 8;
+constexpr auto kRetryFor = std::chrono::seconds(10);
+
+// Whether to try again after losing race number `attempt` (0-based) of a write that started
+// at `start`; pauses first when it has lost often.
+asio::awaitable<bool> AgainAfterConflict(int attempt, std::chrono::steady_clock::time_point start) {
+  if (std::chrono::steady_clock::now() - start > kRetryFor) co_return false;
+  if (attempt >= kFreeRetries) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    const int most = std::min(20, attempt - kFreeRetries + 2);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(
+        std::uniform_int_distribution<int>(1, most)(rng)));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  co_return true;
+}
 
 Response JsonResponse(int code, std::string body) {
   Response r;
@@ -354,7 +381,8 @@ class Handler {
 
   asio::awaitable<Response> GuaranteedUpdate(const std::string& name, const Mutation& mutate,
                                              int success_code = 200) {
-    for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int attempt = 0;; ++attempt) {
       ObjectPtr cur = cache_.Get(Key(name));
       if (!cur) co_return Error(NotFound(type_.QualifiedResource(), name));
       auto old = ParseStored(*cur);
@@ -390,7 +418,8 @@ class Handler {
       }
       if (absl::IsAborted(kv.status())) {
         if (client_precondition_) co_return Error(ConflictModified(type_.QualifiedResource(), name));
-        continue;
+        if (co_await AgainAfterConflict(attempt, start)) continue;
+        break;
       }
       if (absl::IsNotFound(kv.status())) co_return Error(NotFound(type_.QualifiedResource(), name));
       co_return Error(kv.status());
@@ -647,7 +676,8 @@ class Handler {
         crd_objects_left = CustomObjectsLeft(s_, *crd) > 0;
       }
     }
-    for (int attempt = 0; attempt < kMaxUpdateAttempts; ++attempt) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int attempt = 0;; ++attempt) {
       ObjectPtr cur = cache_.Get(Key(info_.name));
       if (!cur) co_return Error(NotFound(type_.QualifiedResource(), info_.name));
       auto old = ParseStored(*cur);
@@ -699,7 +729,10 @@ class Handler {
             stored != api::SerializeForStore(*old)) {
           WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), std::move(stored), cur->rv};
           auto kv = co_await AsyncWrite(s_.store(), std::move(op));
-          if (absl::IsAborted(kv.status())) continue;
+          if (absl::IsAborted(kv.status())) {
+            if (co_await AgainAfterConflict(attempt, start)) continue;
+            break;
+          }
           if (!kv.ok()) co_return Error(kv.status());
           rv = kv->mod_revision;
         }
@@ -712,7 +745,10 @@ class Handler {
       if (DryRun()) co_return StoredResponse(type_, 200, cur->json);
       WriteOp op{WriteOp::Kind::kDelete, Key(info_.name), "", cur->rv};
       auto kv = co_await AsyncWrite(s_.store(), std::move(op));
-      if (absl::IsAborted(kv.status())) continue;
+      if (absl::IsAborted(kv.status())) {
+        if (co_await AgainAfterConflict(attempt, start)) continue;
+        break;
+      }
       if (absl::IsNotFound(kv.status())) {
         co_return Error(NotFound(type_.QualifiedResource(), info_.name));
       }
