@@ -10,8 +10,8 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include "absl/strings/match.h"
@@ -46,7 +46,8 @@ constexpr auto kRetryFor = std::chrono::seconds(10);
 
 // Whether to try again after losing race number `attempt` (0-based) of a write that started
 // at `start`; pauses first when it has lost often.
-asio::awaitable<bool> AgainAfterConflict(int attempt, std::chrono::steady_clock::time_point start) {
+asio::awaitable<bool> AgainAfterConflict(int attempt,
+                                         std::chrono::steady_clock::time_point start) {
   if (std::chrono::steady_clock::now() - start > kRetryFor) co_return false;
   if (attempt >= kFreeRetries) {
     thread_local std::mt19937 rng{std::random_device{}()};
