@@ -367,6 +367,11 @@ def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factor
         p.get("status", {}).get("phase") == "Running" for p in pods_of(server, "gang")),
         timeout=30, what="the gang's 2 pods running")
     assert sorted(p["spec"]["nodeName"] for p in pods_of(server, "gang")) == ["r-00000", "r-00001"]
+    # Requeued, not lost: once the gang's pods are placed, each victim is admitted again (the
+    # next pass) and its pod waits for its (now full) node.
+    wait_until(lambda: all((condition(workloads(server)[n], "Evicted") or {}).get("message") ==
+                           "Admitted again" for n in ("b-0", "b-1")),
+               timeout=15, what="the victims admitted again")
     ws = workloads(server)
     preempted = {e["involvedObject"]["name"]: e["message"]
                  for e in kubectl_get_json(server, "events")["items"] if e["reason"] == "Preempted"}
@@ -374,9 +379,8 @@ def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factor
         assert preempted.get(ws[name]["metadata"]["name"]) == (
             "Preempted to make room on nodes for an admitted workload "
             f"(default/{gang_wl}) whose pods found none"), preempted
-        # Requeued, not lost: once the gang's pods were placed it was admitted again, and its
-        # pod waits for its (now full) node.
-        assert condition(ws[name], "Evicted")["message"] == "Admitted again"
+        wait_until(lambda n=name: len(pods_of(server, n)) == 1, timeout=15,
+                   what=f"{name}'s pod created again")
         assert [p["spec"].get("nodeName") for p in pods_of(server, name)] == [None]
     # Quota was not disturbed: the gang keeps its 16 GPUs.
     used = kubectl_get_json(server, "clusterqueue", "team-a")["status"]["flavorsUsage"][0]
