@@ -73,6 +73,7 @@ namespace {
 std::string SimApiLatencyFile(const std::string& work_dir) {
   return work_dir + "/sim-api-latency.json";
 }
+std::string SimReadyFile(const std::string& work_dir) { return work_dir + "/sim.ready"; }
 }  // namespace
 
 absl::StatusOr<pid_t> SpawnSim(const std::string& kubeconfig_path, const std::string& work_dir,
@@ -84,8 +85,6 @@ absl::StatusOr<pid_t> SpawnSim(const std::string& kubeconfig_path, const std::st
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   return SpawnShoal(args, work_dir + "/sim.log");
 }
-
-std::string SimReadyFile(const std::string& work_dir) { return work_dir + "/sim.ready"; }
 
 asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
                                       SteadyClock::time_point deadline) {

@@ -45,15 +45,13 @@ boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transpo
 
 // Starts `shoal sim --nodes N` plus `extra_args` against `kubeconfig_path`, with the work-dir
 // layout the helpers below read: its data in WORK_DIR/sim, its output in WORK_DIR/sim.log, its
-// API latency in WORK_DIR/sim-api-latency.json, its ready file at SimReadyFile. Errors: those of
-// SpawnShoal.
+// API latency in WORK_DIR/sim-api-latency.json, its --ready-file in WORK_DIR/sim.ready.
+// Errors: those of SpawnShoal.
 absl::StatusOr<pid_t> SpawnSim(const std::string& kubeconfig_path, const std::string& work_dir,
                                int nodes, const std::vector<std::string>& extra_args);
 
-// The file `shoal sim --ready-file` creates under `work_dir` (SpawnSim passes it) once every
-// node has registered and listed its pods.
-std::string SimReadyFile(const std::string& work_dir);
-// Polls every 100 ms until that file exists; false when `deadline` passes first.
+// Polls every 100 ms until the ready file of a sim that SpawnSim started in `work_dir` exists
+// (every node has registered and listed its pods); false when `deadline` passes first.
 boost::asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
                                              std::chrono::steady_clock::time_point deadline);
 

@@ -4,14 +4,14 @@
 // `org` covering only nvidia.com/gpu (nominal quotas in proportion to the team weights
 // T, T-1, ..., 1 and summing to the cluster's GPUs, fairSharing.weight the same weight,
 // reclaimWithinCohort from --reclaim, default Any: a lender takes its quota back at once, by
-// preemption, and stranded gangs are defragmented for) and a LocalQueue team-I; with --topology-aware the
-// flavor names a topology (spec.topologyName), so that work is admitted only where its pods
-// fit on nodes. For --duration seconds each team then
-// submits queued Jobs at up to --rate per second whenever its queued (not admitted) GPU demand
-// is below its nominal quota, so that every team stays oversubscribed: one-GPU single-pod Jobs
-// and whole-node gangs (shoal.io/gang), plus one large gang per team a third of the way in,
-// all with simulated run times drawn uniformly from --run-seconds (default 5-20 s) by a
-// seeded RNG. Pods request only nvidia.com/gpu.
+// preemption, and stranded gangs are defragmented for) and a LocalQueue team-I; with
+// --topology-aware the flavor names a topology (spec.topologyName), so that work is admitted
+// only where its pods fit on nodes. For --duration seconds each team then submits queued Jobs
+// at up to --rate per second whenever its queued (not admitted) GPU demand is below its
+// nominal quota, so that every team stays oversubscribed: one-GPU single-pod Jobs and
+// whole-node gangs (shoal.io/gang), plus one large gang per team a third of the way in, all
+// with simulated run times drawn uniformly from --run-seconds (default 5-20 s) by a seeded
+// RNG. Pods request only nvidia.com/gpu.
 //
 // It watches the Workloads and the pods and reports, every second: the share of the cluster's
 // GPUs held by bound, unfinished pods (counted towards the >95 % goal only when the queued and

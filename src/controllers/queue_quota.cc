@@ -285,6 +285,12 @@ std::string TopologyAwareFlavor(const Assignment& a,
   return "";
 }
 
+// Whether `a` was admitted after `b`: victims' order among equal priorities, so that the least
+// work is lost (times have one-second resolution: then the most recently created, then by key).
+bool AdmittedLater(const WorkloadInfo& a, const WorkloadInfo& b) {
+  return std::tie(a.admitted_at, a.created, a.key) > std::tie(b.admitted_at, b.created, b.key);
+}
+
 // The pods of admitted `w` that hold no room on a node yet, as many per pod set as what the
 // workload holds on nodes does not cover.
 std::vector<PodsToPlace> UnboundPods(const RoomModel& model, const WorkloadInfo& w,
@@ -353,16 +359,12 @@ void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
                 const std::vector<WorkloadInfo>& workloads,
                 const std::map<std::string, int32_t>& overdue, RoomModel& model,
                 std::set<std::string>& taken, Decisions& out) {
-  auto newest_first = [](const WorkloadInfo* a, const WorkloadInfo* b) {
-    return std::tie(a->admitted_at, a->created, a->key) >
-           std::tie(b->admitted_at, b->created, b->key);
-  };
   std::vector<const WorkloadInfo*> stranded;
   for (const WorkloadInfo& w : workloads) {
     if (w.admitted && overdue.contains(w.key)) stranded.push_back(&w);
   }
   std::sort(stranded.begin(), stranded.end(),
-            [&](const WorkloadInfo* a, const WorkloadInfo* b) { return newest_first(b, a); });
+            [](const WorkloadInfo* a, const WorkloadInfo* b) { return AdmittedLater(*b, *a); });
   for (const WorkloadInfo* w : stranded) {
     std::vector<PodsToPlace> pods = UnboundPods(model, *w, flavors);
     // Finished pods hold no room and need none: at most the pods the controller sees waiting.
@@ -389,9 +391,9 @@ void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
         }
       }
       std::sort(candidates.begin(), candidates.end(),
-                [&](const WorkloadInfo* a, const WorkloadInfo* b) {
+                [](const WorkloadInfo* a, const WorkloadInfo* b) {
                   if (a->priority != b->priority) return a->priority < b->priority;
-                  return newest_first(a, b);
+                  return AdmittedLater(*a, *b);
                 });
     }
     std::vector<VictimCandidate> by_node;
@@ -462,11 +464,7 @@ std::vector<const WorkloadInfo*> PlanPreemption(
     // Among equals, workloads whose pods are as large as w's go first (shoal's addition to
     // Kueue's order): the quota they release is also room on nodes that w's pods fit in.
     if (ca.large != cb.large) return ca.large;
-    // Most recently admitted first (times have one-second resolution: then the most
-    // recently created).
-    if (a->admitted_at != b->admitted_at) return a->admitted_at > b->admitted_at;
-    if (a->created != b->created) return a->created > b->created;
-    return a->key > b->key;
+    return AdmittedLater(*a, *b);
   });
 
   // Whether candidate `v` may be taken with `ledger`'s usage: only quota lent beyond the
