@@ -245,6 +245,73 @@ def test_quota_is_respected_and_freed_when_a_job_finishes(server):
         agent.close()
 
 
+# No Job controller writes the Job's status here (nor pod GC or node lifecycle touches the
+# test's pods, bound to a node that does not exist): the test plays the Job controller.
+@pytest.mark.server_args("--controllers", "*,-job,-podgc,-nodelifecycle")
+def test_quota_is_freed_when_a_jobs_pods_succeed_before_its_status_says_so(server):
+    apply(server, flavor("gpu"), cluster_queue("cq", 2), local_queue("lq", "cq"))
+    first = job("first", "lq", 1, parallelism=2)
+    first["spec"]["completionMode"] = "Indexed"
+    apply(server, first)
+    wait_until(lambda: admitted(server) == ["first"], 30, what="first admitted")
+    apply(server, job("second", "lq", 2))
+    wait_until(lambda: not suspended(server, "first"), 30, what="first started")
+    uid = kubectl_get_json(server, "job", "first")["metadata"]["uid"]
+
+    def pod(name, index, phase):
+        body = {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name,
+                             "labels": {"job-name": "first",
+                                        "batch.kubernetes.io/job-completion-index": str(index)},
+                             "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job",
+                                                  "name": "first", "uid": uid,
+                                                  "controller": True}]},
+                "spec": {"nodeName": "nowhere", "restartPolicy": "Never",
+                         "containers": [{"name": "main", "image": "none"}]}}
+        r = server.request("POST", "/api/v1/namespaces/default/pods", body)
+        assert r.status == 201, r
+        r = server.request("PATCH", f"/api/v1/namespaces/default/pods/{name}/status",
+                           {"status": {"phase": phase}},
+                           content_type="application/merge-patch+json")
+        assert r.status == 200, r
+
+    # Index 0 succeeded twice (a retry), index 1 failed: one completion of two, quota held.
+    pod("first-0", 0, "Succeeded")
+    pod("first-0-retry", 0, "Succeeded")
+    pod("first-1", 1, "Failed")
+    time.sleep(1.5)
+    w = workloads(server)
+    assert condition(w["first"], "Finished") is None, w["first"]
+    assert admitted(server) == ["first"]
+    assert (condition(w["second"], "QuotaReserved") or {}).get("reason") == "Pending"
+    # Index 1 succeeds on its retry: every completion is in, the quota comes back although
+    # the Job's status never changes.
+    pod("first-1-retry", 1, "Succeeded")
+    wait_until(lambda: condition(workloads(server)["first"], "Finished") is not None, 30,
+               what="first Finished")
+    finished = condition(workloads(server)["first"], "Finished")
+    assert finished["status"] == "True" and finished["reason"] == "Succeeded", finished
+    wait_until(lambda: "second" in admitted(server), 30, what="second admitted")
+    assert kubectl_get_json(server, "job", "first").get("status", {}).get("conditions") is None
+
+
+def test_a_queued_gangs_pod_group_is_made_while_it_waits(server):
+    apply(server, flavor("gpu"), cluster_queue("cq", 8), local_queue("lq", "cq"))
+    gang = job("gang", "lq", 8, parallelism=2)
+    gang["metadata"]["annotations"] = {"shoal.io/gang": "true"}
+    apply(server, gang)
+    # The gang waits for quota it will never get here, yet its PodGroup is there, so that
+    # its pods are scheduled without one more round trip once it is admitted.
+    wait_until(lambda: server.request(
+        "GET", "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups/gang").status
+        == 200, 30, what="the gang's PodGroup")
+    group = server.get_json("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups/gang")
+    assert group["spec"]["minMember"] == 2
+    assert suspended(server, "gang")
+    assert pods_of(server, "gang") == []
+    assert (condition(workloads(server)["gang"], "QuotaReserved") or {}).get("reason") == "Pending"
+
+
 def test_a_gang_is_never_partly_admitted(server):
     apply(server, flavor("gpu"), cluster_queue("team-a", 12), local_queue("a", "team-a"))
     apply(server, job("gang", "a", 1, parallelism=16))

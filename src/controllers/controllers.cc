@@ -1,6 +1,9 @@
 #include "controllers/controllers.h"
 
+#include <utility>
 #include <vector>
+
+#include "base/strings.h"
 
 #include "controllers/garbage_collector.h"
 #include "controllers/job_controller.h"
@@ -11,28 +14,52 @@
 
 namespace shoal::controllers {
 
+absl::StatusOr<std::set<std::string>> EnabledControllers(const std::vector<std::string>& list) {
+  const std::set<std::string> known(std::begin(kControllerNames), std::end(kControllerNames));
+  std::set<std::string> on, off;
+  bool all = false;
+  for (const std::string& item : list) {
+    if (item == "*") {
+      all = true;
+      continue;
+    }
+    const bool negated = !item.empty() && item[0] == '-';
+    std::string name = negated ? item.substr(1) : item;
+    if (!known.contains(name)) {
+      std::string names;
+      for (std::string_view n : kControllerNames) base::StrAppend(&names, " ", n);
+      return absl::InvalidArgumentError(
+          base::StrCat("unknown controller \"", name, "\" (known:", names, ")"));
+    }
+    (negated ? off : on).insert(std::move(name));
+  }
+  std::set<std::string> enabled = all ? known : on;
+  for (const std::string& name : off) enabled.erase(name);
+  return enabled;
+}
+
+namespace {
+// Starts one controller of type T if it is enabled.
+template <typename T, typename... Args>
+void StartIf(const ControllerOptions& options, std::string_view name,
+             std::vector<std::shared_ptr<void>>& all, Args&&... args) {
+  if (!options.enabled.contains(std::string(name))) return;
+  auto c = std::make_shared<T>(std::forward<Args>(args)...);
+  c->Start();
+  all.push_back(std::move(c));
+}
+}  // namespace
+
 std::shared_ptr<void> StartControllers(boost::asio::any_io_executor executor,
                                        client::Transport& transport,
                                        const ControllerOptions& options) {
   auto all = std::make_shared<std::vector<std::shared_ptr<void>>>();
-  auto podgroups = std::make_shared<PodGroupStatusController>(executor, transport);
-  podgroups->Start();
-  all->push_back(podgroups);
-  auto jobs = std::make_shared<JobController>(executor, transport, options);
-  jobs->Start();
-  all->push_back(jobs);
-  auto node_lifecycle = std::make_shared<NodeLifecycleController>(executor, transport, options);
-  node_lifecycle->Start();
-  all->push_back(node_lifecycle);
-  auto pod_gc = std::make_shared<PodGCController>(executor, transport, options);
-  pod_gc->Start();
-  all->push_back(pod_gc);
-  auto garbage_collector = std::make_shared<GarbageCollector>(executor, transport);
-  garbage_collector->Start();
-  all->push_back(garbage_collector);
-  auto queues = std::make_shared<QueueController>(executor, transport);
-  queues->Start();
-  all->push_back(queues);
+  StartIf<PodGroupStatusController>(options, "podgroup", *all, executor, transport);
+  StartIf<JobController>(options, "job", *all, executor, transport, options);
+  StartIf<NodeLifecycleController>(options, "nodelifecycle", *all, executor, transport, options);
+  StartIf<PodGCController>(options, "podgc", *all, executor, transport, options);
+  StartIf<GarbageCollector>(options, "garbagecollector", *all, executor, transport);
+  StartIf<QueueController>(options, "queue", *all, executor, transport);
   return all;
 }
 

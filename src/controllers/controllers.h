@@ -8,16 +8,32 @@
 
 #include <chrono>
 #include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "absl/status/statusor.h"
 #include "client/transport.h"
 
 namespace shoal::controllers {
 
 using Millis = std::chrono::milliseconds;
 
+// Every controller by name, kube-controller-manager's name where it has the controller.
+inline constexpr std::string_view kControllerNames[] = {
+    "job", "nodelifecycle", "podgc", "garbagecollector", "podgroup", "queue"};
+
+// Resolves a --controllers list as kube-controller-manager does: "*" turns on every
+// controller, "name" turns one on, "-name" turns one off (whatever the order). An unknown
+// name is an error.
+absl::StatusOr<std::set<std::string>> EnabledControllers(const std::vector<std::string>& list);
+
 struct ControllerOptions {
+  // Which controllers run (EnabledControllers); all by default.
+  std::set<std::string> enabled{std::begin(kControllerNames), std::end(kControllerNames)};
   // Node lifecycle (kube-controller-manager's names).
   Millis node_monitor_grace_period{40'000};  // lease not renewed for this long: Ready=Unknown
   Millis node_monitor_period{5'000};         // how often node health is checked
@@ -31,7 +47,7 @@ struct ControllerOptions {
   Millis job_pod_failure_backoff{10'000};
 };
 
-// Starts every controller on `executor`, talking through `transport` (both must outlive the
+// Starts the enabled controllers on `executor`, talking through `transport` (both must outlive the
 // returned handle). Returns what must live while they run.
 std::shared_ptr<void> StartControllers(boost::asio::any_io_executor executor,
                                        client::Transport& transport,

@@ -653,7 +653,9 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     jit->second.deleting.insert(p.uid);
     co_await DeletePod(key, p, force);
   }
-  if (gang && !finished && !failing && !create_indexes.empty()) {
+  // A gang's PodGroup is made as soon as its Job exists, suspended ones included, so that a
+  // queued gang's pods are not held back by one more round trip when it is admitted.
+  if (gang && !finished && !failing) {
     std::string group(name);
     const json::value* tl = api::FindPath(spec, "template.metadata.labels");
     if (tl != nullptr && tl->is_object()) {
@@ -666,10 +668,12 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
   }
   // Pods are created in batches of 1, 2, 4, ... (at most kMaxCreateBatch), each batch at
   // once, as kube's slowStartBatch does: a Job that cannot create pods (quota, a bad
-  // template) fails on one request, and a gang of 1,024 pods takes 11 rounds, not 1,024.
+  // template) fails on one request. A gang, which starts only when all its pods exist, sends
+  // the rest at once after the first: a gang of 1,024 pods takes 4 rounds (1, 500, 500, 23)
+  // instead of 11, one of 8 pods 2 instead of 4.
   auto create_failed = std::make_shared<bool>(false);
   for (size_t i = 0, batch = 1; i < create_indexes.size() && !*create_failed;
-       batch = std::min(batch * 2, kMaxCreateBatch)) {
+       batch = gang ? kMaxCreateBatch : std::min(batch * 2, kMaxCreateBatch)) {
     std::vector<asio::awaitable<void>> creates;
     for (size_t n = 0; n < batch && i < create_indexes.size(); ++n, ++i) {
       jit = jobs_.find(key);

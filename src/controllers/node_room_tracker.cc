@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "base/strings.h"
 #include "controllers/queue_objects.h"
 
 namespace shoal::controllers {
@@ -56,6 +57,20 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
     if (deleted) going_.erase(g);
     return false;  // its room was counted free when its workload was evicted
   }
+  if (phase == "Succeeded" || deleted) {
+    // Succeeded pods per Workload, until they are deleted.
+    const std::string workload = WorkloadKeyOfPod(e.object);
+    std::string index = kueue::LabelOf(e.object, "batch.kubernetes.io/job-completion-index");
+    std::string entry = index.empty() ? key : base::StrCat("#", index);
+    if (workload.empty()) {
+      // Not queued work: nothing to count.
+    } else if (!deleted && !node.empty()) {
+      succeeded_[workload].insert(std::move(entry));
+    } else if (auto it = succeeded_.find(workload);
+               it != succeeded_.end() && it->second.erase(entry) > 0 && it->second.empty()) {
+      succeeded_.erase(it);
+    }
+  }
   auto held = pods_.find(key);
   // An event of a pod already holding room on its node changes nothing but its phase.
   const bool known = held != pods_.end() && held->second.node == node;
@@ -91,6 +106,11 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
 int32_t NodeRoomTracker::PlacedPods(const std::string& key) const {
   auto it = placed_.find(key);
   return it == placed_.end() ? 0 : static_cast<int32_t>(it->second.size());
+}
+
+int32_t NodeRoomTracker::SucceededPods(const std::string& key) const {
+  auto it = succeeded_.find(key);
+  return it == succeeded_.end() ? 0 : static_cast<int32_t>(it->second.size());
 }
 
 void NodeRoomTracker::Evicted(const std::string& key) {

@@ -40,6 +40,10 @@ class NodeRoomTracker {
   // finished ones included: its pods that are not waiting for a node.
   int32_t PlacedPods(const std::string& key) const;
 
+  // How many of Workload `key`'s pods have succeeded and are not deleted; for Indexed Jobs,
+  // how many distinct completion indexes they cover.
+  int32_t SucceededPods(const std::string& key) const;
+
   // Workload `key` was evicted: its pods are on their way out and hold no room from now on
   // (nor count as placed), though their deletion is not seen yet; were it readmitted at once,
   // its old pods would otherwise look like room taken by its new admission.
@@ -63,6 +67,8 @@ class NodeRoomTracker {
   std::map<std::string, Pod> pods_;    // "ns/name" -> a bound pod that holds room
   // Workload key -> its pods ("ns/name") that were bound and are not deleted.
   std::map<std::string, std::set<std::string>> placed_;
+  // Workload key -> its succeeded pods ("ns/name"), or their completion indexes ("#3").
+  std::map<std::string, std::set<std::string>> succeeded_;
   std::set<std::string> going_;  // pods of evicted workloads, until their deletion is seen
 };
 

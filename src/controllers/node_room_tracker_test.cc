@@ -118,5 +118,46 @@ TEST(NodeRoomTrackerTest, AnEvictedWorkloadsPodsHoldNoRoomBeforeTheirDeletionIsS
   EXPECT_EQ(t.pods_for_test(), 0u);
 }
 
+TEST(NodeRoomTrackerTest, SucceededPodsCountDistinctIndexesUntilDeleted) {
+  NodeRoomTracker t;
+  auto pod = [](const char* name, const char* index, const char* phase, const char* node) {
+    std::string labels = "{}";
+    if (index[0] != 0) {
+      labels = base::StrCat(R"({"batch.kubernetes.io/job-completion-index":")", index, R"("})");
+    }
+    return base::StrCat(R"({"metadata":{"namespace":"t","name":")", name, R"(","labels":)", labels,
+                        R"(,"ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j",
+        "uid":"abcde"}]},"spec":{"nodeName":")", node, R"(","containers":[{"name":"c"}]},
+        "status":{"phase":")", phase, R"("}})");
+  };
+  auto event = [](const std::string& text, InformerEvent::Type type) {
+    return InformerEvent{type, json::parse(text).as_object()};
+  };
+  const auto added = InformerEvent::Type::kAdded, modified = InformerEvent::Type::kModified,
+             deleted = InformerEvent::Type::kDeleted;
+  const std::string wl = "t/job-j-abcde";
+  t.OnPod(event(pod("j-0", "0", "Running", "n1"), added));
+  EXPECT_EQ(t.SucceededPods(wl), 0);
+  t.OnPod(event(pod("j-0", "0", "Succeeded", "n1"), modified));
+  t.OnPod(event(pod("j-0", "0", "Succeeded", "n1"), modified));  // seen again: counted once
+  EXPECT_EQ(t.SucceededPods(wl), 1);
+  // A second pod of the same index (a retry that also succeeded) covers no new index.
+  t.OnPod(event(pod("j-0b", "0", "Succeeded", "n2"), added));
+  t.OnPod(event(pod("j-1", "1", "Failed", "n1"), added));
+  EXPECT_EQ(t.SucceededPods(wl), 1);
+  t.OnPod(event(pod("j-1b", "1", "Succeeded", "n2"), added));
+  EXPECT_EQ(t.SucceededPods(wl), 2);
+  // A pod that never ran on a node does not count.
+  t.OnPod(event(pod("j-2", "2", "Succeeded", ""), added));
+  EXPECT_EQ(t.SucceededPods(wl), 2);
+  t.OnPod(event(pod("j-1b", "1", "Succeeded", "n2"), deleted));
+  EXPECT_EQ(t.SucceededPods(wl), 1);
+  // NonIndexed pods count one by one.
+  t.OnPod(event(pod("k-a", "", "Succeeded", "n1"), added));
+  t.OnPod(event(pod("k-b", "", "Succeeded", "n1"), added));
+  EXPECT_EQ(t.SucceededPods(wl), 3);
+  EXPECT_EQ(t.SucceededPods("t/job-other-00000"), 0);
+}
+
 }  // namespace
 }  // namespace shoal::controllers

@@ -112,9 +112,7 @@ void QueueController::OnFlavor(InformerEvent&& e) {
   Changed();
 }
 void QueueController::OnClusterQueue(InformerEvent&& e) {
-  if (!placement_started_ && e.type != InformerEvent::Type::kDeleted) {
-    if (MayPreempt(ParseClusterQueue(e.object))) StartPlacementWatches();
-  }
+  if (!placement_started_ && e.type != InformerEvent::Type::kDeleted) StartPlacementWatches();
   Track(cluster_queues_, Str(e.object, "metadata.name"), std::move(e));
   Changed();
 }
@@ -414,10 +412,27 @@ std::map<std::string, int32_t> QueueController::Overdue(
   return overdue;
 }
 
+bool QueueController::SucceededPodsComplete(const json::object& job,
+                                            const std::string& workload) const {
+  // Succeeded pods reach the Job's completions: it is done, whatever its status says yet.
+  // (The Job controller writes that a moment later; Kueue frees such pods' quota through
+  // reclaimablePods.) Only pods this controller saw succeed count, so it may be late, never
+  // early.
+  const json::value* completions = api::FindPath(job, "spec.completions");
+  if (!placement_synced_[1] || completions == nullptr || !completions->is_int64() ||
+      completions->get_int64() <= 0) {
+    return false;
+  }
+  return rooms_.SucceededPods(workload) >= completions->get_int64();
+}
+
 void QueueController::Pass() {
   const std::string now = Now();
   // 1. A Workload for every queued Job; Finished when the Job is.
   std::map<std::string, const json::object*> job_of;  // workload key -> its Job
+  // Workloads found finished in this pass: their quota is free now, not only once their
+  // Finished condition comes back from the API server.
+  std::set<std::string> done;
   for (const auto& [key, job] : jobs_) {
     std::string ns = Str(job, "metadata.namespace");
     std::string wl = KeyOf(ns, WorkloadNameForJob(Str(job, "metadata.name"),
@@ -438,6 +453,8 @@ void QueueController::Pass() {
       continue;
     }
     std::string finished = JobFinished(job);
+    if (finished.empty() && SucceededPodsComplete(job, wl)) finished = "Succeeded";
+    if (!finished.empty()) done.insert(wl);
     if (!finished.empty() && !ConditionTrue(it->second, "Finished")) {
       json::array conds = ConditionsOf(it->second);
       SetCondition(conds, "Finished", "True", finished,
@@ -492,6 +509,7 @@ void QueueController::Pass() {
                    }));
         continue;
       }
+      if (all_done) done.insert(wl);
       if (all_done && !ConditionTrue(it->second, "Finished")) {
         json::array conds = ConditionsOf(it->second);
         SetCondition(conds, "Finished", "True", "Succeeded", "Pods finished", now);
@@ -522,7 +540,7 @@ void QueueController::Pass() {
   std::vector<WorkloadInfo> infos;
   std::map<std::string, std::string> local_queue_of;  // workload key -> "ns/localqueue"
   for (const auto& [key, w] : workloads_) {
-    if (ConditionTrue(w, "Finished")) continue;
+    if (done.contains(key) || ConditionTrue(w, "Finished")) continue;
     if (api::FindPath(w, "spec.active") && !api::BoolAt(w, "spec.active")) continue;
     WorkloadInfo info = ParseWorkload(w);
     std::string lq = KeyOf(Str(w, "metadata.namespace"), Str(w, "spec.queueName"));
@@ -686,7 +704,7 @@ void QueueController::Pass() {
   // 3. ClusterQueue and LocalQueue status.
   std::vector<WorkloadInfo> after;
   for (const auto& [key, w] : workloads_) {
-    if (!ConditionTrue(w, "Finished")) after.push_back(ParseWorkload(w));
+    if (!done.contains(key) && !ConditionTrue(w, "Finished")) after.push_back(ParseWorkload(w));
   }
   Usage usage = UsageOf(after);
   std::map<std::string, std::pair<int64_t, int64_t>> cq_counts, lq_counts;  // pending, admitted
@@ -733,7 +751,8 @@ void QueueController::Pass() {
     }
     auto counts = cq_counts[name];
     json::array conds = ConditionsOf(cluster_queues_[name]);
-    SetCondition(conds, "Active", q.active ? "True" : "False", q.active ? "Ready" : "FlavorNotFound",
+    SetCondition(conds, "Active", q.active ? "True" : "False",
+                 q.active ? "Ready" : "FlavorNotFound",
                  q.active ? "Can admit new workloads"
                           : "Can't admit new workloads: references missing ResourceFlavor(s)",
                  now);

@@ -18,13 +18,15 @@
 //    and a Pending Event;
 //  - a preempted workload is evicted (condition Evicted, reason Preempted; its admission
 //    removed) and its Job suspended again, which removes its pods; it waits in its queue;
-//  - a finished Job's Workload gets Finished=True and releases its quota;
+//  - a finished Job's Workload gets Finished=True and releases its quota in the same pass; a
+//    Job whose succeeded pods (as the pod watch saw them) reach its completions is finished
+//    before its status says so;
 //  - a ClusterQueue admits only workloads of namespaces its namespaceSelector matches (null
 //    matches none, {} all, as in Kueue) and nothing while its stopPolicy is Hold or
 //    HoldAndDrain (which also evicts what it has admitted: reason ClusterQueueStopped);
 //  - ClusterQueue and LocalQueue status: pending, reserving and admitted workload counts and
 //    the flavors' usage;
-//  - once a ClusterQueue may preempt or a ResourceFlavor has a topologyName, it also watches
+//  - once a ClusterQueue or a ResourceFlavor with a topologyName exists, it also watches
 //    nodes and pods, so that reclaim chooses victims whose eviction leaves room on nodes for
 //    the preemptor's pods, and work is admitted to a topology-aware flavor only when its pods
 //    fit in the free room of the flavor's nodes (queue_placement.h), not by quota alone;
@@ -95,6 +97,7 @@ class QueueController {
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
+  bool SucceededPodsComplete(const boost::json::object& job, const std::string& workload) const;
   // The priority of a queued Job or pod (`owner`, whose pod spec is at `pod_spec`:
   // "spec.template.spec" or "spec"): its WorkloadPriorityClass, else its PriorityClass (or
   // the global default). Sets the class and its source.
