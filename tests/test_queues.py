@@ -414,6 +414,36 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
     assert usage == {"team-a": "4", "team-b": "12"}, usage
 
 
+def test_a_preemptor_starts_once_its_victims_pods_are_gone(server, sim_factory):
+    """Reclaim admits the lender's Job at once, but makes its pods only when the borrower's
+    pods have left the node: pods made earlier would find the node taken and back off in the
+    scheduler. A finalizer keeps the victim's pod terminating for as long as the test likes."""
+    two_hollow_nodes(server, sim_factory)
+    apply(server, flavor("gpu"),
+          cluster_queue("team-a", 0, cohort="org"),
+          cluster_queue("team-b", 8, cohort="org", reclaim="Any"),
+          local_queue("a", "team-a"), local_queue("b", "team-b"))
+    victim = pinned("a-held", "a", 8, "r-00000")
+    victim["spec"]["template"]["metadata"] = {"finalizers": ["example.com/hold"]}
+    apply(server, victim)
+    wait_until(lambda: running(server, "a-held"), timeout=20, what="a-held running")
+    held = pods_of(server, "a-held")[0]["metadata"]["name"]
+
+    apply(server, pinned("b-big", "b", 8, "r-00000"))
+    wait_until(lambda: "b-big" in admitted(server), timeout=15, what="b-big admitted")
+    evicted = condition(workloads(server)["a-held"], "Evicted")
+    assert evicted["status"] == "True" and evicted["reason"] == "Preempted", evicted
+    wait_until(lambda: kubectl_get_json(server, "pod", held)["metadata"].get("deletionTimestamp"),
+               timeout=15, what="the victim's pod deleting")
+    # Its pod still holds the node: b-big is admitted but its Job does not start.
+    time.sleep(1.5)
+    assert suspended(server, "b-big") and pods_of(server, "b-big") == []
+    server.kubectl("patch", "pod", held, "--type=merge", "-p",
+                   json.dumps({"metadata": {"finalizers": None}}))
+    wait_until(lambda: running(server, "b-big"), timeout=20, what="b-big running")
+    assert pods_of(server, "b-big")[0]["spec"]["nodeName"] == "r-00000"
+
+
 def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):
     """Defragmentation: a gang admitted by quota whose pods find one-GPU pods on every node
     waits a second for the scheduler, then the smaller work on the nodes it needs is

@@ -200,7 +200,13 @@ json::object NewJobPod(const json::object& job, int64_t index, bool gang) {
   const json::object& spec = sv != nullptr && sv->is_object() ? sv->get_object() : kNoSpec;
   json::object pod{{"apiVersion", "v1"}, {"kind", "Pod"}};
   json::object meta, labels, annotations;
+  json::array finalizers;  // the template's, as kube's GetPodFromTemplate copies them
   if (const json::value* tm = api::FindPath(spec, "template.metadata"); tm && tm->is_object()) {
+    if (const json::value* v = tm->get_object().if_contains("finalizers"); v && v->is_array()) {
+      for (const json::value& f : v->get_array()) {
+        if (f.is_string() && f.get_string() != kJobTrackingFinalizer) finalizers.push_back(f);
+      }
+    }
     if (const json::value* v = tm->get_object().if_contains("labels"); v && v->is_object()) {
       labels = v->get_object();
     }
@@ -218,7 +224,8 @@ json::object NewJobPod(const json::object& job, int64_t index, bool gang) {
                                                      {"uid", uid},
                                                      {"controller", true},
                                                      {"blockOwnerDeletion", true}}};
-  meta["finalizers"] = json::array{json::string(kJobTrackingFinalizer)};
+  finalizers.push_back(json::string(kJobTrackingFinalizer));
+  meta["finalizers"] = std::move(finalizers);
   if (gang && !labels.contains(kPodGroupLabel)) labels[kPodGroupLabel] = name;
   json::object pod_spec;
   if (const json::value* ts = api::FindPath(spec, "template.spec"); ts && ts->is_object()) {

@@ -123,7 +123,8 @@ TEST(NewJobPodTest, IndexedGangPod) {
 
 TEST(NewJobPodTest, NonIndexedPodKeepsTheTemplate) {
   auto job = Parse(R"({"metadata": {"name": "j", "namespace": "d", "uid": "u"},
-    "spec": {"template": {"metadata": {"labels": {"scheduling.x-k8s.io/pod-group": "mine"}},
+    "spec": {"template": {"metadata": {"labels": {"scheduling.x-k8s.io/pod-group": "mine"},
+                                       "finalizers": ["example.com/hold"]},
                           "spec": {"hostname": "h", "containers": [{"name": "c"}]}}}})");
   boost::json::object pod = NewJobPod(job, -1, /*gang=*/true);
   EXPECT_EQ(api::StringAt(pod, "metadata.generateName"), "j-");
@@ -131,6 +132,8 @@ TEST(NewJobPodTest, NonIndexedPodKeepsTheTemplate) {
   EXPECT_EQ(pod.at("metadata").at("labels").at("scheduling.x-k8s.io/pod-group").as_string(),
             "mine");
   EXPECT_FALSE(pod.at("metadata").as_object().contains("annotations"));
+  EXPECT_EQ(boost::json::serialize(pod.at("metadata").at("finalizers")),
+            R"(["example.com/hold","batch.kubernetes.io/job-tracking"])");
   EXPECT_FALSE(pod.at("spec").at("containers").as_array()[0].as_object().contains("env"));
 }
 

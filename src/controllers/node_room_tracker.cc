@@ -54,8 +54,14 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   const std::string phase = Str(e.object, "status.phase");
   const bool deleted = e.type == InformerEvent::Type::kDeleted;
   if (auto g = going_.find(key); g != going_.end()) {
-    if (deleted) going_.erase(g);
-    return false;  // its room was counted free when its workload was evicted
+    // Its room was counted free when its workload was evicted; its deletion tells that the
+    // node really has it now (a preemptor may wait for that).
+    if (!deleted) return false;
+    if (auto c = going_count_.find(g->second); c != going_count_.end() && --c->second <= 0) {
+      going_count_.erase(c);
+    }
+    going_.erase(g);
+    return true;
   }
   if (phase == "Succeeded" || deleted) {
     // Succeeded pods per Workload, until they are deleted.
@@ -113,12 +119,17 @@ int32_t NodeRoomTracker::SucceededPods(const std::string& key) const {
   return it == succeeded_.end() ? 0 : static_cast<int32_t>(it->second.size());
 }
 
+int32_t NodeRoomTracker::GoingPods(const std::string& key) const {
+  auto it = going_count_.find(key);
+  return it == going_count_.end() ? 0 : it->second;
+}
+
 void NodeRoomTracker::Evicted(const std::string& key) {
   auto it = placed_.find(key);
   if (it == placed_.end()) return;
   for (const std::string& pod : it->second) {
     pods_.erase(pod);
-    going_.insert(pod);
+    if (going_.emplace(pod, key).second) ++going_count_[key];
   }
   placed_.erase(it);
 }

@@ -28,7 +28,8 @@ std::string WorkloadKeyOfPod(const boost::json::object& pod);
 class NodeRoomTracker {
  public:
   // Both return true when room may have been freed (a node added or changed, a bound pod
-  // gone, finished or deleting): work waiting for room should be looked at again.
+  // gone, finished or deleting, an evicted workload's pod deleted): work waiting for room
+  // should be looked at again.
   bool OnNode(client::InformerEvent&& e);
   bool OnPod(client::InformerEvent&& e);
 
@@ -48,6 +49,10 @@ class NodeRoomTracker {
   // (nor count as placed), though their deletion is not seen yet; were it readmitted at once,
   // its old pods would otherwise look like room taken by its new admission.
   void Evicted(const std::string& key);
+
+  // How many pods of evicted Workload `key` have not been seen deleted yet: they may still
+  // hold their nodes (a pod being deleted keeps its room until it is gone).
+  int32_t GoingPods(const std::string& key) const;
 
   size_t pods_for_test() const { return pods_.size(); }
 
@@ -69,7 +74,10 @@ class NodeRoomTracker {
   std::map<std::string, std::set<std::string>> placed_;
   // Workload key -> its succeeded pods ("ns/name"), or their completion indexes ("#3").
   std::map<std::string, std::set<std::string>> succeeded_;
-  std::set<std::string> going_;  // pods of evicted workloads, until their deletion is seen
+  // Pods of evicted workloads, until their deletion is seen -> their workload; and how many
+  // each such workload has.
+  std::map<std::string, std::string> going_;
+  std::map<std::string, int32_t> going_count_;
 };
 
 }  // namespace shoal::controllers

@@ -108,14 +108,19 @@ TEST(NodeRoomTrackerTest, AnEvictedWorkloadsPodsHoldNoRoomBeforeTheirDeletionIsS
         {"nvidia.com/gpu":"3"}}}]},"status":{"phase":"Running"}})";
   t.OnPod(Event(pod));
   EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 5);
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
   t.Evicted("t/job-j-abcde");
   EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
   EXPECT_EQ(t.PlacedPods("t/job-j-abcde"), 0);
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 1);
   // Later events of the old pod (before its deletion) do not bring its room back.
-  t.OnPod(Event(pod, InformerEvent::Type::kModified));
+  EXPECT_FALSE(t.OnPod(Event(pod, InformerEvent::Type::kModified)));
   EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
-  t.OnPod(Event(pod, InformerEvent::Type::kDeleted));
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 1);
+  // Its deletion is news: the node really has the room now.
+  EXPECT_TRUE(t.OnPod(Event(pod, InformerEvent::Type::kDeleted)));
   EXPECT_EQ(t.pods_for_test(), 0u);
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
 }
 
 TEST(NodeRoomTrackerTest, SucceededPodsCountDistinctIndexesUntilDeleted) {

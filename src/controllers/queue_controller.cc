@@ -27,6 +27,9 @@ namespace {
 constexpr auto kPendingRefresh = std::chrono::seconds(30);
 // The longest a victim of defragmentation waits for the pods it made room for to be placed.
 constexpr auto kDisplacedHold = std::chrono::seconds(30);
+// The longest an admitted preemptor waits for its victims' pods to go before it starts anyway
+// (a pod stuck terminating on a lost node must not hold it forever).
+constexpr auto kVictimWait = std::chrono::seconds(10);
 
 std::string Now() { return base::FormatRfc3339(std::chrono::system_clock::now()); }
 
@@ -388,7 +391,7 @@ std::map<std::string, int32_t> QueueController::Overdue(
   recheck_at_.reset();
   if (placement_synced_[0] && placement_synced_[1]) {
     for (const WorkloadInfo& info : infos) {
-      if (!info.admitted) continue;
+      if (!info.admitted || victims_of_.contains(info.key)) continue;
       int32_t pods = 0;
       for (const PodSet& ps : info.pod_sets) pods += ps.count;
       const int32_t waiting = pods - rooms_.PlacedPods(info.key);
@@ -410,6 +413,18 @@ std::map<std::string, int32_t> QueueController::Overdue(
            t - entry.second.second > kDisplacedHold;
   });
   return overdue;
+}
+
+bool QueueController::StartDeferred(const std::string& key,
+                                    std::chrono::steady_clock::time_point t) {
+  auto it = victims_of_.find(key);
+  if (it == victims_of_.end()) return false;
+  std::erase_if(it->second.first, [&](const std::string& victim) {
+    return rooms_.GoingPods(victim) == 0 && rooms_.PlacedPods(victim) == 0;
+  });
+  if (!it->second.first.empty() && t - it->second.second < kVictimWait) return true;
+  victims_of_.erase(it);
+  return false;
 }
 
 bool QueueController::SucceededPodsComplete(const json::object& job,
@@ -584,6 +599,14 @@ void QueueController::Pass() {
   }
   Decisions d = Schedule(queues, flavors, infos, room_of_pass, overdue);
   for (const auto& [victim, beneficiary] : d.displaced) displaced_[victim] = {beneficiary, t};
+  std::erase_if(victims_of_, [&](const auto& entry) { return !info_of.contains(entry.first); });
+  if (placement_synced_[1]) {
+    for (const auto& [victim, preemptor] : d.preempted_for) {
+      auto& [victims, since] = victims_of_[preemptor];
+      victims.insert(victim);
+      since = t;
+    }
+  }
   d.waiting.insert(refused.begin(), refused.end());
   for (const WorkloadInfo& info : infos) {
     if (info.admitted && draining.contains(info.cluster_queue)) {
@@ -609,7 +632,8 @@ void QueueController::Pass() {
         }
       }
       auto sent = start_sent_.find(info.key);
-      if (waiting_to_start && (sent == start_sent_.end() || t - sent->second > resend_after)) {
+      if (waiting_to_start && (sent == start_sent_.end() || t - sent->second > resend_after) &&
+          !StartDeferred(info.key, t)) {
         StartWorkload(info.key, *info.admitted, job == job_of.end() ? nullptr : job->second,
                       pods == pods_of.end() ? nullptr : &pods->second);
       }
@@ -655,6 +679,9 @@ void QueueController::Pass() {
                                                                  std::move(assignments)}}},
                                      {"conditions", std::move(conds)}});
     events_.Record(wit->second, "Normal", "QuotaReserved", msg);
+    // A preemptor starts once its victims' pods are gone (a later pass, on their deletion):
+    // pods made earlier would find the nodes still taken and back off in the scheduler.
+    if (StartDeferred(a.workload, t)) continue;
     auto job = job_of.find(a.workload);
     auto pods = pods_of.find(a.workload);
     StartWorkload(a.workload, a.assignment, job == job_of.end() ? nullptr : job->second,

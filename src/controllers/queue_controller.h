@@ -66,7 +66,7 @@ class QueueController {
   // pass evicts smaller work to make room for them (queue_quota.h, Schedule's `overdue`).
   QueueController(boost::asio::any_io_executor executor, client::Transport& transport,
                   std::chrono::milliseconds min_pass_interval = std::chrono::milliseconds(50),
-                  std::chrono::milliseconds defragment_after = std::chrono::seconds(1));
+                  std::chrono::milliseconds defragment_after = std::chrono::milliseconds(250));
   void Start();
 
  private:
@@ -97,6 +97,9 @@ class QueueController {
   void Changed();
   boost::asio::awaitable<void> PassLoop();
   void Pass();
+  // Whether admitted workload `key` must not start yet: pods of the workloads preempted for
+  // it still hold nodes (forgets it once they are gone or kVictimWait has passed).
+  bool StartDeferred(const std::string& key, std::chrono::steady_clock::time_point t);
   bool SucceededPodsComplete(const boost::json::object& job, const std::string& workload) const;
   // The priority of a queued Job or pod (`owner`, whose pod spec is at `pod_spec`:
   // "spec.template.spec" or "spec"): its WorkloadPriorityClass, else its PriorityClass (or
@@ -153,6 +156,11 @@ class QueueController {
   // When each waiting workload's Pending message was last written.
   std::map<std::string, std::chrono::steady_clock::time_point> pending_written_;
   std::map<std::string, std::string> written_;  // object key -> last status written (serialized)
+  // Preemptors -> the workloads preempted for them whose pods may still hold nodes, and when
+  // they were preempted. An admitted preemptor's Job starts (its pods are made) only once
+  // those pods are gone (StartDeferred), at most kVictimWait after the preemption.
+  std::map<std::string, std::pair<std::set<std::string>, std::chrono::steady_clock::time_point>>
+      victims_of_;
   NodeRoomTracker rooms_;  // nodes and bound pods, once StartPlacementWatches ran
   bool placement_started_ = false;
   bool placement_synced_[2] = {};  // nodes, pods

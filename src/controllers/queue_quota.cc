@@ -721,6 +721,7 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
             base::StrCat("Preempted to accommodate a workload (", best->key, ") ",
                          v->cluster_queue == cq.name ? "in the ClusterQueue"
                                                      : "reclaiming quota lent to the cohort");
+        out.preempted_for[v->key] = best->key;
       }
       out.waiting[best->key] =
           base::StrCat(why, "; waiting for ", victims.size(), " preempted workload",

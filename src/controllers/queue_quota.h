@@ -124,6 +124,9 @@ struct Decisions {
   };
   std::vector<Admit> admit;                     // in the order they were decided
   std::map<std::string, std::string> preempt;  // victim -> why ("Preempted to accommodate ...")
+  // Victims of reclaim or of preemption within a ClusterQueue -> the workload they make way
+  // for (admitted by a later pass).
+  std::map<std::string, std::string> preempted_for;
   std::map<std::string, std::string> waiting;  // pending workload -> why it waits
   // Victims of defragmentation -> the admitted workload whose pods they make room for.
   std::map<std::string, std::string> displaced;

@@ -15,6 +15,7 @@ namespace json = boost::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 
 constexpr char kGpu[] = "nvidia.com/gpu";
@@ -163,6 +164,8 @@ TEST(QueueQuotaTest, ALenderReclaimsItsQuotaByPreemptingTheMostRecentBorrowers) 
   EXPECT_THAT(d.admit, IsEmpty());
   EXPECT_THAT(Keys(d.preempt), UnorderedElementsAre("ns/a2", "ns/a3"));
   EXPECT_THAT(d.preempt.at("ns/a3"), HasSubstr("reclaiming quota lent to the cohort"));
+  EXPECT_THAT(d.preempted_for,
+              UnorderedElementsAre(Pair("ns/a2", "ns/b0"), Pair("ns/a3", "ns/b0")));
   EXPECT_THAT(d.waiting.at("ns/b0"), HasSubstr("waiting for 2 preempted workloads"));
   // Once they are evicted (pending again), b goes first: a borrows more than its share.
   ws[2].admitted.reset();
