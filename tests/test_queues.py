@@ -446,7 +446,7 @@ def test_a_preemptor_starts_once_its_victims_pods_are_gone(server, sim_factory):
 
 def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):
     """Defragmentation: a gang admitted by quota whose pods find one-GPU pods on every node
-    waits a second for the scheduler, then the smaller work on the nodes it needs is
+    waits a moment (250 ms) for the scheduler, then the smaller work on the nodes it needs is
     evicted (requeued, not lost) and the gang runs; a higher-priority pod is never moved."""
     two_hollow_nodes(server, sim_factory)
     apply(server, flavor("gpu"),
@@ -499,7 +499,7 @@ def test_defragmentation_never_moves_higher_priority_work(server, sim_factory):
         wait_until(lambda n=name: running(server, n), timeout=20, what=f"{name} running")
     apply(server, job("gang", "a", 8, parallelism=2))
     wait_until(lambda: "gang" in admitted(server), timeout=10, what="gang admitted")
-    # Well past the 1 s grace: r-00001 cannot be freed, so nothing is moved (half the room
+    # Well past the 250 ms grace: r-00001 cannot be freed, so nothing is moved (half the room
     # would not start the gang), and both small pods keep running.
     time.sleep(4)
     ws = workloads(server)

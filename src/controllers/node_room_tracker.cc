@@ -128,8 +128,8 @@ void NodeRoomTracker::Evicted(const std::string& key) {
   auto it = placed_.find(key);
   if (it == placed_.end()) return;
   for (const std::string& pod : it->second) {
-    pods_.erase(pod);
-    if (going_.emplace(pod, key).second) ++going_count_[key];
+    // Only pods that hold room are waited for: a finished pod is not deleted by the eviction.
+    if (pods_.erase(pod) > 0 && going_.emplace(pod, key).second) ++going_count_[key];
   }
   placed_.erase(it);
 }

@@ -50,8 +50,9 @@ class NodeRoomTracker {
   // its old pods would otherwise look like room taken by its new admission.
   void Evicted(const std::string& key);
 
-  // How many pods of evicted Workload `key` have not been seen deleted yet: they may still
-  // hold their nodes (a pod being deleted keeps its room until it is gone).
+  // How many pods of evicted Workload `key` that held room when it was evicted (bound, not
+  // finished) have not been seen deleted yet: they may still hold their nodes (a pod being
+  // deleted keeps its room until it is gone).
   int32_t GoingPods(const std::string& key) const;
 
   size_t pods_for_test() const { return pods_.size(); }

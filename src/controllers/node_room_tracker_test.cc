@@ -109,6 +109,14 @@ TEST(NodeRoomTrackerTest, AnEvictedWorkloadsPodsHoldNoRoomBeforeTheirDeletionIsS
   t.OnPod(Event(pod));
   EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 5);
   EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
+  // A finished pod of the same workload holds no room and is not waited for: suspending its
+  // Job does not delete it.
+  const char* done = R"({"metadata":{"namespace":"t","name":"j-1",
+      "ownerReferences":[{"apiVersion":"batch/v1","kind":"Job","name":"j","uid":"abcde"}]},
+      "spec":{"nodeName":"n1","containers":[{"name":"c","resources":{"requests":
+        {"nvidia.com/gpu":"3"}}}]},"status":{"phase":"Succeeded"}})";
+  t.OnPod(Event(done));
+  EXPECT_EQ(t.PlacedPods("t/job-j-abcde"), 2);
   t.Evicted("t/job-j-abcde");
   EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
   EXPECT_EQ(t.PlacedPods("t/job-j-abcde"), 0);

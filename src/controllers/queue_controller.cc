@@ -419,9 +419,8 @@ bool QueueController::StartDeferred(const std::string& key,
                                     std::chrono::steady_clock::time_point t) {
   auto it = victims_of_.find(key);
   if (it == victims_of_.end()) return false;
-  std::erase_if(it->second.first, [&](const std::string& victim) {
-    return rooms_.GoingPods(victim) == 0 && rooms_.PlacedPods(victim) == 0;
-  });
+  std::erase_if(it->second.first,
+                [&](const std::string& victim) { return rooms_.GoingPods(victim) == 0; });
   if (!it->second.first.empty() && t - it->second.second < kVictimWait) return true;
   victims_of_.erase(it);
   return false;
