@@ -54,9 +54,10 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   const std::string phase = Str(e.object, "status.phase");
   const bool deleted = e.type == InformerEvent::Type::kDeleted;
   if (auto g = going_.find(key); g != going_.end()) {
-    // Its room was counted free when its workload was evicted; its deletion tells that the
-    // node really has it now (a preemptor may wait for that).
-    if (!deleted) return false;
+    // Its room was counted free when its workload was evicted; its deletion, or its end (a
+    // pod that finished meanwhile is not deleted by the eviction), tells that the node really
+    // has it now (a preemptor may wait for that).
+    if (!deleted && phase != "Succeeded" && phase != "Failed") return false;
     if (auto c = going_count_.find(g->second); c != going_count_.end() && --c->second <= 0) {
       going_count_.erase(c);
     }

@@ -129,6 +129,19 @@ TEST(NodeRoomTrackerTest, AnEvictedWorkloadsPodsHoldNoRoomBeforeTheirDeletionIsS
   EXPECT_TRUE(t.OnPod(Event(pod, InformerEvent::Type::kDeleted)));
   EXPECT_EQ(t.pods_for_test(), 0u);
   EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
+
+  // A pod that finishes after its workload's eviction is not waited for either (nothing
+  // deletes it); its later deletion is no news.
+  t.OnPod(Event(pod));
+  t.Evicted("t/job-j-abcde");
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 1);
+  std::string finished(pod);
+  finished.replace(finished.find("Running"), 7, "Succeeded");
+  EXPECT_TRUE(t.OnPod(Event(finished.c_str(), InformerEvent::Type::kModified)));
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
+  EXPECT_EQ(t.Rooms()[0].free.at("nvidia.com/gpu"), 8);
+  EXPECT_FALSE(t.OnPod(Event(finished.c_str(), InformerEvent::Type::kDeleted)));
+  EXPECT_EQ(t.GoingPods("t/job-j-abcde"), 0);
 }
 
 TEST(NodeRoomTrackerTest, SucceededPodsCountDistinctIndexesUntilDeleted) {
