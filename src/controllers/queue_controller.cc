@@ -422,6 +422,10 @@ bool QueueController::StartDeferred(const std::string& key,
   std::erase_if(it->second.first,
                 [&](const std::string& victim) { return rooms_.GoingPods(victim) == 0; });
   if (!it->second.first.empty() && t - it->second.second < kVictimWait) return true;
+  for (const std::string& victim : it->second.first) {
+    spdlog::info("queues: starting {} though {} pods of {}, preempted for it, are not gone",
+                 key, rooms_.GoingPods(victim), victim);
+  }
   victims_of_.erase(it);
   return false;
 }
@@ -679,7 +683,9 @@ void QueueController::Pass() {
                                      {"conditions", std::move(conds)}});
     events_.Record(wit->second, "Normal", "QuotaReserved", msg);
     // A preemptor starts once its victims' pods are gone (a later pass, on their deletion):
-    // pods made earlier would find the nodes still taken and back off in the scheduler.
+    // pods made earlier would find the nodes still taken and back off in the scheduler. A
+    // start sent for an earlier admission must not delay that one (the resend pace).
+    start_sent_.erase(a.workload);
     if (StartDeferred(a.workload, t)) continue;
     auto job = job_of.find(a.workload);
     auto pods = pods_of.find(a.workload);
