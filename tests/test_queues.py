@@ -414,22 +414,36 @@ def test_reclaim_frees_a_whole_node_for_the_lenders_pod(server, sim_factory):
     assert usage == {"team-a": "4", "team-b": "12"}, usage
 
 
-def test_a_preemptor_starts_once_its_victims_pods_are_gone(server, sim_factory):
+def test_a_preemptor_starts_once_its_victims_pods_are_gone(server):
     """Reclaim admits the lender's Job at once, but makes its pods only when the borrower's
     pods have left the node: pods made earlier would find the node taken and back off in the
-    scheduler. A finalizer keeps the victim's pod terminating for as long as the test likes."""
-    two_hollow_nodes(server, sim_factory)
+    scheduler. The node here has no agent, so the victim's pod stays terminating (holding its
+    GPUs) until the test deletes it by force."""
+    r = server.request("POST", "/api/v1/nodes", {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": "held-1", "labels": {"pool": "held"}},
+        "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                   "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                   "conditions": [{"type": "Ready", "status": "True"}]}})
+    assert r.status == 201, r
     apply(server, flavor("gpu"),
           cluster_queue("team-a", 0, cohort="org"),
           cluster_queue("team-b", 8, cohort="org", reclaim="Any"),
           local_queue("a", "team-a"), local_queue("b", "team-b"))
-    victim = pinned("a-held", "a", 8, "r-00000")
-    victim["spec"]["template"]["metadata"] = {"finalizers": ["example.com/hold"]}
-    apply(server, victim)
-    wait_until(lambda: running(server, "a-held"), timeout=20, what="a-held running")
-    held = pods_of(server, "a-held")[0]["metadata"]["name"]
 
-    apply(server, pinned("b-big", "b", 8, "r-00000"))
+    def on_held_node(name, queue):
+        j = job(name, queue, 8)
+        j["spec"]["template"]["spec"]["nodeSelector"] = {"pool": "held"}
+        return j
+
+    apply(server, on_held_node("a-held", "a"))
+    wait_until(lambda: len(pods_of(server, "a-held")) == 1 and
+               pods_of(server, "a-held")[0]["spec"].get("nodeName") == "held-1", timeout=20,
+               what="a-held's pod bound")
+    held = pods_of(server, "a-held")[0]["metadata"]["name"]
+    time.sleep(0.5)  # the queue controller's pod watch sees the binding too
+
+    apply(server, on_held_node("b-big", "b"))
     wait_until(lambda: "b-big" in admitted(server), timeout=15, what="b-big admitted")
     evicted = condition(workloads(server)["a-held"], "Evicted")
     assert evicted["status"] == "True" and evicted["reason"] == "Preempted", evicted
@@ -438,10 +452,11 @@ def test_a_preemptor_starts_once_its_victims_pods_are_gone(server, sim_factory):
     # Its pod still holds the node: b-big is admitted but its Job does not start.
     time.sleep(1.5)
     assert suspended(server, "b-big") and pods_of(server, "b-big") == []
-    server.kubectl("patch", "pod", held, "--type=merge", "-p",
-                   json.dumps({"metadata": {"finalizers": None}}))
-    wait_until(lambda: running(server, "b-big"), timeout=20, what="b-big running")
-    assert pods_of(server, "b-big")[0]["spec"]["nodeName"] == "r-00000"
+    server.kubectl("delete", "pod", held, "--grace-period=0", "--force")
+    wait_until(lambda: len(pods_of(server, "b-big")) == 1 and
+               pods_of(server, "b-big")[0]["spec"].get("nodeName") == "held-1", timeout=20,
+               what="b-big's pod bound")
+    assert not suspended(server, "b-big")
 
 
 def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):
