@@ -160,6 +160,17 @@ def suspended(server, name):
     return kubectl_get_json(server, "job", name)["spec"].get("suspend") is True
 
 
+def node_without_agent(server, name, labels, taints=()):
+    """A Ready Node of 8 GPUs that no agent runs: pods are bound to it and stay as they are."""
+    r = server.request("POST", "/api/v1/nodes", {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {"name": name, "labels": labels}, "spec": {"taints": list(taints)},
+        "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                   "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
+                   "conditions": [{"type": "Ready", "status": "True"}]}})
+    assert r.status == 201, r
+
+
 def pods_of(server, job_name):
     return [p for p in kubectl_get_json(server, "pods", "-l", f"job-name={job_name}")["items"]]
 
@@ -419,13 +430,7 @@ def test_a_preemptor_starts_once_its_victims_pods_are_gone(server):
     pods have left the node: pods made earlier would find the node taken and back off in the
     scheduler. The node here has no agent, so the victim's pod stays terminating (holding its
     GPUs) until the test deletes it by force."""
-    r = server.request("POST", "/api/v1/nodes", {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": "held-1", "labels": {"pool": "held"}},
-        "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
-                   "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
-                   "conditions": [{"type": "Ready", "status": "True"}]}})
-    assert r.status == 201, r
+    node_without_agent(server, "held-1", {"pool": "held"})
     apply(server, flavor("gpu"),
           cluster_queue("team-a", 0, cohort="org"),
           cluster_queue("team-b", 8, cohort="org", reclaim="Any"),
@@ -580,13 +585,7 @@ def test_a_tainted_flavor_keeps_other_work_out(server):
     for name, labels, taints in (("dedicated-1", {"pool": "dedicated"},
                                   [{"key": "pool", "value": "dedicated", "effect": "NoSchedule"}]),
                                  ("shared-1", {"pool": "shared"}, [])):
-        r = server.request("POST", "/api/v1/nodes", {
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {"name": name, "labels": labels}, "spec": {"taints": taints},
-            "status": {"capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
-                       "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", GPU: "8"},
-                       "conditions": [{"type": "Ready", "status": "True"}]}})
-        assert r.status == 201, r
+        node_without_agent(server, name, labels, taints)
     toleration = {"key": "pool", "operator": "Equal", "value": "dedicated",
                   "effect": "NoSchedule"}
     apply(server,

@@ -10,24 +10,19 @@
 namespace shoal::cmd {
 
 void AddControllerFlags(CLI::App* app, controllers::ControllerOptions& o) {
-  std::string names;
-  for (std::string_view n : controllers::kControllerNames) {
-    names += fmt::format("{}{}", names.empty() ? "" : ", ", n);
-  }
   app->add_option_function<std::vector<std::string>>(
          "--controllers",
          [&o](const std::vector<std::string>& list) {
            absl::StatusOr<std::set<std::string>> enabled = controllers::EnabledControllers(list);
            if (!enabled.ok()) {
-             throw CLI::ValidationError("--controllers",
-                                        std::string(enabled.status().message()));
+             throw CLI::ValidationError("--controllers", std::string(enabled.status().message()));
            }
            o.enabled = *std::move(enabled);
          },
          fmt::format("Controllers to run, comma separated, as kube-controller-manager's flag: "
                      "'*' all, 'name' one, '-name' not that one (e.g. *,-job). Known: {} "
                      "(default *)",
-                     names))
+                     controllers::ControllerNamesText()))
       ->delimiter(',');
   AddDuration(app, "--node-monitor-grace-period", o.node_monitor_grace_period,
               "A node whose Lease is not renewed for this long becomes Ready=Unknown and gets "

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "base/strings.h"
-
 #include "controllers/garbage_collector.h"
 #include "controllers/job_controller.h"
 #include "controllers/node_lifecycle.h"
@@ -13,6 +12,14 @@
 #include "controllers/queue_controller.h"
 
 namespace shoal::controllers {
+
+std::string ControllerNamesText() {
+  std::string names;
+  for (std::string_view n : kControllerNames) {
+    base::StrAppend(&names, names.empty() ? "" : ", ", n);
+  }
+  return names;
+}
 
 absl::StatusOr<std::set<std::string>> EnabledControllers(const std::vector<std::string>& list) {
   const std::set<std::string> known(std::begin(kControllerNames), std::end(kControllerNames));
@@ -26,10 +33,8 @@ absl::StatusOr<std::set<std::string>> EnabledControllers(const std::vector<std::
     const bool negated = !item.empty() && item[0] == '-';
     std::string name = negated ? item.substr(1) : item;
     if (!known.contains(name)) {
-      std::string names;
-      for (std::string_view n : kControllerNames) base::StrAppend(&names, " ", n);
       return absl::InvalidArgumentError(
-          base::StrCat("unknown controller \"", name, "\" (known:", names, ")"));
+          base::StrCat("unknown controller \"", name, "\" (known: ", ControllerNamesText(), ")"));
     }
     (negated ? off : on).insert(std::move(name));
   }

@@ -26,6 +26,9 @@ using Millis = std::chrono::milliseconds;
 inline constexpr std::string_view kControllerNames[] = {
     "job", "nodelifecycle", "podgc", "garbagecollector", "podgroup", "queue"};
 
+// kControllerNames as text: "job, nodelifecycle, ...".
+std::string ControllerNamesText();
+
 // Resolves a --controllers list as kube-controller-manager does: "*" turns on every
 // controller, "name" turns one on, "-name" turns one off (whatever the order). An unknown
 // name is an error.

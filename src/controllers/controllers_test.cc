@@ -28,7 +28,7 @@ TEST(EnabledControllersTest, AnUnknownNameIsAnError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("unknown controller \"jobs\""));
-  EXPECT_THAT(r.status().message(), HasSubstr("job nodelifecycle"));
+  EXPECT_THAT(r.status().message(), HasSubstr("(known: job, nodelifecycle, podgc, garbagecollector, podgroup, queue)"));
   EXPECT_FALSE(EnabledControllers({""}).ok());
 }
 

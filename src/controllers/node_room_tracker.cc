@@ -64,30 +64,31 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
     going_.erase(g);
     return true;
   }
-  if (phase == "Succeeded" || deleted) {
+  auto held = pods_.find(key);
+  // An event of a pod already holding room on its node changes nothing but its phase.
+  const bool known = held != pods_.end() && held->second.node == node;
+  const bool placed_may_change = !node.empty() && (!known || deleted);
+  const bool succeeded_may_change = phase == "Succeeded" || deleted;
+  // The Workload it belongs to ("" for work no queue admits), worked out once, and only when
+  // a count below may change.
+  std::string workload;
+  if (placed_may_change || succeeded_may_change) {
+    workload = known ? held->second.workload : WorkloadKeyOfPod(e.object);
+  }
+  if (!workload.empty() && succeeded_may_change) {
     // Succeeded pods per Workload, until they are deleted.
-    const std::string workload = WorkloadKeyOfPod(e.object);
     std::string index = kueue::LabelOf(e.object, "batch.kubernetes.io/job-completion-index");
     std::string entry = index.empty() ? key : base::StrCat("#", index);
-    if (workload.empty()) {
-      // Not queued work: nothing to count.
-    } else if (!deleted && !node.empty()) {
+    if (!deleted && !node.empty()) {
       succeeded_[workload].insert(std::move(entry));
     } else if (auto it = succeeded_.find(workload);
                it != succeeded_.end() && it->second.erase(entry) > 0 && it->second.empty()) {
       succeeded_.erase(it);
     }
   }
-  auto held = pods_.find(key);
-  // An event of a pod already holding room on its node changes nothing but its phase.
-  const bool known = held != pods_.end() && held->second.node == node;
-  std::string workload;
-  if (!node.empty() && (!known || deleted)) {
-    workload = known ? held->second.workload : WorkloadKeyOfPod(e.object);
+  if (!workload.empty() && placed_may_change) {
     // Placed pods per Workload, finished ones included, until they are deleted.
-    if (workload.empty()) {
-      // Not queued work: nothing to count.
-    } else if (!deleted) {
+    if (!deleted) {
       placed_[workload].insert(key);
     } else if (auto it = placed_.find(workload);
                it != placed_.end() && it->second.erase(key) > 0 && it->second.empty()) {

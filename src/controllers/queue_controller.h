@@ -83,9 +83,10 @@ class QueueController {
   // to `on_event`.
   void Watch(client::InformerOptions options, bool* synced,
              std::function<void(client::InformerEvent&&)> on_event);
-  // Starts the node and pod informers that reclaim's node-aware victim choice and
-  // topology-aware flavors read, once a ClusterQueue that may preempt or a flavor with a
-  // topologyName exists (without one they would cost every pod event a parse for nothing).
+  // Starts the node and pod informers that reclaim's node-aware victim choice,
+  // defragmentation, topology-aware flavors, finishing Jobs by their pods and a preemptor's
+  // wait for its victims read, once a ClusterQueue or a flavor with a topologyName exists
+  // (without one they would cost every pod event a parse for nothing).
   void StartPlacementWatches();
   // Admitted workloads of a ClusterQueue that may preempt whose pods have waited for nodes
   // longer than defragment_after_ (once the placement informers have synced), each with how

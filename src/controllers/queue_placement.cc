@@ -239,7 +239,9 @@ std::optional<std::vector<size_t>> RoomModel::VictimsForRoom(
       if (taken[c] || !allowed(c)) continue;
       for (const auto& [n, amounts] : *where[c]) {
         if (n != node) continue;
-        for (size_t i = 0; i < s.resources.size(); ++i) room[i] += AmountIn(*amounts, s.resources[i]);
+        for (size_t i = 0; i < s.resources.size(); ++i) {
+          room[i] += AmountIn(*amounts, s.resources[i]);
+        }
       }
       top = std::max(top, candidates[c].priority);
       cost += units[c];

@@ -15,8 +15,7 @@ void SchedulingQueue::Detach(const std::string& key, Item& item) {
     case Where::kActive: active_.erase(ActiveOrder{item.priority, item.seq, key}); break;
     case Where::kBackoff:
       backoff_.erase({item.until, key});
-      if (item.moved_by_event) moved_.erase({item.until, key});
-      item.moved_by_event = false;
+      moved_.erase({item.until, key});
       break;
     case Where::kUnschedulable: unschedulable_.erase({item.until, key}); break;
     case Where::kWaiting: break;
@@ -124,7 +123,6 @@ void SchedulingQueue::MoveAllToActive(Clock::time_point now) {
     if (until > now) {
       item.where = Where::kBackoff;
       item.until = until;
-      item.moved_by_event = true;
       backoff_.insert({until, key});
       moved_.insert({until, key});
     } else {

@@ -77,7 +77,6 @@ class SchedulingQueue {
     int attempts = 0;
     Where where = Where::kNone;
     Clock::time_point until;  // backoff end, or when it became unschedulable
-    bool moved_by_event = false;  // in backoff because MoveAllToActive found it backing off
   };
   struct ActiveOrder {
     int32_t priority;
@@ -95,7 +94,8 @@ class SchedulingQueue {
   std::unordered_map<std::string, Item> items_;
   std::set<ActiveOrder> active_;
   std::set<std::pair<Clock::time_point, std::string>> backoff_;
-  // The part of backoff_ whose items are moved_by_event.
+  // The part of backoff_ whose items are there because MoveAllToActive found them backing
+  // off (moved by a cluster event): the candidates for an early pop.
   std::set<std::pair<Clock::time_point, std::string>> moved_;
   std::set<std::pair<Clock::time_point, std::string>> unschedulable_;
   uint64_t next_seq_ = 0;
