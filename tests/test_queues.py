@@ -217,6 +217,29 @@ def test_kueue_examples_apply_unchanged_and_the_sample_job_runs(server):
     assert usage == {"cpu": "3", "memory": "600Mi"}
 
 
+def test_the_queue_objects_are_served_as_v1beta2_too(server):
+    """Kueue's newer version: the same objects applied as kueue.x-k8s.io/v1beta2 through
+    kubectl admit a Job as v1beta1 ones do, and each version reads back with its own
+    apiVersion (v1beta1 is stored; only apiVersion differs)."""
+    objs = [flavor("gpu"), cluster_queue("cq", 8), local_queue("lq", "cq")]
+    for o in objs:
+        o["apiVersion"] = "kueue.x-k8s.io/v1beta2"
+    apply(server, *objs)
+    apply(server, job("j", "lq", 8))
+    wait_until(lambda: admitted(server) == ["j"], timeout=15, what="j admitted")
+    v2 = kubectl_get_json(server, "clusterqueues.v1beta2.kueue.x-k8s.io", "cq")
+    assert v2["apiVersion"] == "kueue.x-k8s.io/v1beta2"
+    assert v2["spec"]["resourceGroups"][0]["flavors"][0]["resources"][0]["nominalQuota"] == 8
+    wait_until(lambda: kubectl_get_json(server, "clusterqueues.v1beta2.kueue.x-k8s.io", "cq")
+               .get("status", {}).get("admittedWorkloads") == 1, timeout=10,
+               what="cq status read as v1beta2")
+    assert kubectl_get_json(server, "clusterqueues.v1beta1.kueue.x-k8s.io",
+                            "cq")["apiVersion"] == "kueue.x-k8s.io/v1beta1"
+    w = kubectl_get_json(server, "workloads.v1beta2.kueue.x-k8s.io", "-A")["items"]
+    assert [x["apiVersion"] for x in w] == ["kueue.x-k8s.io/v1beta2"]
+    assert w[0]["status"]["admission"]["clusterQueue"] == "cq"
+
+
 def test_quota_is_respected_and_freed_when_a_job_finishes(server):
     agent = ShoalAgent(server, node="node-1", fake_gpus=40)
     try:
