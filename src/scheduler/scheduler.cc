@@ -520,8 +520,14 @@ void Scheduler::ReportUnschedulable(const PodInfo& pod, const std::string& messa
                     {"reason", "Unschedulable"},  {"message", message},
                     {"lastProbeTime", nullptr},   {"lastTransitionTime", NowRfc3339()}};
   json::object patch{{"status", json::object{{"conditions", json::array{cond}}}}};
-  Spawn(Send(MakeRequest("PATCH", PodPath(pod) + "/status", json::serialize(patch),
-                         "application/strategic-merge-patch+json")));
+  // The resourceVersion the attempt saw is a precondition: a condition written after a bind
+  // (by this scheduler or another client) would say Unschedulable about a bound pod.
+  if (pod.resource_version > 0) {
+    patch["metadata"] = json::object{{"resourceVersion", std::to_string(pod.resource_version)}};
+  }
+  Spawn(SendReport(pod.key, MakeRequest("PATCH", PodPath(pod) + "/status",
+                                              json::serialize(patch),
+                                              "application/strategic-merge-patch+json")));
   RecordEvent(pod.ns, PodRef(pod), "Warning", "FailedScheduling", message);
 }
 
@@ -539,7 +545,8 @@ void Scheduler::ReportGang(const PodGroupInfo& group, bool scheduled, const std:
   json::object patch{{"status", std::move(status)}};
   std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/", group.ns,
                                   "/podgroups/", group.name, "/status");
-  Spawn(Send(MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json")));
+  Spawn(SendReport("podgroup:" + group.key, MakeRequest("PATCH", path, json::serialize(patch),
+                                                        "application/merge-patch+json")));
   RecordEvent(group.ns, PodGroupRef(group), scheduled ? "Normal" : "Warning",
               scheduled ? "Scheduled" : "FailedScheduling", message);
 }
@@ -549,14 +556,22 @@ void Scheduler::RecordEvent(std::string ns, json::object involved, std::string_v
   events_.RecordFor(std::move(ns), std::move(involved), type, reason, message);
 }
 
-asio::awaitable<void> Scheduler::Send(Request req) {
+asio::awaitable<int> Scheduler::Send(Request req) {
   std::string what = base::StrCat(req.method, " ", req.path);
   auto resp = co_await transport_.Call(std::move(req));
   if (!resp.ok()) {
     spdlog::warn("scheduler: {}: {}", what, resp.status().ToString());
-  } else if (resp->code >= 300) {
+    co_return 0;
+  }
+  if (resp->code >= 300) {
     spdlog::debug("scheduler: {}: HTTP {}: {}", what, resp->code, resp->Text());
   }
+  co_return resp->code;
+}
+
+asio::awaitable<void> Scheduler::SendReport(std::string key, Request req) {
+  const int code = co_await Send(std::move(req));
+  if (code == 409) reported_.erase(key);
 }
 
 }  // namespace shoal::scheduler

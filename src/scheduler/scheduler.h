@@ -92,7 +92,12 @@ class Scheduler {
   // Through the EventRecorder: repeats (a pod that stays unschedulable) bump one Event's count.
   void RecordEvent(std::string ns, boost::json::object involved, std::string_view type,
                    std::string_view reason, const std::string& message);
-  boost::asio::awaitable<void> Send(client::Request req);
+  // Sends `req`; returns its HTTP status code, 0 when no answer came.
+  boost::asio::awaitable<int> Send(client::Request req);
+  // Sends a report (a condition write) remembered in reported_[key]. A pod's report holds
+  // only while the pod is unchanged: one bound (or otherwise changed) meanwhile refuses it with
+  // 409, and the next report is then sent afresh.
+  boost::asio::awaitable<void> SendReport(std::string key, client::Request req);
   // Starts `work` on the executor after the current handler returns.
   void Spawn(boost::asio::awaitable<void> work);
 

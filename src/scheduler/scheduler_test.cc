@@ -44,6 +44,10 @@ class FaultyTransport : public client::Transport {
   std::atomic<int> fail_bindings{0};
   // Fail only bindings of this pod name (empty: any binding request).
   std::string fail_pod;
+  // When set, the first PATCH of a pod's status binds that pod to this node (another client's
+  // bind landing just before the scheduler's write), then passes the PATCH on.
+  std::string bind_before_status_patch;
+  std::atomic<int> status_patch_codes_409{0};
 
   std::vector<std::string> Writes() {
     std::lock_guard lock(mu_);
@@ -64,7 +68,23 @@ class FaultyTransport : public client::Transport {
       r.body = R"({"kind":"Status","status":"Failure","message":"injected","code":500})";
       co_return r;
     }
-    co_return co_await next_.Call(std::move(req));
+    const bool pod_status = req.method == "PATCH" && req.path.ends_with("/status") &&
+                            req.path.find("/pods/") != std::string::npos;
+    if (pod_status && !bind_before_status_patch.empty()) {
+      std::string pod = req.path.substr(0, req.path.size() - std::string("/status").size());
+      std::string name = pod.substr(pod.rfind('/') + 1);
+      Request bind = client::MakeRequest(
+          "POST", pod + "/binding",
+          base::StrCat(R"({"apiVersion":"v1","kind":"Binding","metadata":{"name":")", name,
+                       R"("},"target":{"kind":"Node","name":")", bind_before_status_patch,
+                       R"("}})"));
+      bind_before_status_patch.clear();
+      auto bound = co_await next_.Call(std::move(bind));
+      EXPECT_TRUE(bound.ok() && bound->code == 201);
+    }
+    auto resp = co_await next_.Call(std::move(req));
+    if (pod_status && resp.ok() && resp->code == 409) ++status_patch_codes_409;
+    co_return resp;
   }
   asio::awaitable<absl::Status> Watch(
       Request req, std::function<bool(std::string_view event)> on_event) override {
@@ -292,6 +312,22 @@ TEST_F(SchedulerTest, MembersBeyondMinMemberArePlacedAsCapacityAllows) {
                       {{"gracePeriodSeconds", "0"}});
   ASSERT_EQ(del.code, 200) << del.Text();
   EXPECT_TRUE(WaitFor([&] { return !NodeOf(waiting).empty(); }));
+}
+
+TEST_F(SchedulerTest, UnschedulableIsNotWrittenOnAPodBoundMeanwhile) {
+  // No node fits: the scheduler reports the pod Unschedulable, but another client binds it
+  // just before that write lands. The write is refused (the pod changed since the attempt), so
+  // a bound pod never says PodScheduled=False.
+  faulty_.bind_before_status_patch = "elsewhere";
+  AddGpuPod("p");
+  StartScheduler(/*atomic_gang_binding=*/true);
+
+  ASSERT_TRUE(WaitFor([&] { return faulty_.status_patch_codes_409 == 1; }));
+  EXPECT_EQ(NodeOf("p"), "elsewhere");
+  // The binding's own PodScheduled=True stands.
+  EXPECT_EQ(api::StringAt(Condition("p", "PodScheduled"), "status"), "True");
+  std::vector<std::string> r = EventReasons("Pod", "p");
+  EXPECT_NE(std::find(r.begin(), r.end(), "FailedScheduling"), r.end());
 }
 
 TEST_F(SchedulerTest, PreemptorIsNominatedAndVictimsAreDeletedGracefully) {
