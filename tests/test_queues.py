@@ -480,11 +480,19 @@ def test_a_preemptor_starts_once_its_victims_pods_are_gone(server):
     # Its pod still holds the node: b-big is admitted but its Job does not start.
     time.sleep(1.5)
     assert suspended(server, "b-big") and pods_of(server, "b-big") == []
+    # Quota for the victim appears, but its pod still runs: it is not admitted again until that
+    # pod is gone (as in Kueue), or its Job would resume in the room promised to b-big.
+    apply(server, cluster_queue("team-a", 8, cohort="org"))
+    wait_until(lambda: "waiting for its pods to stop" in
+               condition(workloads(server)["a-held"], "QuotaReserved").get("message", ""),
+               timeout=15, what="a-held told why it waits")
+    assert "a-held" not in admitted(server) and suspended(server, "a-held")
     server.kubectl("delete", "pod", held, "--grace-period=0", "--force")
     wait_until(lambda: len(pods_of(server, "b-big")) == 1 and
                pods_of(server, "b-big")[0]["spec"].get("nodeName") == "held-1", timeout=20,
                what="b-big's pod bound")
     assert not suspended(server, "b-big")
+    wait_until(lambda: "a-held" in admitted(server), timeout=15, what="a-held admitted again")
 
 
 def test_an_admitted_gang_without_room_displaces_smaller_work(server, sim_factory):

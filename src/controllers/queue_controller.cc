@@ -596,9 +596,11 @@ void QueueController::Pass() {
   const auto t = std::chrono::steady_clock::now();
   const std::map<std::string, int32_t> overdue = Overdue(infos, queues, t);
   for (WorkloadInfo& info : infos) {
-    if (auto it = displaced_.find(info.key); it != displaced_.end() && !info.admitted) {
+    if (info.admitted) continue;
+    if (auto it = displaced_.find(info.key); it != displaced_.end()) {
       info.makes_room_for = it->second.first;
     }
+    info.stopping_pods = rooms_.GoingPods(info.key);
   }
   Decisions d = Schedule(queues, flavors, infos, room_of_pass, overdue);
   for (const auto& [victim, beneficiary] : d.displaced) displaced_[victim] = {beneficiary, t};

@@ -429,7 +429,12 @@ void Defragment(const std::map<std::string, ClusterQueueSpec>& queues,
 // `w`'s pods are replaced by victims chosen node by node (RoomModel::VictimsForRoom), topped
 // up in the same order until the quota fits; the room the preemptor will take is then used
 // up for the rest of the pass.
-std::vector<const WorkloadInfo*> PlanPreemption(
+struct Preemption {
+  std::vector<const WorkloadInfo*> victims;  // empty: preemption does not help
+  Assignment assignment;                     // the preemptor's, once they are gone
+};
+
+Preemption PlanPreemption(
     const ClusterQueueSpec& cq, const std::map<std::string, ClusterQueueSpec>& queues,
     const std::map<std::string, ResourceFlavorSpec>& flavors, const WorkloadInfo& w,
     const std::vector<WorkloadInfo>& workloads, const std::set<std::string>& taken,
@@ -510,7 +515,7 @@ std::vector<const WorkloadInfo*> PlanPreemption(
   std::optional<Assignment> a = top_up(victims, ledger);
   if (!a) return {};
   RoomModel* room = room_of_pass();
-  if (room == nullptr) return victims;
+  if (room == nullptr) return {std::move(victims), std::move(*a)};
   std::set<std::string> keys;
   for (const WorkloadInfo* v : victims) keys.insert(v->key);
   std::vector<PodsToPlace> pods = PodsOf(w, *a, flavors);
@@ -531,13 +536,14 @@ std::vector<const WorkloadInfo*> PlanPreemption(
       if (std::optional<Assignment> na = top_up(node_victims, node_ledger)) {
         victims = std::move(node_victims);
         pods = PodsOf(w, *na, flavors);
+        a = std::move(na);
         keys.clear();
         for (const WorkloadInfo* v : victims) keys.insert(v->key);
       }
     }
   }
   (void)room->Fits(pods, keys, /*commit=*/true);
-  return victims;
+  return {std::move(victims), std::move(*a)};
 }
 
 }  // namespace
@@ -642,6 +648,10 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
                                         "; waiting until its pods are placed");
       continue;
     }
+    if (w.stopping_pods > 0) {
+      out.waiting[w.key] = "evicted; waiting for its pods to stop before it is admitted again";
+      continue;
+    }
     pending[w.cluster_queue].push_back(&w);
   }
   // FIFO: from creation, or from the last eviction (after work queued in the same second).
@@ -712,10 +722,17 @@ Decisions Schedule(const std::map<std::string, ClusterQueueSpec>& queues,
       out.admit.push_back({best->key, cq.name, std::move(*a)});
       continue;
     }
-    std::vector<const WorkloadInfo*> victims =
+    Preemption plan =
         PlanPreemption(cq, queues, flavors, *best, workloads, taken, ledger, room_of_pass);
+    const std::vector<const WorkloadInfo*>& victims = plan.victims;
     if (!victims.empty()) {
+      // The rest of the pass sees the quota as it will be: the victims' released, the
+      // preemptor's held for it. Later preemptors judged against the usage before would take
+      // more from a borrowing queue than it borrows, pushing it under its nominal quota, and
+      // the next pass would reclaim back the other way.
+      ledger.Add(cq.name, plan.assignment, +1);
       for (const WorkloadInfo* v : victims) {
+        ledger.Add(v->cluster_queue, *v->admitted, -1);
         taken.insert(v->key);
         out.preempt[v->key] =
             base::StrCat("Preempted to accommodate a workload (", best->key, ") ",

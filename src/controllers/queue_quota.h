@@ -110,6 +110,11 @@ struct WorkloadInfo {
   // whose pods are not placed yet: it waits until they are, so that it does not take that
   // room back (its pods may only fit there) and be evicted again.
   std::string makes_room_for;
+  // Set by the caller on an evicted workload: how many of its pods that held room when it was
+  // evicted are not gone yet. It is not admitted again until they are, as in Kueue (which
+  // releases an evicted workload's quota only then): readmitted sooner, its Job could resume
+  // with those pods still in the room its preemptor was promised.
+  int32_t stopping_pods = 0;
   std::vector<PodSet> pod_sets;
   std::optional<Assignment> admitted;  // holds quota
   std::string admitted_at;             // RFC 3339, when admitted

@@ -181,6 +181,39 @@ TEST(QueueQuotaTest, ALenderReclaimsItsQuotaByPreemptingTheMostRecentBorrowers) 
   EXPECT_THAT(d.admit, IsEmpty());
 }
 
+TEST(QueueQuotaTest, ReclaimInOnePassTakesNoMoreThanTheBorrowerBorrows) {
+  // a (nominal 4) uses 5 GPUs: it borrows 1 of b's. b (nominal 4, 3 used) queues three
+  // one-GPU Jobs. Only one of a's may go: after it, a is within its nominal quota, and taking
+  // more would let a reclaim back from b in the next pass (each pass undoing the last).
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 4, "org")},
+                                                 {"b", Queue("b", 4, "org")}};
+  queues["a"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  queues["b"].reclaim_within_cohort = PreemptionPolicy::kAny;
+  std::vector<WorkloadInfo> ws;
+  for (int i = 0; i < 5; ++i) {
+    ws.push_back(Work(base::StrCat("ns/a", i), "a", 1, 1, i));
+    Admit(ws.back(), "h100", i);
+  }
+  for (int i = 0; i < 3; ++i) {
+    ws.push_back(Work(base::StrCat("ns/b", i), "b", 1, 1, i));
+    Admit(ws.back(), "h100", i);
+  }
+  for (int i = 3; i < 6; ++i) ws.push_back(Work(base::StrCat("ns/b", i), "b", 1, 1, 10 + i));
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(d.admit, IsEmpty());
+  EXPECT_THAT(Keys(d.preempt), ElementsAre("ns/a4"));  // the most recently admitted
+  EXPECT_THAT(d.preempted_for, ElementsAre(Pair("ns/a4", "ns/b3")));
+  // The other two wait for quota; they do not preempt within-nominal work of a.
+  EXPECT_THAT(d.waiting.at("ns/b4"), HasSubstr("insufficient quota"));
+  EXPECT_THAT(d.waiting.at("ns/b5"), HasSubstr("insufficient quota"));
+  // The next pass: b3 is admitted, and nobody is preempted either way.
+  ws[4].admitted.reset();
+  ws[4].evicted_at = "2026-12-03T02:00:00Z";
+  d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/b3"));
+  EXPECT_THAT(d.preempt, IsEmpty());
+}
+
 TEST(QueueQuotaTest, ReclaimPrefersVictimsWhosePodsFreeRoomForThePreemptorsPods) {
   // b lent 16 GPUs to a, which holds a 2x8-GPU gang (admitted first) and eight 1-GPU jobs
   // (admitted after it). b's 2x8 gang reclaims: evicting the gang frees two whole nodes' worth
@@ -263,6 +296,21 @@ TEST(QueueQuotaTest, AnEvictedWorkloadQueuesFromItsEviction) {
   // Evicted in the same second as the other was queued: still behind it.
   ws[0].evicted_at = ws[1].created;
   EXPECT_THAT(Admitted(Schedule(queues, Flavors(), ws)), ElementsAre("ns/new"));
+}
+
+TEST(QueueQuotaTest, AnEvictedWorkloadWaitsForItsPodsToStop) {
+  // Quota for it is free, but a pod of its last admission still runs: it waits, and is
+  // admitted once that pod is gone.
+  std::map<std::string, ClusterQueueSpec> queues{{"a", Queue("a", 8)}};
+  std::vector<WorkloadInfo> ws{Work("ns/victim", "a", 1, 1, 1), Work("ns/other", "a", 1, 1, 2)};
+  ws[0].evicted_at = "2026-12-03T00:00:05Z";
+  ws[0].stopping_pods = 1;
+  Decisions d = Schedule(queues, Flavors(), ws);
+  EXPECT_THAT(Admitted(d), ElementsAre("ns/other"));
+  EXPECT_EQ(d.waiting.at("ns/victim"),
+            "evicted; waiting for its pods to stop before it is admitted again");
+  ws[0].stopping_pods = 0;
+  EXPECT_THAT(Admitted(Schedule(queues, Flavors(), ws)), ElementsAre("ns/other", "ns/victim"));
 }
 
 TEST(QueueQuotaTest, AnOverdueGangDisplacesSmallerWorkUntilItsPodsFit) {
