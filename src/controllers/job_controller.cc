@@ -646,12 +646,27 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
   for (const auto& [type, reason, message] : job_events) {
     events_.Record(job, type, reason, message);
   }
-  for (const JobPod& p : to_untrack) co_await Untrack(p);
-  for (auto& [p, force] : to_delete) {
+  // Finalizers and deletions go out concurrently, at most kMaxCreateBatch at a time, as kube's
+  // controller fans them out: a suspended or finished gang's pods go together, and whoever
+  // waits for their room (a preemptor) gets it sooner.
+  for (size_t i = 0; i < to_untrack.size();) {
+    std::vector<asio::awaitable<void>> untracks;
+    for (; i < to_untrack.size() && untracks.size() < kMaxCreateBatch; ++i) {
+      untracks.push_back([](JobController* self, JobPod p) -> asio::awaitable<void> {
+        (void)co_await self->Untrack(p);
+      }(this, to_untrack[i]));
+    }
+    co_await client::AwaitAll(executor_, std::move(untracks));
+  }
+  for (size_t i = 0; i < to_delete.size();) {
     jit = jobs_.find(key);
     if (jit == jobs_.end()) co_return;
-    jit->second.deleting.insert(p.uid);
-    co_await DeletePod(key, p, force);
+    std::vector<asio::awaitable<void>> deletes;
+    for (; i < to_delete.size() && deletes.size() < kMaxCreateBatch; ++i) {
+      jit->second.deleting.insert(to_delete[i].first.uid);
+      deletes.push_back(DeletePod(key, to_delete[i].first, to_delete[i].second));
+    }
+    co_await client::AwaitAll(executor_, std::move(deletes));
   }
   // A gang's PodGroup is made as soon as its Job exists, suspended ones included, so that a
   // queued gang's pods are not held back by one more round trip when it is admitted.
