@@ -37,6 +37,7 @@
 #include "base/clock.h"
 #include "client/event_recorder.h"
 #include "client/informer.h"
+#include "client/limited_transport.h"
 #include "client/transport.h"
 #include "controllers/controllers.h"
 #include "controllers/job_pod.h"
@@ -85,7 +86,9 @@ class JobController {
   bool NodeLost(const std::string& node) const;
 
   boost::asio::any_io_executor executor_;
-  client::Transport& transport_;
+  // Every call of this controller, at most kMaxCallsInFlight (256) at once: a burst of Jobs (62
+  // gangs created together) must not fill the API server's queue ahead of everyone else's.
+  client::LimitedTransport transport_;
   ControllerOptions options_;
   const base::Clock& clock_;
   client::EventRecorder events_;
