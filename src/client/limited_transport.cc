@@ -10,7 +10,7 @@ namespace shoal::client {
 namespace asio = boost::asio;
 
 LimitedTransport::LimitedTransport(Transport& next, asio::any_io_executor executor, int limit)
-    : next_(next), executor_(std::move(executor)), limit_(limit < 1 ? 1 : limit) {}
+    : ForwardingTransport(next), executor_(std::move(executor)), limit_(limit < 1 ? 1 : limit) {}
 
 asio::awaitable<void> LimitedTransport::Acquire() {
   if (in_flight_ < limit_) {
@@ -40,12 +40,7 @@ asio::awaitable<absl::StatusOr<Response>> LimitedTransport::Call(Request req) {
     LimitedTransport* self;
     ~Slot() { self->Release(); }
   } slot{this};
-  co_return co_await next_.Call(std::move(req));
-}
-
-asio::awaitable<absl::Status> LimitedTransport::Watch(
-    Request req, std::function<bool(std::string_view event)> on_event) {
-  co_return co_await next_.Watch(std::move(req), std::move(on_event));
+  co_return co_await next().Call(std::move(req));
 }
 
 }  // namespace shoal::client

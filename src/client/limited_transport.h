@@ -17,18 +17,16 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "client/transport.h"
+#include "client/forwarding_transport.h"
 
 namespace shoal::client {
 
-class LimitedTransport : public Transport {
+class LimitedTransport : public ForwardingTransport {
  public:
   // `next` must outlive this object.
   LimitedTransport(Transport& next, boost::asio::any_io_executor executor, int limit);
 
   boost::asio::awaitable<absl::StatusOr<Response>> Call(Request req) override;
-  boost::asio::awaitable<absl::Status> Watch(
-      Request req, std::function<bool(std::string_view event)> on_event) override;
 
   int in_flight() const { return in_flight_; }
 
@@ -38,7 +36,6 @@ class LimitedTransport : public Transport {
   // Hands the slot to the first waiter, or frees it.
   void Release();
 
-  Transport& next_;
   boost::asio::any_io_executor executor_;
   const int limit_;
   int in_flight_ = 0;

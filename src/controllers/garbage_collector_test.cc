@@ -24,7 +24,8 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
-#include "client/in_process_transport.h"
+#include "client/forwarding_transport.h"
+#include "client/in_process_api_for_test.h"
 #include "store/memory_store.h"
 
 namespace shoal::controllers {
@@ -37,9 +38,9 @@ using client::Response;
 
 // Passes everything to the real server, except that the next `fail_deletes` DELETE requests
 // are answered 500 without reaching it.
-class FlakyTransport : public client::Transport {
+class FlakyTransport : public client::ForwardingTransport {
  public:
-  explicit FlakyTransport(client::Transport& next) : next_(next) {}
+  using ForwardingTransport::ForwardingTransport;
   std::atomic<int> fail_deletes{0};
   std::atomic<int> failed{0};
 
@@ -51,36 +52,18 @@ class FlakyTransport : public client::Transport {
       r.body = R"({"kind":"Status","status":"Failure","message":"injected","code":500})";
       co_return r;
     }
-    co_return co_await next_.Call(std::move(req));
+    co_return co_await next().Call(std::move(req));
   }
-  asio::awaitable<absl::Status> Watch(
-      Request req, std::function<bool(std::string_view event)> on_event) override {
-    co_return co_await next_.Watch(std::move(req), std::move(on_event));
-  }
-
- private:
-  client::Transport& next_;
 };
 
 constexpr std::string_view kConfigMaps = "/api/v1/namespaces/default/configmaps";
 
 class GarbageCollectorTest : public ::testing::Test {
  protected:
-  GarbageCollectorTest()
-      : api_(store_, api::Registry::Default(), base::RealClock::Get(), {}),
-        in_process_(api_),
-        flaky_(in_process_),
-        work_(asio::make_work_guard(io_)) {
-    EXPECT_TRUE(api_.Start().ok());
-    thread_ = std::thread([this] { io_.run(); });
-    MakeGc(true);
-  }
+  GarbageCollectorTest() : flaky_(api_.transport()) { MakeGc(true); }
   ~GarbageCollectorTest() override {
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
+    api_.Stop();
     gc_.reset();
-    store_.Close();
   }
 
   // A collector (not started) that watches only its table, or every deletable type too.
@@ -89,21 +72,14 @@ class GarbageCollectorTest : public ::testing::Test {
     options.base_backoff = std::chrono::milliseconds(5);
     options.max_backoff = std::chrono::milliseconds(100);
     options.watch_all_deletable = watch_all_deletable;
-    gc_ = std::make_unique<GarbageCollector>(io_.get_executor(), flaky_, options);
+    gc_ = std::make_unique<GarbageCollector>(api_.io().get_executor(), flaky_, options);
   }
   // Starts the collector on the io thread (each test says when).
-  void StartGc() { asio::post(io_, [this] { gc_->Start(); }); }
+  void StartGc() { asio::post(api_.io(), [this] { gc_->Start(); }); }
 
   Response Call(std::string method, std::string path, std::string body = "",
                 std::string content_type = "application/json") {
-    Request r = client::MakeRequest(std::move(method), std::move(path), std::move(body),
-                                    std::move(content_type));
-    auto resp = asio::co_spawn(io_, in_process_.Call(std::move(r)), asio::use_future).get();
-    EXPECT_TRUE(resp.ok());
-    if (resp.ok()) return *resp;
-    Response failed;
-    failed.code = 0;
-    return failed;
+    return api_.Call(std::move(method), std::move(path), std::move(body), std::move(content_type));
   }
   json::value Get(const std::string& path) {
     Response r = Call("GET", path);
@@ -170,14 +146,8 @@ class GarbageCollectorTest : public ::testing::Test {
     Response r = Call("DELETE", path, base::StrCat(R"({"propagationPolicy":")", policy, "\"}"));
     ASSERT_EQ(r.code, 200) << path << ": " << r.Text();
   }
-  // Polls `done` every 20 ms for up to 15 s.
   static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
+    return client::InProcessApiForTest::WaitFor(done);
   }
   // Event reasons about the object `name` in `ns`.
   std::vector<std::string> EventReasons(const std::string& ns, const std::string& name) {
@@ -192,13 +162,8 @@ class GarbageCollectorTest : public ::testing::Test {
     return out;
   }
 
-  store::MemoryStore store_;
-  apiserver::ApiServer api_;
-  client::InProcessTransport in_process_;
+  client::InProcessApiForTest api_;
   FlakyTransport flaky_;
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
-  std::thread thread_;
   std::unique_ptr<GarbageCollector> gc_;
 };
 

@@ -20,6 +20,7 @@
 #include "apiserver/api_server.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/forwarding_transport.h"
 #include "client/in_process_transport.h"
 #include "store/memory_store.h"
 
@@ -66,9 +67,9 @@ TEST(PodGroupStatus, PhaseFollowsTheGang) {
 }
 
 // Passes everything on, counting how many status writes of PodGroups are in flight at once.
-class CountingTransport : public client::Transport {
+class CountingTransport : public client::ForwardingTransport {
  public:
-  explicit CountingTransport(client::Transport& next) : next_(next) {}
+  using ForwardingTransport::ForwardingTransport;
   std::atomic<int> in_flight{0}, most{0}, failed{0};
 
   asio::awaitable<absl::StatusOr<client::Response>> Call(client::Request req) override {
@@ -79,20 +80,13 @@ class CountingTransport : public client::Transport {
       while (now > seen && !most.compare_exchange_weak(seen, now)) {
       }
     }
-    auto resp = co_await next_.Call(std::move(req));
+    auto resp = co_await next().Call(std::move(req));
     if (counted) {
       --in_flight;
       if (!resp.ok() || resp->code != 200) ++failed;
     }
     co_return resp;
   }
-  asio::awaitable<absl::Status> Watch(
-      client::Request req, std::function<bool(std::string_view event)> on_event) override {
-    co_return co_await next_.Watch(std::move(req), std::move(on_event));
-  }
-
- private:
-  client::Transport& next_;
 };
 
 TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent) {

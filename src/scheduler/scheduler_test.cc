@@ -24,7 +24,8 @@
 #include "api/object.h"
 #include "base/clock.h"
 #include "base/strings.h"
-#include "client/in_process_transport.h"
+#include "client/forwarding_transport.h"
+#include "client/in_process_api_for_test.h"
 #include "store/memory_store.h"
 
 namespace shoal::scheduler {
@@ -37,9 +38,9 @@ using client::Response;
 
 // Passes everything to the real server, except that the next `fail_bindings` binding requests
 // (pods/binding or a BindingList) are answered 500 without reaching it. Records every write.
-class FaultyTransport : public client::Transport {
+class FaultyTransport : public client::ForwardingTransport {
  public:
-  explicit FaultyTransport(client::Transport& next) : next_(next) {}
+  using ForwardingTransport::ForwardingTransport;
 
   std::atomic<int> fail_bindings{0};
   // Fail only bindings of this pod name (empty: any binding request).
@@ -79,46 +80,31 @@ class FaultyTransport : public client::Transport {
                        R"("},"target":{"kind":"Node","name":")", bind_before_status_patch,
                        R"("}})"));
       bind_before_status_patch.clear();
-      auto bound = co_await next_.Call(std::move(bind));
+      auto bound = co_await next().Call(std::move(bind));
       EXPECT_TRUE(bound.ok() && bound->code == 201);
     }
-    auto resp = co_await next_.Call(std::move(req));
+    auto resp = co_await next().Call(std::move(req));
     if (pod_status && resp.ok() && resp->code == 409) ++status_patch_codes_409;
     co_return resp;
   }
-  asio::awaitable<absl::Status> Watch(
-      Request req, std::function<bool(std::string_view event)> on_event) override {
-    co_return co_await next_.Watch(std::move(req), std::move(on_event));
-  }
 
  private:
-  client::Transport& next_;
   std::mutex mu_;
   std::vector<std::string> writes_;
 };
 
 class SchedulerTest : public ::testing::Test {
  protected:
-  SchedulerTest()
-      : api_(store_, api::Registry::Default(), base::RealClock::Get(), {}),
-        in_process_(api_),
-        faulty_(in_process_),
-        work_(asio::make_work_guard(io_)) {
-    EXPECT_TRUE(api_.Start().ok());
-    thread_ = std::thread([this] { io_.run(); });
-  }
+  SchedulerTest() : faulty_(api_.transport()) {}
   ~SchedulerTest() override {
-    work_.reset();
-    io_.stop();
-    if (thread_.joinable()) thread_.join();
+    api_.Stop();
     scheduler_.reset();
-    store_.Close();
   }
 
   void StartScheduler(bool atomic_gang_binding) {
     SchedulerOptions options;
     options.atomic_gang_binding = atomic_gang_binding;
-    scheduler_ = std::make_unique<Scheduler>(io_.get_executor(), faulty_, options);
+    scheduler_ = std::make_unique<Scheduler>(api_.io().get_executor(), faulty_, options);
     scheduler_->Start();  // spawns onto the running io_context
   }
 
@@ -126,22 +112,13 @@ class SchedulerTest : public ::testing::Test {
                 std::map<std::string, std::string> query = {}) {
     Request r = client::MakeRequest(std::move(method), std::move(path), std::move(body));
     r.query = std::move(query);
-    auto resp = asio::co_spawn(io_, in_process_.Call(std::move(r)), asio::use_future).get();
-    EXPECT_TRUE(resp.ok());
-    if (resp.ok()) return *resp;
-    Response failed;
-    failed.code = 0;
-    return failed;
+    return api_.Call(std::move(r));
   }
   void Create(const std::string& path, const std::string& body) {
     Response r = Call("POST", path, body);
     ASSERT_EQ(r.code, 201) << path << ": " << r.Text();
   }
-  json::value Get(const std::string& path) {
-    Response r = Call("GET", path);
-    auto v = api::ParseJson(r.Text());
-    return v.ok() ? *v : json::value();
-  }
+  json::value Get(const std::string& path) { return api_.Get(path); }
   json::value Pod(const std::string& name) {
     return Get("/api/v1/namespaces/default/pods/" + name);
   }
@@ -158,14 +135,8 @@ class SchedulerTest : public ::testing::Test {
     }
     return {};
   }
-  // Polls `done` every 20 ms for up to 15 s.
   static bool WaitFor(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
+    return client::InProcessApiForTest::WaitFor(done);
   }
   // Event reasons about `kind`/`name` in namespace default.
   std::vector<std::string> EventReasons(const std::string& kind, const std::string& name) {
@@ -211,14 +182,9 @@ class SchedulerTest : public ::testing::Test {
                         R"({"nvidia.com/gpu":"1"}}}]}})"));
   }
 
-  store::MemoryStore store_;
-  apiserver::ApiServer api_;
-  client::InProcessTransport in_process_;
+  client::InProcessApiForTest api_;
   FaultyTransport faulty_;
-  asio::io_context io_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::unique_ptr<Scheduler> scheduler_;
-  std::thread thread_;
 };
 
 TEST_F(SchedulerTest, GangBoundPodByPodIsRolledBackWhenABindingFailsThenPlacedWhole) {
