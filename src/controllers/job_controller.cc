@@ -163,19 +163,22 @@ void JobController::OnJob(InformerEvent&& e) {
     jobs_.erase(key);
     return;
   }
-  Job& job = jobs_[key];
   // Our own write may be newer than this event; keep the newer one.
-  int64_t have = 0, got = 0;
-  (void)absl::SimpleAtoi(base::AbslView(api::StringAt(job.obj, "metadata.resourceVersion")),
-                         &have);
-  (void)absl::SimpleAtoi(base::AbslView(api::StringAt(e.object, "metadata.resourceVersion")),
-                         &got);
-  if (job.obj.empty() || got >= have ||
-      api::StringAt(job.obj, "metadata.uid") != uid) {
-    job.obj = std::move(e.object);
-  }
+  KeepNewer(jobs_[key].obj, std::move(e.object));
   job_by_uid_[uid] = key;
   Sync(key);
+}
+
+void JobController::KeepNewer(json::object& have, json::object got) {
+  auto rv = [](const json::object& o) {
+    int64_t v = 0;
+    (void)absl::SimpleAtoi(base::AbslView(api::StringAt(o, "metadata.resourceVersion")), &v);
+    return v;
+  };
+  if (have.empty() || rv(got) >= rv(have) ||
+      api::StringAt(have, "metadata.uid") != api::StringAt(got, "metadata.uid")) {
+    have = std::move(got);
+  }
 }
 
 void JobController::OnPod(InformerEvent&& e) {
@@ -645,7 +648,12 @@ asio::awaitable<void> JobController::Reconcile(const std::string& key) {
     auto written = api::ParseJson(resp->Text());
     jit = jobs_.find(key);
     if (jit == jobs_.end()) co_return;
-    if (written.ok() && written->is_object()) jit->second.obj = std::move(written->get_object());
+    // An event newer than our write (the Job suspended meanwhile, say) may have come in while
+    // the write was answered: keep it. Replaced by the older write, the suspension went
+    // unseen until the Job's next change, and its pods ran on.
+    if (written.ok() && written->is_object()) {
+      KeepNewer(jit->second.obj, std::move(written->get_object()));
+    }
   }
   for (const auto& [type, reason, message] : job_events) {
     events_.Record(job, type, reason, message);

@@ -57,17 +57,40 @@ class CountingTransport : public client::ForwardingTransport {
   std::atomic<int> in_flight_{0};
 };
 
+// The first status write of a Job is answered only after the Job has been suspended (by the
+// test, as a queue controller would) and that change has had time to reach the controller's
+// watch: the write's answer is then older than what the controller has seen.
+class LateAnswerTransport : public client::ForwardingTransport {
+ public:
+  using ForwardingTransport::ForwardingTransport;
+  std::atomic<bool> suspended{false};
+
+  asio::awaitable<absl::StatusOr<Response>> Call(Request req) override {
+    const bool status_put = req.method == "PUT" && req.path.ends_with("/status");
+    const std::string job = status_put ? req.path.substr(0, req.path.rfind('/')) : "";
+    auto resp = co_await next().Call(std::move(req));
+    if (status_put && !suspended.exchange(true)) {
+      auto patched = co_await next().Call(client::MakeRequest(
+          "PATCH", job, R"({"spec":{"suspend":true}})", "application/merge-patch+json"));
+      EXPECT_TRUE(patched.ok() && patched->code == 200);
+      asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(300));
+      co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return resp;
+  }
+};
+
 class JobControllerTest : public ::testing::Test {
  protected:
-  JobControllerTest() : counting_(api_.transport()) {}
+  JobControllerTest() : counting_(api_.transport()), late_(api_.transport()) {}
   ~JobControllerTest() override {
     api_.Stop();
     controller_.reset();
   }
 
-  void StartController() {
+  void StartController(client::Transport& transport) {
     controller_ =
-        std::make_unique<JobController>(api_.io().get_executor(), counting_, ControllerOptions{});
+        std::make_unique<JobController>(api_.io().get_executor(), transport, ControllerOptions{});
     asio::post(api_.io(), [this] { controller_->Start(); });
   }
   int PodCount() {
@@ -78,6 +101,7 @@ class JobControllerTest : public ::testing::Test {
 
   client::InProcessApiForTest api_;
   CountingTransport counting_;
+  LateAnswerTransport late_;
   std::unique_ptr<JobController> controller_;
 };
 
@@ -91,7 +115,7 @@ TEST_F(JobControllerTest, ASuspendedJobsPodsAreDeletedTogether) {
                   "template":{"spec":{"restartPolicy":"Never",
                                       "containers":[{"name":"c","image":"x"}]}}}})");
   ASSERT_EQ(created.code, 201) << created.Text();
-  StartController();
+  StartController(counting_);
   ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 8; }));
 
   Response patched = api_.Call("PATCH", "/apis/batch/v1/namespaces/default/jobs/g",
@@ -101,6 +125,33 @@ TEST_F(JobControllerTest, ASuspendedJobsPodsAreDeletedTogether) {
   EXPECT_EQ(counting_.deletes, 8);
   // Sent one after another, never more than one would be in flight.
   EXPECT_EQ(counting_.most_deletes_at_once, 8);
+}
+
+TEST_F(JobControllerTest, ASuspensionSeenBeforeTheAnswerOfAnOlderWriteIsKept) {
+  // The suspension reaches the controller's watch before the answer of its own older status
+  // write: it must still stop the Job (delete its pods, say Suspended), not take the older
+  // answer for the Job's latest state and let the pods run on.
+  Response created = api_.Call(
+      "POST", "/apis/batch/v1/namespaces/default/jobs",
+      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"s"},
+          "spec":{"parallelism":2,"completions":2,
+                  "template":{"spec":{"restartPolicy":"Never",
+                                      "containers":[{"name":"c","image":"x"}]}}}})");
+  ASSERT_EQ(created.code, 201) << created.Text();
+  StartController(late_);
+  ASSERT_TRUE(api_.WaitFor([&] { return late_.suspended.load(); }));
+  EXPECT_TRUE(api_.WaitFor([&] {
+    boost::json::value job = api_.Get("/apis/batch/v1/namespaces/default/jobs/s");
+    const boost::json::value* conds = api::FindPath(job, "status.conditions");
+    bool said = false;
+    if (conds != nullptr && conds->is_array()) {
+      for (const boost::json::value& c : conds->get_array()) {
+        said = said || (api::StringAt(c, "type") == "Suspended" &&
+                        api::StringAt(c, "status") == "True");
+      }
+    }
+    return said && PodCount() == 0;
+  })) << "the Job's pods ran on, or it never said Suspended";
 }
 
 }  // namespace
