@@ -66,7 +66,7 @@ class QueueController {
   // pass evicts smaller work to make room for them (queue_quota.h, Schedule's `overdue`).
   QueueController(boost::asio::any_io_executor executor, client::Transport& transport,
                   std::chrono::milliseconds min_pass_interval = std::chrono::milliseconds(50),
-                  std::chrono::milliseconds defragment_after = std::chrono::milliseconds(250));
+                  std::chrono::milliseconds defragment_after = std::chrono::milliseconds(50));
   void Start();
 
  private:
