@@ -33,6 +33,20 @@ constexpr size_t kMaxCreateBatch = 500;  // kube's maxPodCreateDeletePerSync
 // itself slowed (the second 1,024-pod gang was all bound 11 s after its Job, not 1.6 s).
 constexpr int kMaxCallsInFlight = 256;
 
+// Replaces `have` by `got` unless `have` is a newer version of the same Job (a higher
+// resourceVersion): the informer's events and the controller's write answers interleave.
+void KeepNewer(json::object& have, json::object got) {
+  auto rv = [](const json::object& o) {
+    int64_t v = 0;
+    (void)absl::SimpleAtoi(base::AbslView(api::StringAt(o, "metadata.resourceVersion")), &v);
+    return v;
+  };
+  if (have.empty() || rv(got) >= rv(have) ||
+      api::StringAt(have, "metadata.uid") != api::StringAt(got, "metadata.uid")) {
+    have = std::move(got);
+  }
+}
+
 int64_t IntAt(const json::object& o, std::string_view path, int64_t fallback) {
   const json::value* v = api::FindPath(o, path);
   return v != nullptr && v->is_int64() ? v->get_int64() : fallback;
@@ -167,18 +181,6 @@ void JobController::OnJob(InformerEvent&& e) {
   KeepNewer(jobs_[key].obj, std::move(e.object));
   job_by_uid_[uid] = key;
   Sync(key);
-}
-
-void JobController::KeepNewer(json::object& have, json::object got) {
-  auto rv = [](const json::object& o) {
-    int64_t v = 0;
-    (void)absl::SimpleAtoi(base::AbslView(api::StringAt(o, "metadata.resourceVersion")), &v);
-    return v;
-  };
-  if (have.empty() || rv(got) >= rv(have) ||
-      api::StringAt(have, "metadata.uid") != api::StringAt(got, "metadata.uid")) {
-    have = std::move(got);
-  }
 }
 
 void JobController::OnPod(InformerEvent&& e) {

@@ -69,9 +69,6 @@ class JobController {
   };
 
   void OnJob(client::InformerEvent&& e);
-  // Replaces `have` by `got` unless `have` is a newer version of the same Job (a higher
-  // resourceVersion): the informer's events and this controller's write answers interleave.
-  static void KeepNewer(boost::json::object& have, boost::json::object got);
   void OnPod(client::InformerEvent&& e);
   void OnNode(client::InformerEvent&& e);
   void Sync(const std::string& key);
