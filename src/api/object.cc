@@ -55,6 +55,13 @@ bool BoolAt(const json::value& root, std::string_view dotted_path) {
   return v != nullptr && v->is_bool() && v->get_bool();
 }
 
+int64_t ResourceVersionAt(const json::object& object) {
+  std::string_view rv = StringAt(object, "metadata.resourceVersion");
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(rv.data(), rv.data() + rv.size(), v);
+  return ec == std::errc() && end == rv.data() + rv.size() ? v : 0;
+}
+
 namespace {
 
 std::string ScalarToString(const json::value* v) {

@@ -33,6 +33,9 @@ std::string_view StringAt(const json::object& root, std::string_view dotted_path
 // True only when the value at a dotted path is the boolean true.
 bool BoolAt(const json::value& root, std::string_view dotted_path);
 bool BoolAt(const json::object& root, std::string_view dotted_path);
+// metadata.resourceVersion as a number (shoal's are decimal revisions), 0 when absent or not
+// one: what controllers compare to keep the newest of two copies of an object.
+int64_t ResourceVersionAt(const json::object& object);
 
 // The field-selector view of an object: metadata.name, metadata.namespace and every field in
 // type.selectable_fields, as strings (booleans as "true"/"false", absent as "").

@@ -122,6 +122,14 @@ TEST(StringAtTest, ObjectOverload) {
   EXPECT_EQ(StringAt(root, "kind.x"), "");
 }
 
+TEST(ResourceVersionAtTest, DecimalOrZero) {
+  EXPECT_EQ(ResourceVersionAt(Obj(R"({"metadata":{"resourceVersion":"19081"}})")), 19081);
+  EXPECT_EQ(ResourceVersionAt(Obj(R"({"metadata":{"name":"x"}})")), 0);
+  EXPECT_EQ(ResourceVersionAt(Obj(R"({"metadata":{"resourceVersion":"12ab"}})")), 0);
+  EXPECT_EQ(ResourceVersionAt(Obj(R"({"metadata":{"resourceVersion":""}})")), 0);
+  EXPECT_EQ(ResourceVersionAt(Obj(R"({"metadata":{"resourceVersion":19081}})")), 0);
+}
+
 // ----------------------------------------------------------------------------------------------
 // ExtractLabels / ExtractFields
 

@@ -5,7 +5,6 @@
 #include <tuple>
 #include <vector>
 
-#include <absl/strings/numbers.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
@@ -36,12 +35,7 @@ constexpr int kMaxCallsInFlight = 256;
 // Replaces `have` by `got` unless `have` is a newer version of the same Job (a higher
 // resourceVersion): the informer's events and the controller's write answers interleave.
 void KeepNewer(json::object& have, json::object got) {
-  auto rv = [](const json::object& o) {
-    int64_t v = 0;
-    (void)absl::SimpleAtoi(base::AbslView(api::StringAt(o, "metadata.resourceVersion")), &v);
-    return v;
-  };
-  if (have.empty() || rv(got) >= rv(have) ||
+  if (have.empty() || api::ResourceVersionAt(got) >= api::ResourceVersionAt(have) ||
       api::StringAt(have, "metadata.uid") != api::StringAt(got, "metadata.uid")) {
     have = std::move(got);
   }

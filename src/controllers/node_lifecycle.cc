@@ -164,21 +164,32 @@ void NodeLifecycleController::OnNode(InformerEvent&& e) {
     nodes_synced_ = true;
     return;
   }
-  std::string name(api::StringAt(e.object, "metadata.name"));
   if (e.type == InformerEvent::Type::kDeleted) {
     // Its pods are the pod garbage collector's (orphans); queued evictions drop on re-check.
-    nodes_.erase(name);
+    nodes_.erase(std::string(api::StringAt(e.object, "metadata.name")));
     return;
   }
+  ObserveNode(e.object);
+}
+
+void NodeLifecycleController::ObserveNode(const json::object& object) {
+  std::string name(api::StringAt(object, "metadata.name"));
   const TimePoint now = clock_.Now();
   auto [it, added] = nodes_.try_emplace(name);
   NodeHealth& n = it->second;
+  std::string uid(api::StringAt(object, "metadata.uid"));
+  const int64_t rv = api::ResourceVersionAt(object);
+  // The answer of a write of ours and the watch event of a later write by someone else can
+  // arrive in either order (the store tells watchers of a commit batch before it answers its
+  // writes): the older copy never replaces the newer.
+  if (!added && n.uid == uid && rv < n.resource_version) return;
+  n.resource_version = rv;
   if (added) n.probe = now;
-  n.uid = std::string(api::StringAt(e.object, "metadata.uid"));
-  n.created = std::string(api::StringAt(e.object, "metadata.creationTimestamp"));
+  n.uid = std::move(uid);
+  n.created = std::string(api::StringAt(object, "metadata.creationTimestamp"));
   std::string ready, heartbeat;
   n.conditions.clear();
-  if (const json::value* conds = api::FindPath(e.object, "status.conditions");
+  if (const json::value* conds = api::FindPath(object, "status.conditions");
       conds != nullptr && conds->is_array()) {
     for (const json::value& c : conds->get_array()) {
       Condition cond{std::string(api::StringAt(c, "type")),
@@ -199,7 +210,7 @@ void NodeLifecycleController::OnNode(InformerEvent&& e) {
   n.ready_heartbeat = std::move(heartbeat);
   SetReady(name, n, ready);
 
-  std::vector<Taint> taints = ParseTaints(api::FindPath(e.object, "spec.taints"), n.taints, now);
+  std::vector<Taint> taints = ParseTaints(api::FindPath(object, "spec.taints"), n.taints, now);
   auto no_execute = [](const std::vector<Taint>& ts) {
     std::vector<Taint> out;
     for (const Taint& t : ts) {
@@ -363,7 +374,12 @@ void NodeLifecycleController::MonitorPass() {
 asio::awaitable<void> NodeLifecycleController::UpdateNode(std::string name, bool mark_unknown,
                                                           std::string ready) {
   bool ok = true;
-  if (mark_unknown) ok = co_await MarkConditionsUnknown(name);
+  if (mark_unknown) {
+    ok = co_await MarkConditionsUnknown(name);
+    // Unknown now, unless a newer copy of the node came meanwhile (the agent is back).
+    auto it = nodes_.find(name);
+    if (ok && it != nodes_.end()) ready = it->second.ready;
+  }
   if (ok) co_await ReconcileTaints(name, ready);
   if (auto it = nodes_.find(name); it != nodes_.end()) it->second.busy = false;
   --in_flight_;
@@ -410,20 +426,12 @@ asio::awaitable<bool> NodeLifecycleController::MarkConditionsUnknown(const std::
   }
   spdlog::info("node-controller: node {} stopped posting status for more than {} s: Ready=Unknown",
                name, options_.node_monitor_grace_period.count() / 1000.0);
+  if (auto written = api::ParseJson(resp->Text()); written.ok() && written->is_object()) {
+    ObserveNode(written->get_object());
+  }
   it = nodes_.find(name);
   if (it == nodes_.end()) co_return true;
-  for (Condition& c : it->second.conditions) {
-    if (std::find(std::begin(kAgentConditions), std::end(kAgentConditions), c.type) !=
-        std::end(kAgentConditions)) {
-      c.status = "Unknown";
-    }
-  }
-  if (std::none_of(it->second.conditions.begin(), it->second.conditions.end(),
-                   [](const Condition& c) { return c.type == "Ready"; })) {
-    it->second.conditions.push_back({"Ready", "Unknown"});
-  }
-  SetReady(name, it->second, "Unknown");
-  if (was != "Unknown") {
+  if (it->second.ready == "Unknown" && was != "Unknown") {
     // kube's MarkPodsNotReady: nobody else will tell services and gangs these pods are gone.
     ++in_flight_;
     asio::co_spawn(executor_, MarkPodsNotReady(name), asio::detached);
@@ -494,12 +502,8 @@ asio::awaitable<void> NodeLifecycleController::ReconcileTaints(const std::string
                  wanted.empty() ? "removed the not-ready/unreachable taints"
                                 : base::StrCat("tainted ", wanted[0].first));
     // Act on the new taints now rather than when the informer brings them.
-    auto written = api::ParseJson(put->Text());
-    auto it = nodes_.find(name);
-    if (written.ok() && it != nodes_.end()) {
-      it->second.taints =
-          ParseTaints(api::FindPath(*written, "spec.taints"), it->second.taints, clock_.Now());
-      EvaluateNodePods(name);
+    if (auto written = api::ParseJson(put->Text()); written.ok() && written->is_object()) {
+      ObserveNode(written->get_object());
     }
     co_return;
   }

@@ -101,6 +101,7 @@ class NodeLifecycleController {
     std::string created;          // metadata.creationTimestamp
     std::vector<Condition> conditions;
     std::vector<Taint> taints;
+    int64_t resource_version = 0;  // of the newest copy seen (watch or a write's answer)
     TimePoint probe{};  // when it was last seen alive (controller clock)
     bool busy = false;  // an update of this node is in flight
   };
@@ -113,6 +114,9 @@ class NodeLifecycleController {
   };
 
   void OnNode(client::InformerEvent&& e);
+  // Takes in a copy of a node, from the watch or from the answer of a write; one older than
+  // the copy already seen is ignored.
+  void ObserveNode(const boost::json::object& object);
   void OnLease(client::InformerEvent&& e);
   void OnPod(client::InformerEvent&& e);
   // Records the Ready status of a node seen or written, with the NodeNotReady Event on a

@@ -6,10 +6,15 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 #include <functional>
@@ -23,6 +28,7 @@
 #include "apiserver/api_server.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/forwarding_transport.h"
 #include "client/in_process_transport.h"
 #include "store/memory_store.h"
 
@@ -106,9 +112,10 @@ class NodeLifecycleTest : public ::testing::Test {
     store_.Close();
   }
 
-  void StartController(ControllerOptions options) {
-    controller_ =
-        std::make_unique<NodeLifecycleController>(io_.get_executor(), transport_, options, clock_);
+  // The controller talks through `via` when given (it must forward to transport_).
+  void StartController(ControllerOptions options, client::Transport* via = nullptr) {
+    controller_ = std::make_unique<NodeLifecycleController>(
+        io_.get_executor(), via != nullptr ? *via : transport_, options, clock_);
     controller_->StartInformersForTest();
     ASSERT_TRUE(WaitFor([&] { return OnIo([&] { return controller_->SyncedForTest(); }); }));
   }
@@ -294,6 +301,7 @@ class NodeLifecycleTest : public ::testing::Test {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
   std::unique_ptr<NodeLifecycleController> controller_;
+  std::unique_ptr<client::Transport> via_;  // the controller's, when a test wraps transport_
 };
 
 const std::vector<std::string> kUnreachableTaints{"shoal.io/unhealthy:NoSchedule",
@@ -385,6 +393,68 @@ TEST_F(NodeLifecycleTest, NotReadyNodeIsTaintedAndRecoveryRemovesOnlyOurTaints) 
   // Back: lease renewed and Ready posted.
   RenewLease("n1");
   PostReady("n1", "True");
+  Tick();
+  EXPECT_EQ(Taints("n1"), std::vector<std::string>{"shoal.io/unhealthy:NoSchedule"});
+}
+
+// The controller's first write of a node's status is answered only after the agent has come
+// back (posted Ready=True with a new heartbeat) and the controller's watch has delivered that:
+// the write's answer is then older than what the controller has seen.
+class AgentBackBeforeTheAnswerTransport : public client::ForwardingTransport {
+ public:
+  AgentBackBeforeTheAnswerTransport(client::Transport& next, std::string agent_patch,
+                                    std::function<bool()> agent_seen)
+      : ForwardingTransport(next),
+        agent_patch_(std::move(agent_patch)),
+        agent_seen_(std::move(agent_seen)) {}
+  std::atomic<bool> held{false};
+
+  asio::awaitable<absl::StatusOr<client::Response>> Call(client::Request req) override {
+    const bool status_patch = req.method == "PATCH" && req.path.ends_with("/status") &&
+                              req.path.starts_with("/api/v1/nodes/");
+    const std::string path = req.path;
+    auto resp = co_await next().Call(std::move(req));
+    if (status_patch && !held.exchange(true)) {
+      auto posted = co_await next().Call(
+          client::MakeRequest("PATCH", path, agent_patch_, "application/merge-patch+json"));
+      EXPECT_TRUE(posted.ok() && posted->code == 200);
+      asio::steady_timer t(co_await asio::this_coro::executor);
+      for (int i = 0; i < 1500 && !agent_seen_(); ++i) {
+        t.expires_after(milliseconds(10));
+        co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+    }
+    co_return resp;
+  }
+
+ private:
+  std::string agent_patch_;
+  std::function<bool()> agent_seen_;
+};
+
+TEST_F(NodeLifecycleTest, AnAgentBackBeforeTheAnswerOfOurUnknownWriteIsNotTainted) {
+  const std::string back = base::FormatRfc3339(clock_.Now() + seconds(41));
+  auto owned = std::make_unique<AgentBackBeforeTheAnswerTransport>(
+      transport_,
+      base::StrCat(R"({"status":{"conditions":[{"type":"Ready","status":"True",)",
+                   R"("reason":"KubeletReady","lastHeartbeatTime":")", back,
+                   R"(","lastTransitionTime":")", back, R"("}]}})"),
+      [this] { return controller_->ReadyForTest("n1") == "True"; });
+  AgentBackBeforeTheAnswerTransport& via = *owned;
+  via_ = std::move(owned);  // outlives the controller's thread
+  StartController({}, &via);
+  AddNode("n1");
+  RenewLease("n1");
+  AddPod("p1", "n1");
+
+  Advance(seconds(41));  // silent too long: the controller writes Ready=Unknown...
+  Tick();
+  ASSERT_TRUE(via.held);
+  // ...but the agent was back before that write was answered: no taints, pods stay Ready.
+  EXPECT_EQ(api::StringAt(ConditionOf(Node("n1"), "Ready"), "status"), "True");
+  EXPECT_EQ(OnIo([&] { return controller_->ReadyForTest("n1"); }), "True");
+  EXPECT_EQ(Taints("n1"), std::vector<std::string>{"shoal.io/unhealthy:NoSchedule"});
+  EXPECT_EQ(api::StringAt(ConditionOf(Pod("p1"), "Ready"), "status"), "True");
   Tick();
   EXPECT_EQ(Taints("n1"), std::vector<std::string>{"shoal.io/unhealthy:NoSchedule"});
 }

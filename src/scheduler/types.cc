@@ -146,8 +146,7 @@ absl::StatusOr<PodInfo> PodInfoFromJson(const json::object& pod, ResourceNames& 
   p.uid = std::string(api::StringAt(pod, "metadata.uid"));
   p.key = base::StrCat(p.ns, "/", p.name);
   p.creation = std::string(api::StringAt(pod, "metadata.creationTimestamp"));
-  (void)absl::SimpleAtoi(base::AbslView(api::StringAt(pod, "metadata.resourceVersion")),
-                         &p.resource_version);
+  p.resource_version = api::ResourceVersionAt(pod);
   p.deleting = !api::StringAt(pod, "metadata.deletionTimestamp").empty();
   std::string_view sched = api::StringAt(pod, "spec.schedulerName");
   p.scheduler_name = sched.empty() ? "default-scheduler" : std::string(sched);
