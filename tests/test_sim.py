@@ -94,6 +94,60 @@ def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
     assert sim.stop() == 0
 
 
+def sockets_of(pid):
+    """The number of sockets process `pid` holds open."""
+    fd_dir = f"/proc/{pid}/fd"
+    count = 0
+    for fd in os.listdir(fd_dir):
+        try:
+            count += os.readlink(os.path.join(fd_dir, fd)).startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return count
+
+
+def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory):
+    """`shoal sim --shared-pod-watch`: one watch of every bound pod serves all the hollow
+    nodes, so each node holds one connection (its writes) instead of two; pods still run,
+    finish and are deleted on the node they are bound to."""
+    ready_file = os.path.join(server.workdir, "sim.ready")
+    sim = sim_factory("--nodes", "12", "--name-prefix", "s-", "--shared-pod-watch",
+                      "--ready-file", ready_file)
+    wait_until(lambda: len(ready_nodes(server)) == 12, 30, interval=0.2, what="12 nodes Ready")
+    wait_until(lambda: os.path.exists(ready_file), 30, interval=0.2, what="the ready file")
+
+    def pod(name, node=None, duration=None):
+        meta = {"name": name}
+        if duration:
+            meta["annotations"] = {"shoal.io/sim-duration": duration}
+        spec = {"restartPolicy": "Never", "terminationGracePeriodSeconds": 5,
+                "containers": [{"name": "c", "image": "none", "command": ["train"]}]}
+        if node:
+            spec["nodeName"] = node
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": spec}
+
+    def phase(name):
+        return kubectl_get_json(server, "pod", name)["status"].get("phase")
+    server.kubectl("create", "-f", "-", input=json.dumps(pod("short", duration="1s")))
+    server.kubectl("create", "-f", "-", input=json.dumps(pod("pinned", node="s-00007")))
+    # Bound to a node that no hollow node of this sim is: nobody runs it.
+    server.kubectl("create", "-f", "-", input=json.dumps(pod("elsewhere", node="not-ours")))
+    wait_until(lambda: phase("short") == "Succeeded", 20, interval=0.1, what="short Succeeded")
+    wait_until(lambda: phase("pinned") == "Running", 20, interval=0.1, what="pinned Running")
+    pinned = kubectl_get_json(server, "pod", "pinned")
+    assert pinned["spec"]["nodeName"] == "s-00007"
+    assert pinned["status"]["hostIP"] == "127.0.0.1"
+    assert phase("elsewhere") == "Pending"
+    server.kubectl("delete", "pod", "pinned", "--timeout=20s")
+    assert server.request("GET", "/api/v1/namespaces/default/pods/pinned").status == 404
+
+    # One connection per node (its pooled writes) and the one shared watch: with a watch per
+    # node it would be 24 or more.
+    wait_until(lambda: sockets_of(sim.proc.pid) <= 12 + 2, 20, interval=0.2,
+               what="at most one connection per node and the shared watch")
+    assert sim.stop() == 0
+
+
 def test_running_delay_holds_a_bound_pod_before_its_container_starts(server, sim_factory):
     """`shoal sim --running-delay 3s`: a bound pod stays ContainerCreating (phase Pending,
     container waiting) for the delay, as an image pull would keep it, then runs."""
@@ -135,20 +189,24 @@ def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_fact
     assert len(ready_nodes(server)) >= 1
 
 
-def test_heartbeat_bench_report_is_complete(tmp_path):
+@pytest.mark.parametrize("shared", [False, True], ids=["watch-per-node", "shared-pod-watch"])
+def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     """`shoal bench --scenario heartbeat` at CI size: it starts its own server and `shoal sim`,
     and its report says how long registration took and what heartbeats cost (never judged by
-    a timing here)."""
-    r, report = run_bench(tmp_path, "hb.json", "heartbeat",
-                          "--nodes", "40", "--duration", "3")
+    a timing here). With --shared-pod-watch the sim serves all nodes from one pod watch."""
+    r, report = run_bench(tmp_path, "hb.json", "heartbeat", "--nodes", "40", "--duration", "3",
+                          *(["--shared-pod-watch"] if shared else []))
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
+    assert report["pod_watch"] == ("shared" if shared else "per node")
     assert report["start_to_all_nodes_ready_s"] > 0
     assert report["start_to_all_nodes_listed_pods_s"] > 0
     assert report["window_s"] == 3
     for who in ("server", "sim"):
         assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
     assert report["sim"]["stopped"] == "exited 0", report
-    assert "40 nodes Ready" in r.stdout and "all pods listed after" in r.stdout
+    watch = "shared" if shared else "per node"
+    assert f"40 nodes ({watch} pod watch) Ready" in r.stdout
+    assert "all pods listed after" in r.stdout
     # The latency the hollow nodes themselves saw over the heartbeat window only: the sim's
     # records were reset after registration (no POST nodes), and leases were renewed in it
     # (40 nodes every 10 s: about 12 in the 3 s); the summary prints them.

@@ -388,6 +388,10 @@ asio::awaitable<void> Agent::Register() {
   if (taints_dirty_ || preflight_pending_) ReconcileTaints();
   asio::co_spawn(executor_, LeaseLoop(), asio::detached);
   asio::co_spawn(executor_, StatusLoop(), asio::detached);
+  if (options_.external_pod_watch) {
+    MaybePodsListed();
+    co_return;
+  }
   client::InformerOptions informer;
   informer.path = "/api/v1/pods";
   informer.field_selector = "spec.nodeName=" + options_.node_name;
@@ -395,6 +399,12 @@ asio::awaitable<void> Agent::Register() {
                  client::RunInformer(transport_, informer,
                                      [this](InformerEvent&& e) { OnPod(std::move(e)); }),
                  asio::detached);
+}
+
+void Agent::MaybePodsListed() {
+  if (pods_listed_ || !registered_ || !pods_synced_) return;
+  pods_listed_ = true;
+  if (options_.on_pods_listed) options_.on_pods_listed();
 }
 
 double JitterFactor(double jitter, bool first, double u) {
@@ -482,10 +492,8 @@ absl::StatusOr<LogSource> Agent::LocateLog(const std::string& ns, const std::str
 
 void Agent::OnPod(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) {
-    if (!pods_listed_) {
-      pods_listed_ = true;
-      if (options_.on_pods_listed) options_.on_pods_listed();
-    }
+    pods_synced_ = true;
+    MaybePodsListed();
     // Pods that left while the agent was down: their directories go.
     for (const auto& [uid, _] : killed_) {
       if (workers_.count(uid) == 0) {

@@ -71,6 +71,10 @@ struct AgentOptions {
   // Called once, on the agent's executor, when its pod informer has first listed: the node is
   // registered and up to date with its pods (`shoal sim --ready-file` counts these).
   std::function<void()> on_pods_listed;
+  // Pods come from whoever runs the agent (`shoal sim --shared-pod-watch`: one watch of every
+  // bound pod for all hollow nodes) through DeliverPodEvent, instead of from the agent's own
+  // watch of spec.nodeName=<node>. on_pods_listed then waits for registration and kSynced.
+  bool external_pod_watch = false;
 };
 
 // The factor an interval is scaled by: 1 without jitter; else `u` (uniform in [0, 1)) for the
@@ -92,6 +96,10 @@ class Agent {
   // (`shoal sim --fail-nodes`); pods are left as they are.
   void StopHeartbeats() { heartbeats_stopped_ = true; }
 
+  // With external_pod_watch: one event of the shared watch about a pod bound to this node
+  // (kSynced: the watch has listed every pod). Must run on the agent's executor.
+  void DeliverPodEvent(client::InformerEvent&& e) { OnPod(std::move(e)); }
+
  private:
   void KillLeftovers();
   boost::json::object NodeObject() const;
@@ -110,6 +118,8 @@ class Agent {
   boost::asio::awaitable<void> TaintWriter();
   void RecordEvent(std::string_view type, std::string_view reason, std::string message);
   void OnPod(client::InformerEvent&& e);
+  // Calls on_pods_listed once, when the node is registered and its pods have been listed.
+  void MaybePodsListed();
   absl::StatusOr<LogSource> LocateLog(const std::string& ns, const std::string& pod,
                                       const std::string& container, bool previous);
 
@@ -124,6 +134,7 @@ class Agent {
   bool registered_ = false;
   bool heartbeats_stopped_ = false;
   bool pods_listed_ = false;
+  bool pods_synced_ = false;  // the pod watch (own or external) has listed
   std::unique_ptr<LogServer> log_server_;
   bool preflight_pending_ = false;
   bool unhealthy_ = false;

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <set>
+#include <string>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -79,8 +81,9 @@ struct Run {
   asio::awaitable<void> Main() {
     asio::co_spawn(co_await asio::this_coro::executor, WatchNodes(), asio::detached);
     const auto start = SteadyClock::now();
-    auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes,
-                        {"--threads", "2"});
+    std::vector<std::string> sim_args = {"--threads", "2"};
+    if (options.shared_pod_watch) sim_args.push_back("--shared-pod-watch");
+    auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes, sim_args);
     if (!sim.ok()) {
       error = sim.status();
       watching = false;
@@ -146,6 +149,7 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
   const double window = options.duration_s;
   json::object report{{"scenario", "heartbeat"},
                       {"nodes", options.nodes},
+                      {"pod_watch", options.shared_pod_watch ? "shared" : "per node"},
                       {"start_to_all_nodes_ready_s", run.to_all_ready_s},
                       {"start_to_all_nodes_listed_pods_s", run.to_all_up_s},
                       {"window_s", window},
@@ -166,8 +170,9 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
 
 std::string HeartbeatSummary(const json::object& report) {
   std::string out = fmt::format(
-      "{} nodes Ready {:.1f} s after the sim started, all pods listed after {:.1f} s\n",
-      report.at("nodes").to_number<int64_t>(),
+      "{} nodes ({} pod watch) Ready {:.1f} s after the sim started, all pods listed after "
+      "{:.1f} s\n",
+      report.at("nodes").to_number<int64_t>(), std::string(report.at("pod_watch").as_string()),
       report.at("start_to_all_nodes_ready_s").to_number<double>(),
       report.at("start_to_all_nodes_listed_pods_s").to_number<double>());
   for (const char* who : {"server", "sim"}) {

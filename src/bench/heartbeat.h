@@ -25,6 +25,7 @@ struct HeartbeatOptions {
   int nodes = 1000;
   int duration_s = 60;          // steady-state sampling window
   pid_t server_pid = -1;        // -1: not ours (no server figures)
+  bool shared_pod_watch = false;  // `shoal sim --shared-pod-watch` (one connection per node)
 };
 
 absl::StatusOr<boost::json::object> RunHeartbeat(const client::Kubeconfig& kc,

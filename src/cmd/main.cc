@@ -197,6 +197,11 @@ int main(int argc, char** argv) {
   sm->add_option("--ready-file", sim.ready_file,
                  "Create this (empty) file once every hollow node has registered and listed its "
                  "pods: the start-up burst is over");
+  sm->add_flag("--shared-pod-watch", sim.shared_pod_watch,
+              "One watch of every bound pod (fieldSelector spec.nodeName!=) serves all hollow "
+              "nodes instead of a watch per node: one connection per node instead of two, for "
+              "node counts past a host's open-files limit. Not how kubelets behave; the "
+              "default is a watch per node");
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory removed at exit");
@@ -314,6 +319,9 @@ int main(int argc, char** argv) {
                   "queues: the ClusterQueues' preemption.reclaimWithinCohort")
       ->capture_default_str()
       ->check(CLI::IsMember({"Never", "LowerPriority", "Any"}));
+  bch->add_flag("--shared-pod-watch", bench.shared_pod_watch,
+                "heartbeat: run the sim with --shared-pod-watch (one watch for all hollow nodes, "
+                "one connection per node): for node counts past the open-files limit");
   bch->add_flag("--topology-aware", bench.topology_aware,
                "queues: give the ResourceFlavor a topologyName, so that work is admitted only "
                "when its pods fit on the flavor's nodes");

@@ -9,7 +9,9 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -23,6 +25,8 @@
 
 #include "agent/agent.h"
 #include "agent/gpus.h"
+#include "api/object.h"
+#include "client/informer.h"
 #include "client/http_transport.h"
 #include "client/https_client.h"
 #include "client/kubeconfig.h"
@@ -57,10 +61,65 @@ struct Loop {
 };
 
 struct HollowNode {
+  std::string name;
   std::unique_ptr<client::HttpTransport> transport;
   std::unique_ptr<TimedTransport> timed;  // the agent's view of `transport`
   std::unique_ptr<agent::Agent> agent;
   Loop* loop = nullptr;
+};
+
+// --shared-pod-watch: one informer of every bound pod, on the control loop; each event goes
+// to its node's agent on that agent's loop. A deletion found by a re-list names the pod only,
+// so the node of every pod seen is remembered.
+class SharedPodWatch {
+ public:
+  SharedPodWatch(std::unique_ptr<client::HttpTransport> transport,
+                 std::vector<HollowNode>& nodes)
+      : transport_(std::move(transport)), nodes_(nodes) {
+    for (HollowNode& n : nodes_) by_name_.emplace(n.name, &n);
+  }
+
+  void Start(asio::any_io_executor executor) {
+    client::InformerOptions informer;
+    informer.path = "/api/v1/pods";
+    informer.field_selector = "spec.nodeName!=";
+    client::SpawnInformer(executor, *transport_, informer,
+                          [this](client::InformerEvent&& e) { Dispatch(std::move(e)); });
+  }
+
+ private:
+  void Dispatch(client::InformerEvent&& e) {
+    if (e.type == client::InformerEvent::Type::kSynced) {
+      for (HollowNode& n : nodes_) {
+        HollowNode* node = &n;
+        asio::post(node->loop->io, [node] {
+          node->agent->DeliverPodEvent({client::InformerEvent::Type::kSynced, {}});
+        });
+      }
+      return;
+    }
+    std::string key = client::ObjectKey(e.object);
+    HollowNode* node = nullptr;
+    if (auto it = by_name_.find(api::StringAt(e.object, "spec.nodeName")); it != by_name_.end()) {
+      node = it->second;
+    } else if (auto p = node_of_.find(key); p != node_of_.end()) {
+      node = p->second;
+    }
+    if (e.type == client::InformerEvent::Type::kDeleted) {
+      node_of_.erase(key);
+    } else if (node != nullptr) {
+      node_of_[key] = node;
+    }
+    if (node == nullptr) return;  // a pod of a node that is not ours
+    asio::post(node->loop->io, [node, e = std::move(e)]() mutable {
+      node->agent->DeliverPodEvent(std::move(e));
+    });
+  }
+
+  std::unique_ptr<client::HttpTransport> transport_;
+  std::vector<HollowNode>& nodes_;
+  std::unordered_map<std::string_view, HollowNode*> by_name_;  // views of HollowNode::name
+  std::unordered_map<std::string, HollowNode*> node_of_;        // pod key -> its node
 };
 
 // Each hollow node holds a watch and a pooled connection: raise the open-files limit.
@@ -134,6 +193,7 @@ int RunSim(const SimOptions& o) {
     n.timed = std::make_unique<TimedTransport>(*n.transport, n.loop->latency);
     agent::AgentOptions ao;
     ao.node_name = HollowNodeName(o, i);
+    n.name = ao.node_name;
     ao.data_dir = dir + "/" + ao.node_name;
     ao.labels = {{"topology.shoal.io/leaf", LeafOf(o, i)},
                  {"topology.shoal.io/spine", SpineOf(o, i)},
@@ -145,6 +205,7 @@ int RunSim(const SimOptions& o) {
     ao.on_pods_listed = node_up;
     ao.lease_duration = std::chrono::seconds(o.lease_duration_s);
     ao.lease_renew = std::chrono::milliseconds(o.lease_duration_s * 1000 / 4);
+    ao.external_pod_watch = o.shared_pod_watch;
     auto gpus = agent::DiscoverGpus(o.gpus_per_node);
     if (!gpus.ok()) gpus = std::vector<agent::GpuDevice>{};
     n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.timed,
@@ -183,6 +244,7 @@ int RunSim(const SimOptions& o) {
   wait_reset();
   int started = 0;
   asio::steady_timer starter(control);
+  asio::steady_timer shared_starter(control);
   const auto t0 = std::chrono::steady_clock::now();
   std::function<void()> start_more = [&] {
     const double elapsed =
@@ -206,6 +268,29 @@ int RunSim(const SimOptions& o) {
     }
   };
   start_more();
+  // --shared-pod-watch: started once every node's Start is queued on its loop, so that no
+  // event reaches an agent before its Start.
+  std::unique_ptr<SharedPodWatch> shared;
+  if (o.shared_pod_watch) {
+    auto t = client::HttpTransport::Create(control.get_executor(), *kc, {.tls = *tls});
+    if (!t.ok()) {
+      fmt::print(stderr, "error: {}\n", t.status().ToString());
+      return 1;
+    }
+    shared = std::make_unique<SharedPodWatch>(std::move(*t), nodes);
+  }
+  std::function<void()> start_shared = [&] {
+    if (!shared) return;
+    if (started < o.nodes) {
+      shared_starter.expires_after(std::chrono::milliseconds(100));
+      shared_starter.async_wait([&](boost::system::error_code ec) {
+        if (!ec) start_shared();
+      });
+      return;
+    }
+    shared->Start(control.get_executor());
+  };
+  start_shared();
   // --fail-nodes: random nodes stop their heartbeats.
   std::mt19937 rng(12345);
   asio::steady_timer failer(control);
@@ -229,6 +314,7 @@ int RunSim(const SimOptions& o) {
   for (auto& l : loops) {
     if (l->thread.joinable()) l->thread.join();
   }
+  shared.reset();
   nodes.clear();  // agents before their transports' loops go
   if (!o.api_latency_out.empty()) {
     ApiLatency all;
