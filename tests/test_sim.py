@@ -227,6 +227,12 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert rep["scenario"] == "smoke" and rep["nodes"] == 40 and rep["gpus"] == 320
     assert rep["pod_startup"]["count"] + rep["small_pods_never_running"] == 60
     assert rep["small_pods_never_running"] == 0
+    # Scheduling is the first part of startup: every pod was bound, no later than it ran.
+    bound = rep["small_pod_create_to_bound"]
+    assert bound["count"] == 60
+    assert 0 < bound["p50_ms"] <= rep["pod_startup"]["p50_ms"]
+    assert bound["max_ms"] <= rep["pod_startup"]["max_ms"]
+    assert "60 small pods: create -> bound p50" in r.stdout
     assert rep["gangs_incomplete"] == 0 and len(rep["gangs"]) == 4
     for g in rep["gangs"]:
         assert g["members"] == 8

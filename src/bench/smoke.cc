@@ -433,7 +433,8 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
   ASSIGN_OR_RETURN(ScenarioRunEnd end, RunScenario(kc, options.server_pid, run));
   if (!run.error.ok()) return run.error;
 
-  LatencyRecorder startup;
+  // Startup, and its first part (scheduling): create sent -> bound, as the watch shows them.
+  LatencyRecorder startup, to_bound;
   int64_t never_ran = 0;
   for (const auto& [name, sent] : run.created) {
     const PodSeen& p = run.pods[name];
@@ -442,6 +443,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
     } else {
       startup.Add(p.running - sent);
     }
+    if (p.bound != SteadyClock::time_point{}) to_bound.Add(p.bound - sent);
   }
   // Watch delivery as a client sees it: the create's answer -> the pod's first watch event
   // (0 when the event came first; the watch has no server-side send time to compare with).
@@ -511,6 +513,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"balloon_share_per_second", ToArray(run.balloon_share)},
                       {"create_answered_to_watch_event", ToJson(watch_lag.Summarize())},
                       {"pod_startup", ToJson(startup.Summarize())},
+                      {"small_pod_create_to_bound", ToJson(to_bound.Summarize())},
                       {"small_pods_never_running", never_ran},
                       {"gangs", std::move(gangs)},
                       {"gangs_incomplete", gangs_incomplete},
@@ -541,6 +544,10 @@ std::string SmokeSummary(const json::object& report) {
       s.at("count").to_number<int64_t>(), s.at("p50_ms").to_number<double>(),
       s.at("p99_ms").to_number<double>(), s.at("max_ms").to_number<double>(),
       report.at("small_pods_never_running").to_number<int64_t>());
+  const json::object& b = report.at("small_pod_create_to_bound").as_object();
+  out += fmt::format("{} small pods: create -> bound p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n",
+                     b.at("count").to_number<int64_t>(), b.at("p50_ms").to_number<double>(),
+                     b.at("p99_ms").to_number<double>(), b.at("max_ms").to_number<double>());
   for (const json::value& g : report.at("gangs").as_array()) {
     out += fmt::format(
         "{}: {} members, all bound {:.1f} ms, all Running {:.1f} ms after create; all bound "

@@ -24,6 +24,7 @@
 #include "apiserver/http_server.h"
 #include "apiserver/pki.h"
 #include "base/clock.h"
+#include "base/open_files.h"
 #include "base/strings.h"
 #include "client/in_process_transport.h"
 #include "controllers/controllers.h"
@@ -36,16 +37,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-void RaiseOpenFileLimit() {
-  rlimit rl{};
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-    rl.rlim_cur = rl.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-      spdlog::warn("could not raise the open-files limit to {}", rl.rlim_max);
-    }
-  }
-}
 
 // Example nodes for a cluster without agents, so that `kubectl get nodes` shows something.
 void CreateExampleNodes(asio::io_context& io, apiserver::ApiServer& api, int n) {
@@ -98,7 +89,10 @@ void CreateExampleNodes(asio::io_context& io, apiserver::ApiServer& api, int n) 
 }  // namespace
 
 int RunServer(const ServerFlags& flags) {
-  RaiseOpenFileLimit();
+  if (rlimit lim{}; getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+      base::RaiseOpenFilesLimit() < lim.rlim_max) {
+    spdlog::warn("could not raise the open-files limit to {}", lim.rlim_max);
+  }
   std::error_code fec;
   std::filesystem::create_directories(flags.data_dir, fec);
   if (fec) {

@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <filesystem>
@@ -26,6 +25,7 @@
 #include "agent/agent.h"
 #include "agent/gpus.h"
 #include "api/object.h"
+#include "base/open_files.h"
 #include "client/informer.h"
 #include "client/http_transport.h"
 #include "client/https_client.h"
@@ -122,15 +122,6 @@ class SharedPodWatch {
   std::unordered_map<std::string, HollowNode*> node_of_;        // pod key -> its node
 };
 
-// Each hollow node holds a watch and a pooled connection: raise the open-files limit.
-void RaiseOpenFiles() {
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-    lim.rlim_cur = lim.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &lim);
-  }
-}
-
 }  // namespace
 
 int RunSim(const SimOptions& o) {
@@ -144,7 +135,7 @@ int RunSim(const SimOptions& o) {
     fmt::print(stderr, "error: {}\n", tls.status().ToString());
     return 1;
   }
-  RaiseOpenFiles();
+  base::RaiseOpenFilesLimit();  // a connection or two per hollow node
   std::string dir = o.data_dir;
   bool temporary = dir.empty();
   if (temporary) {
