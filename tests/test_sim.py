@@ -195,7 +195,7 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     and its report says how long registration took and what heartbeats cost (never judged by
     a timing here). With --shared-pod-watch the sim serves all nodes from one pod watch."""
     r, report = run_bench(tmp_path, "hb.json", "heartbeat", "--nodes", "40", "--duration", "3",
-                          *(["--shared-pod-watch"] if shared else []))
+                          *(["--shared-pod-watch", "--rate", "200"] if shared else []))
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
     assert report["pod_watch"] == ("shared" if shared else "per node")
     assert report["start_to_all_nodes_ready_s"] > 0
@@ -217,6 +217,15 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     for v in seen.values():
         assert 0 <= v["p50_ms"] <= v["p99_ms"] <= v["max_ms"]
     assert "hollow nodes: PATCH leases" in r.stdout
+    # ... and, apart, over the start-up: every node registered once, at --rate nodes a second.
+    startup = report["hollow_node_api_latency_startup"]
+    assert report["start_rate_per_s"] == (200 if shared else 1000)
+    assert "registration" in report["hollow_node_api_latency_startup_covers"]
+    assert startup["POST nodes"]["count"] == 40, startup
+    for v in startup.values():
+        assert 0 <= v["p50_ms"] <= v["p99_ms"] <= v["max_ms"]
+    rate = 200 if shared else 1000
+    assert f"start-up ({rate} nodes/s): POST nodes" in r.stdout
 
 
 def test_smoke_bench_report_is_complete_and_consistent(tmp_path):

@@ -78,11 +78,19 @@ struct Run {
     co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 
+  std::string StartupLatencyFile() const {
+    return options.work_dir + "/sim-startup-api-latency.json";
+  }
+
   asio::awaitable<void> Main() {
     asio::co_spawn(co_await asio::this_coro::executor, WatchNodes(), asio::detached);
     const auto start = SteadyClock::now();
     std::vector<std::string> sim_args = {"--threads", "2"};
     if (options.shared_pod_watch) sim_args.push_back("--shared-pod-watch");
+    if (options.start_rate > 0) {
+      sim_args.insert(sim_args.end(), {"--start-rate", fmt::format("{}", options.start_rate)});
+    }
+    sim_args.insert(sim_args.end(), {"--startup-api-latency-out", StartupLatencyFile()});
     auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes, sim_args);
     if (!sim.ok()) {
       error = sim.status();
@@ -157,6 +165,12 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                                                           run.sim_before.cpu_s()) / window},
                                            {"rss_bytes", run.sim_after.rss_bytes},
                                            {"stopped", end.sim_end}}},
+                      {"start_rate_per_s", options.start_rate > 0 ? options.start_rate : 1000.0},
+                      {"hollow_node_api_latency_startup",
+                       ReadJsonObjectFile(run.StartupLatencyFile())},
+                      {"hollow_node_api_latency_startup_covers",
+                       "from the sim's start until the heartbeat window opened: registration, "
+                       "first lists and watches"},
                       {"hollow_node_api_latency", end.hollow_node_api_latency},
                       {"hollow_node_api_latency_covers",
                        "the heartbeat window (the sim's records are reset after registration)"}};
@@ -182,6 +196,9 @@ std::string HeartbeatSummary(const json::object& report) {
                        s.at("cpu_cores").to_number<double>(),
                        s.at("rss_bytes").to_number<double>() / (1 << 20));
   }
+  out += HollowNodeApiLatencySummary(
+      report, "hollow_node_api_latency_startup",
+      fmt::format("start-up ({:.0f} nodes/s)", report.at("start_rate_per_s").to_number<double>()));
   out += HollowNodeApiLatencySummary(report);
   return out;
 }

@@ -3,7 +3,9 @@
 // time from starting the sim to every node registered and Ready, then the steady-state cost of
 // heartbeats over --duration seconds: the server's CPU (cores) and memory when the bench
 // started the server itself, and the sim's. Kubernetes' scalability tests check the same
-// thing (kubemark's idle cluster).
+// thing (kubemark's idle cluster). The API latency the hollow nodes saw is reported twice:
+// during start-up (registration at --rate nodes per second, first lists, until the window
+// opens) and during the window.
 //
 // Threading: RunHeartbeat blocks; it runs its own I/O thread.
 #pragma once
@@ -26,6 +28,7 @@ struct HeartbeatOptions {
   int duration_s = 60;          // steady-state sampling window
   pid_t server_pid = -1;        // -1: not ours (no server figures)
   bool shared_pod_watch = false;  // `shoal sim --shared-pod-watch` (one connection per node)
+  double start_rate = 0;          // hollow nodes started per second (0: the sim's 1000)
 };
 
 absl::StatusOr<boost::json::object> RunHeartbeat(const client::Kubeconfig& kc,

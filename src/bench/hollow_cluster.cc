@@ -96,23 +96,28 @@ asio::awaitable<bool> WaitForSimReady(const std::string& work_dir,
   co_return true;
 }
 
-json::object ReadHollowNodeApiLatency(const std::string& work_dir) {
-  std::ifstream f(SimApiLatencyFile(work_dir));
+json::object ReadJsonObjectFile(const std::string& path) {
+  std::ifstream f(path);
   std::stringstream text;
   text << f.rdbuf();
   auto doc = api::ParseJson(text.str());
   return doc.ok() && doc->is_object() ? std::move(doc->get_object()) : json::object{};
 }
 
-std::string HollowNodeApiLatencySummary(const json::object& report) {
-  const json::value* l = report.if_contains("hollow_node_api_latency");
+json::object ReadHollowNodeApiLatency(const std::string& work_dir) {
+  return ReadJsonObjectFile(SimApiLatencyFile(work_dir));
+}
+
+std::string HollowNodeApiLatencySummary(const json::object& report, std::string_view key,
+                                        std::string_view label) {
+  const json::value* l = report.if_contains(key);
   if (l == nullptr || !l->is_object()) return "";
   std::string out;
   for (const auto& [what, v] : l->get_object()) {
     if (!v.is_object()) continue;
     const json::object& s = v.get_object();
-    out += fmt::format("hollow nodes: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
-                       std::string(what), s.at("count").to_number<int64_t>(),
+    out += fmt::format("{}: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
+                       label, std::string(what), s.at("count").to_number<int64_t>(),
                        s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>(),
                        s.at("max_ms").to_number<double>());
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -71,8 +72,13 @@ struct ScenarioRunEnd {
 
 // Reads what `shoal sim --api-latency-out` wrote under `work_dir` (empty if nothing).
 boost::json::object ReadHollowNodeApiLatency(const std::string& work_dir);
-// Summary lines for a report's "hollow_node_api_latency" (none when it is absent or empty).
-std::string HollowNodeApiLatencySummary(const boost::json::object& report);
+// Summary lines for a report's "hollow_node_api_latency", or another `key` of the same form,
+// each line starting with `label` (none when it is absent or empty).
+std::string HollowNodeApiLatencySummary(const boost::json::object& report,
+                                        std::string_view key = "hollow_node_api_latency",
+                                        std::string_view label = "hollow nodes");
+// Reads a JSON object from a file (empty if it is missing or not one).
+boost::json::object ReadJsonObjectFile(const std::string& path);
 
 // Runs `run.Main()` to its end on a private I/O thread (this one) with an HTTPS transport to
 // `kc` (set in `run.transport` for the run), reading `server_pid`'s stats (-1: none) around it,

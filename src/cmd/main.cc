@@ -194,6 +194,9 @@ int main(int argc, char** argv) {
   sm->add_option("--api-latency-out", sim.api_latency_out,
                  "At exit, write the API call latency the hollow nodes saw (p50/p99/max by "
                  "\"VERB resource\") to this JSON file");
+  sm->add_option("--startup-api-latency-out", sim.startup_api_latency_out,
+                 "On SIGUSR1, which resets the latency records, first write what they held (the "
+                 "start-up burst: registration, first lists) to this JSON file");
   sm->add_option("--ready-file", sim.ready_file,
                  "Create this (empty) file once every hollow node has registered and listed its "
                  "pods: the start-up burst is over");
@@ -295,7 +298,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   bch->add_option("--rate", bench.rate,
                   "pod-startup: pods created per second; smoke: small pods per second "
-                  "(default 50); queues: Jobs per second per team at most (default 4)")
+                  "(default 50); queues: Jobs per second per team at most (default 4); "
+                  "heartbeat: hollow nodes started per second (default 1000)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 10000.0));
   bch->add_option("--kubeconfig", bench.kubeconfig,

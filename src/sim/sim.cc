@@ -6,10 +6,12 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <random>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -67,6 +69,19 @@ struct HollowNode {
   std::unique_ptr<agent::Agent> agent;
   Loop* loop = nullptr;
 };
+
+// The loops' latency records merged, as JSON summaries by "VERB resource", to `path`.
+void WriteApiLatency(const std::vector<ApiLatency>& parts, const std::string& path) {
+  ApiLatency all;
+  for (const ApiLatency& part : parts) {
+    for (const auto& [key, rec] : part) all[key].Merge(rec);
+  }
+  json::object out;
+  for (auto& [key, rec] : all) out[key] = bench::ToJson(rec.Summarize());
+  std::ofstream f(path, std::ios::trunc);
+  f << json::serialize(out) << "\n";
+  if (!f) spdlog::error("shoal sim: cannot write {}", path);
+}
 
 // --shared-pod-watch: one informer of every bound pod, on the control loop; each event goes
 // to its node's agent on that agent's loop. A deletion found by a re-list names the pod only,
@@ -224,9 +239,18 @@ int RunSim(const SimOptions& o) {
   std::function<void()> wait_reset = [&] {
     reset_signal.async_wait([&](boost::system::error_code ec, int) {
       if (ec) return;
+      // Each loop hands over its records (they belong to its thread) and starts afresh.
+      std::vector<std::future<ApiLatency>> taken;
       for (auto& l : loops) {
         Loop* loop = l.get();
-        asio::post(loop->io, [loop] { loop->latency.clear(); });
+        auto done = std::make_shared<std::promise<ApiLatency>>();
+        taken.push_back(done->get_future());
+        asio::post(loop->io, [loop, done] { done->set_value(std::exchange(loop->latency, {})); });
+      }
+      std::vector<ApiLatency> parts;
+      for (auto& f : taken) parts.push_back(f.get());
+      if (!o.startup_api_latency_out.empty()) {
+        WriteApiLatency(parts, o.startup_api_latency_out);
       }
       spdlog::info("shoal sim: API latency records reset (SIGUSR1)");
       wait_reset();
@@ -308,15 +332,9 @@ int RunSim(const SimOptions& o) {
   shared.reset();
   nodes.clear();  // agents before their transports' loops go
   if (!o.api_latency_out.empty()) {
-    ApiLatency all;
-    for (auto& l : loops) {
-      for (auto& [key, rec] : l->latency) all[key].Merge(rec);
-    }
-    json::object out;
-    for (auto& [key, rec] : all) out[key] = bench::ToJson(rec.Summarize());
-    std::ofstream f(o.api_latency_out, std::ios::trunc);
-    f << json::serialize(out) << "\n";
-    if (!f) spdlog::error("shoal sim: cannot write {}", o.api_latency_out);
+    std::vector<ApiLatency> parts;
+    for (auto& l : loops) parts.push_back(std::move(l->latency));
+    WriteApiLatency(parts, o.api_latency_out);
   }
   loops.clear();
   if (temporary) {

@@ -32,6 +32,9 @@ struct SimOptions {
   std::string data_dir;           // "" = a temporary directory, removed at exit
   // At exit, the API latency the nodes saw, by "VERB resource", as JSON summaries ("" = none).
   std::string api_latency_out;
+  // On SIGUSR1, which resets those records, what they held until then (the start-up burst),
+  // in the same form ("" = none).
+  std::string startup_api_latency_out;
   // Written (empty) once every node has registered and listed its pods, i.e. when the start-up
   // burst is over ("" = none): a bench waits for it before measuring steady state.
   std::string ready_file;
