@@ -170,6 +170,34 @@ void BM_RoundTrip(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_RoundTrip, TlsStream)->Arg(1024)->Arg(64 * 1024);
 BENCHMARK_TEMPLATE(BM_RoundTrip, AsioSsl)->Arg(1024)->Arg(64 * 1024);
 
+// A new connection's cost: connect, handshake, one 1 KiB request and response (the client
+// reads whatever the server sent after its handshake with it), close. state.range(0) is the
+// number of TLS 1.3 session tickets the server sends per handshake: OpenSSL's default 2, or 0
+// with the session cache off, as shoal's API server runs (none of its clients resumes).
+void BM_NewConnection(benchmark::State& state) {
+  Env e;
+  const int tickets = static_cast<int>(state.range(0));
+  SSL_CTX_set_num_tickets(e.creds.server, static_cast<size_t>(tickets));
+  if (tickets == 0) SSL_CTX_set_session_cache_mode(e.creds.server, SSL_SESS_CACHE_OFF);
+  std::string request(1024, 'q'), got(1024, '\0');
+  for (auto _ : state) {
+    Pair<TlsStream> p = Connect<TlsStream>(e);
+    bool done = false;
+    asio::co_spawn(
+        e.io,
+        [&]() -> asio::awaitable<void> {
+          co_await asio::async_write(*p.client, asio::buffer(request), use_tuple);
+          co_await asio::async_read(*p.server, asio::buffer(got), use_tuple);
+          co_await asio::async_write(*p.server, asio::buffer(got), use_tuple);
+          co_await asio::async_read(*p.client, asio::buffer(got), use_tuple);
+          done = true;
+        },
+        asio::detached);
+    RunUntil(e, [&] { return done; });
+  }
+}
+BENCHMARK(BM_NewConnection)->Arg(2)->Arg(0)->Unit(benchmark::kMicrosecond);
+
 size_t HeapInUse() {
   struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;

@@ -24,7 +24,7 @@
 #include "apiserver/http_server.h"
 #include "apiserver/pki.h"
 #include "base/clock.h"
-#include "base/open_files.h"
+#include "base/process.h"
 #include "base/strings.h"
 #include "client/in_process_transport.h"
 #include "controllers/controllers.h"
@@ -174,7 +174,10 @@ int RunServer(const ServerFlags& flags) {
   });
 
   std::vector<std::thread> threads;
-  for (int i = 0; i < flags.threads; ++i) threads.emplace_back([&io] { io.run(); });
+  for (int i = 0; i < flags.threads; ++i) threads.emplace_back([&io, i] {
+      base::NameThisThread(base::StrCat("api-io-", i));
+      io.run();
+    });
   CreateExampleNodes(io, api, flags.example_nodes);
 
   // The scheduler: its own single thread, talking to the API server in process; gangs are
@@ -191,7 +194,10 @@ int RunServer(const ServerFlags& flags) {
                                                : scheduler::ScoringStrategy::kPack;
     sched = std::make_unique<scheduler::Scheduler>(sched_io.get_executor(), transport, sopts);
     sched->Start();
-    sched_thread = std::thread([&sched_io] { sched_io.run(); });
+    sched_thread = std::thread([&sched_io] {
+      base::NameThisThread("scheduler");
+      sched_io.run();
+    });
   }
   // The controllers: their own single thread, in process too.
   asio::io_context ctl_io(1);
@@ -201,7 +207,10 @@ int RunServer(const ServerFlags& flags) {
   if (std::find(flags.disable.begin(), flags.disable.end(), "controllers") ==
       flags.disable.end()) {
     ctls = controllers::StartControllers(ctl_io.get_executor(), transport, flags.controllers);
-    ctl_thread = std::thread([&ctl_io] { ctl_io.run(); });
+    ctl_thread = std::thread([&ctl_io] {
+      base::NameThisThread("controllers");
+      ctl_io.run();
+    });
   }
   spdlog::info("shoal server listening on {} (data dir {}, kubeconfig {})", url, flags.data_dir,
                kubeconfig);

@@ -27,7 +27,8 @@
 #include "agent/agent.h"
 #include "agent/gpus.h"
 #include "api/object.h"
-#include "base/open_files.h"
+#include "base/process.h"
+#include "base/strings.h"
 #include "client/informer.h"
 #include "client/http_transport.h"
 #include "client/https_client.h"
@@ -217,9 +218,12 @@ int RunSim(const SimOptions& o) {
     n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.timed,
                                              n.loop->runtime, *std::move(gpus), ao);
   }
-  for (auto& l : loops) {
-    Loop* loop = l.get();
-    loop->thread = std::thread([loop] { loop->io.run(); });
+  for (size_t t = 0; t < loops.size(); ++t) {
+    Loop* loop = loops[t].get();
+    loop->thread = std::thread([loop, t] {
+      base::NameThisThread(base::StrCat("sim-loop-", t));
+      loop->io.run();
+    });
   }
   spdlog::info("shoal sim: starting {} hollow nodes on {} threads against {} (data in {})",
                o.nodes, loops.size(), kc->server, dir);

@@ -5,6 +5,8 @@
 #include <iterator>
 #include <utility>
 
+#include "base/process.h"
+
 namespace shoal::store::internal {
 
 CommitLoop::CommitLoop(CommitLoopOptions options, KeyIndex index, int64_t revision)
@@ -16,7 +18,10 @@ CommitLoop::CommitLoop(CommitLoopOptions options, KeyIndex index, int64_t revisi
 void CommitLoop::Start() {
   std::lock_guard<std::mutex> lock(join_mu_);
   std::lock_guard<std::mutex> queue_lock(queue_mu_);
-  if (!closing_ && !thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (!closing_ && !thread_.joinable()) thread_ = std::thread([this] {
+      base::NameThisThread("store-commit");
+      Run();
+    });
 }
 
 CommitLoop::~CommitLoop() { Close(); }
