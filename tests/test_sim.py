@@ -106,13 +106,16 @@ def sockets_of(pid):
     return count
 
 
-def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory):
+@pytest.mark.parametrize("connections", [0, 2], ids=["own-connections", "shared-connections"])
+def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory, connections):
     """`shoal sim --shared-pod-watch`: one watch of every bound pod serves all the hollow
     nodes, so each node holds one connection (its writes) instead of two; pods still run,
-    finish and are deleted on the node they are bound to."""
+    finish and are deleted on the node they are bound to. With --shared-connections 2 the
+    nodes' calls also share the two idle connections each event loop keeps."""
     ready_file = os.path.join(server.workdir, "sim.ready")
+    extra = ["--shared-connections", str(connections)] if connections else []
     sim = sim_factory("--nodes", "12", "--name-prefix", "s-", "--shared-pod-watch",
-                      "--ready-file", ready_file)
+                      "--ready-file", ready_file, *extra)
     wait_until(lambda: len(ready_nodes(server)) == 12, 30, interval=0.2, what="12 nodes Ready")
     wait_until(lambda: os.path.exists(ready_file), 30, interval=0.2, what="the ready file")
 
@@ -142,9 +145,11 @@ def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory):
     assert server.request("GET", "/api/v1/namespaces/default/pods/pinned").status == 404
 
     # One connection per node (its pooled writes) and the one shared watch: with a watch per
-    # node it would be 24 or more.
-    wait_until(lambda: sockets_of(sim.proc.pid) <= 12 + 2, 20, interval=0.2,
-               what="at most one connection per node and the shared watch")
+    # node it would be 24 or more. Shared connections: two idle ones per loop (two loops), the
+    # watch, and one in flight at most.
+    limit = 2 * 2 + 1 + 1 if connections else 12 + 2
+    wait_until(lambda: sockets_of(sim.proc.pid) <= limit, 20, interval=0.2,
+               what=f"at most {limit} connections")
     assert sim.stop() == 0
 
 
@@ -195,9 +200,11 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     and its report says how long registration took and what heartbeats cost (never judged by
     a timing here). With --shared-pod-watch the sim serves all nodes from one pod watch."""
     r, report = run_bench(tmp_path, "hb.json", "heartbeat", "--nodes", "40", "--duration", "3",
-                          *(["--shared-pod-watch", "--rate", "200"] if shared else []))
+                          *(["--shared-pod-watch", "--rate", "200", "--shared-connections", "4"]
+                            if shared else []))
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
     assert report["pod_watch"] == ("shared" if shared else "per node")
+    assert report["shared_connections"] == (4 if shared else 0)
     assert report["start_to_all_nodes_ready_s"] > 0
     assert report["start_to_all_nodes_listed_pods_s"] > 0
     assert report["window_s"] == 3

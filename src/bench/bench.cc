@@ -208,6 +208,7 @@ int RunBench(const BenchFlags& flags) {
     options.duration_s = flags.duration_s;
     options.server_pid = server ? server->pid() : -1;
     options.shared_pod_watch = flags.shared_pod_watch;
+    options.shared_connections = flags.shared_connections;
     if (flags.rate_set) options.start_rate = flags.rate;
     report = RunHeartbeat(kc, options);
     if (report.ok()) summary = HeartbeatSummary(*report);

@@ -43,6 +43,7 @@ struct BenchFlags {
   int gangs = -1;             // smoke: gang Jobs (-1: the scenario's 4)
   int gang_size = 8;          // smoke: whole-node pods per gang
   bool shared_pod_watch = false;  // heartbeat: `shoal sim --shared-pod-watch`
+  int shared_connections = 0;     // heartbeat: `shoal sim --shared-connections N`
 };
 
 // Runs the scenario; returns the process exit code. Errors go to stderr as one line.

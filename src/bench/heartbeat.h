@@ -29,6 +29,7 @@ struct HeartbeatOptions {
   pid_t server_pid = -1;        // -1: not ours (no server figures)
   bool shared_pod_watch = false;  // `shoal sim --shared-pod-watch` (one connection per node)
   double start_rate = 0;          // hollow nodes started per second (0: the sim's 1000)
+  int shared_connections = 0;     // `shoal sim --shared-connections N` (0: one per node)
 };
 
 absl::StatusOr<boost::json::object> RunHeartbeat(const client::Kubeconfig& kc,

@@ -205,6 +205,14 @@ int main(int argc, char** argv) {
               "nodes instead of a watch per node: one connection per node instead of two, for "
               "node counts past a host's open-files limit. Not how kubelets behave; the "
               "default is a watch per node");
+  sm->add_option("--shared-connections", sim.shared_connections,
+                 "0: each hollow node calls the API server over its own kept-alive connection "
+                 "(as a kubelet). N: the nodes of each event loop share one connection pool "
+                 "keeping up to N idle connections, so the server holds about as many "
+                 "connections as calls in flight; with --shared-pod-watch, for node counts past "
+                 "the open-files limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory removed at exit");
@@ -326,6 +334,10 @@ int main(int argc, char** argv) {
   bch->add_flag("--shared-pod-watch", bench.shared_pod_watch,
                 "heartbeat: run the sim with --shared-pod-watch (one watch for all hollow nodes, "
                 "one connection per node): for node counts past the open-files limit");
+  bch->add_option("--shared-connections", bench.shared_connections,
+                  "heartbeat: run the sim with --shared-connections N (the nodes' calls share "
+                  "pooled connections): with --shared-pod-watch, past 20,000 nodes")
+      ->check(CLI::Range(0, 100000));
   bch->add_flag("--topology-aware", bench.topology_aware,
                "queues: give the ResourceFlavor a topologyName, so that work is admitted only "
                "when its pods fit on the flavor's nodes");

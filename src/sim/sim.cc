@@ -60,6 +60,8 @@ struct Loop {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   HollowRuntime runtime{io.get_executor()};
   ApiLatency latency;  // of this loop's nodes' calls
+  // --shared-connections: the one transport this loop's nodes share (null: one per node).
+  std::unique_ptr<client::HttpTransport> shared_transport;
   std::thread thread;
 };
 
@@ -188,16 +190,31 @@ int RunSim(const SimOptions& o) {
     std::filesystem::rename(o.ready_file + ".tmp", o.ready_file, ec);
     if (ec) spdlog::error("shoal sim: cannot write {}: {}", o.ready_file, ec.message());
   };
+  if (o.shared_connections > 0) {
+    client::HttpTransportOptions shared_opts = topts;
+    shared_opts.max_idle_connections = static_cast<size_t>(o.shared_connections);
+    for (auto& l : loops) {
+      auto t = client::HttpTransport::Create(l->io.get_executor(), *kc, shared_opts);
+      if (!t.ok()) {
+        fmt::print(stderr, "error: {}\n", t.status().ToString());
+        return 1;
+      }
+      l->shared_transport = std::move(*t);
+    }
+  }
   for (int i = 0; i < o.nodes; ++i) {
     HollowNode& n = nodes[static_cast<size_t>(i)];
     n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
-    auto t = client::HttpTransport::Create(n.loop->io.get_executor(), *kc, topts);
-    if (!t.ok()) {
-      fmt::print(stderr, "error: {}\n", t.status().ToString());
-      return 1;
+    if (n.loop->shared_transport == nullptr) {
+      auto t = client::HttpTransport::Create(n.loop->io.get_executor(), *kc, topts);
+      if (!t.ok()) {
+        fmt::print(stderr, "error: {}\n", t.status().ToString());
+        return 1;
+      }
+      n.transport = std::move(*t);
     }
-    n.transport = std::move(*t);
-    n.timed = std::make_unique<TimedTransport>(*n.transport, n.loop->latency);
+    n.timed = std::make_unique<TimedTransport>(
+        n.transport ? *n.transport : *n.loop->shared_transport, n.loop->latency);
     agent::AgentOptions ao;
     ao.node_name = HollowNodeName(o, i);
     n.name = ao.node_name;

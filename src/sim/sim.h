@@ -5,7 +5,8 @@
 // do) and reports their status; pods start after --running-delay and "run" for their
 // shoal.io/sim-duration annotation. With --shared-pod-watch one watch of every bound pod
 // serves all nodes instead (one connection per node fewer: the limit curve past 10,000 nodes
-// on a host whose open-files limit is 20,000).
+// on a host whose open-files limit is 20,000), and with --shared-connections N the nodes'
+// calls share a few pooled connections (the curve past 20,000).
 // Works against any Kubernetes API server (bearer-token kubeconfigs).
 //
 // Threading: `threads` event loops, each with its own HollowRuntime; the nodes are dealt out
@@ -41,6 +42,11 @@ struct SimOptions {
   // One watch of all bound pods (fieldSelector spec.nodeName!=) for every node, handed out by
   // node name, instead of a watch per node.
   bool shared_pod_watch = false;
+  // 0: each node calls the API server over its own pooled connection, as a kubelet does. N:
+  // the nodes of each event loop share one transport that keeps up to N idle connections, so
+  // the server holds about as many connections as calls are in flight, whatever the node
+  // count (with shared_pod_watch: a server's limit past its open-files limit).
+  int shared_connections = 0;
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code (errors as one line on stderr).
