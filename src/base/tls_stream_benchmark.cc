@@ -170,6 +170,24 @@ void BM_RoundTrip(benchmark::State& state) {
 BENCHMARK_TEMPLATE(BM_RoundTrip, TlsStream)->Arg(1024)->Arg(64 * 1024);
 BENCHMARK_TEMPLATE(BM_RoundTrip, AsioSsl)->Arg(1024)->Arg(64 * 1024);
 
+// A 1 KiB request from the client, echoed by the server, on a connected pair.
+template <class S>
+void ExchangeOneKiB(Env& e, Pair<S>& p) {
+  std::string request(1024, 'q'), got(1024, '\0');
+  bool done = false;
+  asio::co_spawn(
+      e.io,
+      [&]() -> asio::awaitable<void> {
+        co_await asio::async_write(*p.client, asio::buffer(request), use_tuple);
+        co_await asio::async_read(*p.server, asio::buffer(got), use_tuple);
+        co_await asio::async_write(*p.server, asio::buffer(got), use_tuple);
+        co_await asio::async_read(*p.client, asio::buffer(got), use_tuple);
+        done = true;
+      },
+      asio::detached);
+  RunUntil(e, [&] { return done; });
+}
+
 // A new connection's cost: connect, handshake, one 1 KiB request and response (the client
 // reads whatever the server sent after its handshake with it), close. state.range(0) is the
 // number of TLS 1.3 session tickets the server sends per handshake: OpenSSL's default 2, or 0
@@ -179,21 +197,9 @@ void BM_NewConnection(benchmark::State& state) {
   const int tickets = static_cast<int>(state.range(0));
   SSL_CTX_set_num_tickets(e.creds.server, static_cast<size_t>(tickets));
   if (tickets == 0) SSL_CTX_set_session_cache_mode(e.creds.server, SSL_SESS_CACHE_OFF);
-  std::string request(1024, 'q'), got(1024, '\0');
   for (auto _ : state) {
     Pair<TlsStream> p = Connect<TlsStream>(e);
-    bool done = false;
-    asio::co_spawn(
-        e.io,
-        [&]() -> asio::awaitable<void> {
-          co_await asio::async_write(*p.client, asio::buffer(request), use_tuple);
-          co_await asio::async_read(*p.server, asio::buffer(got), use_tuple);
-          co_await asio::async_write(*p.server, asio::buffer(got), use_tuple);
-          co_await asio::async_read(*p.client, asio::buffer(got), use_tuple);
-          done = true;
-        },
-        asio::detached);
-    RunUntil(e, [&] { return done; });
+    ExchangeOneKiB(e, p);
   }
 }
 BENCHMARK(BM_NewConnection)->Arg(2)->Arg(0)->Unit(benchmark::kMicrosecond);
@@ -214,21 +220,7 @@ void BM_IdleConnectionHeap(benchmark::State& state) {
     const size_t before = HeapInUse();
     std::vector<Pair<S>> pairs;
     for (int i = 0; i < kPairs; ++i) pairs.push_back(Connect<S>(e));
-    std::string request(1024, 'q'), got(1024, '\0');
-    for (Pair<S>& p : pairs) {
-      bool done = false;
-      asio::co_spawn(
-          e.io,
-          [&]() -> asio::awaitable<void> {
-            co_await asio::async_write(*p.client, asio::buffer(request), use_tuple);
-            co_await asio::async_read(*p.server, asio::buffer(got), use_tuple);
-            co_await asio::async_write(*p.server, asio::buffer(got), use_tuple);
-            co_await asio::async_read(*p.client, asio::buffer(got), use_tuple);
-            done = true;
-          },
-          asio::detached);
-      RunUntil(e, [&] { return done; });
-    }
+    for (Pair<S>& p : pairs) ExchangeOneKiB(e, p);
     per_end = static_cast<double>(HeapInUse() - before) / (2 * kPairs);
     pairs.clear();
     e.io.poll();
