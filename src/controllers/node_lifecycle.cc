@@ -172,8 +172,9 @@ void NodeLifecycleController::OnNode(InformerEvent&& e) {
   ObserveNode(e.object);
 }
 
-void NodeLifecycleController::ObserveNode(const json::object& object) {
+void NodeLifecycleController::ObserveNode(const json::object& object, bool known_only) {
   std::string name(api::StringAt(object, "metadata.name"));
+  if (known_only && !nodes_.contains(name)) return;  // deleted while the write was in flight
   const TimePoint now = clock_.Now();
   auto [it, added] = nodes_.try_emplace(name);
   NodeHealth& n = it->second;
@@ -427,7 +428,7 @@ asio::awaitable<bool> NodeLifecycleController::MarkConditionsUnknown(const std::
   spdlog::info("node-controller: node {} stopped posting status for more than {} s: Ready=Unknown",
                name, options_.node_monitor_grace_period.count() / 1000.0);
   if (auto written = api::ParseJson(resp->Text()); written.ok() && written->is_object()) {
-    ObserveNode(written->get_object());
+    ObserveNode(written->get_object(), /*known_only=*/true);
   }
   it = nodes_.find(name);
   if (it == nodes_.end()) co_return true;
@@ -503,7 +504,7 @@ asio::awaitable<void> NodeLifecycleController::ReconcileTaints(const std::string
                                 : base::StrCat("tainted ", wanted[0].first));
     // Act on the new taints now rather than when the informer brings them.
     if (auto written = api::ParseJson(put->Text()); written.ok() && written->is_object()) {
-      ObserveNode(written->get_object());
+      ObserveNode(written->get_object(), /*known_only=*/true);
     }
     co_return;
   }

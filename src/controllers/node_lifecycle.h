@@ -114,9 +114,10 @@ class NodeLifecycleController {
   };
 
   void OnNode(client::InformerEvent&& e);
-  // Takes in a copy of a node, from the watch or from the answer of a write; one older than
-  // the copy already seen is ignored.
-  void ObserveNode(const boost::json::object& object);
+  // Takes in a copy of a node, from the watch or from the answer of a write (`known_only`: a
+  // node no longer known, deleted meanwhile, is not added back); one older than the copy
+  // already seen is ignored.
+  void ObserveNode(const boost::json::object& object, bool known_only = false);
   void OnLease(client::InformerEvent&& e);
   void OnPod(client::InformerEvent&& e);
   // Records the Ready status of a node seen or written, with the NodeNotReady Event on a

@@ -397,16 +397,15 @@ TEST_F(NodeLifecycleTest, NotReadyNodeIsTaintedAndRecoveryRemovesOnlyOurTaints) 
   EXPECT_EQ(Taints("n1"), std::vector<std::string>{"shoal.io/unhealthy:NoSchedule"});
 }
 
-// The controller's first write of a node's status is answered only after the agent has come
-// back (posted Ready=True with a new heartbeat) and the controller's watch has delivered that:
-// the write's answer is then older than what the controller has seen.
-class AgentBackBeforeTheAnswerTransport : public client::ForwardingTransport {
+// The controller's first write of a node's status is answered only after another request has
+// changed the node (`meanwhile`, given the status path) and the controller's watch has shown
+// that (`seen`): the write's answer is then older than what the controller has seen.
+class LateStatusAnswerTransport : public client::ForwardingTransport {
  public:
-  AgentBackBeforeTheAnswerTransport(client::Transport& next, std::string agent_patch,
-                                    std::function<bool()> agent_seen)
-      : ForwardingTransport(next),
-        agent_patch_(std::move(agent_patch)),
-        agent_seen_(std::move(agent_seen)) {}
+  LateStatusAnswerTransport(client::Transport& next,
+                            std::function<client::Request(const std::string&)> meanwhile,
+                            std::function<bool()> seen)
+      : ForwardingTransport(next), meanwhile_(std::move(meanwhile)), seen_(std::move(seen)) {}
   std::atomic<bool> held{false};
 
   asio::awaitable<absl::StatusOr<client::Response>> Call(client::Request req) override {
@@ -415,11 +414,10 @@ class AgentBackBeforeTheAnswerTransport : public client::ForwardingTransport {
     const std::string path = req.path;
     auto resp = co_await next().Call(std::move(req));
     if (status_patch && !held.exchange(true)) {
-      auto posted = co_await next().Call(
-          client::MakeRequest("PATCH", path, agent_patch_, "application/merge-patch+json"));
-      EXPECT_TRUE(posted.ok() && posted->code == 200);
+      auto changed = co_await next().Call(meanwhile_(path));
+      EXPECT_TRUE(changed.ok() && changed->code == 200);
       asio::steady_timer t(co_await asio::this_coro::executor);
-      for (int i = 0; i < 1500 && !agent_seen_(); ++i) {
+      for (int i = 0; i < 1500 && !seen_(); ++i) {
         t.expires_after(milliseconds(10));
         co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
       }
@@ -428,19 +426,24 @@ class AgentBackBeforeTheAnswerTransport : public client::ForwardingTransport {
   }
 
  private:
-  std::string agent_patch_;
-  std::function<bool()> agent_seen_;
+  std::function<client::Request(const std::string&)> meanwhile_;
+  std::function<bool()> seen_;
 };
 
 TEST_F(NodeLifecycleTest, AnAgentBackBeforeTheAnswerOfOurUnknownWriteIsNotTainted) {
   const std::string back = base::FormatRfc3339(clock_.Now() + seconds(41));
-  auto owned = std::make_unique<AgentBackBeforeTheAnswerTransport>(
-      transport_,
+  const std::string agent_patch =
       base::StrCat(R"({"status":{"conditions":[{"type":"Ready","status":"True",)",
                    R"("reason":"KubeletReady","lastHeartbeatTime":")", back,
-                   R"(","lastTransitionTime":")", back, R"("}]}})"),
+                   R"(","lastTransitionTime":")", back, R"("}]}})");
+  auto owned = std::make_unique<LateStatusAnswerTransport>(
+      transport_,
+      [agent_patch](const std::string& status_path) {
+        return client::MakeRequest("PATCH", status_path, agent_patch,
+                                   "application/merge-patch+json");
+      },
       [this] { return controller_->ReadyForTest("n1") == "True"; });
-  AgentBackBeforeTheAnswerTransport& via = *owned;
+  LateStatusAnswerTransport& via = *owned;
   via_ = std::move(owned);  // outlives the controller's thread
   StartController({}, &via);
   AddNode("n1");
@@ -457,6 +460,26 @@ TEST_F(NodeLifecycleTest, AnAgentBackBeforeTheAnswerOfOurUnknownWriteIsNotTainte
   EXPECT_EQ(api::StringAt(ConditionOf(Pod("p1"), "Ready"), "status"), "True");
   Tick();
   EXPECT_EQ(Taints("n1"), std::vector<std::string>{"shoal.io/unhealthy:NoSchedule"});
+}
+
+TEST_F(NodeLifecycleTest, ANodeDeletedBeforeTheAnswerOfOurWriteIsNotKept) {
+  auto owned = std::make_unique<LateStatusAnswerTransport>(
+      transport_,
+      [](const std::string& status_path) {
+        return client::MakeRequest("DELETE", status_path.substr(0, status_path.rfind('/')));
+      },
+      [this] { return controller_->NodeCountForTest() == 0; });
+  LateStatusAnswerTransport& via = *owned;
+  via_ = std::move(owned);
+  StartController({}, &via);
+  AddNode("n1");
+  RenewLease("n1");
+
+  Advance(seconds(41));  // silent too long: Ready=Unknown is written, the node deleted meanwhile
+  Tick();
+  ASSERT_TRUE(via.held);
+  EXPECT_EQ(OnIo([&] { return controller_->NodeCountForTest(); }), 0u);
+  EXPECT_EQ(Call("GET", "/api/v1/nodes/n1").code, 404);
 }
 
 TEST_F(NodeLifecycleTest, UntoleratedNoExecuteTaintEvictsAtOnceTolerationSecondsWait) {

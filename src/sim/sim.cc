@@ -235,6 +235,17 @@ int RunSim(const SimOptions& o) {
     n.agent = std::make_unique<agent::Agent>(n.loop->io.get_executor(), *n.timed,
                                              n.loop->runtime, *std::move(gpus), ao);
   }
+  // The control loop (signals, node starts, the shared pod watch) runs on this thread.
+  asio::io_context control(1);
+  std::unique_ptr<SharedPodWatch> shared;
+  if (o.shared_pod_watch) {
+    auto t = client::HttpTransport::Create(control.get_executor(), *kc, {.tls = *tls});
+    if (!t.ok()) {
+      fmt::print(stderr, "error: {}\n", t.status().ToString());
+      return 1;
+    }
+    shared = std::make_unique<SharedPodWatch>(std::move(*t), nodes);
+  }
   for (size_t t = 0; t < loops.size(); ++t) {
     Loop* loop = loops[t].get();
     loop->thread = std::thread([loop, t] {
@@ -246,7 +257,6 @@ int RunSim(const SimOptions& o) {
                o.nodes, loops.size(), kc->server, dir);
 
   // Start the nodes at start_rate, each on its own loop; stop on a signal.
-  asio::io_context control(1);
   std::atomic<bool> stopping{false};
   asio::signal_set signals(control, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code, int sig) {
@@ -306,15 +316,6 @@ int RunSim(const SimOptions& o) {
   start_more();
   // --shared-pod-watch: started once every node's Start is queued on its loop, so that no
   // event reaches an agent before its Start.
-  std::unique_ptr<SharedPodWatch> shared;
-  if (o.shared_pod_watch) {
-    auto t = client::HttpTransport::Create(control.get_executor(), *kc, {.tls = *tls});
-    if (!t.ok()) {
-      fmt::print(stderr, "error: {}\n", t.status().ToString());
-      return 1;
-    }
-    shared = std::make_unique<SharedPodWatch>(std::move(*t), nodes);
-  }
   std::function<void()> start_shared = [&] {
     if (!shared) return;
     if (started < o.nodes) {
