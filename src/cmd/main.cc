@@ -208,9 +208,9 @@ int main(int argc, char** argv) {
   sm->add_option("--shared-connections", sim.shared_connections,
                  "0: each hollow node calls the API server over its own kept-alive connection "
                  "(as a kubelet). N: the nodes of each event loop share one connection pool "
-                 "keeping up to N idle connections, so the server holds about as many "
-                 "connections as calls in flight; with --shared-pod-watch, for node counts past "
-                 "the open-files limit")
+                 "with at most N calls in flight (the others wait their turn, which counts in "
+                 "their latency), so the server holds at most N connections per loop; with "
+                 "--shared-pod-watch, for node counts past the open-files limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   sm->add_option("--data-dir", sim.data_dir,

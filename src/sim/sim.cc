@@ -33,6 +33,7 @@
 #include "client/http_transport.h"
 #include "client/https_client.h"
 #include "client/kubeconfig.h"
+#include "client/limited_transport.h"
 #include "sim/hollow_runtime.h"
 #include "sim/timed_transport.h"
 
@@ -60,8 +61,11 @@ struct Loop {
   asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
   HollowRuntime runtime{io.get_executor()};
   ApiLatency latency;  // of this loop's nodes' calls
-  // --shared-connections: the one transport this loop's nodes share (null: one per node).
+  // --shared-connections N: the one transport this loop's nodes share (null: one per node),
+  // and at most N of their calls in flight on it, so at most N connections. Unbounded, an
+  // overload opened a connection per waiting call until the server ran out of descriptors.
   std::unique_ptr<client::HttpTransport> shared_transport;
+  std::unique_ptr<client::LimitedTransport> shared_limited;
   std::thread thread;
 };
 
@@ -200,6 +204,8 @@ int RunSim(const SimOptions& o) {
         return 1;
       }
       l->shared_transport = std::move(*t);
+      l->shared_limited = std::make_unique<client::LimitedTransport>(
+          *l->shared_transport, l->io.get_executor(), o.shared_connections);
     }
   }
   for (int i = 0; i < o.nodes; ++i) {
@@ -214,7 +220,8 @@ int RunSim(const SimOptions& o) {
       n.transport = std::move(*t);
     }
     n.timed = std::make_unique<TimedTransport>(
-        n.transport ? *n.transport : *n.loop->shared_transport, n.loop->latency);
+        n.transport ? static_cast<client::Transport&>(*n.transport) : *n.loop->shared_limited,
+        n.loop->latency);
     agent::AgentOptions ao;
     ao.node_name = HollowNodeName(o, i);
     n.name = ao.node_name;

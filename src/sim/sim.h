@@ -43,9 +43,9 @@ struct SimOptions {
   // node name, instead of a watch per node.
   bool shared_pod_watch = false;
   // 0: each node calls the API server over its own pooled connection, as a kubelet does. N:
-  // the nodes of each event loop share one transport that keeps up to N idle connections, so
-  // the server holds about as many connections as calls are in flight, whatever the node
-  // count (with shared_pod_watch: a server's limit past its open-files limit).
+  // the nodes of each event loop share one transport with at most N calls in flight (the
+  // rest wait their turn), so at most N connections per loop, whatever the node count (with
+  // shared_pod_watch: a server's limit past its open-files limit).
   int shared_connections = 0;
 };
 
