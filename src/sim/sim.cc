@@ -9,10 +9,8 @@
 #include <future>
 #include <memory>
 #include <random>
-#include <string_view>
 #include <thread>
 #include <utility>
-#include <unordered_map>
 #include <vector>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -26,7 +24,6 @@
 
 #include "agent/agent.h"
 #include "agent/gpus.h"
-#include "api/object.h"
 #include "base/process.h"
 #include "base/strings.h"
 #include "client/informer.h"
@@ -35,6 +32,7 @@
 #include "client/kubeconfig.h"
 #include "client/limited_transport.h"
 #include "sim/hollow_runtime.h"
+#include "sim/shared_pod_watch.h"
 #include "sim/timed_transport.h"
 
 namespace shoal::sim {
@@ -89,60 +87,6 @@ void WriteApiLatency(const std::vector<ApiLatency>& parts, const std::string& pa
   f << json::serialize(out) << "\n";
   if (!f) spdlog::error("shoal sim: cannot write {}", path);
 }
-
-// --shared-pod-watch: one informer of every bound pod, on the control loop; each event goes
-// to its node's agent on that agent's loop. A deletion found by a re-list names the pod only,
-// so the node of every pod seen is remembered.
-class SharedPodWatch {
- public:
-  SharedPodWatch(std::unique_ptr<client::HttpTransport> transport,
-                 std::vector<HollowNode>& nodes)
-      : transport_(std::move(transport)), nodes_(nodes) {
-    for (HollowNode& n : nodes_) by_name_.emplace(n.name, &n);
-  }
-
-  void Start(asio::any_io_executor executor) {
-    client::InformerOptions informer;
-    informer.path = "/api/v1/pods";
-    informer.field_selector = "spec.nodeName!=";
-    client::SpawnInformer(executor, *transport_, informer,
-                          [this](client::InformerEvent&& e) { Dispatch(std::move(e)); });
-  }
-
- private:
-  void Dispatch(client::InformerEvent&& e) {
-    if (e.type == client::InformerEvent::Type::kSynced) {
-      for (HollowNode& n : nodes_) {
-        HollowNode* node = &n;
-        asio::post(node->loop->io, [node] {
-          node->agent->DeliverPodEvent({client::InformerEvent::Type::kSynced, {}});
-        });
-      }
-      return;
-    }
-    std::string key = client::ObjectKey(e.object);
-    HollowNode* node = nullptr;
-    if (auto it = by_name_.find(api::StringAt(e.object, "spec.nodeName")); it != by_name_.end()) {
-      node = it->second;
-    } else if (auto p = node_of_.find(key); p != node_of_.end()) {
-      node = p->second;
-    }
-    if (e.type == client::InformerEvent::Type::kDeleted) {
-      node_of_.erase(key);
-    } else if (node != nullptr) {
-      node_of_[key] = node;
-    }
-    if (node == nullptr) return;  // a pod of a node that is not ours
-    asio::post(node->loop->io, [node, e = std::move(e)]() mutable {
-      node->agent->DeliverPodEvent(std::move(e));
-    });
-  }
-
-  std::unique_ptr<client::HttpTransport> transport_;
-  std::vector<HollowNode>& nodes_;
-  std::unordered_map<std::string_view, HollowNode*> by_name_;  // views of HollowNode::name
-  std::unordered_map<std::string, HollowNode*> node_of_;        // pod key -> its node
-};
 
 }  // namespace
 
@@ -244,6 +188,8 @@ int RunSim(const SimOptions& o) {
   }
   // The control loop (signals, node starts, the shared pod watch) runs on this thread.
   asio::io_context control(1);
+  // --shared-pod-watch: each event goes to its node's agent, on that agent's loop.
+  std::unique_ptr<client::HttpTransport> shared_transport;
   std::unique_ptr<SharedPodWatch> shared;
   if (o.shared_pod_watch) {
     auto t = client::HttpTransport::Create(control.get_executor(), *kc, {.tls = *tls});
@@ -251,7 +197,16 @@ int RunSim(const SimOptions& o) {
       fmt::print(stderr, "error: {}\n", t.status().ToString());
       return 1;
     }
-    shared = std::make_unique<SharedPodWatch>(std::move(*t), nodes);
+    shared_transport = std::move(*t);
+    std::vector<std::string> names;
+    for (const HollowNode& n : nodes) names.push_back(n.name);
+    shared = std::make_unique<SharedPodWatch>(
+        *shared_transport, std::move(names), [&nodes](size_t i, client::InformerEvent&& e) {
+          HollowNode* node = &nodes[i];
+          asio::post(node->loop->io, [node, e = std::move(e)]() mutable {
+            node->agent->DeliverPodEvent(std::move(e));
+          });
+        });
   }
   for (size_t t = 0; t < loops.size(); ++t) {
     Loop* loop = loops[t].get();
@@ -359,6 +314,7 @@ int RunSim(const SimOptions& o) {
     if (l->thread.joinable()) l->thread.join();
   }
   shared.reset();
+  shared_transport.reset();
   nodes.clear();  // agents before their transports' loops go
   if (!o.api_latency_out.empty()) {
     std::vector<ApiLatency> parts;
