@@ -174,10 +174,12 @@ int RunServer(const ServerFlags& flags) {
   });
 
   std::vector<std::thread> threads;
-  for (int i = 0; i < flags.threads; ++i) threads.emplace_back([&io, i] {
+  for (int i = 0; i < flags.threads; ++i) {
+    threads.emplace_back([&io, i] {
       base::NameThisThread(base::StrCat("api-io-", i));
       io.run();
     });
+  }
   CreateExampleNodes(io, api, flags.example_nodes);
 
   // The scheduler: its own single thread, talking to the API server in process; gangs are
