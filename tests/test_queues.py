@@ -587,8 +587,13 @@ def test_a_topology_aware_flavor_admits_only_what_fits_on_its_nodes(server, sim_
     # Both fillers go: a node is free again, and big is admitted and runs there.
     server.kubectl("delete", "job", "fill-0", "fill-1", "--wait=false")
     wait_until(lambda: running(server, "big"), timeout=30, what="big running")
-    used = kubectl_get_json(server, "clusterqueue", "team-a")["status"]["flavorsUsage"][0]
-    assert used["resources"][0]["total"] == "9", used
+
+    # The queue's status is written after the admission that it counts: wait for it.
+    def gpus_in_use():
+        used = kubectl_get_json(server, "clusterqueue", "team-a")["status"]["flavorsUsage"][0]
+        return used["resources"][0]["total"]
+    wait_until(lambda: gpus_in_use() == "9", timeout=10, interval=0.2,
+               what="team-a's status counting big and small (9 GPUs)")
 
 
 def test_two_teams_flooding_a_cohort_share_it_fairly(server):

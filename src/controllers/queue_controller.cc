@@ -247,6 +247,39 @@ asio::awaitable<void> QueueController::Call(std::string method, std::string path
   if (!ok) Changed();
 }
 
+void QueueController::WriteStatus(const std::string& key, std::string path, std::string text) {
+  StatusWriter& w = status_writers_[key];
+  w.path = std::move(path);
+  w.want = std::move(text);
+  if (w.busy || w.want == w.written) return;
+  w.busy = true;
+  Spawn(StatusWriteLoop(key));
+}
+
+asio::awaitable<void> QueueController::StatusWriteLoop(std::string key) {
+  for (;;) {
+    auto it = status_writers_.find(key);
+    if (it == status_writers_.end()) co_return;
+    if (it->second.want == it->second.written) {
+      it->second.busy = false;
+      co_return;
+    }
+    const std::string text = it->second.want;
+    bool ok = false;
+    co_await Call("PATCH", it->second.path, base::StrCat(R"({"status":)", text, "}"),
+                  "application/merge-patch+json", base::StrCat("status of ", key),
+                  [&ok](bool done) { ok = done; });
+    it = status_writers_.find(key);
+    if (it == status_writers_.end()) co_return;
+    if (!ok) {  // written again by the next pass (Call asks for one)
+      it->second.written.clear();
+      it->second.busy = false;
+      co_return;
+    }
+    it->second.written = text;
+  }
+}
+
 asio::awaitable<void> QueueController::Resync(std::string key) {
   const size_t slash = key.find('/');
   client::Request req = client::MakeRequest(
@@ -756,12 +789,7 @@ void QueueController::Pass() {
     (info.admitted ? l.second : l.first)++;
   }
   auto write_status = [&](const std::string& key, std::string path, json::object status) {
-    std::string text = json::serialize(status);
-    if (written_[key] == text) return;
-    written_[key] = text;
-    json::object patch{{"status", std::move(status)}};
-    Spawn(Call("PATCH", std::move(path), json::serialize(patch), "application/merge-patch+json",
-               base::StrCat("status of ", key)));
+    WriteStatus(key, std::move(path), json::serialize(status));
   };
   for (const auto& [name, q] : queues) {
     json::array flavors_usage;
