@@ -2,10 +2,7 @@
 
 #include <utility>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/object.h"
 #include "base/strings.h"
@@ -56,7 +53,7 @@ std::string PodGroupPhase(const PodGroupCounts& c, int32_t min_member) {
 
 PodGroupStatusController::PodGroupStatusController(asio::any_io_executor executor,
                                                    client::Transport& transport)
-    : executor_(executor), transport_(transport) {}
+    : executor_(executor), transport_(transport), writer_(executor, transport, "controllers") {}
 
 void PodGroupStatusController::Start() {
   client::InformerOptions pods;
@@ -94,6 +91,7 @@ void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
   const std::string key = client::ObjectKey(e.object);
   if (e.type == InformerEvent::Type::kDeleted) {
     groups_.erase(key);
+    writer_.Erase(key);
     return;
   }
   Group& g = groups_[key];
@@ -108,7 +106,7 @@ void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
     if (v != nullptr) seen[f] = *v;
   }
   g.seen = json::serialize(seen);
-  g.written.clear();  // the object speaks for itself now: restore our status if it differs
+  writer_.Forget(key);  // the object speaks for itself now: restore our status if it differs
   Sync(key);
 }
 
@@ -124,36 +122,13 @@ void PodGroupStatusController::Sync(const std::string& group_key) {
                       {"succeeded", counts.succeeded},
                       {"failed", counts.failed}};
   std::string text = json::serialize(status);
-  if (text == g.seen || text == g.written) return;
-  if (g.writing) {
-    g.again = true;
-    return;
-  }
-  g.written = text;
-  g.writing = true;
-  asio::co_spawn(executor_, Write(group_key, std::move(status)), asio::detached);
-}
-
-asio::awaitable<void> PodGroupStatusController::Write(std::string group_key,
-                                                      json::object status) {
+  if (text == g.seen) return;
   const size_t slash = group_key.find('/');
-  std::string path = base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/",
-                                  group_key.substr(0, slash), "/podgroups/",
-                                  group_key.substr(slash + 1), "/status");
-  json::object patch{{"status", std::move(status)}};
-  auto resp = co_await transport_.Call(
-      client::MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json"));
-  const bool failed = !resp.ok() || (resp->code != 200 && resp->code != 404);
-  if (failed) {
-    spdlog::warn("controllers: PodGroup {} status not written: {}", group_key,
-                 resp.ok() ? resp->Text() : resp.status().ToString());
-  }
-  auto it = groups_.find(group_key);
-  if (it == groups_.end()) co_return;
-  Group& g = it->second;
-  g.writing = false;
-  if (failed) g.written.clear();  // try again on the next event
-  if (std::exchange(g.again, false)) Sync(group_key);
+  writer_.Write(group_key,
+                base::StrCat("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/",
+                             group_key.substr(0, slash), "/podgroups/",
+                             group_key.substr(slash + 1), "/status"),
+                std::move(text));
 }
 
 }  // namespace shoal::controllers

@@ -20,6 +20,7 @@
 
 #include "client/informer.h"
 #include "client/transport.h"
+#include "controllers/status_writer.h"
 
 namespace shoal::controllers {
 
@@ -42,21 +43,17 @@ class PodGroupStatusController {
   struct Group {
     int32_t min_member = 1;
     bool exists = false;
-    std::string written;  // the last status we wrote (serialized), to skip no-op writes
-    std::string seen;     // phase and counts as last read from the object
-    // One write at a time per group: the members of a gang change together, and concurrent
-    // patches of one object only lose races against each other (409 after the API server's
-    // retries). A change while a write is in flight is written once that write is done.
-    bool writing = false;
-    bool again = false;
+    std::string seen;  // phase and counts as last read from the object
   };
   void OnPod(client::InformerEvent&& e);
   void OnPodGroup(client::InformerEvent&& e);
   void Sync(const std::string& group_key);
-  boost::asio::awaitable<void> Write(std::string group_key, boost::json::object status);
 
   boost::asio::any_io_executor executor_;
   client::Transport& transport_;
+  // One status write at a time per group (the members of a gang change together); a change
+  // while one is in flight is written once it is done.
+  StatusWriter writer_;
   std::map<std::string, Group> groups_;                             // "ns/name"
   std::map<std::string, boost::json::object> pods_;                 // pod key -> pod (members only)
   std::map<std::string, std::set<std::string>> members_;            // group key -> pod keys

@@ -58,7 +58,8 @@ QueueController::QueueController(asio::any_io_executor executor, client::Transpo
       events_(executor, transport, "kueue-controller"),
       min_pass_interval_(min_pass_interval),
       defragment_after_(defragment_after),
-      wake_(executor) {}
+      wake_(executor),
+      status_writer_(executor, transport, "queues", [this] { Changed(); }) {}
 
 void QueueController::Watch(client::InformerOptions options, bool* synced,
                             std::function<void(InformerEvent&&)> on_event) {
@@ -245,39 +246,6 @@ asio::awaitable<void> QueueController::Call(std::string method, std::string path
   }
   if (done) done(ok);
   if (!ok) Changed();
-}
-
-void QueueController::WriteStatus(const std::string& key, std::string path, std::string text) {
-  StatusWriter& w = status_writers_[key];
-  w.path = std::move(path);
-  w.want = std::move(text);
-  if (w.busy || w.want == w.written) return;
-  w.busy = true;
-  Spawn(StatusWriteLoop(key));
-}
-
-asio::awaitable<void> QueueController::StatusWriteLoop(std::string key) {
-  for (;;) {
-    auto it = status_writers_.find(key);
-    if (it == status_writers_.end()) co_return;
-    if (it->second.want == it->second.written) {
-      it->second.busy = false;
-      co_return;
-    }
-    const std::string text = it->second.want;
-    bool ok = false;
-    co_await Call("PATCH", it->second.path, base::StrCat(R"({"status":)", text, "}"),
-                  "application/merge-patch+json", base::StrCat("status of ", key),
-                  [&ok](bool done) { ok = done; });
-    it = status_writers_.find(key);
-    if (it == status_writers_.end()) co_return;
-    if (!ok) {  // written again by the next pass (Call asks for one)
-      it->second.written.clear();
-      it->second.busy = false;
-      co_return;
-    }
-    it->second.written = text;
-  }
 }
 
 asio::awaitable<void> QueueController::Resync(std::string key) {
@@ -789,7 +757,7 @@ void QueueController::Pass() {
     (info.admitted ? l.second : l.first)++;
   }
   auto write_status = [&](const std::string& key, std::string path, json::object status) {
-    WriteStatus(key, std::move(path), json::serialize(status));
+    status_writer_.Write(key, std::move(path), json::serialize(status));
   };
   for (const auto& [name, q] : queues) {
     json::array flavors_usage;

@@ -57,6 +57,7 @@
 #include "controllers/node_room_tracker.h"
 #include "controllers/queue_objects.h"
 #include "controllers/queue_quota.h"
+#include "controllers/status_writer.h"
 
 namespace shoal::controllers {
 
@@ -115,10 +116,6 @@ class QueueController {
   boost::asio::awaitable<void> Call(std::string method, std::string path, std::string body,
                                     std::string content_type, std::string what,
                                     std::function<void(bool)> done = {});
-  // Writes `text` (a serialized status) to `path` unless it was the last written; see
-  // status_writers_.
-  void WriteStatus(const std::string& key, std::string path, std::string text);
-  boost::asio::awaitable<void> StatusWriteLoop(std::string key);
   // Replaces the local copy of a Workload with the server's (after a failed write).
   boost::asio::awaitable<void> Resync(std::string key);
   void StartWorkload(const std::string& key, const Assignment& assignment,
@@ -160,17 +157,10 @@ class QueueController {
   std::map<std::string, std::chrono::steady_clock::time_point> start_sent_, stop_sent_;
   // When each waiting workload's Pending message was last written.
   std::map<std::string, std::chrono::steady_clock::time_point> pending_written_;
-  // Status writes of ClusterQueues and LocalQueues, by object key: at most one in flight per
-  // object, so that an older status never lands after a newer one (two PATCHes in flight at
-  // once may commit in either order, and the older one then stayed), and a failed write is
-  // made again by the next pass.
-  struct StatusWriter {
-    std::string path;
-    std::string want;     // the status (serialized) the last pass computed
-    std::string written;  // the last one the server took ("" after a failure)
-    bool busy = false;    // StatusWriteLoop runs
-  };
-  std::map<std::string, StatusWriter> status_writers_;
+  // ClusterQueue and LocalQueue status, by object key: one write in flight per queue (two in
+  // flight at once could commit out of order and leave an older status for good); a failed
+  // one asks for a pass, which writes it again.
+  StatusWriter status_writer_;
   // Preemptors -> the workloads preempted for them whose pods may still hold nodes, and when
   // they were preempted. An admitted preemptor's Job starts (its pods are made) only once
   // those pods are gone (StartDeferred), at most kVictimWait after the preemption.
