@@ -1,6 +1,7 @@
 #include "apiserver/http_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -57,8 +58,11 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
 
 struct HttpServer::Impl {
   Impl(asio::io_context& io, ApiServer& api, HttpServerOptions o, std::atomic<int>& open)
-      : io(io), api(api), options(std::move(o)), ssl_ctx(ssl::context::tls_server),
-        acceptor(io), open_connections(open) {}
+      : io(io), api(api), options(std::move(o)),
+        flow(options.flow_control_for_test
+                 ? options.flow_control_for_test
+                 : std::make_shared<FlowControl>(options.flow_control)),
+        ssl_ctx(ssl::context::tls_server), acceptor(io), open_connections(open) {}
 
   asio::awaitable<void> Accept() {
     for (;;) {
@@ -222,10 +226,42 @@ struct HttpServer::Impl {
         co_await RelayLog(stream, **target);
         break;  // the relay owns the connection (the log may be followed)
       }
+      const PriorityLevel level = ClassifyRequest(req);
+      std::optional<FlowControl::Seat> seat = co_await flow->Acquire(level);
+      if (!seat) {
+        Response r = TooManyRequests(level);
+        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
+        continue;
+      }
       Response resp = co_await api.Handle(std::move(req));
+      // The seat is held until the answer is written, as kube-apiserver's handlers write it.
       if (!co_await Write(stream, resp, keep_alive) || !keep_alive) break;
     }
     stream.Shutdown();
+  }
+
+  // The answer to a request that found no seat: 429 with Retry-After, as kube-apiserver's
+  // flow control answers. A line in the log at most every 10 s says how many there were.
+  Response TooManyRequests(PriorityLevel level) {
+    const int retry_after = options.flow_control.retry_after_seconds;
+    Response r;
+    r.code = 429;
+    r.body = base::StrCat(
+        R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",)",
+        R"("message":"Too many requests, please try again later.","reason":"TooManyRequests",)",
+        R"("details":{"retryAfterSeconds":)", retry_after, R"(},"code":429})");
+    r.headers.emplace_back("Retry-After", std::to_string(retry_after));
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_rejection_log.load();
+    if (now - last >= 10 && last_rejection_log.compare_exchange_strong(last, now)) {
+      LevelStats st = flow->Stats(level);
+      spdlog::warn("flow control: {} requests rejected at level {} so far ({} seats, {} in "
+                   "flight, {} waiting)",
+                   st.rejected, PriorityLevelName(level), st.seats, st.in_flight, st.waiting);
+    }
+    return r;
   }
 
   // Streams one watch: events as JSON lines in HTTP chunks, BOOKMARKs when idle (if asked
@@ -413,6 +449,8 @@ struct HttpServer::Impl {
   asio::io_context& io;
   ApiServer& api;
   HttpServerOptions options;
+  std::shared_ptr<FlowControl> flow;
+  std::atomic<int64_t> last_rejection_log{-10};  // steady seconds of the last such log line
   ssl::context ssl_ctx;
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
@@ -441,6 +479,8 @@ HttpServer::HttpServer(asio::io_context& io, ApiServer& api, HttpServerOptions o
     : impl_(std::make_unique<Impl>(io, api, std::move(options), open_connections_)) {}
 
 HttpServer::~HttpServer() = default;
+
+const FlowControl& HttpServer::flow_control() const { return *impl_->flow; }
 
 absl::Status HttpServer::Listen() {
   boost::system::error_code ec;

@@ -5,6 +5,8 @@
 // Authentication: `Authorization: Bearer <token>` checked by the `authenticate` callback;
 // /readyz, /livez, /healthz and /version answer without credentials, as kube-apiserver's
 // public-info-viewer role allows. Bodies over 3 MiB get 413 before they are read in full.
+// Every other non-watch request takes a seat of its priority level first, or is answered 429
+// (flow_control.h).
 // pods/log is relayed (streamed, for follow) from the node agent that runs the pod, over TLS
 // with the agent client certificate; the agent's own certificate is not verified, as
 // kube-apiserver does not verify kubelets' by default.
@@ -24,6 +26,7 @@
 
 #include "absl/status/status.h"
 #include "apiserver/api_server.h"
+#include "apiserver/flow_control.h"
 
 namespace shoal::apiserver {
 
@@ -39,6 +42,11 @@ struct HttpServerOptions {
   // accepts only this certificate); empty: pods/log answers 503.
   std::string agent_client_cert_path;
   std::string agent_client_key_path;
+  // Seats per priority level for non-watch requests; the rest wait or get 429 with
+  // Retry-After (flow_control.h).
+  FlowControlOptions flow_control;
+  // Tests: this FlowControl instead of one made from flow_control (a test can hold seats).
+  std::shared_ptr<FlowControl> flow_control_for_test;
 };
 
 // Opens `acceptor` on bind_address:port (SO_REUSEADDR) and listens. Errors: InvalidArgument
@@ -61,6 +69,8 @@ class HttpServer {
   void Stop();
   // Connections currently open (for tests and metrics).
   int open_connections() const { return open_connections_.load(); }
+  // The seats and queues of the requests that come through this front end.
+  const FlowControl& flow_control() const;
 
  private:
   struct Impl;

@@ -1,11 +1,17 @@
 #include "client/http_transport.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "client/status.h"
@@ -57,6 +63,18 @@ RequestHeaders HeadersOf(const Request& req) {
   h.accept = req.accept;
   h.user_agent = req.user_agent;
   return h;
+}
+
+// The seconds of a Retry-After header (at most 10), or nullopt when there is none or it is
+// not a number of seconds (an HTTP date is not followed, as client-go does not).
+std::optional<int> RetryAfterSeconds(const std::vector<std::pair<std::string, std::string>>& h) {
+  for (const auto& [name, value] : h) {
+    if (!absl::EqualsIgnoreCase(name, "Retry-After")) continue;
+    int seconds = 0;
+    if (!absl::SimpleAtoi(value, &seconds) || seconds < 0) return std::nullopt;
+    return std::min(seconds, 10);
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -141,11 +159,14 @@ asio::awaitable<absl::StatusOr<Response>> HttpTransport::Call(Request req) {
   const std::string target = EncodeTarget(req.path, req.query);
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
   const bool retriable = *verb == http::verb::get;
+  // The body is kept for a resend after a 429 only while one may still come.
+  int throttle_retries_left = options_.max_throttle_retries;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
     std::unique_ptr<HttpsConnection> conn = TakeConnection(executor, &reused);
     std::string t = target;
-    std::string body = retriable ? req.body : std::move(req.body);
+    std::string body =
+        retriable || throttle_retries_left > 0 ? req.body : std::move(req.body);
     RequestHeaders headers = HeadersOf(req);
     absl::StatusOr<HttpResult> r =
         co_await conn->Send(*verb, std::move(t), std::move(body), std::move(headers));
@@ -155,6 +176,17 @@ asio::awaitable<absl::StatusOr<Response>> HttpTransport::Call(Request req) {
       co_return r.status();
     }
     ReturnConnection(std::move(conn));
+    if (r->status == 429) {
+      ++throttled_;
+      std::optional<int> wait = RetryAfterSeconds(r->headers);
+      if (wait && throttle_retries_left > 0) {
+        --throttle_retries_left;
+        --attempt;  // a throttled try does not use up the stale-connection retry
+        asio::steady_timer timer(executor, std::chrono::seconds(*wait));
+        co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        continue;
+      }
+    }
     Response resp;
     resp.code = r->status;
     if (!r->content_type.empty()) resp.content_type = std::move(r->content_type);

@@ -7,7 +7,8 @@
 // dropped rather than reused (shoal's server closes them after 5 minutes, Go's client after
 // 90 s). A GET that fails on a connection taken from the pool is retried once on a fresh
 // connection (the server may have closed it in the meantime); other verbs are not retried,
-// since the server may have applied them. Each WATCH opens a connection of its
+// since the server may have applied them. A 429 with Retry-After is sent again after that
+// long (options.max_throttle_retries), whatever its verb. Each WATCH opens a connection of its
 // own for as long as it runs.
 //
 // Ownership: the transport owns the TLS context and the idle connections; it must outlive every
@@ -18,7 +19,9 @@
 // single-threaded io_context, as for any Beast stream.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -54,6 +57,10 @@ struct HttpTransportOptions {
   // A TLS context to share (thousands of hollow nodes' transports use one); null: the
   // transport makes its own from the kubeconfig's CA.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // A 429 answer with `Retry-After: N` is sent again after N seconds (at most 10), up to this
+  // many times, as client-go does (its default is also 10); after that the 429 is the answer.
+  // A 429 means the server did not act on the request, so every verb is sent again.
+  int max_throttle_retries = 10;
 };
 
 // Percent-encodes `path` and `query` into an HTTP origin-form target
@@ -84,6 +91,8 @@ class HttpTransport : public Transport {
 
   // Idle connections in the pool (for tests).
   size_t idle_connections_for_test() const;
+  // 429 answers received so far (each retry's included).
+  int64_t throttled() const { return throttled_.load(); }
 
  private:
   HttpTransport(boost::asio::any_io_executor executor, ServerTarget target,
@@ -105,6 +114,7 @@ class HttpTransport : public Transport {
   };
   mutable std::mutex mu_;
   std::vector<Idle> idle_;  // guarded by mu_; most recently returned last
+  std::atomic<int64_t> throttled_{0};
 };
 
 }  // namespace shoal::client

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -21,6 +22,8 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include "absl/strings/match.h"
+#include "apiserver/flow_control.h"
 #include "apiserver/http_server.h"
 #include "apiserver/pki.h"
 #include "base/clock.h"
@@ -92,6 +95,8 @@ class HttpTransportTest : public ::testing::Test {
     options.authenticate = [this](std::string_view token) {
       return apiserver::TokenMatches(token, pki_);
     };
+    flow_ = std::make_shared<apiserver::FlowControl>(FlowOptions());
+    options.flow_control_for_test = flow_;
     server_ = std::make_unique<apiserver::HttpServer>(server_io_, api_, options);
     ASSERT_TRUE(server_->Listen().ok());
     server_thread_ = std::thread([this] { server_io_.run(); });
@@ -100,10 +105,14 @@ class HttpTransportTest : public ::testing::Test {
     kubeconfig_.ca_pem = pki_.ca_cert_pem;
     kubeconfig_.token = pki_.admin_token;
     absl::StatusOr<std::unique_ptr<HttpTransport>> t =
-        HttpTransport::Create(client_io_.get_executor(), kubeconfig_);
+        HttpTransport::Create(client_io_.get_executor(), kubeconfig_, TransportOptions());
     ASSERT_TRUE(t.ok()) << t.status();
     transport_ = std::move(*t);
   }
+  // The server's seats (its defaults unless a test fixture says otherwise).
+  virtual apiserver::FlowControlOptions FlowOptions() { return {}; }
+  virtual HttpTransportOptions TransportOptions() { return {}; }
+
   void TearDown() override {
     if (server_ != nullptr) server_->Stop();
     client_work_.reset();
@@ -148,6 +157,7 @@ class HttpTransportTest : public ::testing::Test {
       asio::make_work_guard(server_io_);
   asio::executor_work_guard<asio::io_context::executor_type> client_work_ =
       asio::make_work_guard(client_io_);
+  std::shared_ptr<apiserver::FlowControl> flow_;
   std::unique_ptr<apiserver::HttpServer> server_;
   std::thread server_thread_;
   std::thread client_thread_;
@@ -287,6 +297,97 @@ TEST_F(HttpTransportTest, RefusedWatchReturnsTheServersStatus) {
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("not-a-number"), absl::string_view::npos) << st;
   EXPECT_TRUE(events.empty());
+}
+
+// A server with one seat for writes and no queue; the test holds that seat, as a flood of
+// other clients' writes would.
+class ThrottledHttpTransportTest : public HttpTransportTest {
+ protected:
+  apiserver::FlowControlOptions FlowOptions() override {
+    apiserver::FlowControlOptions o;
+    o.max_requests_inflight = 10;
+    o.max_mutating_requests_inflight = 1;
+    o.queue_length_per_seat = 0;
+    return o;
+  }
+  // Takes the only write seat until the returned seat is destroyed.
+  std::optional<apiserver::FlowControl::Seat> HoldTheWriteSeat() {
+    auto seat = asio::co_spawn(client_io_, flow_->Acquire(apiserver::PriorityLevel::kMutating),
+                               asio::use_future)
+                    .get();
+    EXPECT_TRUE(seat.has_value());
+    return seat;
+  }
+};
+
+class UnretriedHttpTransportTest : public ThrottledHttpTransportTest {
+ protected:
+  HttpTransportOptions TransportOptions() override {
+    HttpTransportOptions o;
+    o.max_throttle_retries = 0;
+    return o;
+  }
+};
+
+TEST_F(UnretriedHttpTransportTest, AWriteWithoutASeatIsAnswered429WithRetryAfter) {
+  auto seat = HoldTheWriteSeat();
+  absl::StatusOr<Response> r =
+      Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p", "a")));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, 429);
+  std::string retry_after = "<absent>";
+  for (const auto& [k, v] : r->headers) {
+    if (absl::EqualsIgnoreCase(k, "Retry-After")) retry_after = v;
+  }
+  EXPECT_EQ(retry_after, "1");
+  json::value status = json::parse(r->Text());
+  EXPECT_EQ(At(status, {"reason"}), "TooManyRequests");
+  EXPECT_EQ(At(status, {"details", "retryAfterSeconds"}), "1");
+  EXPECT_EQ(StatusFromResponse(*r).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(transport_->throttled(), 1);
+  EXPECT_EQ(flow_->Stats(apiserver::PriorityLevel::kMutating).rejected, 1);
+
+  // Reads have seats of their own; the refused write changed nothing.
+  absl::StatusOr<Response> get = Call(Make("GET", "/api/v1/namespaces/default/pods/p"));
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->code, 404);
+  // So have node heartbeats: a node's Lease is written while other writes are refused.
+  absl::StatusOr<Response> lease = Call(Make(
+      "POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases", {},
+      R"({"apiVersion":"coordination.k8s.io/v1","kind":"Lease","metadata":{"name":"n1"},)"
+      R"("spec":{"holderIdentity":"n1","leaseDurationSeconds":40}})"));
+  ASSERT_TRUE(lease.ok());
+  EXPECT_EQ(lease->code, 201) << lease->Text();
+
+  // Once the seat is free, the same write goes through.
+  seat.reset();
+  absl::StatusOr<Response> again =
+      Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p", "a")));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->code, 201) << again->Text();
+}
+
+TEST_F(ThrottledHttpTransportTest, AThrottledWriteIsSentAgainAfterRetryAfter) {
+  auto seat = HoldTheWriteSeat();
+  auto created = asio::co_spawn(
+      client_io_,
+      transport_->Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p", "a"))),
+      asio::use_future);
+  // Refused at least once while the seat is held, and not answered.
+  const auto deadline = std::chrono::steady_clock::now() + kWait;
+  while (transport_->throttled() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE(transport_->throttled(), 1);
+  EXPECT_EQ(created.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  seat.reset();
+  ASSERT_EQ(created.wait_for(kWait), std::future_status::ready);
+  absl::StatusOr<Response> r = created.get();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->code, 201) << r->Text();
+  absl::StatusOr<Response> get = Call(Make("GET", "/api/v1/namespaces/default/pods/p"));
+  ASSERT_TRUE(get.ok());
+  EXPECT_EQ(get->code, 200);
 }
 
 }  // namespace

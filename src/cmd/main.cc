@@ -59,6 +59,19 @@ int main(int argc, char** argv) {
                   "whole nodes and leaves stay free for gangs) or spread")
       ->capture_default_str()
       ->check(CLI::IsMember({"pack", "spread"}));
+  srv->add_option("--max-requests-inflight", server.max_requests_inflight,
+                  "Read-only requests (get, list) handled at once, as kube-apiserver's flag; "
+                  "more wait up to 5 s in a queue of twice that length, then get 429 with "
+                  "Retry-After. Watches and logs are not counted. Node heartbeats (leases in "
+                  "kube-node-lease, nodes/status) have seats of their own: a sixth of this "
+                  "flag and the next together. 0: no limit (both 0: no flow control)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  srv->add_option("--max-mutating-requests-inflight", server.max_mutating_requests_inflight,
+                  "Create, update, patch and delete requests handled at once, as "
+                  "kube-apiserver's flag; the rest as for --max-requests-inflight. 0: no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
 
   shoal::cmd::AddControllerFlags(srv, server.controllers);
 

@@ -135,6 +135,8 @@ int RunServer(const ServerFlags& flags) {
   hopts.authenticate = [creds](std::string_view token) {
     return apiserver::TokenMatches(token, creds);
   };
+  hopts.flow_control.max_requests_inflight = flags.max_requests_inflight;
+  hopts.flow_control.max_mutating_requests_inflight = flags.max_mutating_requests_inflight;
   apiserver::HttpServer http(io, api, hopts);
   if (auto st = http.Listen(); !st.ok()) {
     fmt::print(stderr, "error: {}\n", st.ToString());

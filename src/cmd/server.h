@@ -20,6 +20,8 @@ struct ServerFlags {
   std::chrono::seconds compaction_interval{300};
   std::vector<std::string> disable;  // parts not to run: "scheduler"
   std::string scoring = "pack";      // scheduler scoring: pack | spread
+  int max_requests_inflight = 400;           // 0 = no limit (with the next: no flow control)
+  int max_mutating_requests_inflight = 200;  // 0 = no limit
   controllers::ControllerOptions controllers;
 };
 

@@ -1,0 +1,136 @@
+#include "apiserver/flow_control.h"
+
+#include <algorithm>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace shoal::apiserver {
+
+namespace asio = boost::asio;
+
+std::string_view PriorityLevelName(PriorityLevel level) {
+  switch (level) {
+    case PriorityLevel::kNodeHigh: return "node-high";
+    case PriorityLevel::kMutating: return "mutating";
+    case PriorityLevel::kReadOnly: return "read-only";
+  }
+  return "unknown";
+}
+
+PriorityLevel ClassifyRequest(const Request& req) {
+  std::string_view path = req.path;
+  // /apis/coordination.k8s.io/{version}/namespaces/kube-node-lease/leases[/{name}]
+  constexpr std::string_view kCoordination = "/apis/coordination.k8s.io/";
+  if (path.starts_with(kCoordination)) {
+    std::string_view rest = path.substr(kCoordination.size());
+    size_t slash = rest.find('/');
+    if (slash != std::string_view::npos &&
+        rest.substr(slash).starts_with("/namespaces/kube-node-lease/leases")) {
+      return PriorityLevel::kNodeHigh;
+    }
+  }
+  // /api/v1/nodes/{name}/status
+  constexpr std::string_view kNodes = "/api/v1/nodes/";
+  if (path.starts_with(kNodes)) {
+    std::string_view rest = path.substr(kNodes.size());
+    size_t slash = rest.find('/');
+    if (slash != std::string_view::npos && slash > 0 && rest.substr(slash) == "/status") {
+      return PriorityLevel::kNodeHigh;
+    }
+  }
+  const std::string& m = req.method;
+  if (m == "GET" || m == "HEAD" || m == "OPTIONS") return PriorityLevel::kReadOnly;
+  return PriorityLevel::kMutating;
+}
+
+struct FlowControl::Waiter {
+  explicit Waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
+  asio::steady_timer timer;
+  bool granted = false;  // guarded by FlowControl::mu_
+};
+
+FlowControl::FlowControl(FlowControlOptions options) : options_(std::move(options)) {
+  const int seats[kPriorityLevels] = {
+      std::max(1, (options_.max_requests_inflight + options_.max_mutating_requests_inflight) / 6),
+      options_.max_mutating_requests_inflight, options_.max_requests_inflight};
+  const bool unlimited =
+      options_.max_requests_inflight <= 0 && options_.max_mutating_requests_inflight <= 0;
+  for (int i = 0; i < kPriorityLevels; ++i) {
+    Level& l = levels_[i];
+    l.seats = unlimited ? 0 : std::max(0, seats[i]);
+    l.queue_limit = static_cast<size_t>(l.seats * std::max(0, options_.queue_length_per_seat));
+  }
+}
+
+FlowControl::~FlowControl() = default;
+
+FlowControl::Seat::~Seat() {
+  if (owner_ != nullptr) owner_->Release(level_);
+}
+
+asio::awaitable<std::optional<FlowControl::Seat>> FlowControl::Acquire(PriorityLevel level) {
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  std::shared_ptr<Waiter> waiter;
+  {
+    std::lock_guard lock(mu_);
+    Level& l = levels_[static_cast<int>(level)];
+    if (l.seats == 0) {
+      ++l.admitted;
+      co_return Seat(nullptr, level);
+    }
+    if (l.in_flight < l.seats) {
+      ++l.in_flight;
+      ++l.admitted;
+      co_return Seat(this, level);
+    }
+    if (l.queue.size() >= l.queue_limit) {
+      ++l.rejected;
+      co_return std::nullopt;
+    }
+    waiter = std::make_shared<Waiter>(executor);
+    waiter->timer.expires_after(options_.max_wait);
+    l.queue.push_back(waiter);
+  }
+  // Release posts the timer's cancel to this coroutine's executor, so it cannot run before
+  // the wait below has begun.
+  co_await waiter->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  std::lock_guard lock(mu_);
+  Level& l = levels_[static_cast<int>(level)];
+  if (waiter->granted) {
+    ++l.admitted;
+    ++l.waited;
+    co_return Seat(this, level);  // the releasing request's seat, passed on
+  }
+  std::erase(l.queue, waiter);
+  ++l.rejected;
+  co_return std::nullopt;
+}
+
+void FlowControl::Release(PriorityLevel level) {
+  std::shared_ptr<Waiter> next;
+  {
+    std::lock_guard lock(mu_);
+    Level& l = levels_[static_cast<int>(level)];
+    if (l.queue.empty()) {
+      --l.in_flight;
+      return;
+    }
+    next = std::move(l.queue.front());
+    l.queue.pop_front();
+    next->granted = true;  // the seat passes to it; in_flight stays
+  }
+  asio::post(next->timer.get_executor(), [next] { next->timer.cancel(); });
+}
+
+LevelStats FlowControl::Stats(PriorityLevel level) const {
+  std::lock_guard lock(mu_);
+  const Level& l = levels_[static_cast<int>(level)];
+  return {l.seats, l.in_flight, static_cast<int>(l.queue.size()), l.admitted, l.waited,
+          l.rejected};
+}
+
+}  // namespace shoal::apiserver
