@@ -1,0 +1,152 @@
+"""Flow control end to end: a server with one seat per level answers a flood of writes with
+429 TooManyRequests and Retry-After, keeps every write it accepted and none it refused, and
+still renews node leases (their level has seats of its own); with both limits 0 nothing is
+refused. The waiting and the order are unit-tested in flow_control_test.cc, and the client's
+retry after Retry-After in http_transport_test.cc.
+"""
+
+import json
+import subprocess
+import threading
+
+import pytest
+
+from shoal_fixture import shoal_bin
+
+THREADS = 24
+ROUNDS = 30
+ONE_SEAT = ("--max-requests-inflight", "1", "--max-mutating-requests-inflight", "1")
+
+
+def _configmap(name):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+            "data": {"k": "v" * 2000}}
+
+
+def _flood_round(server, round_no, results):
+    """THREADS writes sent at once, each on a connection opened beforehand."""
+    conns = [server.connection() for _ in range(THREADS)]
+    for c in conns:
+        c.connect()
+    barrier = threading.Barrier(THREADS)
+
+    def write(i):
+        name = f"cm-{round_no}-{i}"
+        body = json.dumps(_configmap(name)).encode()
+        headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/json",
+                   "Content-Type": "application/json"}
+        barrier.wait()
+        conns[i].request("POST", "/api/v1/namespaces/default/configmaps", body=body,
+                         headers=headers)
+        resp = conns[i].getresponse()
+        results.append((name, resp.status, dict(resp.getheaders()), resp.read()))
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for c in conns:
+        c.close()
+
+
+def _renew_leases(server, stop, answers):
+    """A node's heartbeat, on one kept-alive connection: creates its Lease, then renews it
+    until told to stop."""
+    path = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+    lease = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+             "metadata": {"name": "node-a"},
+             "spec": {"holderIdentity": "node-a", "leaseDurationSeconds": 40}}
+    conn = server.connection()
+    headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/json",
+               "Content-Type": "application/json"}
+    try:
+        conn.request("POST", path, body=json.dumps(lease).encode(), headers=headers)
+        resp = conn.getresponse()
+        resp.read()
+        answers.append(resp.status)
+        headers["Content-Type"] = "application/merge-patch+json"
+        n = 0
+        while not stop.is_set():
+            n += 1
+            patch = {"spec": {"renewTime": f"2026-12-03T00:00:{n % 60:02d}.000000Z"}}
+            conn.request("PATCH", f"{path}/node-a", body=json.dumps(patch).encode(),
+                         headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            answers.append(resp.status)
+    finally:
+        conn.close()
+
+
+@pytest.mark.server_args(*ONE_SEAT)
+def test_a_write_flood_gets_429_with_retry_after_and_loses_nothing(server):
+    results = []
+    stop = threading.Event()
+    lease_answers = []
+    renewer = threading.Thread(target=_renew_leases, args=(server, stop, lease_answers))
+    renewer.start()
+    try:
+        for round_no in range(ROUNDS):
+            _flood_round(server, round_no, results)
+            if any(status == 429 for _, status, _, _ in results) and round_no >= 10:
+                break
+    finally:
+        stop.set()
+        renewer.join()
+
+    refused = [r for r in results if r[1] == 429]
+    created = [r for r in results if r[1] == 201]
+    assert refused, "a flood of writes on one seat was never refused"
+    assert created, "no write of the flood was accepted"
+    assert len(refused) + len(created) == len(results), \
+        sorted({status for _, status, _, _ in results})
+    for _, _, headers, body in refused:
+        assert headers.get("Retry-After") == "1", headers
+        status = json.loads(body)
+        assert status["kind"] == "Status"
+        assert status["reason"] == "TooManyRequests"
+        assert status["code"] == 429
+        assert status["details"]["retryAfterSeconds"] == 1
+
+    # Every accepted write is stored, every refused one is not, and nothing else appeared.
+    stored = server.get_json("/api/v1/namespaces/default/configmaps")["items"]
+    stored_names = {cm["metadata"]["name"] for cm in stored if cm["metadata"]["name"] != "kube-root-ca.crt"}
+    assert stored_names == {name for name, _, _, _ in created}
+    for cm in stored:
+        if cm["metadata"]["name"] in stored_names:
+            assert cm["data"]["k"] == "v" * 2000
+
+    # The node's heartbeat was never refused: node leases have seats of their own.
+    assert lease_answers[0] == 201
+    assert len(lease_answers) > 10
+    assert set(lease_answers[1:]) == {200}, sorted(set(lease_answers))
+    # The server says in its log that it refused requests.
+    assert "flow control:" in server.log_tail(400)
+
+
+@pytest.mark.server_args("--max-requests-inflight", "0", "--max-mutating-requests-inflight", "0")
+def test_with_both_limits_zero_no_write_is_refused(server):
+    results = []
+    for round_no in range(3):
+        _flood_round(server, round_no, results)
+    assert [status for _, status, _, _ in results] == [201] * (3 * THREADS)
+
+
+@pytest.mark.server_args(*ONE_SEAT)
+def test_kubectl_works_on_a_server_with_one_seat_per_level(server):
+    """kubectl's discovery, create, get and delete all pass through one seat per level."""
+    server.kubectl("create", "configmap", "one", "--from-literal=a=b")
+    out = server.kubectl("get", "configmap", "one", "-o", "jsonpath={.data.a}").stdout
+    assert out == "b"
+    server.kubectl("delete", "configmap", "one")
+    assert server.kubectl("get", "configmap", "one", check=False).returncode != 0
+
+
+@pytest.mark.parametrize("flag,value", [("--max-requests-inflight", "-1"),
+                                        ("--max-mutating-requests-inflight", "x")])
+def test_a_bad_limit_is_refused_at_start(tmp_path, flag, value):
+    r = subprocess.run([shoal_bin(), "server", "--data-dir", str(tmp_path / "d"), "--port", "0",
+                        flag, value], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert flag in r.stderr, r.stderr
