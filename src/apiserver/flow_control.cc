@@ -54,14 +54,12 @@ struct FlowControl::Waiter {
 };
 
 FlowControl::FlowControl(FlowControlOptions options) : options_(std::move(options)) {
-  const int seats[kPriorityLevels] = {
-      std::max(1, (options_.max_requests_inflight + options_.max_mutating_requests_inflight) / 6),
-      options_.max_mutating_requests_inflight, options_.max_requests_inflight};
-  const bool unlimited =
-      options_.max_requests_inflight <= 0 && options_.max_mutating_requests_inflight <= 0;
+  // node-high is not limited (see the header); the others by their flags.
+  const int seats[kPriorityLevels] = {0, options_.max_mutating_requests_inflight,
+                                      options_.max_requests_inflight};
   for (int i = 0; i < kPriorityLevels; ++i) {
     Level& l = levels_[i];
-    l.seats = unlimited ? 0 : std::max(0, seats[i]);
+    l.seats = std::max(0, seats[i]);
     l.queue_limit = static_cast<size_t>(l.seats * std::max(0, options_.queue_length_per_seat));
   }
 }

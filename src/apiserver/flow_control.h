@@ -13,9 +13,13 @@
 //
 // Levels:
 //   kNodeHigh  the requests that keep a node alive: any request on a Lease in kube-node-lease
-//              and on a Node's status subresource. Its own seats, so that node leases are
-//              renewed within their grace period while other clients flood the server (a late
-//              renewal makes the node lifecycle controller taint the node and evict its pods).
+//              and on a Node's status subresource. Not limited and never refused, so that node
+//              leases are renewed within their grace period while other clients flood the
+//              server (a late renewal makes the node lifecycle controller taint the node and
+//              evict its pods). A node has one heartbeat in flight at a time, so there are
+//              at most as many as nodes, and each is small. (With seats of its own, 100, a
+//              start-up of 7,500 hollow nodes at 1,000 a second had 7,349 renewals refused,
+//              and their retries, a second later and all together, were refused again.)
 //   kMutating  other create, update, patch and delete requests (--max-mutating-requests-inflight).
 //   kReadOnly  other get and list requests, discovery and OpenAPI (--max-requests-inflight).
 // Not limited: watches and pods/log (long-running, as kube-apiserver's max-in-flight filter
@@ -55,9 +59,8 @@ std::string_view PriorityLevelName(PriorityLevel level);
 PriorityLevel ClassifyRequest(const Request& req);
 
 struct FlowControlOptions {
-  // Seats per level; 0 = that level is not limited (kube-apiserver: "zero for no limit").
-  // kube-apiserver's defaults for the two flags; node-high gets a sixth of their sum, as APF's
-  // default configuration gives node-high 40 of its 245 shares.
+  // Seats of the read-only and mutating levels; 0 = that level is not limited
+  // (kube-apiserver: "zero for no limit"). kube-apiserver's defaults.
   int max_requests_inflight = 400;
   int max_mutating_requests_inflight = 200;
   // Requests that may wait per level, as a multiple of its seats (0: none wait).

@@ -135,19 +135,22 @@ TEST(FlowControlTest, AWaitPastMaxWaitIsRejectedAndLeavesTheQueue) {
   EXPECT_TRUE(c.seat.has_value());
 }
 
-TEST(FlowControlTest, NodeHeartbeatsHaveSeatsOfTheirOwn) {
+TEST(FlowControlTest, NodeHeartbeatsAreNeverHeldBackByOtherLevels) {
   asio::io_context io;
-  FlowControl fc(Small(5, 1));  // node-high: (5 + 1) / 6 = 1 seat
-  EXPECT_EQ(fc.Stats(PriorityLevel::kNodeHigh).seats, 1);
-  Turn w1, w2, w3, r1, n1;
+  FlowControl fc(Small(5, 1));
+  EXPECT_EQ(fc.Stats(PriorityLevel::kNodeHigh).seats, 0);  // not limited
+  Turn w1, w2, w3, r1, n1, n2, n3;
   Start(io, fc, PriorityLevel::kMutating, w1);
   Start(io, fc, PriorityLevel::kMutating, w2);
   Start(io, fc, PriorityLevel::kMutating, w3);
   EXPECT_TRUE(w3.rejected);  // the mutating level is full, its queue too
   Start(io, fc, PriorityLevel::kReadOnly, r1);
   Start(io, fc, PriorityLevel::kNodeHigh, n1);
+  Start(io, fc, PriorityLevel::kNodeHigh, n2);
+  Start(io, fc, PriorityLevel::kNodeHigh, n3);
   EXPECT_TRUE(r1.seat.has_value());
-  EXPECT_TRUE(n1.seat.has_value());
+  EXPECT_TRUE(n1.seat && n2.seat && n3.seat);
+  EXPECT_EQ(fc.Stats(PriorityLevel::kNodeHigh).admitted, 3);
 }
 
 TEST(FlowControlTest, BothLimitsZeroMeansNoLimit) {

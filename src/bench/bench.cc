@@ -115,6 +115,14 @@ int RunBench(const BenchFlags& flags) {
     if (flags.server_threads > 0) {
       args.insert(args.end(), {"--threads", std::to_string(flags.server_threads)});
     }
+    if (flags.server_max_requests_inflight >= 0) {
+      args.insert(args.end(), {"--max-requests-inflight",
+                               std::to_string(flags.server_max_requests_inflight)});
+    }
+    if (flags.server_max_mutating_requests_inflight >= 0) {
+      args.insert(args.end(), {"--max-mutating-requests-inflight",
+                               std::to_string(flags.server_max_mutating_requests_inflight)});
+    }
     if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));
     auto started = ServerProcess::Start(args, std::chrono::seconds(60));
     if (!started.ok()) {

@@ -29,6 +29,9 @@ struct BenchFlags {
   int list_limit = 500;
   int client_threads = 1;
   int server_threads = 0;  // own server's --threads; 0 = its default
+  // Own server's --max-requests-inflight and --max-mutating-requests-inflight; -1 = defaults.
+  int server_max_requests_inflight = -1;
+  int server_max_mutating_requests_inflight = -1;
   double rate = 20;        // pod-startup: pod creations per second
   int nodes = 4;           // gang-restart: agents and gang size; heartbeat, smoke: hollow nodes
   bool nodes_set = false;  // --nodes given (smoke defaults to 100, queues to 200)

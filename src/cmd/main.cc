@@ -62,9 +62,9 @@ int main(int argc, char** argv) {
   srv->add_option("--max-requests-inflight", server.max_requests_inflight,
                   "Read-only requests (get, list) handled at once, as kube-apiserver's flag; "
                   "more wait up to 5 s in a queue of twice that length, then get 429 with "
-                  "Retry-After. Watches and logs are not counted. Node heartbeats (leases in "
-                  "kube-node-lease, nodes/status) have seats of their own: a sixth of this "
-                  "flag and the next together. 0: no limit (both 0: no flow control)")
+                  "Retry-After. Watches and logs are not counted, nor node heartbeats (leases in "
+                  "kube-node-lease, nodes/status: a level of their own, never refused). 0: no "
+                  "limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   srv->add_option("--max-mutating-requests-inflight", server.max_mutating_requests_inflight,
@@ -387,6 +387,17 @@ int main(int argc, char** argv) {
                   "command's default)")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  bch->add_option("--server-max-requests-inflight", bench.server_max_requests_inflight,
+                  "`shoal server --max-requests-inflight` of the server it starts (-1: that "
+                  "command's default; 0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1000000));
+  bch->add_option("--server-max-mutating-requests-inflight",
+                  bench.server_max_mutating_requests_inflight,
+                  "`shoal server --max-mutating-requests-inflight` of the server it starts (-1: "
+                  "that command's default)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 1000000));
 
   try {
     app.parse(argc, argv);

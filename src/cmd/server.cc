@@ -224,6 +224,14 @@ int RunServer(const ServerFlags& flags) {
   ctl_io.stop();
   if (ctl_thread.joinable()) ctl_thread.join();
   (*store)->Close();
+  for (int i = 0; i < apiserver::kPriorityLevels; ++i) {
+    const auto level = static_cast<apiserver::PriorityLevel>(i);
+    apiserver::LevelStats st = http.flow_control().Stats(level);
+    spdlog::info("flow control, level {}: {} seats, {} requests admitted ({} after waiting), {} "
+                 "rejected with 429",
+                 apiserver::PriorityLevelName(level), st.seats, st.admitted, st.waited,
+                 st.rejected);
+  }
   spdlog::info("shoal server stopped");
   return 0;
 }

@@ -313,6 +313,14 @@ int RunSim(const SimOptions& o) {
   for (auto& l : loops) {
     if (l->thread.joinable()) l->thread.join();
   }
+  int64_t throttled = 0;
+  for (const HollowNode& n : nodes) throttled += n.transport ? n.transport->throttled() : 0;
+  for (const auto& l : loops) {
+    throttled += l->shared_transport ? l->shared_transport->throttled() : 0;
+  }
+  spdlog::info("shoal sim: {} answers were 429 TooManyRequests (each sent again after its "
+               "Retry-After)",
+               throttled);
   shared.reset();
   shared_transport.reset();
   nodes.clear();  // agents before their transports' loops go
