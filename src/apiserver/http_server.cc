@@ -274,9 +274,10 @@ struct HttpServer::Impl {
     };
     auto ex = co_await asio::this_coro::executor;
     auto wake = std::make_shared<Wake>(ex);
+    // One wake-up per drain, not per event (as in client::InProcessTransport::Watch): the
+    // loop clears `pending` before each drain and checks it before it waits.
     auto session = api.Watch(req, [wake, ex] {
-      wake->pending = true;
-      asio::post(ex, [wake] { wake->timer.cancel(); });
+      if (!wake->pending.exchange(true)) asio::post(ex, [wake] { wake->timer.cancel(); });
     });
     if (!session.ok()) {
       Response r;

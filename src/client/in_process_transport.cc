@@ -39,8 +39,11 @@ asio::awaitable<absl::StatusOr<Response>> InProcessTransport::Call(Request req) 
 
 asio::awaitable<absl::Status> InProcessTransport::Watch(
     Request req, std::function<bool(std::string_view event)> on_event) {
-  // The commit thread's notify sets `pending` and posts a cancel of the timer the loop sleeps
-  // on; `pending` covers a notify that lands between draining the queue and starting the wait.
+  // The commit thread's notify sets `pending` and, when it was not set, posts a cancel of the
+  // timer the loop sleeps on; the loop clears `pending` before each drain, and `pending` also
+  // covers a notify that lands between draining the queue and starting the wait. (A cancel
+  // posted before the loop waits runs after the wait has begun: the post goes to the loop's
+  // own executor, which is busy running the loop.)
   struct Wake {
     explicit Wake(asio::any_io_executor ex) : timer(std::move(ex)) {}
     asio::steady_timer timer;
@@ -49,8 +52,9 @@ asio::awaitable<absl::Status> InProcessTransport::Watch(
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
   auto wake = std::make_shared<Wake>(executor);
   absl::StatusOr<WatchSession> session = api_.Watch(req, [wake, executor] {
-    wake->pending = true;
-    asio::post(executor, [wake] { wake->timer.cancel(); });
+    // One wake-up per drain: a commit batch of many events (or the next batches while the
+    // loop is still busy) posts once, not once per event.
+    if (!wake->pending.exchange(true)) asio::post(executor, [wake] { wake->timer.cancel(); });
   });
   if (!session.ok()) co_return session.status();
   WatchSession& ws = *session;
