@@ -1,6 +1,9 @@
 #include "apiserver/flow_control.h"
 
 #include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
@@ -105,6 +108,7 @@ asio::awaitable<std::optional<FlowControl::Seat>> FlowControl::Acquire(PriorityL
   }
   std::erase(l.queue, waiter);
   ++l.rejected;
+  ++l.timed_out;
   co_return std::nullopt;
 }
 
@@ -128,7 +132,46 @@ LevelStats FlowControl::Stats(PriorityLevel level) const {
   std::lock_guard lock(mu_);
   const Level& l = levels_[static_cast<int>(level)];
   return {l.seats, l.in_flight, static_cast<int>(l.queue.size()), l.admitted, l.waited,
-          l.rejected};
+          l.rejected, l.timed_out};
+}
+
+void FlowControl::AppendMetricsText(std::string* out) const {
+  LevelStats st[kPriorityLevels];
+  for (int i = 0; i < kPriorityLevels; ++i) st[i] = Stats(static_cast<PriorityLevel>(i));
+  auto family = [&](std::string_view name, std::string_view type, std::string_view help,
+                    auto value) {
+    fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} {}\n", name, help, name,
+                   type);
+    for (int i = 0; i < kPriorityLevels; ++i) {
+      fmt::format_to(std::back_inserter(*out), "{}{{priority_level=\"{}\"}} {}\n", name,
+                     PriorityLevelName(static_cast<PriorityLevel>(i)), value(st[i]));
+    }
+  };
+  family("apiserver_flowcontrol_nominal_limit_seats", "gauge",
+         "Seats of the priority level (0: not limited).",
+         [](const LevelStats& s) { return s.seats; });
+  family("apiserver_flowcontrol_current_executing_requests", "gauge",
+         "Requests holding a seat of the priority level.",
+         [](const LevelStats& s) { return s.in_flight; });
+  family("apiserver_flowcontrol_current_inqueue_requests", "gauge",
+         "Requests waiting for a seat of the priority level.",
+         [](const LevelStats& s) { return s.waiting; });
+  family("apiserver_flowcontrol_dispatched_requests_total", "counter",
+         "Requests given a seat of the priority level.",
+         [](const LevelStats& s) { return s.admitted; });
+  fmt::format_to(std::back_inserter(*out),
+                 "# HELP apiserver_flowcontrol_rejected_requests_total Requests refused with "
+                 "429 by the priority level.\n"
+                 "# TYPE apiserver_flowcontrol_rejected_requests_total counter\n");
+  for (int i = 0; i < kPriorityLevels; ++i) {
+    const std::string_view level = PriorityLevelName(static_cast<PriorityLevel>(i));
+    fmt::format_to(std::back_inserter(*out),
+                   "apiserver_flowcontrol_rejected_requests_total{{priority_level=\"{}\","
+                   "reason=\"queue-full\"}} {}\n"
+                   "apiserver_flowcontrol_rejected_requests_total{{priority_level=\"{}\","
+                   "reason=\"time-out\"}} {}\n",
+                   level, st[i].rejected - st[i].timed_out, level, st[i].timed_out);
+  }
 }
 
 }  // namespace shoal::apiserver

@@ -41,6 +41,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
@@ -79,6 +80,7 @@ struct LevelStats {
   int64_t admitted = 0;   // given a seat, at once or after waiting
   int64_t waited = 0;     // of those, after waiting
   int64_t rejected = 0;   // queue full or waited too long
+  int64_t timed_out = 0;  // of those, waited too long
 };
 
 class FlowControl {
@@ -110,6 +112,11 @@ class FlowControl {
   boost::asio::awaitable<std::optional<Seat>> Acquire(PriorityLevel level);
 
   LevelStats Stats(PriorityLevel level) const;
+  // Appends kube-apiserver's flow-control metrics (Prometheus text) for every level:
+  // apiserver_flowcontrol_nominal_limit_seats, _current_executing_requests,
+  // _current_inqueue_requests, _dispatched_requests_total and _rejected_requests_total (reason
+  // queue-full or time-out).
+  void AppendMetricsText(std::string* out) const;
   const FlowControlOptions& options() const { return options_; }
 
  private:
@@ -119,7 +126,7 @@ class FlowControl {
     size_t queue_limit = 0;
     int in_flight = 0;
     std::deque<std::shared_ptr<Waiter>> queue;
-    int64_t admitted = 0, waited = 0, rejected = 0;
+    int64_t admitted = 0, waited = 0, rejected = 0, timed_out = 0;
   };
   void Release(PriorityLevel level);
 

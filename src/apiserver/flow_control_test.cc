@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -106,6 +107,18 @@ TEST(FlowControlTest, AFullQueueRejectsAtOnce) {
   EXPECT_TRUE(c.done);
   EXPECT_TRUE(c.rejected);
   EXPECT_EQ(fc.Stats(PriorityLevel::kMutating).rejected, 1);
+  std::string text;
+  fc.AppendMetricsText(&text);
+  for (const char* line :
+       {R"(apiserver_flowcontrol_rejected_requests_total{priority_level="mutating",reason="queue-full"} 1)",
+        R"(apiserver_flowcontrol_rejected_requests_total{priority_level="mutating",reason="time-out"} 0)",
+        R"(apiserver_flowcontrol_current_executing_requests{priority_level="mutating"} 1)",
+        R"(apiserver_flowcontrol_current_inqueue_requests{priority_level="mutating"} 1)",
+        R"(apiserver_flowcontrol_nominal_limit_seats{priority_level="mutating"} 1)",
+        R"(apiserver_flowcontrol_nominal_limit_seats{priority_level="node-high"} 0)",
+        R"(apiserver_flowcontrol_dispatched_requests_total{priority_level="mutating"} 1)"}) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
   a.seat.reset();
   Poll(io);
   EXPECT_TRUE(b.seat.has_value());
@@ -127,6 +140,7 @@ TEST(FlowControlTest, AWaitPastMaxWaitIsRejectedAndLeavesTheQueue) {
   LevelStats s = fc.Stats(PriorityLevel::kMutating);
   EXPECT_EQ(s.waiting, 0);
   EXPECT_EQ(s.rejected, 1);
+  EXPECT_EQ(s.timed_out, 1);
   // The seat a frees is nobody's: the next request takes it at once.
   a.seat.reset();
   EXPECT_EQ(fc.Stats(PriorityLevel::kMutating).in_flight, 0);

@@ -18,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
+#include "apiserver/request_metrics.h"
 #include "apiserver/internal/rest.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -195,6 +196,7 @@ struct HttpServer::Impl {
       }
       if (ec) break;
       stream.ExpiresNever();
+      const auto received = std::chrono::steady_clock::now();
       const auto& msg = parser.get();
       bool keep_alive = msg.keep_alive();
       Request req = ToRequest(msg);
@@ -213,8 +215,15 @@ struct HttpServer::Impl {
         if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
         continue;
       }
+      if (req.path == "/metrics" && req.method == "GET") {
+        Response r = Metrics();
+        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
+        continue;
+      }
       if (ApiServer::IsWatch(req)) {
+        const std::string path = req.path;
         co_await ServeWatch(stream, req);
+        metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
         break;  // a watch owns its connection until it ends
       }
       if (auto target = internal::ResolvePodLog(api, req)) {
@@ -227,17 +236,35 @@ struct HttpServer::Impl {
         break;  // the relay owns the connection (the log may be followed)
       }
       const PriorityLevel level = ClassifyRequest(req);
+      const std::string verb = MetricsVerb(req, false);
+      const std::string path = req.path;
       std::optional<FlowControl::Seat> seat = co_await flow->Acquire(level);
-      if (!seat) {
-        Response r = TooManyRequests(level);
-        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
-        continue;
+      Response resp;
+      if (seat) {
+        resp = co_await api.Handle(std::move(req));
+      } else {
+        resp = TooManyRequests(level);
       }
-      Response resp = co_await api.Handle(std::move(req));
       // The seat is held until the answer is written, as kube-apiserver's handlers write it.
-      if (!co_await Write(stream, resp, keep_alive) || !keep_alive) break;
+      const bool written = co_await Write(stream, resp, keep_alive);
+      metrics.Record(verb, path, resp.code, std::chrono::steady_clock::now() - received);
+      if (!written || !keep_alive) break;
     }
     stream.Shutdown();
+  }
+
+  // GET /metrics: Prometheus' text format, kube-apiserver's metric names.
+  Response Metrics() {
+    Response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    metrics.AppendText(&r.body);
+    flow->AppendMetricsText(&r.body);
+    base::StrAppend(&r.body,
+                    "# HELP shoal_open_connections HTTPS connections open now.\n"
+                    "# TYPE shoal_open_connections gauge\n"
+                    "shoal_open_connections ",
+                    open_connections.load(), "\n");
+    return r;
   }
 
   // The answer to a request that found no seat: 429 with Retry-After, as kube-apiserver's
@@ -451,6 +478,7 @@ struct HttpServer::Impl {
   ApiServer& api;
   HttpServerOptions options;
   std::shared_ptr<FlowControl> flow;
+  RequestMetrics metrics;
   std::atomic<int64_t> last_rejection_log{-10};  // steady seconds of the last such log line
   ssl::context ssl_ctx;
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents

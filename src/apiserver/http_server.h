@@ -6,7 +6,8 @@
 // /readyz, /livez, /healthz and /version answer without credentials, as kube-apiserver's
 // public-info-viewer role allows. Bodies over 3 MiB get 413 before they are read in full.
 // Every other non-watch request takes a seat of its priority level first, or is answered 429
-// (flow_control.h).
+// (flow_control.h). `GET /metrics` (with credentials) answers kube-apiserver's request and
+// flow-control metrics in Prometheus' text format (request_metrics.h).
 // pods/log is relayed (streamed, for follow) from the node agent that runs the pod, over TLS
 // with the agent client certificate; the agent's own certificate is not verified, as
 // kube-apiserver does not verify kubelets' by default.

@@ -18,10 +18,6 @@ namespace shoal::sim {
 
 using ApiLatency = std::map<std::string, bench::LatencyRecorder>;
 
-// "pods", "pods/status", "leases", "nodes", "namespaces" ... from an API path: the resource
-// and its subresource, without group, version, namespace or name ("" for other paths).
-std::string ResourceOfPath(std::string_view path);
-
 class TimedTransport : public client::Transport {
  public:
   TimedTransport(client::Transport& inner, ApiLatency& latency)

@@ -11,21 +11,6 @@ namespace {
 
 namespace asio = boost::asio;
 
-TEST(ResourceOfPathTest, NamesResourceAndSubresource) {
-  EXPECT_EQ(ResourceOfPath("/api/v1/nodes"), "nodes");
-  EXPECT_EQ(ResourceOfPath("/api/v1/nodes/hollow-00001/status"), "nodes/status");
-  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/pods/p-1/status"), "pods/status");
-  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/pods"), "pods");
-  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/events"), "events");
-  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a"), "namespaces");
-  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces"), "namespaces");
-  EXPECT_EQ(ResourceOfPath("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
-            "leases");
-  EXPECT_EQ(ResourceOfPath("/apis/batch/v1/jobs"), "jobs");
-  EXPECT_EQ(ResourceOfPath("/healthz"), "");
-  EXPECT_EQ(ResourceOfPath("/api/v1"), "");
-}
-
 // A transport that answers every call with 200 after nothing.
 class Answering : public client::Transport {
  public:

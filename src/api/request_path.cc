@@ -1,0 +1,33 @@
+#include "api/request_path.h"
+
+#include <vector>
+
+#include "base/strings.h"
+
+namespace shoal::api {
+
+std::string ResourceOfPath(std::string_view path) {
+  std::vector<std::string_view> segs;
+  for (size_t start = 0; start < path.size();) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (end > start) segs.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  // /api/v1/... or /apis/GROUP/VERSION/...
+  size_t i = 0;
+  if (segs.size() >= 2 && segs[0] == "api") {
+    i = 2;
+  } else if (segs.size() >= 3 && segs[0] == "apis") {
+    i = 3;
+  } else {
+    return "";
+  }
+  if (segs.size() >= i + 3 && segs[i] == "namespaces") i += 2;  // a namespaced resource
+  if (i >= segs.size()) return "";
+  std::string out(segs[i]);
+  if (i + 2 < segs.size()) base::StrAppend(&out, "/", segs[i + 2]);
+  return out;
+}
+
+}  // namespace shoal::api

@@ -1,0 +1,25 @@
+// ResourceOfPath: kube's RequestInfo reading of resource and subresource.
+#include "api/request_path.h"
+
+#include <gtest/gtest.h>
+
+namespace shoal::api {
+namespace {
+
+TEST(ResourceOfPathTest, NamesResourceAndSubresource) {
+  EXPECT_EQ(ResourceOfPath("/api/v1/nodes"), "nodes");
+  EXPECT_EQ(ResourceOfPath("/api/v1/nodes/hollow-00001/status"), "nodes/status");
+  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/pods/p-1/status"), "pods/status");
+  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/pods"), "pods");
+  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a/events"), "events");
+  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces/team-a"), "namespaces");
+  EXPECT_EQ(ResourceOfPath("/api/v1/namespaces"), "namespaces");
+  EXPECT_EQ(ResourceOfPath("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
+            "leases");
+  EXPECT_EQ(ResourceOfPath("/apis/batch/v1/jobs"), "jobs");
+  EXPECT_EQ(ResourceOfPath("/healthz"), "");
+  EXPECT_EQ(ResourceOfPath("/api/v1"), "");
+}
+
+}  // namespace
+}  // namespace shoal::api

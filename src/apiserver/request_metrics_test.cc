@@ -1,0 +1,82 @@
+// RequestMetrics: kube's verb labels, one counter per verb, resource, subresource and code,
+// cumulative histogram buckets with kube's bounds, and Prometheus' text format.
+#include "apiserver/request_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+
+namespace shoal::apiserver {
+namespace {
+
+using std::chrono::milliseconds;
+
+Request Req(std::string method, std::string path, std::string content_type = "") {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.content_type = std::move(content_type);
+  return r;
+}
+
+TEST(MetricsVerbTest, KubesVerbs) {
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a/pods"), false), "LIST");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/pods"), false), "LIST");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a/pods/p"), false), "GET");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a"), false), "GET");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces"), false), "LIST");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/nodes/n1/status"), false), "GET");
+  EXPECT_EQ(MetricsVerb(Req("GET", "/apis"), false), "GET");  // discovery
+  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/pods"), true), "WATCH");
+  EXPECT_EQ(MetricsVerb(Req("PATCH", "/api/v1/nodes/n1", "application/apply-patch+yaml"), false),
+            "APPLY");
+  EXPECT_EQ(MetricsVerb(Req("PATCH", "/api/v1/nodes/n1", "application/merge-patch+json"), false),
+            "PATCH");
+  EXPECT_EQ(MetricsVerb(Req("POST", "/api/v1/namespaces/a/pods"), false), "POST");
+  EXPECT_EQ(MetricsVerb(Req("DELETE", "/api/v1/namespaces/a/pods"), false), "DELETE");
+}
+
+TEST(RequestMetricsTest, CountsByCodeAndBucketsCumulatively) {
+  RequestMetrics m;
+  const std::string lease = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1";
+  m.Record("PATCH", lease, 200, milliseconds(3));    // le 0.005
+  m.Record("PATCH", lease, 200, milliseconds(30));   // le 0.05
+  m.Record("PATCH", lease, 429, milliseconds(700));  // le 0.8
+  m.Record("PATCH", lease, 200, std::chrono::seconds(90));  // past 60: +Inf only
+  m.Record("PATCH", "/api/v1/nodes/n1/status", 200, milliseconds(1));
+  m.Record("WATCH", "/api/v1/pods", 200, {}, /*record_duration=*/false);
+  std::string text;
+  m.AppendText(&text);
+  auto has = [&](const std::string& line) {
+    return text.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("# TYPE apiserver_request_total counter")) << text;
+  EXPECT_TRUE(has("# TYPE apiserver_request_duration_seconds histogram"));
+  EXPECT_TRUE(has(
+      R"(apiserver_request_total{code="200",resource="leases",subresource="",verb="PATCH"} 3)"))
+      << text;
+  EXPECT_TRUE(has(
+      R"(apiserver_request_total{code="429",resource="leases",subresource="",verb="PATCH"} 1)"));
+  EXPECT_TRUE(has(
+      R"(apiserver_request_total{code="200",resource="nodes",subresource="status",verb="PATCH"} 1)"));
+  EXPECT_TRUE(has(
+      R"(apiserver_request_total{code="200",resource="pods",subresource="",verb="WATCH"} 1)"));
+  const std::string l = R"(resource="leases",subresource="",verb="PATCH")";
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="0.005"} 1)")) << text;
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="0.025"} 1)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="0.05"} 2)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="0.6"} 2)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="0.8"} 3)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="60"} 3)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_bucket{" + l + R"(,le="+Inf"} 4)"));
+  EXPECT_TRUE(has("apiserver_request_duration_seconds_count{" + l + "} 4"));
+  EXPECT_NE(text.find("apiserver_request_duration_seconds_sum{" + l + "} 90.73"),
+            std::string::npos)
+      << text;
+  // A watch's duration is not recorded.
+  EXPECT_EQ(text.find(R"(verb="WATCH",le=)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace shoal::apiserver
