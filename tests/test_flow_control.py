@@ -1,8 +1,9 @@
 """Flow control end to end: a server with one seat per level answers a flood of writes with
 429 TooManyRequests and Retry-After, keeps every write it accepted and none it refused, and
-still renews node leases (their level has seats of its own); with both limits 0 nothing is
-refused. The waiting and the order are unit-tested in flow_control_test.cc, and the client's
-retry after Retry-After in http_transport_test.cc.
+still renews node leases (their level is never limited); with both limits 0 nothing is
+refused. /metrics (kube-apiserver's names) counts what was served and refused. The waiting and
+the order are unit-tested in flow_control_test.cc, and the client's retry after Retry-After in
+http_transport_test.cc.
 """
 
 import json
@@ -48,6 +49,22 @@ def _flood_round(server, round_no, results):
         t.join()
     for c in conns:
         c.close()
+
+
+def _metric(text, name, **labels):
+    """The value of one sample of Prometheus' text format (labels in any order)."""
+    want = {k: v for k, v in labels.items()}
+    for line in text.splitlines():
+        if not labels and line.startswith(name + " "):
+            return float(line.split(" ")[1])
+        if not line.startswith(name + "{"):
+            continue
+        inner, value = line[len(name) + 1:].rsplit("} ", 1)
+        got = dict(part.split("=", 1) for part in inner.split(","))
+        got = {k: v.strip('"') for k, v in got.items()}
+        if got == want:
+            return float(value)
+    raise AssertionError(f"no sample {name}{labels} in /metrics")
 
 
 def _renew_leases(server, stop, answers):
@@ -121,8 +138,21 @@ def test_a_write_flood_gets_429_with_retry_after_and_loses_nothing(server):
     assert lease_answers[0] == 201
     assert len(lease_answers) > 10
     assert set(lease_answers[1:]) == {200}, sorted(set(lease_answers))
-    # The server says in its log that it refused requests.
+    # The server says in its log that it refused requests, and /metrics counts them all.
     assert "flow control:" in server.log_tail(400)
+    metrics = server.kubectl("get", "--raw", "/metrics").stdout
+    assert _metric(metrics, "apiserver_flowcontrol_rejected_requests_total",
+                   priority_level="mutating", reason="queue-full") + \
+        _metric(metrics, "apiserver_flowcontrol_rejected_requests_total",
+                priority_level="mutating", reason="time-out") == len(refused)
+    assert _metric(metrics, "apiserver_request_total", code="429", resource="configmaps",
+                   subresource="", verb="POST") == len(refused)
+    assert _metric(metrics, "apiserver_request_total", code="201", resource="configmaps",
+                   subresource="", verb="POST") == len(created)
+    assert _metric(metrics, "apiserver_flowcontrol_rejected_requests_total",
+                   priority_level="node-high", reason="queue-full") == 0
+    assert _metric(metrics, "apiserver_request_duration_seconds_count", resource="leases",
+                   subresource="", verb="PATCH") == len(lease_answers) - 1
 
 
 @pytest.mark.server_args("--max-requests-inflight", "0", "--max-mutating-requests-inflight", "0")
@@ -150,3 +180,31 @@ def test_a_bad_limit_is_refused_at_start(tmp_path, flag, value):
                         flag, value], capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert flag in r.stderr, r.stderr
+
+
+def test_metrics_need_credentials_and_count_requests(server):
+    """/metrics answers 401 without a token, and counts each verb, resource and code."""
+    assert server.request("GET", "/metrics", token=None).status == 401
+    server.kubectl("create", "configmap", "m1", "--from-literal=a=b")
+    server.kubectl("get", "configmap", "m1")
+    assert server.kubectl("get", "configmap", "missing", check=False).returncode != 0
+    server.kubectl("get", "configmaps")
+    r = server.request("GET", "/metrics")
+    assert r.status == 200
+    assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    text = r.body.decode()
+    assert _metric(text, "apiserver_request_total", code="201", resource="configmaps",
+                   subresource="", verb="POST") == 1
+    assert _metric(text, "apiserver_request_total", code="200", resource="configmaps",
+                   subresource="", verb="GET") == 1
+    assert _metric(text, "apiserver_request_total", code="404", resource="configmaps",
+                   subresource="", verb="GET") == 1
+    assert _metric(text, "apiserver_request_total", code="200", resource="configmaps",
+                   subresource="", verb="LIST") == 1
+    assert _metric(text, "apiserver_request_duration_seconds_bucket", resource="configmaps",
+                   subresource="", verb="POST", le="+Inf") == 1
+    assert _metric(text, "apiserver_flowcontrol_nominal_limit_seats",
+                   priority_level="mutating") == 200
+    assert _metric(text, "apiserver_flowcontrol_nominal_limit_seats",
+                   priority_level="read-only") == 400
+    assert _metric(text, "shoal_open_connections") >= 1
