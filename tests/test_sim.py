@@ -233,6 +233,17 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
         assert 0 <= v["p50_ms"] <= v["p99_ms"] <= v["max_ms"]
     rate = 200 if shared else 1000
     assert f"start-up ({rate} nodes/s): POST nodes" in r.stdout
+    # The server's own measure (apiserver_request_duration_seconds from /metrics), over the
+    # same two spans: the 40 registrations in the start-up, renewals in the window.
+    server_startup = report["server_api_latency_startup"]
+    assert server_startup["POST nodes"]["count"] == 40, server_startup
+    server_window = report["server_api_latency"]
+    assert "POST nodes" not in server_window, server_window
+    assert server_window["PATCH leases"]["count"] >= 1, server_window
+    for v in list(server_startup.values()) + list(server_window.values()):
+        assert 0 <= v["p50_ms"] <= v["p99_ms"] <= 60000
+    assert "/metrics" in report["server_api_latency_covers"]
+    assert "server, window: PATCH leases" in r.stdout
 
 
 def test_smoke_bench_report_is_complete_and_consistent(tmp_path):

@@ -20,6 +20,7 @@
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "bench/hollow_cluster.h"
+#include "bench/server_metrics.h"
 #include "bench/server_process.h"
 #include "client/http_transport.h"
 
@@ -41,6 +42,15 @@ struct Run {
   double to_all_up_s = -1;  // every node also listed its pods (the sim's ready file)
   ProcessStats server_before, server_after, sim_before, sim_after;
   pid_t sim_pid = -1;
+  // /metrics at the sim's start, when the window opens and when it ends ("" if unreadable).
+  std::string metrics_start, metrics_window, metrics_end;
+
+  asio::awaitable<std::string> ScrapeMetrics() {
+    client::Request req = client::MakeRequest("GET", "/metrics");
+    req.accept = "text/plain";
+    absl::StatusOr<client::Response> r = co_await transport->Call(std::move(req));
+    co_return r.ok() && r->code == 200 ? r->Text() : std::string();
+  }
 
   asio::awaitable<void> WatchNodes() {
     while (watching) {
@@ -95,6 +105,7 @@ struct Run {
       sim_args.insert(sim_args.end(), {"--start-rate", fmt::format("{}", options.start_rate)});
     }
     sim_args.insert(sim_args.end(), {"--startup-api-latency-out", StartupLatencyFile()});
+    metrics_start = co_await ScrapeMetrics();
     auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes, sim_args);
     if (!sim.ok()) {
       error = sim.status();
@@ -142,9 +153,11 @@ struct Run {
     if (sim_pid > 0) kill(sim_pid, SIGUSR1);
     server_before = stats(options.server_pid);
     sim_before = stats(sim_pid);
+    metrics_window = co_await ScrapeMetrics();
     co_await Sleep(std::chrono::seconds(options.duration_s));
     server_after = stats(options.server_pid);
     sim_after = stats(sim_pid);
+    metrics_end = co_await ScrapeMetrics();
     watching = false;
   }
 };
@@ -178,7 +191,17 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                        "first lists and watches"},
                       {"hollow_node_api_latency", end.hollow_node_api_latency},
                       {"hollow_node_api_latency_covers",
-                       "the heartbeat window (the sim's records are reset after registration)"}};
+                       "the heartbeat window (the sim's records are reset after registration)"},
+                      {"server_api_latency_startup",
+                       SummarizeDurations(Difference(ParseRequestDurations(run.metrics_window),
+                                                     ParseRequestDurations(run.metrics_start)))},
+                      {"server_api_latency",
+                       SummarizeDurations(Difference(ParseRequestDurations(run.metrics_end),
+                                                     ParseRequestDurations(run.metrics_window)))},
+                      {"server_api_latency_covers",
+                       "apiserver_request_duration_seconds from the server's /metrics (from "
+                       "reading a request to writing its answer), differenced over the start-up "
+                       "and over the window; quantiles interpolated within kube's buckets"}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
         {"cpu_cores", (run.server_after.cpu_s() - run.server_before.cpu_s()) / window},
@@ -205,6 +228,8 @@ std::string HeartbeatSummary(const json::object& report) {
       report, "hollow_node_api_latency_startup",
       fmt::format("start-up ({:.0f} nodes/s)", report.at("start_rate_per_s").to_number<double>()));
   out += HollowNodeApiLatencySummary(report);
+  out += ServerLatencySummary(report, "server_api_latency_startup", "server, start-up");
+  out += ServerLatencySummary(report, "server_api_latency", "server, window");
   return out;
 }
 

@@ -1,0 +1,118 @@
+#include "bench/server_metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "absl/strings/numbers.h"
+
+namespace shoal::bench {
+
+namespace json = boost::json;
+
+namespace {
+
+bool ParseDouble(std::string_view v, double* out) {
+  return absl::SimpleAtod(absl::string_view(v.data(), v.size()), out);
+}
+
+// The value of label `name` in `labels` (the text between the braces), or "".
+std::string Label(std::string_view labels, std::string_view name) {
+  const std::string key = std::string(name) + "=\"";
+  for (size_t at = 0; (at = labels.find(key, at)) != std::string_view::npos; at += key.size()) {
+    if (at != 0 && labels[at - 1] != ',') continue;
+    const size_t start = at + key.size();
+    const size_t end = labels.find('"', start);
+    if (end == std::string_view::npos) return "";
+    return std::string(labels.substr(start, end - start));
+  }
+  return "";
+}
+
+}  // namespace
+
+std::map<std::string, Buckets> ParseRequestDurations(std::string_view text) {
+  constexpr std::string_view kPrefix = "apiserver_request_duration_seconds_bucket{";
+  std::map<std::string, Buckets> out;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    if (!line.starts_with(kPrefix)) continue;
+    const size_t close = line.rfind("} ");
+    if (close == std::string_view::npos) continue;
+    const std::string_view labels = line.substr(kPrefix.size(), close - kPrefix.size());
+    double count = 0;
+    if (!ParseDouble(line.substr(close + 2), &count)) continue;
+    const std::string le = Label(labels, "le");
+    double bound = std::numeric_limits<double>::infinity();
+    if (le != "+Inf" && !ParseDouble(le, &bound)) continue;
+    std::string key = Label(labels, "verb") + " " + Label(labels, "resource");
+    if (std::string sub = Label(labels, "subresource"); !sub.empty()) key += "/" + sub;
+    out[key].emplace_back(bound, static_cast<uint64_t>(count));
+  }
+  return out;
+}
+
+std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
+                                          const std::map<std::string, Buckets>& before) {
+  std::map<std::string, Buckets> out;
+  for (const auto& [key, b] : after) {
+    Buckets d = b;
+    auto it = before.find(key);
+    if (it != before.end() && it->second.size() == b.size()) {
+      for (size_t i = 0; i < d.size(); ++i) d[i].second -= std::min(d[i].second, it->second[i].second);
+    }
+    out[key] = std::move(d);
+  }
+  return out;
+}
+
+double QuantileSeconds(const Buckets& b, double q) {
+  if (b.empty() || b.back().second == 0) return -1;
+  const double rank = q * static_cast<double>(b.back().second);
+  double lower = 0;
+  uint64_t below = 0;
+  for (const auto& [bound, count] : b) {
+    if (static_cast<double>(count) >= rank) {
+      if (std::isinf(bound)) return lower;  // the highest finite bound
+      const double in_bucket = static_cast<double>(count - below);
+      if (in_bucket <= 0) return bound;
+      return lower + (bound - lower) * (rank - static_cast<double>(below)) / in_bucket;
+    }
+    lower = bound;
+    below = count;
+  }
+  return lower;
+}
+
+json::object SummarizeDurations(const std::map<std::string, Buckets>& series) {
+  json::object out;
+  for (const auto& [key, b] : series) {
+    if (b.empty() || b.back().second == 0) continue;
+    out[key] = json::object{{"count", b.back().second},
+                            {"p50_ms", QuantileSeconds(b, 0.5) * 1000},
+                            {"p99_ms", QuantileSeconds(b, 0.99) * 1000}};
+  }
+  return out;
+}
+
+std::string ServerLatencySummary(const json::object& report, std::string_view key,
+                                 std::string_view label) {
+  const json::value* l = report.if_contains(key);
+  if (l == nullptr || !l->is_object()) return "";
+  std::string out;
+  for (const auto& [what, v] : l->get_object()) {
+    if (!v.is_object()) continue;
+    const json::object& s = v.get_object();
+    out += fmt::format("{}: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms\n", label,
+                       std::string(what), s.at("count").to_number<int64_t>(),
+                       s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>());
+  }
+  return out;
+}
+
+}  // namespace shoal::bench

@@ -1,0 +1,42 @@
+// The API latency a server reports about itself: kube-apiserver's
+// apiserver_request_duration_seconds histogram read from `GET /metrics` (shoal's or
+// kube-apiserver's), differenced between two scrapes and summarized as Kubernetes' SLO
+// tooling does (histogram_quantile: linear interpolation within a bucket). That is the SLI of
+// Kubernetes' API call latency SLO, measured at the server; the hollow nodes' own timings add
+// their client side (their event loops share this machine with the server).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace shoal::bench {
+
+// Cumulative bucket counts by upper bound (+Inf last), as the text format gives them.
+using Buckets = std::vector<std::pair<double, uint64_t>>;
+
+// The histogram's series by "VERB resource[/subresource]" ("PATCH leases", "POST pods").
+// Lines that are not apiserver_request_duration_seconds_bucket samples are skipped.
+std::map<std::string, Buckets> ParseRequestDurations(std::string_view text);
+
+// `after` less `before`, series by series (a series missing from `before` counts from 0).
+std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
+                                          const std::map<std::string, Buckets>& before);
+
+// The q-quantile (0..1) in seconds, or -1 for an empty histogram. One in the +Inf bucket is
+// reported as the highest finite bound, as histogram_quantile does.
+double QuantileSeconds(const Buckets& b, double q);
+
+// {"PATCH leases": {"count": n, "p50_ms": .., "p99_ms": ..}, ...} for series with requests.
+boost::json::object SummarizeDurations(const std::map<std::string, Buckets>& series);
+
+// Readable lines for a report's summary (as HollowNodeApiLatencySummary's).
+std::string ServerLatencySummary(const boost::json::object& report, std::string_view key,
+                                 std::string_view label);
+
+}  // namespace shoal::bench

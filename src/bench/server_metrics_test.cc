@@ -1,0 +1,55 @@
+// server_metrics: reading apiserver_request_duration_seconds from /metrics text, the
+// difference of two scrapes, and histogram_quantile's interpolation.
+#include "bench/server_metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace shoal::bench {
+namespace {
+
+constexpr char kBefore[] = R"(# HELP apiserver_request_duration_seconds x
+# TYPE apiserver_request_duration_seconds histogram
+apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="0.005"} 10
+apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="0.025"} 10
+apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="+Inf"} 10
+apiserver_request_duration_seconds_count{resource="leases",subresource="",verb="PATCH"} 10
+apiserver_request_total{code="200",resource="leases",subresource="",verb="PATCH"} 10
+)";
+constexpr char kAfter[] = R"(apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="0.005"} 60
+apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="0.025"} 110
+apiserver_request_duration_seconds_bucket{resource="leases",subresource="",verb="PATCH",le="+Inf"} 110
+apiserver_request_duration_seconds_bucket{resource="nodes",subresource="status",verb="PATCH",le="0.005"} 0
+apiserver_request_duration_seconds_bucket{resource="nodes",subresource="status",verb="PATCH",le="0.025"} 0
+apiserver_request_duration_seconds_bucket{resource="nodes",subresource="status",verb="PATCH",le="+Inf"} 4
+)";
+
+TEST(ServerMetricsTest, ParsesDifferencesAndInterpolates) {
+  auto before = ParseRequestDurations(kBefore);
+  ASSERT_EQ(before.size(), 1u);
+  ASSERT_EQ(before.at("PATCH leases").size(), 3u);
+  auto window = Difference(ParseRequestDurations(kAfter), before);
+  ASSERT_EQ(window.size(), 2u);
+  const Buckets& leases = window.at("PATCH leases");
+  EXPECT_EQ(leases[0].second, 50u);
+  EXPECT_EQ(leases[1].second, 100u);
+  EXPECT_EQ(leases[2].second, 100u);
+  // 50 of 100 at most 5 ms, the other 50 in (5, 25] ms.
+  EXPECT_DOUBLE_EQ(QuantileSeconds(leases, 0.5), 0.005);
+  EXPECT_NEAR(QuantileSeconds(leases, 0.99), 0.005 + 0.020 * 49 / 50, 1e-9);
+  EXPECT_NEAR(QuantileSeconds(leases, 0.25), 0.0025, 1e-9);
+  // Everything past the last finite bound: that bound.
+  EXPECT_DOUBLE_EQ(QuantileSeconds(window.at("PATCH nodes/status"), 0.99), 0.025);
+  EXPECT_EQ(QuantileSeconds(Buckets{}, 0.5), -1);
+
+  boost::json::object s = SummarizeDurations(window);
+  EXPECT_EQ(s.at("PATCH leases").at("count").to_number<int64_t>(), 100);
+  EXPECT_NEAR(s.at("PATCH leases").at("p99_ms").to_number<double>(), 24.6, 1e-6);
+  boost::json::object report{{"server_api_latency", s}};
+  EXPECT_NE(ServerLatencySummary(report, "server_api_latency", "server").find("PATCH leases"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace shoal::bench
