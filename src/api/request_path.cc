@@ -6,7 +6,7 @@
 
 namespace shoal::api {
 
-std::string ResourceOfPath(std::string_view path) {
+ApiPath ParseApiPath(std::string_view path) {
   std::vector<std::string_view> segs;
   for (size_t start = 0; start < path.size();) {
     size_t end = path.find('/', start);
@@ -14,20 +14,27 @@ std::string ResourceOfPath(std::string_view path) {
     if (end > start) segs.push_back(path.substr(start, end - start));
     start = end + 1;
   }
-  // /api/v1/... or /apis/GROUP/VERSION/...
   size_t i = 0;
   if (segs.size() >= 2 && segs[0] == "api") {
     i = 2;
   } else if (segs.size() >= 3 && segs[0] == "apis") {
     i = 3;
   } else {
-    return "";
+    return {};
   }
   if (segs.size() >= i + 3 && segs[i] == "namespaces") i += 2;  // a namespaced resource
-  if (i >= segs.size()) return "";
-  std::string out(segs[i]);
-  if (i + 2 < segs.size()) base::StrAppend(&out, "/", segs[i + 2]);
+  if (i >= segs.size()) return {};
+  ApiPath out;
+  out.resource = std::string(segs[i]);
+  out.named = i + 1 < segs.size();
+  if (i + 2 < segs.size()) out.subresource = std::string(segs[i + 2]);
   return out;
+}
+
+std::string ResourceOfPath(std::string_view path) {
+  ApiPath p = ParseApiPath(path);
+  if (p.subresource.empty()) return p.resource;
+  return base::StrCat(p.resource, "/", p.subresource);
 }
 
 }  // namespace shoal::api

@@ -21,5 +21,17 @@ TEST(ResourceOfPathTest, NamesResourceAndSubresource) {
   EXPECT_EQ(ResourceOfPath("/api/v1"), "");
 }
 
+TEST(ParseApiPathTest, NamedOrCollection) {
+  EXPECT_FALSE(ParseApiPath("/api/v1/namespaces/a/pods").named);
+  EXPECT_TRUE(ParseApiPath("/api/v1/namespaces/a/pods/p").named);
+  EXPECT_TRUE(ParseApiPath("/api/v1/namespaces/a").named);  // the namespace itself
+  EXPECT_FALSE(ParseApiPath("/api/v1/namespaces").named);
+  ApiPath status = ParseApiPath("/apis/batch/v1/namespaces/a/jobs/j/status");
+  EXPECT_EQ(status.resource, "jobs");
+  EXPECT_EQ(status.subresource, "status");
+  EXPECT_TRUE(status.named);
+  EXPECT_EQ(ParseApiPath("/openapi/v2").resource, "");
+}
+
 }  // namespace
 }  // namespace shoal::api

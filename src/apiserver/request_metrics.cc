@@ -2,7 +2,6 @@
 
 #include <iterator>
 #include <utility>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -11,36 +10,6 @@
 namespace shoal::apiserver {
 
 namespace {
-
-// "pods/status" -> {"pods", "status"}.
-std::pair<std::string, std::string> SplitResource(std::string_view path) {
-  std::string r = api::ResourceOfPath(path);
-  size_t slash = r.find('/');
-  if (slash == std::string::npos) return {r, ""};
-  return {r.substr(0, slash), r.substr(slash + 1)};
-}
-
-// Whether an API path names one object (or its subresource), not a collection: the path
-// goes on past its resource segment (as api::ResourceOfPath reads it).
-bool NamesAnObject(std::string_view path) {
-  std::vector<std::string_view> segs;
-  for (size_t start = 0; start < path.size();) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    if (end > start) segs.push_back(path.substr(start, end - start));
-    start = end + 1;
-  }
-  size_t i = 0;
-  if (segs.size() >= 2 && segs[0] == "api") {
-    i = 2;
-  } else if (segs.size() >= 3 && segs[0] == "apis") {
-    i = 3;
-  } else {
-    return false;
-  }
-  if (segs.size() >= i + 3 && segs[i] == "namespaces") i += 2;
-  return i + 1 < segs.size();
-}
 
 // A label value as Prometheus' text format writes it.
 std::string Escaped(std::string_view v) {
@@ -61,7 +30,8 @@ std::string Escaped(std::string_view v) {
 std::string MetricsVerb(const Request& req, bool watch) {
   if (watch) return "WATCH";
   if (req.method == "GET" || req.method == "HEAD") {
-    return NamesAnObject(req.path) || api::ResourceOfPath(req.path).empty() ? "GET" : "LIST";
+    const api::ApiPath p = api::ParseApiPath(req.path);
+    return p.named || p.resource.empty() ? "GET" : "LIST";
   }
   if (req.method == "PATCH" && req.content_type.starts_with("application/apply-patch")) {
     return "APPLY";
@@ -71,7 +41,8 @@ std::string MetricsVerb(const Request& req, bool watch) {
 
 void RequestMetrics::Record(std::string_view verb, std::string_view path, int code,
                             std::chrono::steady_clock::duration duration, bool record_duration) {
-  auto [resource, subresource] = SplitResource(path);
+  api::ApiPath p = api::ParseApiPath(path);
+  std::string resource = std::move(p.resource), subresource = std::move(p.subresource);
   const double seconds = std::chrono::duration<double>(duration).count();
   std::lock_guard lock(mu_);
   ++totals_[{std::string(verb), resource, subresource, code}];

@@ -228,8 +228,8 @@ std::string HeartbeatSummary(const json::object& report) {
       report, "hollow_node_api_latency_startup",
       fmt::format("start-up ({:.0f} nodes/s)", report.at("start_rate_per_s").to_number<double>()));
   out += HollowNodeApiLatencySummary(report);
-  out += ServerLatencySummary(report, "server_api_latency_startup", "server, start-up");
-  out += ServerLatencySummary(report, "server_api_latency", "server, window");
+  out += HollowNodeApiLatencySummary(report, "server_api_latency_startup", "server, start-up");
+  out += HollowNodeApiLatencySummary(report, "server_api_latency", "server, window");
   return out;
 }
 

@@ -116,10 +116,14 @@ std::string HollowNodeApiLatencySummary(const json::object& report, std::string_
   for (const auto& [what, v] : l->get_object()) {
     if (!v.is_object()) continue;
     const json::object& s = v.get_object();
-    out += fmt::format("{}: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms  max {:.1f} ms\n",
-                       label, std::string(what), s.at("count").to_number<int64_t>(),
-                       s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>(),
-                       s.at("max_ms").to_number<double>());
+    out += fmt::format("{}: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms", label,
+                       std::string(what), s.at("count").to_number<int64_t>(),
+                       s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>());
+    // A histogram's summary (the server's, from /metrics) has no max.
+    if (const json::value* max = s.if_contains("max_ms")) {
+      out += fmt::format("  max {:.1f} ms", max->to_number<double>());
+    }
+    out += "\n";
   }
   return out;
 }

@@ -72,8 +72,9 @@ struct ScenarioRunEnd {
 
 // Reads what `shoal sim --api-latency-out` wrote under `work_dir` (empty if nothing).
 boost::json::object ReadHollowNodeApiLatency(const std::string& work_dir);
-// Summary lines for a report's "hollow_node_api_latency", or another `key` of the same form,
-// each line starting with `label` (none when it is absent or empty).
+// Summary lines for a report's "hollow_node_api_latency", or another `key` of the same form
+// ("server_api_latency": no max), each line starting with `label` (none when it is absent or
+// empty).
 std::string HollowNodeApiLatencySummary(const boost::json::object& report,
                                         std::string_view key = "hollow_node_api_latency",
                                         std::string_view label = "hollow nodes");

@@ -5,7 +5,6 @@
 #include <limits>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
 
 #include "absl/strings/numbers.h"
 
@@ -96,21 +95,6 @@ json::object SummarizeDurations(const std::map<std::string, Buckets>& series) {
     out[key] = json::object{{"count", b.back().second},
                             {"p50_ms", QuantileSeconds(b, 0.5) * 1000},
                             {"p99_ms", QuantileSeconds(b, 0.99) * 1000}};
-  }
-  return out;
-}
-
-std::string ServerLatencySummary(const json::object& report, std::string_view key,
-                                 std::string_view label) {
-  const json::value* l = report.if_contains(key);
-  if (l == nullptr || !l->is_object()) return "";
-  std::string out;
-  for (const auto& [what, v] : l->get_object()) {
-    if (!v.is_object()) continue;
-    const json::object& s = v.get_object();
-    out += fmt::format("{}: {:<22} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms\n", label,
-                       std::string(what), s.at("count").to_number<int64_t>(),
-                       s.at("p50_ms").to_number<double>(), s.at("p99_ms").to_number<double>());
   }
   return out;
 }

@@ -32,11 +32,8 @@ std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& 
 // reported as the highest finite bound, as histogram_quantile does.
 double QuantileSeconds(const Buckets& b, double q);
 
-// {"PATCH leases": {"count": n, "p50_ms": .., "p99_ms": ..}, ...} for series with requests.
+// {"PATCH leases": {"count": n, "p50_ms": .., "p99_ms": ..}, ...} for series with requests
+// (HollowNodeApiLatencySummary, hollow_cluster.h, prints it).
 boost::json::object SummarizeDurations(const std::map<std::string, Buckets>& series);
-
-// Readable lines for a report's summary (as HollowNodeApiLatencySummary's).
-std::string ServerLatencySummary(const boost::json::object& report, std::string_view key,
-                                 std::string_view label);
 
 }  // namespace shoal::bench
