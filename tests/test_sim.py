@@ -254,6 +254,9 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert rep["scenario"] == "smoke" and rep["nodes"] == 40 and rep["gpus"] == 320
     assert rep["pod_startup"]["count"] + rep["small_pods_never_running"] == 60
     assert rep["small_pods_never_running"] == 0
+    # The server's own latency over the workload (from /metrics): every small pod's create.
+    assert rep["server_api_latency"]["POST pods"]["count"] >= 60, rep["server_api_latency"]
+    assert "/metrics" in rep["server_api_latency_covers"]
     # Scheduling is the first part of startup: every pod was bound, no later than it ran.
     bound = rep["small_pod_create_to_bound"]
     assert bound["count"] == 60

@@ -270,7 +270,7 @@ struct HttpServer::Impl {
   // The answer to a request that found no seat: 429 with Retry-After, as kube-apiserver's
   // flow control answers. A line in the log at most every 10 s says how many there were.
   Response TooManyRequests(PriorityLevel level) {
-    const int retry_after = options.flow_control.retry_after_seconds;
+    const int retry_after = flow->options().retry_after_seconds;
     Response r;
     r.code = 429;
     r.body = base::StrCat(

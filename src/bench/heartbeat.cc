@@ -45,13 +45,6 @@ struct Run {
   // /metrics at the sim's start, when the window opens and when it ends ("" if unreadable).
   std::string metrics_start, metrics_window, metrics_end;
 
-  asio::awaitable<std::string> ScrapeMetrics() {
-    client::Request req = client::MakeRequest("GET", "/metrics");
-    req.accept = "text/plain";
-    absl::StatusOr<client::Response> r = co_await transport->Call(std::move(req));
-    co_return r.ok() && r->code == 200 ? r->Text() : std::string();
-  }
-
   asio::awaitable<void> WatchNodes() {
     while (watching) {
       client::Request req = client::MakeRequest("GET", "/api/v1/nodes");
@@ -105,7 +98,7 @@ struct Run {
       sim_args.insert(sim_args.end(), {"--start-rate", fmt::format("{}", options.start_rate)});
     }
     sim_args.insert(sim_args.end(), {"--startup-api-latency-out", StartupLatencyFile()});
-    metrics_start = co_await ScrapeMetrics();
+    metrics_start = co_await ScrapeMetrics(*transport);
     auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes, sim_args);
     if (!sim.ok()) {
       error = sim.status();
@@ -153,11 +146,11 @@ struct Run {
     if (sim_pid > 0) kill(sim_pid, SIGUSR1);
     server_before = stats(options.server_pid);
     sim_before = stats(sim_pid);
-    metrics_window = co_await ScrapeMetrics();
+    metrics_window = co_await ScrapeMetrics(*transport);
     co_await Sleep(std::chrono::seconds(options.duration_s));
     server_after = stats(options.server_pid);
     sim_after = stats(sim_pid);
-    metrics_end = co_await ScrapeMetrics();
+    metrics_end = co_await ScrapeMetrics(*transport);
     watching = false;
   }
 };
@@ -193,11 +186,9 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                       {"hollow_node_api_latency_covers",
                        "the heartbeat window (the sim's records are reset after registration)"},
                       {"server_api_latency_startup",
-                       SummarizeDurations(Difference(ParseRequestDurations(run.metrics_window),
-                                                     ParseRequestDurations(run.metrics_start)))},
+                       ServerLatencyBetween(run.metrics_start, run.metrics_window)},
                       {"server_api_latency",
-                       SummarizeDurations(Difference(ParseRequestDurations(run.metrics_end),
-                                                     ParseRequestDurations(run.metrics_window)))},
+                       ServerLatencyBetween(run.metrics_window, run.metrics_end)},
                       {"server_api_latency_covers",
                        "apiserver_request_duration_seconds from the server's /metrics (from "
                        "reading a request to writing its answer), differenced over the start-up "

@@ -99,4 +99,16 @@ json::object SummarizeDurations(const std::map<std::string, Buckets>& series) {
   return out;
 }
 
+json::object ServerLatencyBetween(std::string_view before, std::string_view after) {
+  return SummarizeDurations(
+      Difference(ParseRequestDurations(after), ParseRequestDurations(before)));
+}
+
+boost::asio::awaitable<std::string> ScrapeMetrics(client::Transport& transport) {
+  client::Request req = client::MakeRequest("GET", "/metrics");
+  req.accept = "text/plain";
+  absl::StatusOr<client::Response> r = co_await transport.Call(std::move(req));
+  co_return r.ok() && r->code == 200 ? r->Text() : std::string();
+}
+
 }  // namespace shoal::bench

@@ -13,9 +13,16 @@
 #include <utility>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 
+#include "client/transport.h"
+
 namespace shoal::bench {
+
+// The server's `GET /metrics` text, or "" when it cannot be read (no such endpoint, no
+// permission).
+boost::asio::awaitable<std::string> ScrapeMetrics(client::Transport& transport);
 
 // Cumulative bucket counts by upper bound (+Inf last), as the text format gives them.
 using Buckets = std::vector<std::pair<double, uint64_t>>;
@@ -35,5 +42,8 @@ double QuantileSeconds(const Buckets& b, double q);
 // {"PATCH leases": {"count": n, "p50_ms": .., "p99_ms": ..}, ...} for series with requests
 // (HollowNodeApiLatencySummary, hollow_cluster.h, prints it).
 boost::json::object SummarizeDurations(const std::map<std::string, Buckets>& series);
+
+// SummarizeDurations of what two scrapes' histograms differ by.
+boost::json::object ServerLatencyBetween(std::string_view before, std::string_view after);
 
 }  // namespace shoal::bench

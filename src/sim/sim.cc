@@ -318,8 +318,8 @@ int RunSim(const SimOptions& o) {
   for (const auto& l : loops) {
     throttled += l->shared_transport ? l->shared_transport->throttled() : 0;
   }
-  spdlog::info("shoal sim: {} answers were 429 TooManyRequests (each sent again after its "
-               "Retry-After)",
+  spdlog::info("shoal sim: {} answers were 429 TooManyRequests (a call is sent again after "
+               "its Retry-After, up to 10 times)",
                throttled);
   shared.reset();
   shared_transport.reset();
