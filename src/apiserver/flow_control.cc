@@ -11,6 +11,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "api/request_path.h"
+
 namespace shoal::apiserver {
 
 namespace asio = boost::asio;
@@ -36,14 +38,11 @@ PriorityLevel ClassifyRequest(const Request& req) {
       return PriorityLevel::kNodeHigh;
     }
   }
-  // /api/v1/nodes/{name}/status
-  constexpr std::string_view kNodes = "/api/v1/nodes/";
-  if (path.starts_with(kNodes)) {
-    std::string_view rest = path.substr(kNodes.size());
-    size_t slash = rest.find('/');
-    if (slash != std::string_view::npos && slash > 0 && rest.substr(slash) == "/status") {
-      return PriorityLevel::kNodeHigh;
-    }
+  // /api/v1/nodes/{name}/status and /api/v1/namespaces/{ns}/pods/{name}/status
+  const api::ApiPath p = api::ParseApiPath(path);
+  if (p.subresource == "status" && (p.resource == "nodes" || p.resource == "pods") &&
+      path.starts_with("/api/v1/")) {
+    return PriorityLevel::kNodeHigh;
   }
   const std::string& m = req.method;
   if (m == "GET" || m == "HEAD" || m == "OPTIONS") return PriorityLevel::kReadOnly;

@@ -194,6 +194,13 @@ TEST(FlowControlTest, RequestsAreClassifiedByMethodAndPath) {
   EXPECT_EQ(level("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
             PriorityLevel::kNodeHigh);
   EXPECT_EQ(level("PATCH", "/api/v1/nodes/n1/status"), PriorityLevel::kNodeHigh);
+  EXPECT_EQ(level("PATCH", "/api/v1/namespaces/a/pods/p/status"), PriorityLevel::kNodeHigh);
+  EXPECT_EQ(level("PUT", "/api/v1/namespaces/a/pods/p/status"), PriorityLevel::kNodeHigh);
+  // Other subresources and the objects themselves are not.
+  EXPECT_EQ(level("POST", "/api/v1/namespaces/a/pods/p/eviction"), PriorityLevel::kMutating);
+  EXPECT_EQ(level("PATCH", "/api/v1/namespaces/a/pods/p"), PriorityLevel::kMutating);
+  EXPECT_EQ(level("PATCH", "/apis/batch/v1/namespaces/a/jobs/j/status"),
+            PriorityLevel::kMutating);
   // A lease elsewhere (leader election), a node itself, and registration are not heartbeats.
   EXPECT_EQ(level("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/x"),
             PriorityLevel::kMutating);

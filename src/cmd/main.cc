@@ -62,9 +62,9 @@ int main(int argc, char** argv) {
   srv->add_option("--max-requests-inflight", server.max_requests_inflight,
                   "Read-only requests (get, list) handled at once, as kube-apiserver's flag; "
                   "more wait up to 5 s in a queue of twice that length, then get 429 with "
-                  "Retry-After. Watches and logs are not counted, nor node heartbeats (leases in "
-                  "kube-node-lease, nodes/status: a level of their own, never refused). 0: no "
-                  "limit")
+                  "Retry-After. Watches and logs are not counted, nor what kubelets write (leases in "
+                  "kube-node-lease, nodes/status, pods/status: a level of their own, never "
+                  "refused). 0: no limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
   srv->add_option("--max-mutating-requests-inflight", server.max_mutating_requests_inflight,
