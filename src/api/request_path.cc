@@ -15,16 +15,24 @@ ApiPath ParseApiPath(std::string_view path) {
     start = end + 1;
   }
   size_t i = 0;
+  std::string_view group;
   if (segs.size() >= 2 && segs[0] == "api") {
     i = 2;
   } else if (segs.size() >= 3 && segs[0] == "apis") {
+    group = segs[1];
     i = 3;
   } else {
     return {};
   }
-  if (segs.size() >= i + 3 && segs[i] == "namespaces") i += 2;  // a namespaced resource
+  std::string_view ns;
+  if (segs.size() >= i + 3 && segs[i] == "namespaces") {  // a namespaced resource
+    ns = segs[i + 1];
+    i += 2;
+  }
   if (i >= segs.size()) return {};
   ApiPath out;
+  out.group = std::string(group);
+  out.ns = std::string(ns);
   out.resource = std::string(segs[i]);
   out.named = i + 1 < segs.size();
   if (i + 2 < segs.size()) out.subresource = std::string(segs[i + 2]);

@@ -8,6 +8,8 @@
 namespace shoal::api {
 
 struct ApiPath {
+  std::string group;        // "" for the core group (/api/v1), else /apis/GROUP
+  std::string ns;           // the namespace of a namespaced resource, else ""
   std::string resource;     // "pods"; "" when the path is not /api/v1/... or /apis/G/V/...
   std::string subresource;  // "status", or ""
   bool named = false;       // names one object (or its subresource), not a collection

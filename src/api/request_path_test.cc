@@ -30,6 +30,12 @@ TEST(ParseApiPathTest, NamedOrCollection) {
   EXPECT_EQ(status.resource, "jobs");
   EXPECT_EQ(status.subresource, "status");
   EXPECT_TRUE(status.named);
+  EXPECT_EQ(status.group, "batch");
+  EXPECT_EQ(status.ns, "a");
+  ApiPath ns = ParseApiPath("/api/v1/namespaces/a");
+  EXPECT_EQ(ns.resource, "namespaces");
+  EXPECT_EQ(ns.ns, "");
+  EXPECT_EQ(ns.group, "");
   EXPECT_EQ(ParseApiPath("/openapi/v2").resource, "");
 }
 

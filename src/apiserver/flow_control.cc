@@ -11,7 +11,6 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "api/request_path.h"
 
 namespace shoal::apiserver {
 
@@ -26,22 +25,13 @@ std::string_view PriorityLevelName(PriorityLevel level) {
   return "unknown";
 }
 
-PriorityLevel ClassifyRequest(const Request& req) {
-  std::string_view path = req.path;
-  // /apis/coordination.k8s.io/{version}/namespaces/kube-node-lease/leases[/{name}]
-  constexpr std::string_view kCoordination = "/apis/coordination.k8s.io/";
-  if (path.starts_with(kCoordination)) {
-    std::string_view rest = path.substr(kCoordination.size());
-    size_t slash = rest.find('/');
-    if (slash != std::string_view::npos &&
-        rest.substr(slash).starts_with("/namespaces/kube-node-lease/leases")) {
-      return PriorityLevel::kNodeHigh;
-    }
+PriorityLevel ClassifyRequest(const Request& req, const api::ApiPath& p) {
+  // Leases in kube-node-lease; the status of a Node or a Pod.
+  if (p.group == "coordination.k8s.io" && p.resource == "leases" && p.ns == "kube-node-lease") {
+    return PriorityLevel::kNodeHigh;
   }
-  // /api/v1/nodes/{name}/status and /api/v1/namespaces/{ns}/pods/{name}/status
-  const api::ApiPath p = api::ParseApiPath(path);
-  if (p.subresource == "status" && (p.resource == "nodes" || p.resource == "pods") &&
-      path.starts_with("/api/v1/")) {
+  if (p.group.empty() && p.subresource == "status" &&
+      (p.resource == "nodes" || p.resource == "pods")) {
     return PriorityLevel::kNodeHigh;
   }
   const std::string& m = req.method;

@@ -50,6 +50,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/request_path.h"
 #include "apiserver/request.h"
 
 namespace shoal::apiserver {
@@ -60,8 +61,9 @@ inline constexpr int kPriorityLevels = 3;
 // "node-high", "mutating", "read-only".
 std::string_view PriorityLevelName(PriorityLevel level);
 
-// The level of a non-watch request, from its method and path.
-PriorityLevel ClassifyRequest(const Request& req);
+// The level of a non-watch request, from its method and its path (`path`: req.path read by
+// api::ParseApiPath).
+PriorityLevel ClassifyRequest(const Request& req, const api::ApiPath& path);
 
 struct FlowControlOptions {
   // Seats of the read-only and mutating levels; 0 = that level is not limited

@@ -185,7 +185,7 @@ TEST(FlowControlTest, RequestsAreClassifiedByMethodAndPath) {
     Request r;
     r.method = method;
     r.path = path;
-    return ClassifyRequest(r);
+    return ClassifyRequest(r, api::ParseApiPath(r.path));
   };
   EXPECT_EQ(level("PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1"),
             PriorityLevel::kNodeHigh);

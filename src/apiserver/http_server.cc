@@ -220,8 +220,9 @@ struct HttpServer::Impl {
         if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
         continue;
       }
+      // The path as kube's RequestInfo reads it: for the priority level and the metrics.
+      const api::ApiPath path = api::ParseApiPath(req.path);
       if (ApiServer::IsWatch(req)) {
-        const std::string path = req.path;
         co_await ServeWatch(stream, req);
         metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
         break;  // a watch owns its connection until it ends
@@ -235,9 +236,8 @@ struct HttpServer::Impl {
         co_await RelayLog(stream, **target);
         break;  // the relay owns the connection (the log may be followed)
       }
-      const PriorityLevel level = ClassifyRequest(req);
-      const std::string verb = MetricsVerb(req, false);
-      const std::string path = req.path;
+      const PriorityLevel level = ClassifyRequest(req, path);
+      const std::string verb = MetricsVerb(req, path, false);
       std::optional<FlowControl::Seat> seat = co_await flow->Acquire(level);
       Response resp;
       if (seat) {

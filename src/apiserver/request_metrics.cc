@@ -27,11 +27,10 @@ std::string Escaped(std::string_view v) {
 
 }  // namespace
 
-std::string MetricsVerb(const Request& req, bool watch) {
+std::string MetricsVerb(const Request& req, const api::ApiPath& path, bool watch) {
   if (watch) return "WATCH";
   if (req.method == "GET" || req.method == "HEAD") {
-    const api::ApiPath p = api::ParseApiPath(req.path);
-    return p.named || p.resource.empty() ? "GET" : "LIST";
+    return path.named || path.resource.empty() ? "GET" : "LIST";
   }
   if (req.method == "PATCH" && req.content_type.starts_with("application/apply-patch")) {
     return "APPLY";
@@ -39,15 +38,13 @@ std::string MetricsVerb(const Request& req, bool watch) {
   return req.method;
 }
 
-void RequestMetrics::Record(std::string_view verb, std::string_view path, int code,
+void RequestMetrics::Record(std::string_view verb, const api::ApiPath& path, int code,
                             std::chrono::steady_clock::duration duration, bool record_duration) {
-  api::ApiPath p = api::ParseApiPath(path);
-  std::string resource = std::move(p.resource), subresource = std::move(p.subresource);
   const double seconds = std::chrono::duration<double>(duration).count();
   std::lock_guard lock(mu_);
-  ++totals_[{std::string(verb), resource, subresource, code}];
+  ++totals_[{std::string(verb), path.resource, path.subresource, code}];
   if (!record_duration) return;
-  Histogram& h = durations_[{std::string(verb), std::move(resource), std::move(subresource)}];
+  Histogram& h = durations_[{std::string(verb), path.resource, path.subresource}];
   size_t b = 0;
   while (b < kRequestDurationBuckets.size() && seconds > kRequestDurationBuckets[b]) ++b;
   if (b < kRequestDurationBuckets.size()) ++h.buckets[b];

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "api/request_path.h"
 #include "apiserver/request.h"
 
 namespace shoal::apiserver {
@@ -30,13 +31,14 @@ inline constexpr std::array<double, 23> kRequestDurationBuckets = {
     3,     4,     5,    6,   8,   10,  15,  20,  30,  45,  60};
 
 // kube-apiserver's verb label: GET, LIST (a GET of a collection), WATCH, POST, PUT, PATCH,
-// APPLY (a server-side apply patch), DELETE (of one object or a collection).
-std::string MetricsVerb(const Request& req, bool watch);
+// APPLY (a server-side apply patch), DELETE (of one object or a collection). `path` is
+// req.path read by api::ParseApiPath.
+std::string MetricsVerb(const Request& req, const api::ApiPath& path, bool watch);
 
 class RequestMetrics {
  public:
   // One request answered: `path` gives its resource and subresource labels.
-  void Record(std::string_view verb, std::string_view path, int code,
+  void Record(std::string_view verb, const api::ApiPath& path, int code,
               std::chrono::steady_clock::duration duration, bool record_duration = true);
   // Appends both metric families, with their HELP and TYPE lines.
   void AppendText(std::string* out) const;

@@ -20,32 +20,37 @@ Request Req(std::string method, std::string path, std::string content_type = "")
   return r;
 }
 
+std::string Verb(const Request& r, bool watch) {
+  return MetricsVerb(r, api::ParseApiPath(r.path), watch);
+}
+
 TEST(MetricsVerbTest, KubesVerbs) {
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a/pods"), false), "LIST");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/pods"), false), "LIST");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a/pods/p"), false), "GET");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces/a"), false), "GET");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/namespaces"), false), "LIST");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/nodes/n1/status"), false), "GET");
-  EXPECT_EQ(MetricsVerb(Req("GET", "/apis"), false), "GET");  // discovery
-  EXPECT_EQ(MetricsVerb(Req("GET", "/api/v1/pods"), true), "WATCH");
-  EXPECT_EQ(MetricsVerb(Req("PATCH", "/api/v1/nodes/n1", "application/apply-patch+yaml"), false),
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/namespaces/a/pods"), false), "LIST");
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/pods"), false), "LIST");
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/namespaces/a/pods/p"), false), "GET");
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/namespaces/a"), false), "GET");
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/namespaces"), false), "LIST");
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/nodes/n1/status"), false), "GET");
+  EXPECT_EQ(Verb(Req("GET", "/apis"), false), "GET");  // discovery
+  EXPECT_EQ(Verb(Req("GET", "/api/v1/pods"), true), "WATCH");
+  EXPECT_EQ(Verb(Req("PATCH", "/api/v1/nodes/n1", "application/apply-patch+yaml"), false),
             "APPLY");
-  EXPECT_EQ(MetricsVerb(Req("PATCH", "/api/v1/nodes/n1", "application/merge-patch+json"), false),
+  EXPECT_EQ(Verb(Req("PATCH", "/api/v1/nodes/n1", "application/merge-patch+json"), false),
             "PATCH");
-  EXPECT_EQ(MetricsVerb(Req("POST", "/api/v1/namespaces/a/pods"), false), "POST");
-  EXPECT_EQ(MetricsVerb(Req("DELETE", "/api/v1/namespaces/a/pods"), false), "DELETE");
+  EXPECT_EQ(Verb(Req("POST", "/api/v1/namespaces/a/pods"), false), "POST");
+  EXPECT_EQ(Verb(Req("DELETE", "/api/v1/namespaces/a/pods"), false), "DELETE");
 }
 
 TEST(RequestMetricsTest, CountsByCodeAndBucketsCumulatively) {
   RequestMetrics m;
-  const std::string lease = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1";
+  const api::ApiPath lease =
+      api::ParseApiPath("/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/n1");
   m.Record("PATCH", lease, 200, milliseconds(3));    // le 0.005
   m.Record("PATCH", lease, 200, milliseconds(30));   // le 0.05
   m.Record("PATCH", lease, 429, milliseconds(700));  // le 0.8
   m.Record("PATCH", lease, 200, std::chrono::seconds(90));  // past 60: +Inf only
-  m.Record("PATCH", "/api/v1/nodes/n1/status", 200, milliseconds(1));
-  m.Record("WATCH", "/api/v1/pods", 200, {}, /*record_duration=*/false);
+  m.Record("PATCH", api::ParseApiPath("/api/v1/nodes/n1/status"), 200, milliseconds(1));
+  m.Record("WATCH", api::ParseApiPath("/api/v1/pods"), 200, {}, /*record_duration=*/false);
   std::string text;
   m.AppendText(&text);
   auto has = [&](const std::string& line) {
