@@ -138,16 +138,23 @@ int RunSim(const SimOptions& o) {
     std::filesystem::rename(o.ready_file + ".tmp", o.ready_file, ec);
     if (ec) spdlog::error("shoal sim: cannot write {}: {}", o.ready_file, ec.message());
   };
+  // A transport to the kubeconfig's server; null (the error printed) when it cannot be made.
+  auto make_transport = [&kc](asio::any_io_executor executor,
+                              const client::HttpTransportOptions& options)
+      -> std::unique_ptr<client::HttpTransport> {
+    auto t = client::HttpTransport::Create(std::move(executor), *kc, options);
+    if (!t.ok()) {
+      fmt::print(stderr, "error: {}\n", t.status().ToString());
+      return nullptr;
+    }
+    return std::move(*t);
+  };
   if (o.shared_connections > 0) {
     client::HttpTransportOptions shared_opts = topts;
     shared_opts.max_idle_connections = static_cast<size_t>(o.shared_connections);
     for (auto& l : loops) {
-      auto t = client::HttpTransport::Create(l->io.get_executor(), *kc, shared_opts);
-      if (!t.ok()) {
-        fmt::print(stderr, "error: {}\n", t.status().ToString());
-        return 1;
-      }
-      l->shared_transport = std::move(*t);
+      l->shared_transport = make_transport(l->io.get_executor(), shared_opts);
+      if (l->shared_transport == nullptr) return 1;
       l->shared_limited = std::make_unique<client::LimitedTransport>(
           *l->shared_transport, l->io.get_executor(), o.shared_connections);
     }
@@ -156,12 +163,8 @@ int RunSim(const SimOptions& o) {
     HollowNode& n = nodes[static_cast<size_t>(i)];
     n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
     if (n.loop->shared_transport == nullptr) {
-      auto t = client::HttpTransport::Create(n.loop->io.get_executor(), *kc, topts);
-      if (!t.ok()) {
-        fmt::print(stderr, "error: {}\n", t.status().ToString());
-        return 1;
-      }
-      n.transport = std::move(*t);
+      n.transport = make_transport(n.loop->io.get_executor(), topts);
+      if (n.transport == nullptr) return 1;
     }
     n.timed = std::make_unique<TimedTransport>(
         n.transport ? static_cast<client::Transport&>(*n.transport) : *n.loop->shared_limited,
@@ -192,12 +195,8 @@ int RunSim(const SimOptions& o) {
   std::unique_ptr<client::HttpTransport> shared_transport;
   std::unique_ptr<SharedPodWatch> shared;
   if (o.shared_pod_watch) {
-    auto t = client::HttpTransport::Create(control.get_executor(), *kc, {.tls = *tls});
-    if (!t.ok()) {
-      fmt::print(stderr, "error: {}\n", t.status().ToString());
-      return 1;
-    }
-    shared_transport = std::move(*t);
+    shared_transport = make_transport(control.get_executor(), {.tls = *tls});
+    if (shared_transport == nullptr) return 1;
     std::vector<std::string> names;
     for (const HollowNode& n : nodes) names.push_back(n.name);
     shared = std::make_unique<SharedPodWatch>(
