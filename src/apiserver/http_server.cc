@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -22,6 +24,7 @@
 #include "apiserver/internal/rest.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/process.h"
 #include "base/tls_stream.h"
 
 namespace shoal::apiserver {
@@ -58,17 +61,32 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
 }  // namespace
 
 struct HttpServer::Impl {
-  Impl(asio::io_context& io, ApiServer& api, HttpServerOptions o, std::atomic<int>& open)
+  Impl(asio::io_context& io, ApiServer& api, HttpServerOptions o)
       : io(io), api(api), options(std::move(o)),
         flow(options.flow_control_for_test
                  ? options.flow_control_for_test
                  : std::make_shared<FlowControl>(options.flow_control)),
-        ssl_ctx(ssl::context::tls_server), acceptor(io), open_connections(open) {}
+        ssl_ctx(ssl::context::tls_server), acceptor(io) {}
+
+  ~Impl() {
+    handshake_work.reset();
+    handshake_io.stop();
+    for (std::thread& t : handshake_threads) t.join();
+  }
+
+  // The threads that do TLS handshakes, when options.handshake_threads > 0.
+  void StartHandshakeThreads() {
+    for (int i = 0; i < options.handshake_threads; ++i) {
+      handshake_threads.emplace_back([this, i] {
+        base::NameThisThread(base::StrCat("api-tls-", i));
+        handshake_io.run();
+      });
+    }
+  }
 
   asio::awaitable<void> Accept() {
     for (;;) {
-      auto strand = asio::make_strand(io);
-      auto [ec, socket] = co_await acceptor.async_accept(strand, use_tuple);
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), use_tuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         spdlog::warn("accept failed: {}", ec.message());
@@ -80,9 +98,18 @@ struct HttpServer::Impl {
         continue;
       }
       socket.set_option(tcp::no_delay(true));
-      auto ex = socket.get_executor();
-      asio::co_spawn(ex, Session(Stream(std::move(socket), ssl_ctx.native_handle())),
-                     asio::detached);
+      Stream stream(std::move(socket), ssl_ctx.native_handle());
+      // The handshake runs on the handshake threads when there are any. (The socket is
+      // accepted on `io` all the same: a pending accept on handshake_io would outlive it.)
+      if (options.handshake_threads > 0) {
+        if (auto rec = stream.Rebind(asio::make_strand(handshake_io))) {
+          spdlog::warn("handing a new connection to the handshake threads failed: {}",
+                       rec.message());
+          continue;
+        }
+      }
+      auto ex = stream.get_executor();
+      asio::co_spawn(ex, Handshake(std::move(stream)), asio::detached);
     }
   }
 
@@ -161,15 +188,48 @@ struct HttpServer::Impl {
     res.keep_alive(keep_alive);
   }
 
-  asio::awaitable<void> Session(Stream stream) {
-    ++open_connections;
-    struct Guard {
-      std::atomic<int>& n;
-      ~Guard() { --n; }
-    } guard{open_connections};
+  // Counts an open connection from its accept to its end (shoal_open_connections). It shares
+  // the counter: a connection's coroutine may be destroyed after the server, with its
+  // io_context.
+  class ConnectionCount {
+   public:
+    explicit ConnectionCount(std::shared_ptr<std::atomic<int>> n) : n_(std::move(n)) { ++*n_; }
+    ConnectionCount(ConnectionCount&&) noexcept = default;
+    ConnectionCount& operator=(ConnectionCount&&) = delete;
+    ~ConnectionCount() {
+      if (n_ != nullptr) --*n_;
+    }
+
+   private:
+    std::shared_ptr<std::atomic<int>> n_;
+  };
+
+  // A new connection's TLS handshake (30 s at most). With handshake threads, the connection
+  // then moves to the I/O threads: a storm of new connections (7,500 nodes registering) costs
+  // a core in handshakes, and on the I/O threads every request on an open connection would
+  // queue behind them.
+  asio::awaitable<void> Handshake(Stream stream) {
+    ConnectionCount count(open_connections);
     stream.ExpiresAfter(std::chrono::seconds(30));
     auto [hec] = co_await stream.async_handshake(Stream::Role::kServer, use_tuple);
     if (hec) co_return;
+    if (options.handshake_threads == 0) {
+      co_await Session(std::move(stream), std::move(count));
+      co_return;
+    }
+    if (auto ec = stream.Rebind(asio::make_strand(io))) {
+      spdlog::warn("handing a connection to the I/O threads failed: {}", ec.message());
+      co_return;
+    }
+    auto ex = stream.get_executor();
+    asio::co_spawn(ex, Session(std::move(stream), std::move(count)), asio::detached);
+  }
+
+  // Serves the requests of one connection, after its handshake.
+  asio::awaitable<void> Session(Stream stream, ConnectionCount count) {
+    // Its seats refer to it: a frame destroyed with the io_context, after the server, may
+    // hold one.
+    const std::shared_ptr<FlowControl> flow_control = flow;
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -238,7 +298,7 @@ struct HttpServer::Impl {
       }
       const PriorityLevel level = ClassifyRequest(req, path);
       const std::string verb = MetricsVerb(req, path, false);
-      std::optional<FlowControl::Seat> seat = co_await flow->Acquire(level);
+      std::optional<FlowControl::Seat> seat = co_await flow_control->Acquire(level);
       Response resp;
       if (seat) {
         resp = co_await api.Handle(std::move(req));
@@ -263,7 +323,7 @@ struct HttpServer::Impl {
                     "# HELP shoal_open_connections HTTPS connections open now.\n"
                     "# TYPE shoal_open_connections gauge\n"
                     "shoal_open_connections ",
-                    open_connections.load(), "\n");
+                    open_connections->load(), "\n");
     return r;
   }
 
@@ -483,7 +543,12 @@ struct HttpServer::Impl {
   ssl::context ssl_ctx;
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
-  std::atomic<int>& open_connections;
+  std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
+  std::vector<std::thread> handshake_threads;
+  // Last, so that it is destroyed first: the handshakes it still holds use the members above.
+  asio::io_context handshake_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> handshake_work{
+      handshake_io.get_executor()};
 };
 
 
@@ -505,11 +570,13 @@ absl::Status BindAndListen(tcp::acceptor& acceptor, const std::string& bind_addr
 }
 
 HttpServer::HttpServer(asio::io_context& io, ApiServer& api, HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(io, api, std::move(options), open_connections_)) {}
+    : impl_(std::make_unique<Impl>(io, api, std::move(options))) {}
 
 HttpServer::~HttpServer() = default;
 
 const FlowControl& HttpServer::flow_control() const { return *impl_->flow; }
+
+int HttpServer::open_connections() const { return impl_->open_connections->load(); }
 
 absl::Status HttpServer::Listen() {
   boost::system::error_code ec;
@@ -547,6 +614,7 @@ absl::Status HttpServer::Listen() {
     ctx->set_verify_mode(ssl::verify_none);
     impl_->agent_ctx = std::move(ctx);
   }
+  impl_->StartHandshakeThreads();
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   return absl::OkStatus();
 }

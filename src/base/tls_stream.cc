@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/address.hpp>
 
@@ -124,6 +125,29 @@ void TlsStream::ExpiresNever() {
   c.expired = false;
   ++c.generation;
   c.timer.cancel();
+}
+
+boost::system::error_code TlsStream::Rebind(const executor_type& executor) {
+  Core& c = *core_;
+  c.expired = false;
+  ++c.generation;
+  c.timer.cancel();
+  boost::system::error_code ec;
+  const auto protocol = c.socket.local_endpoint(ec).protocol();
+  if (ec) return ec;
+  const int fd = c.socket.release(ec);
+  if (ec) return ec;
+  asio::ip::tcp::socket moved(executor);
+  moved.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    c.attached = false;
+    return ec;
+  }
+  moved.non_blocking(true, ec);
+  c.socket = std::move(moved);
+  c.timer = asio::steady_timer(executor);
+  return ec;
 }
 
 void TlsStream::Shutdown() {

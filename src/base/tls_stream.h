@@ -120,6 +120,14 @@ class TlsStream {
         Op<Write, true>{core_.get(), std::move(w)}, token, core_->socket);
   }
 
+  // Moves the connection to another executor (another io_context's strand): the socket's
+  // descriptor is released from its reactor and registered with the new one; the deadline is
+  // disarmed. The SSL object and its BIO stay as they are (they hold the descriptor, not the
+  // socket). No operation may be outstanding. The API server does its TLS handshakes on a
+  // thread of their own and then hands the connection to its I/O threads this way. Errors:
+  // those of releasing or assigning the descriptor (the stream is then closed).
+  boost::system::error_code Rebind(const executor_type& executor);
+
   // Sends close_notify if the socket takes it at once (nothing is awaited: the peer's reply
   // is not needed to close an HTTP connection) and closes the socket.
   void Shutdown();

@@ -1,6 +1,8 @@
 #include "base/tls_stream.h"
 
+#include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -8,6 +10,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
@@ -176,6 +179,61 @@ TEST_F(TlsStreamTest, APeerThatDropsTheSocketTruncatesTheStream) {
       });
   EXPECT_TRUE(ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset)
       << ec.message();
+}
+
+// The API server's hand-over: a connection shaken hands with on one io_context goes on, TLS
+// session and deadline included, on another one's thread.
+TEST_F(TlsStreamTest, ARebindMovesTheConnectionToAnotherIoContext) {
+  asio::io_context other;
+  auto work = asio::make_work_guard(other);
+  std::thread other_thread([&] { other.run(); });
+  const std::thread::id other_id = other_thread.get_id();
+  std::thread::id served_on;
+  std::string got(5, '\0');
+  std::string echoed(5, '\0');
+  boost::system::error_code rebind_ec, timed_out;
+  std::promise<void> served;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        s.ExpiresAfter(std::chrono::seconds(30));
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        rebind_ec = s.Rebind(asio::make_strand(other));
+        auto ex = s.get_executor();
+        asio::co_spawn(
+            ex,
+            [&, moved = std::move(s)]() mutable -> asio::awaitable<void> {
+              auto [rec, rn] = co_await asio::async_read(moved, asio::buffer(got), use_tuple);
+              EXPECT_FALSE(rec) << rec.message();
+              served_on = std::this_thread::get_id();
+              auto [wec, wn] = co_await asio::async_write(moved, asio::buffer(got), use_tuple);
+              EXPECT_FALSE(wec) << wec.message();
+              // The deadline's timer now runs on the new io_context too.
+              moved.ExpiresAfter(std::chrono::milliseconds(50));
+              char b;
+              std::tie(timed_out, std::ignore) =
+                  co_await moved.async_read_some(asio::buffer(&b, 1), use_tuple);
+              moved.Shutdown();
+              served.set_value();
+            },
+            asio::detached);
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        co_await asio::async_write(c, asio::buffer("hello", 5), use_tuple);
+        auto [rec, rn] = co_await asio::async_read(c, asio::buffer(echoed), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+        // Stays connected (and silent) until the server's read has timed out.
+        char b;
+        co_await c.async_read_some(asio::buffer(&b, 1), use_tuple);
+      });
+  EXPECT_EQ(served.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  work.reset();
+  other_thread.join();
+  EXPECT_FALSE(rebind_ec) << rebind_ec.message();
+  EXPECT_EQ(got, "hello");
+  EXPECT_EQ(echoed, "hello");
+  EXPECT_EQ(served_on, other_id);
+  EXPECT_EQ(timed_out, asio::error::timed_out) << timed_out.message();
 }
 
 TEST_F(TlsStreamTest, IdleConnectionsReleaseTheirRecordBuffers) {

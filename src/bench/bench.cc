@@ -123,6 +123,10 @@ int RunBench(const BenchFlags& flags) {
       args.insert(args.end(), {"--max-mutating-requests-inflight",
                                std::to_string(flags.server_max_mutating_requests_inflight)});
     }
+    if (flags.server_tls_handshake_threads >= 0) {
+      args.insert(args.end(), {"--tls-handshake-threads",
+                               std::to_string(flags.server_tls_handshake_threads)});
+    }
     if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));
     auto started = ServerProcess::Start(args, std::chrono::seconds(60));
     if (!started.ok()) {

@@ -32,6 +32,7 @@ struct BenchFlags {
   // Own server's --max-requests-inflight and --max-mutating-requests-inflight; -1 = defaults.
   int server_max_requests_inflight = -1;
   int server_max_mutating_requests_inflight = -1;
+  int server_tls_handshake_threads = -1;  // own server's --tls-handshake-threads; -1 = default
   double rate = 20;        // pod-startup: pod creations per second
   int nodes = 4;           // gang-restart: agents and gang size; heartbeat, smoke: hollow nodes
   bool nodes_set = false;  // --nodes given (smoke defaults to 100, queues to 200)

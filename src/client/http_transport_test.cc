@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -93,6 +94,8 @@ class HttpTransportTest : public ::testing::Test {
     options.cert_path = pki_.server_cert_path;
     options.key_path = pki_.server_key_path;
     options.authenticate = [this](std::string_view token) {
+      std::lock_guard<std::mutex> lock(auth_mu_);
+      auth_threads_.insert(std::this_thread::get_id());
       return apiserver::TokenMatches(token, pki_);
     };
     flow_ = std::make_shared<apiserver::FlowControl>(FlowOptions());
@@ -161,9 +164,29 @@ class HttpTransportTest : public ::testing::Test {
   std::unique_ptr<apiserver::HttpServer> server_;
   std::thread server_thread_;
   std::thread client_thread_;
+  std::mutex auth_mu_;
+  std::set<std::thread::id> auth_threads_;  // where requests were authenticated
   Kubeconfig kubeconfig_;
   std::unique_ptr<HttpTransport> transport_;
 };
+
+// New connections' handshakes run on the server's handshake thread; their requests then run on
+// the server's io_context (here one thread).
+TEST_F(HttpTransportTest, RequestsAreServedOnTheIoContextAfterTheHandshake) {
+  absl::StatusOr<std::unique_ptr<HttpTransport>> second =
+      HttpTransport::Create(client_io_.get_executor(), kubeconfig_, TransportOptions());
+  ASSERT_TRUE(second.ok()) << second.status();
+  for (HttpTransport* t : {transport_.get(), second->get()}) {
+    for (int i = 0; i < 3; ++i) {
+      absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces"), t);
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->code, 200) << r->body;
+    }
+  }
+  EXPECT_EQ(server_->open_connections(), 2);
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  EXPECT_EQ(auth_threads_, std::set<std::thread::id>{server_thread_.get_id()});
+}
 
 TEST_F(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
   absl::StatusOr<Response> ns = Call(Make(

@@ -72,6 +72,12 @@ int main(int argc, char** argv) {
                   "kube-apiserver's flag; the rest as for --max-requests-inflight. 0: no limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000000));
+  srv->add_option("--tls-handshake-threads", server.tls_handshake_threads,
+                  "Threads that do new connections' TLS handshakes, which then move to the I/O "
+                  "threads, so that requests on open connections never wait behind a storm of "
+                  "new ones (nodes registering). 0: handshakes on the I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
 
   shoal::cmd::AddControllerFlags(srv, server.controllers);
 
@@ -398,6 +404,11 @@ int main(int argc, char** argv) {
                   "that command's default)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 1000000));
+  bch->add_option("--server-tls-handshake-threads", bench.server_tls_handshake_threads,
+                  "`shoal server --tls-handshake-threads` of the server it starts (-1: that "
+                  "command's default)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 64));
 
   try {
     app.parse(argc, argv);

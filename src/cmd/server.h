@@ -22,6 +22,7 @@ struct ServerFlags {
   std::string scoring = "pack";      // scheduler scoring: pack | spread
   int max_requests_inflight = 400;           // 0 = no limit (with the next: no flow control)
   int max_mutating_requests_inflight = 200;  // 0 = no limit
+  int tls_handshake_threads = 1;  // 0 = handshakes on the I/O threads
   controllers::ControllerOptions controllers;
 };
 

@@ -1,0 +1,87 @@
+"""Connections end to end: new connections' TLS handshakes run on a thread of their own
+(`api-tls-0`) and the connections then move to the I/O threads; with
+`--tls-handshake-threads 0` the I/O threads do the handshakes. Either way, connections that
+never finish their handshake do not hold up requests on open ones, and shoal_open_connections
+counts every connection from its accept to its close. The hand-over itself is unit-tested in
+tls_stream_test.cc (Rebind) and http_transport_test.cc (where requests run).
+"""
+
+import os
+import socket
+import subprocess
+
+import pytest
+
+from shoal_fixture import shoal_bin, wait_until
+from test_flow_control import _metric
+
+
+def _thread_names(server):
+    task_dir = f"/proc/{server.proc.pid}/task"
+    names = set()
+    for tid in os.listdir(task_dir):
+        try:
+            with open(f"{task_dir}/{tid}/comm") as f:
+                names.add(f.read().strip())
+        except FileNotFoundError:
+            pass  # the thread ended while listing
+    return names
+
+
+def _open_connections(server):
+    r = server.request("GET", "/metrics")
+    assert r.status == 200, r
+    # The scrape's own connection is open while it is answered.
+    return int(_metric(r.body.decode(), "shoal_open_connections")) - 1
+
+
+def _stalled_handshakes_do_not_hold_up_open_connections(server):
+    assert _open_connections(server) == 0
+    # Connections whose handshake never comes: TCP connected, no ClientHello.
+    raw = [socket.create_connection(("127.0.0.1", server.port), timeout=10) for _ in range(3)]
+    tls = [server.connection() for _ in range(4)]
+    try:
+        for c in tls:
+            c.connect()
+        wait_until(lambda: _open_connections(server) == 7, timeout=10,
+                   what="7 connections counted")
+        headers = {"Authorization": f"Bearer {server.token}", "Accept": "application/json"}
+        for i, c in enumerate(tls):
+            c.request("GET", "/api/v1/namespaces/default", headers=headers)
+            resp = c.getresponse()
+            assert resp.status == 200, (i, resp.read())
+            resp.read()
+    finally:
+        for s in raw:
+            s.close()
+        for c in tls:
+            c.close()
+    wait_until(lambda: _open_connections(server) == 0, timeout=10,
+               what="closed connections no longer counted")
+
+
+def test_handshakes_run_on_their_own_thread(server):
+    names = _thread_names(server)
+    assert "api-tls-0" in names, names
+    assert {"api-io-0", "api-io-1"} <= names, names
+    _stalled_handshakes_do_not_hold_up_open_connections(server)
+    out = server.kubectl("get", "namespace", "default", "-o", "jsonpath={.metadata.name}")
+    assert out.stdout == "default"
+
+
+@pytest.mark.server_args("--tls-handshake-threads", "0")
+def test_with_no_handshake_threads_the_io_threads_do_handshakes(server):
+    names = _thread_names(server)
+    assert not any(n.startswith("api-tls") for n in names), names
+    _stalled_handshakes_do_not_hold_up_open_connections(server)
+    out = server.kubectl("get", "namespace", "default", "-o", "jsonpath={.metadata.name}")
+    assert out.stdout == "default"
+
+
+@pytest.mark.parametrize("value", ["-1", "65", "x"])
+def test_a_bad_handshake_thread_count_is_refused_at_start(tmp_path, value):
+    r = subprocess.run([shoal_bin(), "server", "--data-dir", str(tmp_path / "d"), "--port", "0",
+                        "--tls-handshake-threads", value],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "--tls-handshake-threads" in r.stderr, r.stderr
