@@ -127,6 +127,10 @@ int RunBench(const BenchFlags& flags) {
       args.insert(args.end(), {"--tls-handshake-threads",
                                std::to_string(flags.server_tls_handshake_threads)});
     }
+    if (flags.server_store_commit_delay_us >= 0) {
+      args.insert(args.end(), {"--store-commit-delay-us",
+                               std::to_string(flags.server_store_commit_delay_us)});
+    }
     if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));
     auto started = ServerProcess::Start(args, std::chrono::seconds(60));
     if (!started.ok()) {

@@ -78,6 +78,13 @@ int main(int argc, char** argv) {
                   "new ones (nodes registering). 0: handshakes on the I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  srv->add_option("--store-commit-delay-us", server.store_commit_delay_us,
+                  "Group commit: while writes keep coming, wait up to this many microseconds "
+                  "for more before committing, so that one fsync serves several (it stops "
+                  "waiting while its waits collect nothing, e.g. for one client writing in "
+                  "sequence). 0: never wait")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100000));
 
   shoal::cmd::AddControllerFlags(srv, server.controllers);
 
@@ -409,6 +416,11 @@ int main(int argc, char** argv) {
                   "command's default)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 64));
+  bch->add_option("--server-store-commit-delay-us", bench.server_store_commit_delay_us,
+                  "`shoal server --store-commit-delay-us` of the server it starts (-1: that "
+                  "command's default)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 100000));
 
   try {
     app.parse(argc, argv);

@@ -107,6 +107,7 @@ int RunServer(const ServerFlags& flags) {
     return 1;
   }
   store::SqliteStoreOptions sopts;
+  sopts.commit_delay = std::chrono::microseconds(flags.store_commit_delay_us);
   auto store = store::SqliteStore::Open(flags.data_dir + "/state.db", sopts);
   if (!store.ok()) {
     fmt::print(stderr, "error: opening the store: {}\n", store.status().ToString());
@@ -225,6 +226,10 @@ int RunServer(const ServerFlags& flags) {
   ctl_io.stop();
   if (ctl_thread.joinable()) ctl_thread.join();
   (*store)->Close();
+  const store::CommitStats cs = (*store)->Stats();
+  spdlog::info("store: {} writes in {} commits; {} waits for more writes ({} collected none), "
+               "paused {} times",
+               cs.writes, cs.batches, cs.delays, cs.fruitless_delays, cs.delay_pauses);
   for (int i = 0; i < apiserver::kPriorityLevels; ++i) {
     const auto level = static_cast<apiserver::PriorityLevel>(i);
     apiserver::LevelStats st = http.flow_control().Stats(level);

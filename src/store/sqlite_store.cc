@@ -93,6 +93,9 @@ absl::StatusOr<int64_t> ReadMeta(internal::SqliteStatement& stmt, absl::string_v
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
                                                                SqliteStoreOptions options) {
   if (options.max_batch == 0) return absl::InvalidArgumentError("max_batch: must be positive");
+  if (options.commit_delay.count() < 0) {
+    return absl::InvalidArgumentError("commit_delay: must not be negative");
+  }
   if (options.auto_compact_keep_revisions < 0) {
     return absl::InvalidArgumentError("auto_compact_keep_revisions: must not be negative");
   }
@@ -107,6 +110,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
 
   internal::CommitLoopOptions loop;
   loop.max_batch = options.max_batch;
+  loop.commit_delay = options.commit_delay;
   SqliteStore* self = store.get();
   loop.persist = [self](const std::vector<Event>& events) { return self->Persist(events); };
   if (options.auto_compact_interval.count() > 0) {
@@ -216,6 +220,8 @@ void SqliteStore::AddCommitListener(CommitListener listener) {
 }
 
 int64_t SqliteStore::Revision() const { return loop_->Revision(); }
+
+CommitStats SqliteStore::Stats() const { return loop_->Stats(); }
 
 int64_t SqliteStore::CompactedRevision() const { return compacted_.load(); }
 

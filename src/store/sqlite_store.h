@@ -41,6 +41,9 @@ struct SqliteStoreOptions {
   // and keeps what the watch cache needs; the API server may instead call Compact itself.
   std::chrono::milliseconds auto_compact_interval{0};
   int64_t auto_compact_keep_revisions = 10000;
+  // Group commit's wait for more writes when writes keep coming, so that one fsync serves
+  // several (internal::CommitLoopOptions::commit_delay). 0: none.
+  std::chrono::microseconds commit_delay{2000};
 };
 
 class SqliteStore : public Store {
@@ -68,6 +71,8 @@ class SqliteStore : public Store {
                                                  const std::string& prefix) override;
   void AddCommitListener(CommitListener listener) override;
   int64_t Revision() const override;
+  // What the commit thread has done since Open.
+  CommitStats Stats() const;
   // Deletes, durably, every row at or below `revision` that a later row at or below it
   // supersedes, and every tombstone at or below it. OK and no-op if `revision` <=
   // CompactedRevision(); InvalidArgument if > Revision(); Unavailable if closed or the disk

@@ -76,6 +76,15 @@ using WriteCallback = std::function<void(absl::StatusOr<KeyValue>)>;
 using TxnCallback = std::function<void(absl::StatusOr<std::vector<KeyValue>>)>;
 using CommitListener = std::function<void(const std::vector<Event>& events)>;
 
+// What a store's commit thread has done since it opened (for logs and tests).
+struct CommitStats {
+  int64_t writes = 0;   // writes and transactions taken from the queue (a transaction is one)
+  int64_t batches = 0;  // commits (one fsync each on disk), counted before their callbacks run
+  int64_t delays = 0;   // waits for more writes before a commit (the commit delay)
+  int64_t fruitless_delays = 0;  // of those, waits that collected none
+  int64_t delay_pauses = 0;      // times the loop stopped waiting, its waits collecting nothing
+};
+
 struct ListResult {
   std::vector<KeyValue> kvs;  // sorted by key
   int64_t revision = 0;       // the store revision the list reflects
