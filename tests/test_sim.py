@@ -243,6 +243,14 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     for v in list(server_startup.values()) + list(server_window.values()):
         assert 0 <= v["p50_ms"] <= v["p99_ms"] <= 60000
     assert "/metrics" in report["server_api_latency_covers"]
+    # The whole machine's CPU over both spans, busy and stolen by the hypervisor: the server
+    # and the sim were running, so some of it was busy; steal is 0 on a machine of its own.
+    machine = report["machine"]
+    assert machine["cpus"] >= 1
+    for part in ("startup", "window"):
+        assert 0 < machine[part]["busy_cores"] <= machine["cpus"] + 0.5, machine
+        assert 0 <= machine[part]["steal_cores"] <= machine["cpus"] + 0.5, machine
+    assert "stolen by the hypervisor" in r.stdout
     assert "server, window: PATCH leases" in r.stdout
 
 

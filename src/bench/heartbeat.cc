@@ -5,6 +5,7 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
@@ -44,6 +45,9 @@ struct Run {
   pid_t sim_pid = -1;
   // /metrics at the sim's start, when the window opens and when it ends ("" if unreadable).
   std::string metrics_start, metrics_window, metrics_end;
+  // The machine's CPU at the same three moments (the window's: with the processes' stats).
+  MachineCpu machine_start, machine_window, machine_end;
+  SteadyClock::time_point started, window_opened;
 
   asio::awaitable<void> WatchNodes() {
     while (watching) {
@@ -99,6 +103,8 @@ struct Run {
     }
     sim_args.insert(sim_args.end(), {"--startup-api-latency-out", StartupLatencyFile()});
     metrics_start = co_await ScrapeMetrics(*transport);
+    machine_start = ReadMachineCpu();
+    started = SteadyClock::now();
     auto sim = SpawnSim(options.kubeconfig_path, options.work_dir, options.nodes, sim_args);
     if (!sim.ok()) {
       error = sim.status();
@@ -146,10 +152,13 @@ struct Run {
     if (sim_pid > 0) kill(sim_pid, SIGUSR1);
     server_before = stats(options.server_pid);
     sim_before = stats(sim_pid);
+    machine_window = ReadMachineCpu();
+    window_opened = SteadyClock::now();
     metrics_window = co_await ScrapeMetrics(*transport);
     co_await Sleep(std::chrono::seconds(options.duration_s));
     server_after = stats(options.server_pid);
     sim_after = stats(sim_pid);
+    machine_end = ReadMachineCpu();
     metrics_end = co_await ScrapeMetrics(*transport);
     watching = false;
   }
@@ -193,6 +202,16 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                        "apiserver_request_duration_seconds from the server's /metrics (from "
                        "reading a request to writing its answer), differenced over the start-up "
                        "and over the window; quantiles interpolated within kube's buckets"}};
+  // Busy and stolen cores of the whole machine (server, sim, bench and anything else).
+  auto machine = [](const MachineCpu& a, const MachineCpu& b, double seconds) {
+    return json::object{{"busy_cores", seconds > 0 ? (b.busy_s - a.busy_s) / seconds : 0.0},
+                        {"steal_cores", seconds > 0 ? (b.steal_s - a.steal_s) / seconds : 0.0}};
+  };
+  report["machine"] = json::object{
+      {"cpus", static_cast<int64_t>(std::thread::hardware_concurrency())},
+      {"startup", machine(run.machine_start, run.machine_window,
+                          std::chrono::duration<double>(run.window_opened - run.started).count())},
+      {"window", machine(run.machine_window, run.machine_end, window)}};
   if (options.server_pid > 0) {
     report["server"] = json::object{
         {"cpu_cores", (run.server_after.cpu_s() - run.server_before.cpu_s()) / window},
@@ -214,6 +233,18 @@ std::string HeartbeatSummary(const json::object& report) {
     out += fmt::format("{:<7} heartbeats cost {:.3f} cores; RSS {:.0f} MiB\n", who,
                        s.at("cpu_cores").to_number<double>(),
                        s.at("rss_bytes").to_number<double>() / (1 << 20));
+  }
+  if (const json::value* m = report.if_contains("machine")) {
+    const json::object& mo = m->as_object();
+    auto cores = [&](const char* part, const char* what) {
+      return mo.at(part).as_object().at(what).to_number<double>();
+    };
+    out += fmt::format(
+        "machine ({} CPUs): {:.2f} cores busy and {:.2f} stolen by the hypervisor in the "
+        "start-up, {:.2f} busy and {:.2f} stolen in the window\n",
+        mo.at("cpus").to_number<int64_t>(), cores("startup", "busy_cores"),
+        cores("startup", "steal_cores"), cores("window", "busy_cores"),
+        cores("window", "steal_cores"));
   }
   out += HollowNodeApiLatencySummary(
       report, "hollow_node_api_latency_startup",

@@ -50,6 +50,24 @@ std::string DescribeWait(int wstatus) {
 
 }  // namespace
 
+MachineCpu ParseProcStat(std::string_view text, double ticks_per_second) {
+  MachineCpu m;
+  if (text.substr(0, 4) != "cpu ") return m;
+  // cpu  user nice system idle iowait irq softirq steal [guest guest_nice]
+  std::istringstream in(std::string(text.substr(4, text.find('\n') - 4)));
+  double v[8] = {};
+  for (double& x : v) {
+    if (!(in >> x)) return MachineCpu{};
+  }
+  m.busy_s = (v[0] + v[1] + v[2] + v[5] + v[6]) / ticks_per_second;
+  m.steal_s = v[7] / ticks_per_second;
+  return m;
+}
+
+MachineCpu ReadMachineCpu() {
+  return ParseProcStat(ReadFile("/proc/stat"), static_cast<double>(sysconf(_SC_CLK_TCK)));
+}
+
 absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
   std::string base_path = base::StrCat("/proc/", pid);
   std::string stat = ReadFile(base_path + "/stat");

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -29,6 +30,18 @@ struct ProcessStats {
   int64_t peak_rss_bytes = 0;  // VmHWM
   double cpu_s() const { return user_cpu_s + system_cpu_s; }
 };
+
+// The whole machine's CPU time since boot, from /proc/stat's "cpu" line, in seconds: what
+// every process used (busy: user, nice, system, irq, softirq), and what the hypervisor gave
+// to other guests while this one wanted the CPU (steal). On a shared virtual machine, steal
+// explains runs that are slower for no reason of their own.
+struct MachineCpu {
+  double busy_s = 0;
+  double steal_s = 0;
+};
+// Parses /proc/stat's text (the first "cpu " line); zeros if absent.
+MachineCpu ParseProcStat(std::string_view text, double ticks_per_second);
+MachineCpu ReadMachineCpu();
 
 // CPU time and memory of `pid` (NotFound if it is gone).
 absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid);
