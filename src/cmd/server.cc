@@ -228,8 +228,9 @@ int RunServer(const ServerFlags& flags) {
   (*store)->Close();
   const store::CommitStats cs = (*store)->Stats();
   spdlog::info("store: {} writes in {} commits; {} waits for more writes ({} collected none), "
-               "paused {} times",
-               cs.writes, cs.batches, cs.delays, cs.fruitless_delays, cs.delay_pauses);
+               "paused {} times; {} WAL checkpoints",
+               cs.writes, cs.batches, cs.delays, cs.fruitless_delays, cs.delay_pauses,
+               cs.wal_checkpoints);
   for (int i = 0; i < apiserver::kPriorityLevels; ++i) {
     const auto level = static_cast<apiserver::PriorityLevel>(i);
     apiserver::LevelStats st = http.flow_control().Stats(level);

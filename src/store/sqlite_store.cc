@@ -103,6 +103,16 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   absl::Status status = store->LockFile(path);
   if (status.ok()) status = store->InitSchema(path);
   if (status.ok()) status = store->PrepareStatements();
+  if (status.ok()) {
+    // SQLite's own threshold (1,000 pages, about 4 MB), checked after every commit.
+    auto checkpointer = internal::WalCheckpointer::Start(path, store->write_db_.get(), 1000,
+                                                         std::chrono::milliseconds(100));
+    if (checkpointer.ok()) {
+      store->checkpointer_ = std::move(*checkpointer);
+    } else {
+      status = checkpointer.status();
+    }
+  }
   internal::KeyIndex index;
   int64_t revision = 0;
   if (status.ok()) status = store->Load(&index, &revision);
@@ -221,7 +231,11 @@ void SqliteStore::AddCommitListener(CommitListener listener) {
 
 int64_t SqliteStore::Revision() const { return loop_->Revision(); }
 
-CommitStats SqliteStore::Stats() const { return loop_->Stats(); }
+CommitStats SqliteStore::Stats() const {
+  CommitStats s = loop_->Stats();
+  if (checkpointer_ != nullptr) s.wal_checkpoints = checkpointer_->checkpoints();
+  return s;
+}
 
 int64_t SqliteStore::CompactedRevision() const { return compacted_.load(); }
 
@@ -298,7 +312,9 @@ void SqliteStore::Close() {
     // From a callback, Close only stops intake; the connections stay until the destructor.
     if (loop_->OnCommitThread()) return;
   }
-  // The commit thread is gone: nothing else uses the write connection. Statements first.
+  // The commit thread is gone: nothing commits. The checkpointer (and its hook) go first.
+  if (checkpointer_ != nullptr) checkpointer_->Stop();
+  // Nothing else uses the write connection. Statements first.
   std::lock_guard<std::mutex> lock(read_mu_);
   for (internal::SqliteStatement* stmt :
        {&begin_, &commit_, &insert_, &compact_superseded_, &compact_tombstones_, &set_meta_,

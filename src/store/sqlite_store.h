@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "store/internal/commit_loop.h"
 #include "store/internal/sqlite_db.h"
+#include "store/internal/wal_checkpointer.h"
 #include "store/store.h"
 
 namespace shoal::store {
@@ -106,6 +107,8 @@ class SqliteStore : public Store {
 
   // Write connection: used by Open, then by the commit thread only.
   internal::SqliteDb write_db_;
+  // Checkpoints write_db_'s WAL on a thread of its own (SQLite would, inside a COMMIT).
+  std::unique_ptr<internal::WalCheckpointer> checkpointer_;
   internal::SqliteStatement begin_;
   internal::SqliteStatement commit_;
   internal::SqliteStatement insert_;

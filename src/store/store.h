@@ -83,6 +83,7 @@ struct CommitStats {
   int64_t delays = 0;   // waits for more writes before a commit (the commit delay)
   int64_t fruitless_delays = 0;  // of those, waits that collected none
   int64_t delay_pauses = 0;      // times the loop stopped waiting, its waits collecting nothing
+  int64_t wal_checkpoints = 0;   // SqliteStore: WAL checkpoints, run off the commit thread
 };
 
 struct ListResult {
