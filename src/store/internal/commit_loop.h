@@ -5,9 +5,10 @@
 // The commit thread drains the queue in batches (group commit): it stages every write of the
 // batch against the index (BatchStager), hands the events to `persist` once, then - only if
 // that succeeded - publishes them to the index, calls every listener with the whole batch, and
-// last runs the write callbacks. With a commit delay, a busy loop first waits a moment for more
-// writes, so that one fsync serves more of them (see CommitLoopOptions::commit_delay). Readers therefore never see a write that is not durable, and
-// a write's callback runs after every listener has seen it.
+// last runs the write callbacks. Readers therefore never see a write that is not durable, and
+// a write's callback runs after every listener has seen it. With a commit delay, a busy loop
+// first waits a moment for more writes, so that one fsync serves more of them (see
+// CommitLoopOptions::commit_delay).
 //
 // Threading: all public methods are thread-safe. `persist`, `periodic`, listeners, callbacks
 // and tasks run on the commit thread, never under one of the loop's locks. The loop owns the
@@ -47,12 +48,12 @@ struct CommitLoopOptions {
   // Group commit's wait, as PostgreSQL's commit_delay: when a write finds the loop busy (its
   // last batch ended less than this ago), the thread waits up to this long for more writes
   // (until kDelayTarget are queued) before it commits, so that one persist (one fsync) serves
-  // several. Writes that come at
-  // their own pace (7,500 nodes renewing leases: a write every 1.2 ms on average) then share
-  // commits; alone, each would have its own. Waits that collect nothing are a loss: writers
-  // that wait for their own write (one client writing in sequence, or N clients all in the
-  // batch) cannot add to it. So when its waits stop collecting writes the loop stops waiting
-  // for kDelayPause, then tries again. 0: never waits.
+  // several. Writes that come at their own pace (7,500 nodes renewing leases: a write every
+  // 1.2 ms on average) then share commits; alone, each would have its own. Waits that collect
+  // nothing are a loss: writers that wait for their own write (one client writing in
+  // sequence, or N clients all in the batch) cannot add to it. So when its waits stop
+  // collecting writes the loop stops waiting for kDelayPause, then tries again. 0: never
+  // waits.
   std::chrono::microseconds commit_delay{0};
 };
 
