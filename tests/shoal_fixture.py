@@ -35,6 +35,14 @@ def shoal_bin():
     return os.environ.get("SHOAL_BIN", DEFAULT_BIN)
 
 
+def assert_server_refuses_flag(tmp_path, flag, value):
+    """`shoal server FLAG VALUE` exits non-zero at start, naming the flag."""
+    r = subprocess.run([shoal_bin(), "server", "--data-dir", str(tmp_path / "d"), "--port", "0",
+                        flag, value], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0, r.stdout
+    assert flag in r.stderr, r.stderr
+
+
 def free_port():
     """A loopback port that was free a moment ago (bound to port 0, then released)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

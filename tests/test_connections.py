@@ -8,11 +8,10 @@ tls_stream_test.cc (Rebind) and http_transport_test.cc (where requests run).
 
 import os
 import socket
-import subprocess
 
 import pytest
 
-from shoal_fixture import shoal_bin, wait_until
+from shoal_fixture import assert_server_refuses_flag, wait_until
 from test_flow_control import _metric
 
 
@@ -80,8 +79,4 @@ def test_with_no_handshake_threads_the_io_threads_do_handshakes(server):
 
 @pytest.mark.parametrize("value", ["-1", "65", "x"])
 def test_a_bad_handshake_thread_count_is_refused_at_start(tmp_path, value):
-    r = subprocess.run([shoal_bin(), "server", "--data-dir", str(tmp_path / "d"), "--port", "0",
-                        "--tls-handshake-threads", value],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0
-    assert "--tls-handshake-threads" in r.stderr, r.stderr
+    assert_server_refuses_flag(tmp_path, "--tls-handshake-threads", value)

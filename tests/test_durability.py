@@ -8,14 +8,13 @@ last tests check that concurrent writers share commits, and that a delay of 0 ne
 import http.client
 import json
 import re
-import subprocess
 import threading
 import time
 import urllib.parse
 
 import pytest
 
-from shoal_fixture import WatchStream, shoal_bin, wait_until
+from shoal_fixture import WatchStream, assert_server_refuses_flag, wait_until
 
 NS = "load"
 CM_PATH = f"/api/v1/namespaces/{NS}/configmaps"
@@ -64,19 +63,18 @@ class Writer(threading.Thread):
             conn.close()
 
 
-def run_load_and_kill(server, round_id, min_acks):
-    """Starts WRITERS writers, SIGKILLs the server once `min_acks` creates are acknowledged
-    (writers still running), and returns the writers."""
+def run_writers(server, prefix, acks, then):
+    """Starts WRITERS writers (configmaps `<prefix>w<t>-<i>`); once `acks` creates are
+    acknowledged, with the writers still running, calls then(writers); then stops the writers
+    and returns them."""
     stop = threading.Event()
-    writers = [Writer(server, f"r{round_id}w{t}", stop) for t in range(WRITERS)]
+    writers = [Writer(server, f"{prefix}w{t}", stop) for t in range(WRITERS)]
     for w in writers:
         w.start()
     try:
-        wait_until(lambda: sum(len(w.acked) for w in writers) >= min_acks, timeout=60,
-                   interval=0.005, what=f"{min_acks} acknowledged creates")
-        assert all(w.is_alive() for w in writers), "a writer stopped before the kill"
-        code = server.kill()
-        assert code == -9, f"server exit code {code}: it was not running under load"
+        wait_until(lambda: sum(len(w.acked) for w in writers) >= acks, timeout=60,
+                   interval=0.005, what=f"{acks} acknowledged creates")
+        then(writers)
     finally:
         stop.set()
         for w in writers:
@@ -84,6 +82,16 @@ def run_load_and_kill(server, round_id, min_acks):
     for w in writers:
         assert not w.unexpected, w.unexpected[:5]
     return writers
+
+
+def run_load_and_kill(server, round_id, min_acks):
+    """Starts WRITERS writers, SIGKILLs the server once `min_acks` creates are acknowledged
+    (writers still running), and returns the writers."""
+    def kill(writers):
+        assert all(w.is_alive() for w in writers), "a writer stopped before the kill"
+        code = server.kill()
+        assert code == -9, f"server exit code {code}: it was not running under load"
+    return run_writers(server, f"r{round_id}", min_acks, kill)
 
 
 def list_all(server):
@@ -331,19 +339,7 @@ def _write_for_a_while_then_stop(server, acks):
     """WRITERS writers until `acks` creates are acknowledged; then SIGTERM. Returns the
     server's shutdown line about its commits: (writes, commits, waits)."""
     assert server.request("POST", "/api/v1/namespaces", {"metadata": {"name": NS}}).status == 201
-    stop = threading.Event()
-    writers = [Writer(server, f"d{t}", stop) for t in range(WRITERS)]
-    for w in writers:
-        w.start()
-    try:
-        wait_until(lambda: sum(len(w.acked) for w in writers) >= acks, timeout=60,
-                   interval=0.01, what=f"{acks} acknowledged creates")
-    finally:
-        stop.set()
-        for w in writers:
-            w.join(timeout=30)
-    for w in writers:
-        assert not w.unexpected, w.unexpected[:5]
+    run_writers(server, "d", acks, lambda writers: None)
     assert server.stop() == 0
     line = [ln for ln in server.log_tail(200).splitlines() if "store: " in ln]
     assert line, server.log_tail(40)
@@ -368,8 +364,4 @@ def test_a_commit_delay_of_zero_never_waits(server):
 
 @pytest.mark.parametrize("value", ["-1", "100001", "2ms"])
 def test_a_bad_commit_delay_is_refused_at_start(tmp_path, value):
-    r = subprocess.run([shoal_bin(), "server", "--data-dir", str(tmp_path / "d"), "--port", "0",
-                        "--store-commit-delay-us", value],
-                       capture_output=True, text=True, timeout=30)
-    assert r.returncode != 0
-    assert "--store-commit-delay-us" in r.stderr, r.stderr
+    assert_server_refuses_flag(tmp_path, "--store-commit-delay-us", value)

@@ -115,21 +115,14 @@ int RunBench(const BenchFlags& flags) {
     if (flags.server_threads > 0) {
       args.insert(args.end(), {"--threads", std::to_string(flags.server_threads)});
     }
-    if (flags.server_max_requests_inflight >= 0) {
-      args.insert(args.end(), {"--max-requests-inflight",
-                               std::to_string(flags.server_max_requests_inflight)});
-    }
-    if (flags.server_max_mutating_requests_inflight >= 0) {
-      args.insert(args.end(), {"--max-mutating-requests-inflight",
-                               std::to_string(flags.server_max_mutating_requests_inflight)});
-    }
-    if (flags.server_tls_handshake_threads >= 0) {
-      args.insert(args.end(), {"--tls-handshake-threads",
-                               std::to_string(flags.server_tls_handshake_threads)});
-    }
-    if (flags.server_store_commit_delay_us >= 0) {
-      args.insert(args.end(), {"--store-commit-delay-us",
-                               std::to_string(flags.server_store_commit_delay_us)});
+    // The server flags the bench passes on; -1: the server's default.
+    for (const auto& [flag, value] :
+         {std::pair{"--max-requests-inflight", flags.server_max_requests_inflight},
+          std::pair{"--max-mutating-requests-inflight",
+                    flags.server_max_mutating_requests_inflight},
+          std::pair{"--tls-handshake-threads", flags.server_tls_handshake_threads},
+          std::pair{"--store-commit-delay-us", flags.server_store_commit_delay_us}}) {
+      if (value >= 0) args.insert(args.end(), {flag, std::to_string(value)});
     }
     if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));
     auto started = ServerProcess::Start(args, std::chrono::seconds(60));
