@@ -460,6 +460,9 @@ def test_client_side_apply_create_change_reapply_remove(server):
     assert get_json(server, "job", "trace-job")["metadata"]["labels"]["owner"] == "ops"
 
 
+# No scheduler: its write of the pod's PodScheduled condition could land between the two
+# reads of the resourceVersion below.
+@pytest.mark.server_args("--disable", "scheduler")
 def test_three_patch_types(server):
     server.kubectl("create", "-f", "-", input=json.dumps(pod_manifest(
         "p", containers=[{"name": "a", "image": "img:1", "env": [{"name": "X", "value": "1"}]},
@@ -578,6 +581,9 @@ def test_requests_defaulted_from_limits_and_not_above_them(server):
     assert r.returncode != 0 and 'spec.containers[1].name: Duplicate value: "c"' in r.stderr
 
 
+# No scheduler: its write of the pod's PodScheduled condition could land between the two
+# reads of the resourceVersion below.
+@pytest.mark.server_args("--disable", "scheduler")
 def test_immutable_pod_and_job_fields(server):
     server.kubectl("create", "-f", "-", input=json.dumps(pod_manifest("p")))
     # Allowed: image, activeDeadlineSeconds, added tolerations.
