@@ -115,10 +115,7 @@ void ValidateCrd(const json::object& crd, std::vector<Cause>& causes) {
   }
   std::string_view scope = api::StringAt(crd, "spec.scope");
   if (scope != "Namespaced" && scope != "Cluster") {
-    causes.push_back({"FieldValueNotSupported",
-                      base::StrCat("Unsupported value: \"", scope,
-                                   "\": supported values: \"Cluster\", \"Namespaced\""),
-                      "spec.scope"});
+    causes.push_back(UnsupportedValue("spec.scope", scope, {"Cluster", "Namespaced"}));
   }
   const json::value* versions = api::FindPath(crd, "spec.versions");
   if (versions == nullptr || !versions->is_array() || versions->get_array().empty()) {

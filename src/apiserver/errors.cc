@@ -70,6 +70,17 @@ int DefaultCode(absl::StatusCode code) {
 
 }  // namespace
 
+Cause UnsupportedValue(std::string_view field, std::string_view value,
+                       std::initializer_list<std::string_view> supported) {
+  std::string message = base::StrCat("Unsupported value: \"", value, "\": supported values: ");
+  const char* sep = "";
+  for (std::string_view s : supported) {
+    base::StrAppend(&message, sep, "\"", s, "\"");
+    sep = ", ";
+  }
+  return {"FieldValueNotSupported", std::move(message), std::string(field)};
+}
+
 absl::Status NotFound(base::AnyView resource, base::AnyView name) {
   json::object d = NameDetails(resource, name);
   return WithReason(absl::NotFoundError(base::StrCat(resource, " \"", name, "\" not found")),

@@ -12,6 +12,7 @@
 // Stateless; safe from any thread.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,11 @@ struct Cause {
   std::string message;
   std::string field;
 };
+
+// FieldValueNotSupported at `field`, in kube's words: `Unsupported value: "x": supported
+// values: "a", "b"` (the supported values in the order given).
+Cause UnsupportedValue(std::string_view field, std::string_view value,
+                       std::initializer_list<std::string_view> supported);
 
 // Errors in Kubernetes' wording. `resource` is the qualified resource ("pods", "jobs.batch").
 absl::Status NotFound(base::AnyView resource, base::AnyView name);

@@ -83,11 +83,8 @@ void ValidatePodFailurePolicy(const json::object& obj, std::string_view restart,
     std::string_view action = api::StringAt(r.get_object(), "action");
     if (action != "FailJob" && action != "Ignore" && action != "Count" &&
         action != "FailIndex") {
-      causes.push_back({"FieldValueNotSupported",
-                        base::StrCat("Unsupported value: \"", action,
-                                     "\": supported values: \"Count\", \"FailIndex\", "
-                                     "\"FailJob\", \"Ignore\""),
-                        at + ".action"});
+      causes.push_back(UnsupportedValue(at + ".action", action,
+                                        {"Count", "FailIndex", "FailJob", "Ignore"}));
     }
     const json::value* codes = r.get_object().if_contains("onExitCodes");
     const json::value* conds = r.get_object().if_contains("onPodConditions");
@@ -105,10 +102,7 @@ void ValidatePodFailurePolicy(const json::object& obj, std::string_view restart,
     std::string_view op = codes->is_object() ? api::StringAt(codes->get_object(), "operator")
                                              : std::string_view();
     if (op != "In" && op != "NotIn") {
-      causes.push_back({"FieldValueNotSupported",
-                        base::StrCat("Unsupported value: \"", op,
-                                     "\": supported values: \"In\", \"NotIn\""),
-                        at + ".onExitCodes.operator"});
+      causes.push_back(UnsupportedValue(at + ".onExitCodes.operator", op, {"In", "NotIn"}));
     }
     const json::value* values =
         codes->is_object() ? codes->get_object().if_contains("values") : nullptr;
@@ -138,13 +132,12 @@ void ValidateJob(const json::object& obj, std::vector<Cause>& causes) {
   CheckInt(obj, "spec.backoffLimit", 0, kMax, false, causes);
   CheckInt(obj, "spec.activeDeadlineSeconds", 1, kMax, false, causes);
   std::string_view restart = api::StringAt(obj, "spec.template.spec.restartPolicy");
-  if (restart != "Never" && restart != "OnFailure") {
-    causes.push_back({restart.empty() ? "FieldValueRequired" : "FieldValueNotSupported",
-                      restart.empty() ? std::string("Required value")
-                                      : base::StrCat("Unsupported value: \"", restart,
-                                                     "\": supported values: \"OnFailure\", "
-                                                     "\"Never\""),
-                      "spec.template.spec.restartPolicy"});
+  if (restart.empty()) {
+    causes.push_back(
+        {"FieldValueRequired", "Required value", "spec.template.spec.restartPolicy"});
+  } else if (restart != "Never" && restart != "OnFailure") {
+    causes.push_back(
+        UnsupportedValue("spec.template.spec.restartPolicy", restart, {"OnFailure", "Never"}));
   }
   const json::value* containers = api::FindPath(obj, "spec.template.spec.containers");
   if (containers == nullptr || !containers->is_array() || containers->get_array().empty()) {
@@ -154,10 +147,7 @@ void ValidateJob(const json::object& obj, std::vector<Cause>& causes) {
   CheckInt(obj, "spec.ttlSecondsAfterFinished", 0, kMax, false, causes);
   std::string_view mode = api::StringAt(obj, "spec.completionMode");
   if (!mode.empty() && mode != "NonIndexed" && mode != "Indexed") {
-    causes.push_back({"FieldValueNotSupported",
-                      base::StrCat("Unsupported value: \"", mode,
-                                   "\": supported values: \"NonIndexed\", \"Indexed\""),
-                      "spec.completionMode"});
+    causes.push_back(UnsupportedValue("spec.completionMode", mode, {"NonIndexed", "Indexed"}));
   }
   const json::value* completions = api::FindPath(obj, "spec.completions");
   if (mode == "Indexed" && (completions == nullptr || completions->is_null())) {

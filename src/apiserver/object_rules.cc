@@ -412,10 +412,8 @@ void ValidatePriorityClass(const json::object& obj, const std::string& name,
   }
   std::string_view policy = api::StringAt(obj, "preemptionPolicy");
   if (!policy.empty() && policy != "PreemptLowerPriority" && policy != "Never") {
-    causes.push_back({"FieldValueNotSupported",
-                      base::StrCat("Unsupported value: \"", policy,
-                                   "\": supported values: \"Never\", \"PreemptLowerPriority\""),
-                      "preemptionPolicy"});
+    causes.push_back(
+        UnsupportedValue("preemptionPolicy", policy, {"Never", "PreemptLowerPriority"}));
   }
 }
 

@@ -52,11 +52,8 @@ absl::StatusOr<Propagation> ParsePropagation(const Request& req, const json::obj
   if (*policy == "Background") return Propagation::kBackground;
   if (*policy == "Foreground") return Propagation::kForeground;
   return Invalid("DeleteOptions.meta.k8s.io", "",
-                 {{"FieldValueNotSupported",
-                   base::StrCat("Unsupported value: \"", *policy,
-                                "\": supported values: \"Foreground\", \"Background\", "
-                                "\"Orphan\", \"nil\""),
-                   "propagationPolicy"}});
+                 {UnsupportedValue("propagationPolicy", *policy,
+                                   {"Foreground", "Background", "Orphan", "nil"})});
 }
 
 void SetGcFinalizers(json::object& meta, Propagation policy, bool orphan_by_default) {
