@@ -14,6 +14,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
+#include "apiserver/errors.h"
 #include "base/strings.h"
 #include "store/memory_store.h"
 
@@ -518,6 +519,14 @@ TEST_F(ApiServerTest, ForegroundDeleteOfBoundPodKeepsItsGracePeriod) {
                     "application/merge-patch+json");
   EXPECT_EQ(p.code, 200) << p.body;
   EXPECT_EQ(Call("GET", path).code, 404);
+}
+
+TEST(UnsupportedValueTest, KubesWordingWithTheValuesInTheOrderGiven) {
+  const Cause c = UnsupportedValue("spec.completionMode", "Sparse", {"NonIndexed", "Indexed"});
+  EXPECT_EQ(c.reason, "FieldValueNotSupported");
+  EXPECT_EQ(c.field, "spec.completionMode");
+  EXPECT_EQ(c.message,
+            R"(Unsupported value: "Sparse": supported values: "NonIndexed", "Indexed")");
 }
 
 }  // namespace
