@@ -193,7 +193,7 @@ void CommitLoop::MaybeDelay(std::unique_lock<std::mutex>& lock) {
   }
 }
 
-CommitLoopStats CommitLoop::Stats() const {
+CommitStats CommitLoop::Stats() const {
   return {writes_.load(), batches_.load(), delays_.load(), fruitless_delays_.load(),
           delay_pauses_.load()};
 }

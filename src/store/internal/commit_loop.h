@@ -57,8 +57,6 @@ struct CommitLoopOptions {
   std::chrono::microseconds commit_delay{0};
 };
 
-using CommitLoopStats = CommitStats;
-
 class CommitLoop {
  public:
   // A loop over `index`, whose latest committed revision is `revision`. Writes queue up until
@@ -90,7 +88,7 @@ class CommitLoop {
   absl::Status RunOnCommitThread(std::function<absl::Status()> task);
 
   // Counters since Start.
-  CommitLoopStats Stats() const;
+  CommitStats Stats() const;
 
   // How long the loop stops waiting for more writes once its waits stop collecting any.
   static constexpr std::chrono::seconds kDelayPause{1};

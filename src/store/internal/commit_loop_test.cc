@@ -62,7 +62,7 @@ TEST(CommitLoopDelayTest, WritesThatComeAtTheirOwnPaceShareCommits) {
   }
   EXPECT_EQ(l.persisted.load(), kWrites);
   EXPECT_LE(l.persists.load(), kWrites / 2) << "the writes did not share commits";
-  const CommitLoopStats st = l.loop->Stats();
+  const CommitStats st = l.loop->Stats();
   EXPECT_GT(st.delays, 0);
   EXPECT_EQ(st.batches, l.persists.load());
   EXPECT_LT(st.fruitless_delays, st.delays);
@@ -77,7 +77,7 @@ TEST(CommitLoopDelayTest, AWriterThatWaitsForEachWriteIsNotHeldBack) {
     absl::StatusOr<KeyValue> kv = l.Create("/k/" + std::to_string(i)).get();
     ASSERT_TRUE(kv.ok()) << kv.status();
   }
-  const CommitLoopStats st = l.loop->Stats();
+  const CommitStats st = l.loop->Stats();
   EXPECT_EQ(st.batches, 100);
   EXPECT_EQ(st.delays, 4);
   EXPECT_EQ(st.fruitless_delays, 4);
