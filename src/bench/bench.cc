@@ -236,8 +236,12 @@ int RunBench(const BenchFlags& flags) {
     if (report.ok()) summary = ApiLoadSummary(*report);
   }
   if (flags.scenario != "api-load") {
-    std::error_code ec;
-    std::filesystem::remove_all(work_dir, ec);
+    if (getenv("SHOAL_BENCH_KEEP") == nullptr) {
+      std::error_code ec;
+      std::filesystem::remove_all(work_dir, ec);
+    } else {
+      fmt::print("kept the bench's own files (sim.log, ...) in {}\n", work_dir);
+    }
   }
   std::string server_end;
   if (server) server_end = server->Stop();

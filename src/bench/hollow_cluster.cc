@@ -78,8 +78,9 @@ std::string SimReadyFile(const std::string& work_dir) { return work_dir + "/sim.
 
 absl::StatusOr<pid_t> SpawnSim(const std::string& kubeconfig_path, const std::string& work_dir,
                                int nodes, const std::vector<std::string>& extra_args) {
+  // No --data-dir: the sim's own temporary directory is on tmpfs where there is one.
   std::vector<std::string> args = {"sim", "--kubeconfig", kubeconfig_path, "--nodes",
-                                   std::to_string(nodes), "--data-dir", work_dir + "/sim",
+                                   std::to_string(nodes),
                                    "--api-latency-out", SimApiLatencyFile(work_dir),
                                    "--ready-file", SimReadyFile(work_dir)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());

@@ -140,6 +140,7 @@ std::unique_ptr<HttpsConnection> HttpTransport::TakeConnection(
   }
   *reused = found != nullptr;
   if (found == nullptr) {
+    ++call_connections_opened_;
     found = std::make_unique<HttpsConnection>(executor, *tls_, target_,
                                               options_.call_buffer_bytes);
   }
@@ -202,6 +203,7 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
   if (!verb.ok()) co_return verb.status();
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
   HttpsConnection conn(executor, *tls_, target_, options_.watch_buffer_bytes);
+  ++watch_connections_opened_;
 
   // The server sends one JSON object per line; a line may be split across body pieces and a
   // piece may hold several lines. Complete lines in a piece are passed on without a copy;

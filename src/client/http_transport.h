@@ -93,6 +93,10 @@ class HttpTransport : public Transport {
   size_t idle_connections_for_test() const;
   // 429 answers received so far (each retry's included).
   int64_t throttled() const { return throttled_.load(); }
+  // Connections opened so far (each a TCP connect and a full TLS handshake): for calls (a
+  // call that found no idle connection on its executor) and for watches.
+  int64_t call_connections_opened() const { return call_connections_opened_.load(); }
+  int64_t watch_connections_opened() const { return watch_connections_opened_.load(); }
 
  private:
   HttpTransport(boost::asio::any_io_executor executor, ServerTarget target,
@@ -115,6 +119,8 @@ class HttpTransport : public Transport {
   mutable std::mutex mu_;
   std::vector<Idle> idle_;  // guarded by mu_; most recently returned last
   std::atomic<int64_t> throttled_{0};
+  std::atomic<int64_t> call_connections_opened_{0};
+  std::atomic<int64_t> watch_connections_opened_{0};
 };
 
 }  // namespace shoal::client

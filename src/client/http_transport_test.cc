@@ -219,6 +219,8 @@ TEST_F(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
   // Every request above went over one kept-alive connection.
   EXPECT_EQ(server_->open_connections(), 1);
   EXPECT_EQ(transport_->idle_connections_for_test(), 1u);
+  EXPECT_EQ(transport_->call_connections_opened(), 1);
+  EXPECT_EQ(transport_->watch_connections_opened(), 0);
 }
 
 TEST_F(HttpTransportTest, ErrorsAreResponses) {
@@ -267,6 +269,9 @@ TEST_F(HttpTransportTest, WatchSeesACreateAndStopsWhenAsked) {
   EXPECT_EQ(At(e, {"type"}), "ADDED");
   EXPECT_EQ(At(e, {"object", "metadata", "name"}), "p1");
   EXPECT_EQ(events[0].back(), '}');  // no trailing newline
+  // The watch had a connection of its own; the POST opened the pool's first.
+  EXPECT_EQ(transport_->watch_connections_opened(), 1);
+  EXPECT_EQ(transport_->call_connections_opened(), 1);
 }
 
 // Many events in few body pieces and events split across pieces: a watch from the start sees

@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 
+#include <algorithm>
+#include <random>
 #include <unordered_set>
 
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +39,9 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
                                   std::function<void(InformerEvent&&)> handler) {
   std::unordered_set<std::string> known;
   bool synced = false;
+  std::minstd_rand rng(std::random_device{}());
+  const int min_timeout = std::max(1, options.min_watch_timeout_seconds);
+  std::uniform_int_distribution<int> watch_timeout(min_timeout, 2 * min_timeout - 1);
   for (;;) {
     // LIST.
     Request list;
@@ -94,7 +99,7 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
       w.query["watch"] = "1";
       w.query["resourceVersion"] = rv;
       w.query["allowWatchBookmarks"] = "true";
-      w.query["timeoutSeconds"] = std::to_string(options.watch_timeout_seconds);
+      w.query["timeoutSeconds"] = std::to_string(watch_timeout(rng));
       auto on_event = [&](std::string_view line) -> bool {
         auto ev = api::ParseJson(line);
         if (!ev.ok() || !ev->is_object()) return true;

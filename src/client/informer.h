@@ -28,7 +28,10 @@ struct InformerOptions {
   std::string path;            // a collection, e.g. "/api/v1/pods"
   std::string label_selector;  // optional
   std::string field_selector;  // optional
-  int watch_timeout_seconds = 300;
+  // Each WATCH asks the server to end it after a random time between this and twice this
+  // (then it watches again from its last resourceVersion), as kube's reflector does with its
+  // minWatchTimeout of 5 minutes: clients started together do not all come back together.
+  int min_watch_timeout_seconds = 300;
 };
 
 // "namespace/name" of an object ("/name" for a cluster-scoped one): the key informers use.

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
@@ -29,6 +30,7 @@ class Scripted : public Transport {
   std::deque<Step> watches;
   int lists = 0;
   std::vector<std::string> watched_from;  // resourceVersion of each WATCH
+  std::vector<int> timeouts;               // timeoutSeconds of each WATCH
   asio::io_context* io = nullptr;
 
   asio::awaitable<absl::StatusOr<Response>> Call(Request) override {
@@ -42,6 +44,7 @@ class Scripted : public Transport {
   asio::awaitable<absl::Status> Watch(Request req,
                                       std::function<bool(std::string_view)> on_event) override {
     watched_from.push_back(req.query["resourceVersion"]);
+    timeouts.push_back(std::stoi(req.query["timeoutSeconds"]));
     if (watches.empty()) {
       io->stop();  // the script is over
       asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::hours(1));
@@ -90,6 +93,23 @@ TEST(InformerTest, GoneListsAgain) {
   RunScript(io, t);
   EXPECT_EQ(t.lists, 2);
   EXPECT_EQ(t.watched_from, (std::vector<std::string>{"10", "10"}));
+}
+
+// Each watch asks for its own timeout between the minimum and twice it (kube's reflector):
+// informers started together do not all watch again in the same second.
+TEST(InformerTest, EachWatchAsksForARandomTimeoutBetweenTheMinimumAndTwiceIt) {
+  asio::io_context io;
+  Scripted t;
+  t.io = &io;
+  for (int i = 0; i < 40; ++i) t.watches.push_back({"", absl::OkStatus()});
+  RunScript(io, t);
+  ASSERT_EQ(t.timeouts.size(), 41u);
+  for (int s : t.timeouts) {
+    EXPECT_GE(s, 300);
+    EXPECT_LT(s, 600);
+  }
+  const auto [lo, hi] = std::minmax_element(t.timeouts.begin(), t.timeouts.end());
+  EXPECT_GT(*hi - *lo, 60);  // 41 draws from 300 values: spread out, not one fixed value
 }
 
 }  // namespace

@@ -241,7 +241,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
-                 "temporary directory removed at exit");
+                 "temporary directory, removed at exit, in /dev/shm when it is a writable "
+                 "directory (a pod's directories cost no disk journal there), else in $TMPDIR "
+                 "or /tmp");
 
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(
