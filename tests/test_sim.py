@@ -92,6 +92,11 @@ def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
               for n in nodes}
     assert len(leaves) == 1, leaves
     assert sim.stop() == 0
+    # --calls-per-node 1 (the default): each node's calls took turns on one kept-alive
+    # connection, however they overlapped (registration's list, lease, status; pods' status),
+    # and each node opened one watch.
+    assert ("connections opened: 24 for calls, 24 for watches" in open(sim.log_path).read()), \
+        open(sim.log_path).read()[-2000:]
 
 
 def sockets_of(pid):
@@ -192,6 +197,15 @@ def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_fact
     # One node a second stops its heartbeats; node lifecycle marks it within the grace period.
     wait_until(lambda: len(unknown()) >= 2, 20, interval=0.2, what="failed nodes Unknown")
     assert len(ready_nodes(server)) >= 1
+
+
+@pytest.mark.parametrize("value", ["-1", "1001", "x"])
+def test_bad_calls_per_node_is_refused_before_any_node_starts(server, value):
+    r = subprocess.run([shoal_bin(), "sim", "--kubeconfig", server.kubeconfig, "--nodes", "1",
+                        "--calls-per-node", value], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "--calls-per-node" in r.stderr, r.stderr
+    assert kubectl_get_json(server, "nodes")["items"] == []
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["watch-per-node", "shared-pod-watch"])

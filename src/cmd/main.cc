@@ -239,6 +239,14 @@ int main(int argc, char** argv) {
                  "--shared-pod-watch, for node counts past the open-files limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
+  sm->add_option("--calls-per-node", sim.calls_per_node,
+                 "Calls in flight per hollow node (without --shared-connections); the node's "
+                 "other calls wait their turn. 1: one kept-alive connection carries all of a "
+                 "node's calls, as a kubelet's one HTTP/2 connection does. 0: no limit, so a "
+                 "call that overlaps another opens a connection of its own (a TCP connect and a "
+                 "TLS handshake on both ends)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000));
   sm->add_option("--data-dir", sim.data_dir,
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory, removed at exit, in /dev/shm when it is a writable "

@@ -71,7 +71,8 @@ struct Loop {
 struct HollowNode {
   std::string name;
   std::unique_ptr<client::HttpTransport> transport;
-  std::unique_ptr<TimedTransport> timed;  // the agent's view of `transport`
+  std::unique_ptr<client::LimitedTransport> limited;  // --calls-per-node (null: no limit)
+  std::unique_ptr<TimedTransport> timed;  // the agent's view of `transport` (or `limited`)
   std::unique_ptr<agent::Agent> agent;
   Loop* loop = nullptr;
 };
@@ -128,7 +129,8 @@ int RunSim(const SimOptions& o) {
   std::vector<HollowNode> nodes(static_cast<size_t>(o.nodes));
   client::HttpTransportOptions topts;
   topts.tls = *tls;
-  topts.max_idle_connections = 1;
+  // As many kept-alive connections as a node may have calls in flight (one without a limit).
+  topts.max_idle_connections = static_cast<size_t>(std::max(1, o.calls_per_node));
   topts.watch_buffer_bytes = 16 * 1024;
   topts.call_buffer_bytes = 16 * 1024;
   // Counts nodes up (registered, pods listed); the last one ends the start-up burst.
@@ -170,13 +172,19 @@ int RunSim(const SimOptions& o) {
   for (int i = 0; i < o.nodes; ++i) {
     HollowNode& n = nodes[static_cast<size_t>(i)];
     n.loop = loops[static_cast<size_t>(i) % loops.size()].get();
-    if (n.loop->shared_transport == nullptr) {
+    client::Transport* calls = n.loop->shared_limited.get();
+    if (calls == nullptr) {
       n.transport = make_transport(n.loop->io.get_executor(), topts);
       if (n.transport == nullptr) return 1;
+      calls = n.transport.get();
+      if (o.calls_per_node > 0) {
+        n.limited = std::make_unique<client::LimitedTransport>(
+            *n.transport, n.loop->io.get_executor(), o.calls_per_node);
+        calls = n.limited.get();
+      }
     }
-    n.timed = std::make_unique<TimedTransport>(
-        n.transport ? static_cast<client::Transport&>(*n.transport) : *n.loop->shared_limited,
-        n.loop->latency);
+    // Timed above the limit: a call's wait for its turn counts in its latency.
+    n.timed = std::make_unique<TimedTransport>(*calls, n.loop->latency);
     agent::AgentOptions ao;
     ao.node_name = HollowNodeName(o, i);
     n.name = ao.node_name;
