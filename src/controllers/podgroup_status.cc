@@ -43,6 +43,24 @@ void CountMember(const json::object& pod, PodGroupCounts& c) {
   if (bound && phase != "Succeeded" && phase != "Failed") ++c.scheduled;
 }
 
+PodGroupCounts& PodGroupCounts::operator+=(const PodGroupCounts& o) {
+  scheduled += o.scheduled;
+  running += o.running;
+  succeeded += o.succeeded;
+  failed += o.failed;
+  pending += o.pending;
+  return *this;
+}
+
+PodGroupCounts& PodGroupCounts::operator-=(const PodGroupCounts& o) {
+  scheduled -= o.scheduled;
+  running -= o.running;
+  succeeded -= o.succeeded;
+  failed -= o.failed;
+  pending -= o.pending;
+  return *this;
+}
+
 std::string PodGroupPhase(const PodGroupCounts& c, int32_t min_member) {
   if (c.succeeded >= min_member) return "Succeeded";
   if (c.failed > 0 && c.running == 0 && c.pending == 0) return "Failed";
@@ -68,19 +86,21 @@ void PodGroupStatusController::Start() {
 void PodGroupStatusController::OnPod(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) return;
   const std::string key = client::ObjectKey(e.object);
+  const std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object);
+  PodGroupCounts now;
+  if (!group.empty()) CountMember(e.object, now);
   std::string old_group;
-  if (auto it = group_of_.find(key); it != group_of_.end()) old_group = it->second;
-  std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object);
-  if (!old_group.empty() && old_group != group) {
-    members_[old_group].erase(key);
-    group_of_.erase(key);
+  if (auto it = members_.find(key); it != members_.end()) {
+    if (it->second.group == group && it->second.counted == now) return;  // nothing counted moved
+    old_group = std::move(it->second.group);
+    auto c = counts_.find(old_group);
+    c->second -= it->second.counted;
+    if (c->second.members() == 0) counts_.erase(c);
+    members_.erase(it);
   }
-  if (group.empty()) {
-    pods_.erase(key);
-  } else {
-    pods_[key] = std::move(e.object);
-    members_[group].insert(key);
-    group_of_[key] = group;
+  if (!group.empty()) {
+    members_[key] = Member{group, now};
+    counts_[group] += now;
   }
   if (!old_group.empty() && old_group != group) Sync(old_group);
   if (!group.empty()) Sync(group);
@@ -115,7 +135,7 @@ void PodGroupStatusController::Sync(const std::string& group_key) {
   if (it == groups_.end() || !it->second.exists) return;
   Group& g = it->second;
   PodGroupCounts counts;
-  for (const std::string& pod : members_[group_key]) CountMember(pods_[pod], counts);
+  if (auto c = counts_.find(group_key); c != counts_.end()) counts = c->second;
   json::object status{{"phase", PodGroupPhase(counts, g.min_member)},
                       {"scheduled", counts.scheduled},
                       {"running", counts.running},

@@ -128,26 +128,50 @@ TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent)
                    R"({"status":{"phase":"Running"}})", "application/merge-patch+json"),
               200);
   }
-  // The status ends current: all 16 running, phase Running.
+  // Polls the group's status until it shows `want_phase` and `want_running` (or 15 s pass).
   std::string phase;
-  int64_t running = 0;
-  for (int tries = 0; tries < 300 && !(phase == "Running" && running == kMembers); ++tries) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto r = asio::co_spawn(io,
-                            in_process.Call(client::MakeRequest(
-                                "GET", "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/"
-                                       "podgroups/g")),
-                            asio::use_future)
-                 .get();
-    if (!r.ok()) continue;
-    auto v = api::ParseJson(r->Text());
-    if (!v.ok()) continue;
-    phase = std::string(api::StringAt(*v, "status.phase"));
-    const json::value* n = api::FindPath(*v, "status.running");
-    running = n != nullptr && n->is_int64() ? n->get_int64() : 0;
-  }
+  int64_t running = 0, scheduled = 0;
+  auto wait_for = [&](std::string_view want_phase, int64_t want_running) {
+    for (int tries = 0; tries < 300 && !(phase == want_phase && running == want_running);
+         ++tries) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      auto r = asio::co_spawn(io,
+                              in_process.Call(client::MakeRequest(
+                                  "GET", "/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/"
+                                         "podgroups/g")),
+                              asio::use_future)
+                   .get();
+      if (!r.ok()) continue;
+      auto v = api::ParseJson(r->Text());
+      if (!v.ok()) continue;
+      phase = std::string(api::StringAt(*v, "status.phase"));
+      const json::value* n = api::FindPath(*v, "status.running");
+      running = n != nullptr && n->is_int64() ? n->get_int64() : 0;
+      const json::value* sc = api::FindPath(*v, "status.scheduled");
+      scheduled = sc != nullptr && sc->is_int64() ? sc->get_int64() : 0;
+    }
+  };
+  // The status ends current: all 16 running, phase Running.
+  wait_for("Running", kMembers);
   EXPECT_EQ(phase, "Running");
   EXPECT_EQ(running, kMembers);
+  EXPECT_EQ(scheduled, kMembers);
+  // Members leave: 5 deleted and 1 relabelled into another group. The counts follow (they
+  // are kept per event, not recounted), and with 10 running of minMember 16 the gang is
+  // Pending again.
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(call("DELETE", base::StrCat("/api/v1/namespaces/default/pods/m", i),
+                   R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0})"),
+              200);
+  }
+  EXPECT_EQ(call("PATCH", "/api/v1/namespaces/default/pods/m5",
+                 R"({"metadata":{"labels":{"scheduling.x-k8s.io/pod-group":"other"}}})",
+                 "application/merge-patch+json"),
+            200);
+  wait_for("Pending", kMembers - 6);
+  EXPECT_EQ(phase, "Pending");
+  EXPECT_EQ(running, kMembers - 6);
+  EXPECT_EQ(scheduled, kMembers - 6);
   EXPECT_EQ(counting.most.load(), 1);  // never two writes of one group at once
   EXPECT_EQ(counting.failed.load(), 0);
   work.reset();
