@@ -222,6 +222,10 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     assert report["start_to_all_nodes_ready_s"] > 0
     assert report["start_to_all_nodes_listed_pods_s"] > 0
     assert report["window_s"] == 3
+    # Every node stayed Ready through the window (the bench's own watch of nodes).
+    assert report["fewest_nodes_ready_in_window"] == 40, report
+    assert report["nodes_ready_at_window_end"] == 40, report
+    assert "nodes Ready through the window: at least 40, at its end 40" in r.stdout
     for who in ("server", "sim"):
         assert report[who]["cpu_cores"] >= 0 and report[who]["rss_bytes"] > 0, report
     assert report["sim"]["stopped"] == "exited 0", report

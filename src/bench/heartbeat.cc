@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -48,6 +49,10 @@ struct Run {
   // The machine's CPU at the same three moments (the window's: with the processes' stats).
   MachineCpu machine_start, machine_window, machine_end;
   SteadyClock::time_point started, window_opened;
+  // Nodes Ready through the window: the fewest at any moment, and at its end (a node whose
+  // renewals come too late is marked not Ready by node lifecycle, and this shows it).
+  bool in_window = false;
+  size_t fewest_ready_in_window = 0, ready_at_window_end = 0;
 
   asio::awaitable<void> WatchNodes() {
     while (watching) {
@@ -75,6 +80,7 @@ struct Run {
         } else {
           ready.erase(name);
         }
+        if (in_window) fewest_ready_in_window = std::min(fewest_ready_in_window, ready.size());
         return watching;
       });
     }
@@ -154,8 +160,12 @@ struct Run {
     sim_before = stats(sim_pid);
     machine_window = ReadMachineCpu();
     window_opened = SteadyClock::now();
+    in_window = true;
+    fewest_ready_in_window = ready.size();
     metrics_window = co_await ScrapeMetrics(*transport);
     co_await Sleep(std::chrono::seconds(options.duration_s));
+    in_window = false;
+    ready_at_window_end = ready.size();
     server_after = stats(options.server_pid);
     sim_after = stats(sim_pid);
     machine_end = ReadMachineCpu();
@@ -181,6 +191,9 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                       {"start_to_all_nodes_ready_s", run.to_all_ready_s},
                       {"start_to_all_nodes_listed_pods_s", run.to_all_up_s},
                       {"window_s", window},
+                      {"fewest_nodes_ready_in_window",
+                       static_cast<int64_t>(run.fewest_ready_in_window)},
+                      {"nodes_ready_at_window_end", static_cast<int64_t>(run.ready_at_window_end)},
                       {"sim", json::object{{"cpu_cores", (run.sim_after.cpu_s() -
                                                           run.sim_before.cpu_s()) / window},
                                            {"rss_bytes", run.sim_after.rss_bytes},
@@ -227,6 +240,9 @@ std::string HeartbeatSummary(const json::object& report) {
       report.at("nodes").to_number<int64_t>(), std::string(report.at("pod_watch").as_string()),
       report.at("start_to_all_nodes_ready_s").to_number<double>(),
       report.at("start_to_all_nodes_listed_pods_s").to_number<double>());
+  out += fmt::format("nodes Ready through the window: at least {}, at its end {}\n",
+                     report.at("fewest_nodes_ready_in_window").to_number<int64_t>(),
+                     report.at("nodes_ready_at_window_end").to_number<int64_t>());
   for (const char* who : {"server", "sim"}) {
     if (!report.contains(who)) continue;
     const json::object& s = report.at(who).as_object();
