@@ -91,7 +91,12 @@ void PodGroupStatusController::OnPod(InformerEvent&& e) {
   if (!group.empty()) CountMember(e.object, now);
   std::string old_group;
   if (auto it = members_.find(key); it != members_.end()) {
-    if (it->second.group == group && it->second.counted == now) return;  // nothing counted moved
+    if (it->second.group == group && it->second.counted == now) {
+      // Nothing counted moved. Sync all the same (it is cheap now): after a failed status
+      // write, StatusWriter writes the same status again at the next Write.
+      Sync(group);
+      return;
+    }
     old_group = std::move(it->second.group);
     auto c = counts_.find(old_group);
     c->second -= it->second.counted;
