@@ -12,34 +12,41 @@ namespace asio = boost::asio;
 LimitedTransport::LimitedTransport(Transport& next, asio::any_io_executor executor, int limit)
     : ForwardingTransport(next), executor_(std::move(executor)), limit_(limit < 1 ? 1 : limit) {}
 
+LimitedTransport::~LimitedTransport() { state_->closed = true; }
+
 asio::awaitable<void> LimitedTransport::Acquire() {
-  if (in_flight_ < limit_) {
-    ++in_flight_;
+  if (state_->in_flight < limit_) {
+    ++state_->in_flight;
     co_return;
   }
-  // Woken by Release cancelling the timer: the slot is handed over, so in_flight_ stays.
+  // Woken by Release cancelling the timer: the slot is handed over, so in_flight stays.
   auto timer = std::make_shared<asio::steady_timer>(executor_,
                                                     asio::steady_timer::time_point::max());
-  waiters_.push_back(timer);
+  state_->waiters.push_back(timer);
   co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-void LimitedTransport::Release() {
-  if (waiters_.empty()) {
-    --in_flight_;
+void LimitedTransport::Release(State& state) {
+  if (state.closed) return;
+  if (state.waiters.empty()) {
+    --state.in_flight;
     return;
   }
-  std::shared_ptr<asio::steady_timer> next = std::move(waiters_.front());
-  waiters_.pop_front();
+  std::shared_ptr<asio::steady_timer> next = std::move(state.waiters.front());
+  state.waiters.pop_front();
   next->cancel();
 }
 
 asio::awaitable<absl::StatusOr<Response>> LimitedTransport::Call(Request req) {
-  co_await Acquire();
   struct Slot {
-    LimitedTransport* self;
-    ~Slot() { self->Release(); }
-  } slot{this};
+    std::shared_ptr<State> state;
+    bool held = false;
+    ~Slot() {
+      if (held) Release(*state);
+    }
+  } slot{state_};
+  co_await Acquire();
+  slot.held = true;
   co_return co_await next().Call(std::move(req));
 }
 

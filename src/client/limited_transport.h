@@ -25,21 +25,32 @@ class LimitedTransport : public ForwardingTransport {
  public:
   // `next` must outlive this object.
   LimitedTransport(Transport& next, boost::asio::any_io_executor executor, int limit);
+  // Calls still suspended in it (their executor stopped, its io_context not yet destroyed)
+  // may be destroyed later: they then release nothing (see State).
+  ~LimitedTransport() override;
 
   boost::asio::awaitable<absl::StatusOr<Response>> Call(Request req) override;
 
-  int in_flight() const { return in_flight_; }
+  int in_flight() const { return state_->in_flight; }
 
  private:
+  // Shared with each call's coroutine frame, which may outlive the transport: a process that
+  // stops its event loops and then destroys its transports before their io_contexts (as
+  // `shoal sim` does) destroys suspended calls last, and their slots must not reach a
+  // destroyed transport.
+  struct State {
+    int in_flight = 0;
+    std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters;
+    bool closed = false;  // the transport is gone: nothing is released or woken
+  };
   // Waits for a free slot; the caller owns it until Release.
   boost::asio::awaitable<void> Acquire();
   // Hands the slot to the first waiter, or frees it.
-  void Release();
+  static void Release(State& state);
 
   boost::asio::any_io_executor executor_;
   const int limit_;
-  int in_flight_ = 0;
-  std::deque<std::shared_ptr<boost::asio::steady_timer>> waiters_;
+  std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
 }  // namespace shoal::client

@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -101,6 +104,35 @@ TEST(LimitedTransportTest, WatchesDoNotTakeASlot) {
   done.get();
   EXPECT_EQ(in_flight_during_watch, 0);
   EXPECT_TRUE(called);
+}
+
+// A process that stops its event loop and destroys its transports before their io_context (as
+// `shoal sim` does at exit) destroys the calls still suspended in them last. Those calls must
+// not touch the destroyed transport: releasing their slots into it crashed the sim at exit
+// (signal 11 in five ml-7500 runs). The transport lives in a buffer that is overwritten once
+// it is destroyed, so that any later write into it shows.
+TEST(LimitedTransportTest, CallsDestroyedAfterTheTransportTouchNothingOfIt) {
+  SlowTransport slow;
+  auto io = std::make_unique<asio::io_context>();
+  alignas(LimitedTransport) unsigned char memory[sizeof(LimitedTransport)];
+  auto* limited = new (memory) LimitedTransport(slow, io->get_executor(), 1);
+  for (int i = 0; i < 2; ++i) {
+    asio::co_spawn(
+        *io,
+        [limited, i]() -> asio::awaitable<void> {
+          co_await limited->Call(MakeRequest("GET", "/" + std::to_string(i)));
+        },
+        asio::detached);
+  }
+  // The first call holds the slot (inside the 10 ms call); the second waits for it.
+  io->run_for(std::chrono::milliseconds(3));
+  ASSERT_EQ(slow.in_flight, 1);
+  ASSERT_EQ(limited->in_flight(), 1);
+  limited->~LimitedTransport();
+  std::memset(memory, 0xAB, sizeof(memory));
+  io.reset();  // destroys both suspended calls
+  EXPECT_TRUE(std::all_of(std::begin(memory), std::end(memory),
+                          [](unsigned char b) { return b == 0xAB; }));
 }
 
 }  // namespace
