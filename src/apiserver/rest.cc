@@ -4,13 +4,9 @@
 // and bodies' building blocks are in rest_support.cc.
 #include <algorithm>
 #include <chrono>
-#include <optional>
-#include <random>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>

@@ -89,14 +89,11 @@ void PodGroupStatusController::OnPod(InformerEvent&& e) {
   const std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object);
   PodGroupCounts now;
   if (!group.empty()) CountMember(e.object, now);
+  // The pod's old contribution out, its new one in. The group is synced even when nothing
+  // counted moved (cheap now): after a failed status write, StatusWriter writes the same
+  // status again at the next Write.
   std::string old_group;
   if (auto it = members_.find(key); it != members_.end()) {
-    if (it->second.group == group && it->second.counted == now) {
-      // Nothing counted moved. Sync all the same (it is cheap now): after a failed status
-      // write, StatusWriter writes the same status again at the next Write.
-      Sync(group);
-      return;
-    }
     old_group = std::move(it->second.group);
     auto c = counts_.find(old_group);
     c->second -= it->second.counted;
