@@ -47,6 +47,10 @@ void AddControllerFlags(CLI::App* app, controllers::ControllerOptions& o) {
   AddDuration(app, "--job-pod-failure-backoff", o.job_pod_failure_backoff,
               "Delay before a Job replaces a failed pod, doubled per failure up to 6m (a "
               "constant in Kubernetes; shoal makes it a flag)");
+  AddDuration(app, "--job-sync-batch-period", o.job_sync_batch_period,
+              "A Job's pod events within this period are handled by one reconcile (kube's "
+              "syncJobBatchPeriod, 1s there and a constant); a change to a Job's spec is "
+              "handled at once; 0s handles every event at once");
 }
 
 int RunControllers(const ControllersFlags& flags) {

@@ -48,6 +48,11 @@ struct ControllerOptions {
   // Jobs: the first delay before a failed pod is replaced, doubled per failure up to 6 min
   // (kube's DefaultJobPodFailureBackOff, a constant there; a flag here so tests can shorten it).
   Millis job_pod_failure_backoff{10'000};
+  // Jobs: pod events (and the Job's own status changes) within this period are answered by one
+  // reconcile, as kube's syncJobBatchPeriod (1 s there, a constant); a Job's spec change is
+  // answered at once. 0 reconciles on every event. A 1,024-pod gang's start is about 4,000 pod
+  // events, and each reconcile reads every pod of its Job.
+  Millis job_sync_batch_period{100};
 };
 
 // Starts the enabled controllers on `executor`, talking through `transport` (both must outlive the

@@ -171,10 +171,20 @@ void JobController::OnJob(InformerEvent&& e) {
     jobs_.erase(key);
     return;
   }
+  // A new Job or a new spec (generation) is handled at once; the Job's status changes (our own
+  // writes among them) are batched like its pods' events, as kube's controller does.
+  auto known = jobs_.find(key);
+  const bool spec_changed =
+      known == jobs_.end() || IntAt(known->second.obj, "metadata.generation", 0) !=
+                                  IntAt(e.object, "metadata.generation", 0);
   // Our own write may be newer than this event; keep the newer one.
   KeepNewer(jobs_[key].obj, std::move(e.object));
   job_by_uid_[uid] = key;
-  Sync(key);
+  if (spec_changed) {
+    Sync(key);
+  } else {
+    SyncBatched(key);
+  }
 }
 
 void JobController::OnPod(InformerEvent&& e) {
@@ -200,7 +210,7 @@ void JobController::OnPod(InformerEvent&& e) {
     pods[pod.uid] = pod;
   }
   if (owner != job_by_uid_.end()) {
-    Sync(owner->second);
+    SyncBatched(owner->second);
   } else if (jobs_synced_ && pod.tracked && e.type != InformerEvent::Type::kDeleted) {
     // An orphan of a deleted Job: release it.
     asio::co_spawn(executor_, [this, pod]() -> asio::awaitable<void> { co_await Untrack(pod); },
@@ -257,6 +267,28 @@ void JobController::Sync(const std::string& key) {
   }
   it->second.in_flight = true;
   asio::co_spawn(executor_, Run(key), asio::detached);
+}
+
+void JobController::SyncBatched(const std::string& key) {
+  if (options_.job_sync_batch_period <= Millis(0)) {
+    Sync(key);
+    return;
+  }
+  if (!jobs_synced_ || !pods_synced_) return;
+  auto it = jobs_.find(key);
+  if (it == jobs_.end() || it->second.batch_pending) return;
+  Job& job = it->second;
+  job.batch_pending = true;
+  if (!job.batch) job.batch = std::make_unique<asio::steady_timer>(executor_);
+  job.batch->expires_after(options_.job_sync_batch_period);
+  // The timer dies with its Job (deleted meanwhile): the handler then only sees the abort.
+  job.batch->async_wait([this, key](boost::system::error_code ec) {
+    if (ec) return;
+    auto it = jobs_.find(key);
+    if (it == jobs_.end()) return;
+    it->second.batch_pending = false;
+    Sync(key);
+  });
 }
 
 asio::awaitable<void> JobController::Run(std::string key) {

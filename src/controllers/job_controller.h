@@ -66,12 +66,16 @@ class JobController {
     bool podgroup_ready = false;    // the gang's PodGroup exists
     bool was_suspended = false;
     std::unique_ptr<boost::asio::steady_timer> timer;  // next backoff/deadline/ttl wake-up
+    std::unique_ptr<boost::asio::steady_timer> batch;  // a batched sync is due (SyncBatched)
+    bool batch_pending = false;
   };
 
   void OnJob(client::InformerEvent&& e);
   void OnPod(client::InformerEvent&& e);
   void OnNode(client::InformerEvent&& e);
   void Sync(const std::string& key);
+  // Sync after options_.job_sync_batch_period, once for every call made meanwhile.
+  void SyncBatched(const std::string& key);
   boost::asio::awaitable<void> Run(std::string key);
   boost::asio::awaitable<void> Reconcile(const std::string& key);
   // Removes the tracking finalizer (all pods of a deleted Job, or one finished pod).

@@ -80,18 +80,45 @@ class LateAnswerTransport : public client::ForwardingTransport {
   }
 };
 
+// Counts the controller's Job status writes.
+class StatusWriteCounter : public client::ForwardingTransport {
+ public:
+  using ForwardingTransport::ForwardingTransport;
+  std::atomic<int> writes{0};
+
+  asio::awaitable<absl::StatusOr<Response>> Call(Request req) override {
+    if (req.method == "PUT" && req.path.ends_with("/status")) ++writes;
+    co_return co_await next().Call(std::move(req));
+  }
+};
+
 class JobControllerTest : public ::testing::Test {
  protected:
-  JobControllerTest() : counting_(api_.transport()), late_(api_.transport()) {}
+  JobControllerTest()
+      : counting_(api_.transport()), late_(api_.transport()), status_writes_(api_.transport()) {}
   ~JobControllerTest() override {
     api_.Stop();
     controller_.reset();
   }
 
-  void StartController(client::Transport& transport) {
-    controller_ =
-        std::make_unique<JobController>(api_.io().get_executor(), transport, ControllerOptions{});
+  void StartController(client::Transport& transport, ControllerOptions options = {}) {
+    controller_ = std::make_unique<JobController>(api_.io().get_executor(), transport, options);
     asio::post(api_.io(), [this] { controller_->Start(); });
+  }
+  std::vector<std::string> PodNames() {
+    std::vector<std::string> names;
+    boost::json::value v = api_.Get("/api/v1/namespaces/default/pods");
+    const boost::json::value* items = api::FindPath(v, "items");
+    if (items == nullptr || !items->is_array()) return names;
+    for (const boost::json::value& p : items->get_array()) {
+      names.emplace_back(api::StringAt(p, "metadata.name"));
+    }
+    return names;
+  }
+  int64_t JobStatusInt(const std::string& job, const char* field) {
+    boost::json::value v = api_.Get("/apis/batch/v1/namespaces/default/jobs/" + job);
+    const boost::json::value* f = api::FindPath(v, std::string("status.") + field);
+    return f != nullptr && f->is_int64() ? f->get_int64() : -1;
   }
   int PodCount() {
     boost::json::value v = api_.Get("/api/v1/namespaces/default/pods");
@@ -102,6 +129,7 @@ class JobControllerTest : public ::testing::Test {
   client::InProcessApiForTest api_;
   CountingTransport counting_;
   LateAnswerTransport late_;
+  StatusWriteCounter status_writes_;
   std::unique_ptr<JobController> controller_;
 };
 
@@ -152,6 +180,52 @@ TEST_F(JobControllerTest, ASuspensionSeenBeforeTheAnswerOfAnOlderWriteIsKept) {
     }
     return said && PodCount() == 0;
   })) << "the Job's pods ran on, or it never said Suspended";
+}
+
+TEST_F(JobControllerTest, PodEventsWithinTheBatchPeriodAreAnsweredByOneStatusWrite) {
+  // 40 pods become Ready one after another, well within the 1 s batch period: the Job's
+  // status follows with one write (two if the updates straddle a period), not one per pod.
+  Response created = api_.Call(
+      "POST", "/apis/batch/v1/namespaces/default/jobs",
+      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"b"},
+          "spec":{"parallelism":40,"completions":40,
+                  "template":{"spec":{"restartPolicy":"Never",
+                                      "containers":[{"name":"c","image":"x"}]}}}})");
+  ASSERT_EQ(created.code, 201) << created.Text();
+  StartController(status_writes_, ControllerOptions{.job_sync_batch_period = Millis(1'000)});
+  ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 40; }));
+  ASSERT_TRUE(api_.WaitFor([&] { return JobStatusInt("b", "active") == 40; }));
+  ASSERT_EQ(JobStatusInt("b", "ready"), 0);
+  const std::vector<std::string> names = PodNames();
+  ASSERT_EQ(names.size(), 40u);
+  const int before = status_writes_.writes;
+  for (const std::string& name : names) {
+    Response r = api_.Call("PATCH", "/api/v1/namespaces/default/pods/" + name + "/status",
+                           R"({"status":{"phase":"Running",
+                                         "conditions":[{"type":"Ready","status":"True"}]}})",
+                           "application/merge-patch+json");
+    ASSERT_EQ(r.code, 200) << r.Text();
+  }
+  ASSERT_TRUE(api_.WaitFor([&] { return JobStatusInt("b", "ready") == 40; }));
+  EXPECT_LE(status_writes_.writes - before, 2) << "status writes";
+}
+
+TEST_F(JobControllerTest, ASpecChangeIsHandledAtOnceWhatEverTheBatchPeriod) {
+  // A batch period longer than the test's waits: the Job's creation and its suspension (new
+  // generations) are still acted on at once.
+  StartController(status_writes_, ControllerOptions{.job_sync_batch_period = Millis(600'000)});
+  Response created = api_.Call(
+      "POST", "/apis/batch/v1/namespaces/default/jobs",
+      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"i"},
+          "spec":{"parallelism":3,"completions":3,
+                  "template":{"spec":{"restartPolicy":"Never",
+                                      "containers":[{"name":"c","image":"x"}]}}}})");
+  ASSERT_EQ(created.code, 201) << created.Text();
+  ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 3; }));
+  Response patched = api_.Call("PATCH", "/apis/batch/v1/namespaces/default/jobs/i",
+                               R"({"spec":{"suspend":true}})", "application/merge-patch+json");
+  ASSERT_EQ(patched.code, 200) << patched.Text();
+  EXPECT_TRUE(api_.WaitFor([&] { return PodCount() == 0; }));
 }
 
 }  // namespace
