@@ -70,8 +70,8 @@ def sim_factory(server):
     """Starts `shoal sim` processes against the server; each is stopped and its log printed."""
     sims = []
 
-    def make(*args):
-        s = Sim(server, *args)
+    def make(*args, **kwargs):
+        s = Sim(server, *args, **kwargs)
         sims.append(s)
         return s
     try:

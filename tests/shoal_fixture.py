@@ -568,10 +568,14 @@ class ShoalAgent:
 class Sim:
     """One `shoal sim` process (hollow nodes) against a running ShoalServer; stop() by PID."""
 
-    def __init__(self, server, *args):
-        self.log_path = os.path.join(server.workdir, "sim.log")
-        cmd = [shoal_bin(), "sim", "--kubeconfig", server.kubeconfig,
-               "--data-dir", os.path.join(server.workdir, "sim")] + list(args)
+    def __init__(self, server, *args, own_temporary_dir=False, log_name="sim.log"):
+        """own_temporary_dir: no --data-dir, so the sim makes (and at exit removes) its own
+        temporary directory, in /dev/shm when that is writable."""
+        self.log_path = os.path.join(server.workdir, log_name)
+        cmd = [shoal_bin(), "sim", "--kubeconfig", server.kubeconfig]
+        if not own_temporary_dir:
+            cmd += ["--data-dir", os.path.join(server.workdir, "sim")]
+        cmd += list(args)
         if SETPRIV:
             cmd = [SETPRIV, "--pdeathsig", "KILL", "--"] + cmd
         with open(self.log_path, "wb") as log:

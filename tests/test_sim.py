@@ -2,9 +2,12 @@
 one process against the built server, driven with kubectl."""
 
 import datetime
+import glob
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -197,6 +200,49 @@ def test_fail_nodes_stops_heartbeats_and_node_lifecycle_notices(server, sim_fact
     # One node a second stops its heartbeats; node lifecycle marks it within the grace period.
     wait_until(lambda: len(unknown()) >= 2, 20, interval=0.2, what="failed nodes Unknown")
     assert len(ready_nodes(server)) >= 1
+
+
+def sim_temp_dirs_of(pid):
+    """The temporary directories whose owner file names `pid` (where `shoal sim` makes them)."""
+    base = "/dev/shm" if os.access("/dev/shm", os.W_OK) else tempfile.gettempdir()
+    out = []
+    for d in glob.glob(os.path.join(base, "shoal-sim.*")):
+        try:
+            with open(os.path.join(d, "owner")) as f:
+                if f.read().strip() == str(pid):
+                    out.append(d)
+        except OSError:
+            pass
+    return out
+
+
+def test_a_killed_sims_temporary_directory_is_removed_by_the_next_sim(server, sim_factory):
+    """A sim killed with SIGKILL cannot remove its temporary directory (one subdirectory per
+    hollow node); the next sim started on the machine removes it, and keeps its own until its
+    exit."""
+    first = sim_factory("--nodes", "2", "--name-prefix", "ka-", own_temporary_dir=True,
+                        log_name="sim-a.log")
+    wait_until(lambda: len(ready_nodes(server)) == 2, 30, interval=0.2, what="2 nodes Ready")
+    dirs = sim_temp_dirs_of(first.proc.pid)
+    assert len(dirs) == 1, dirs
+    left = dirs[0]
+    try:
+        first.proc.kill()
+        first.proc.wait(timeout=15)
+        assert os.path.isdir(left)
+        second = sim_factory("--nodes", "1", "--name-prefix", "kb-", own_temporary_dir=True,
+                             log_name="sim-b.log")
+        wait_until(lambda: not os.path.exists(left), 30, interval=0.1,
+                   what="the killed sim's directory removed")
+        wait_until(lambda: len(sim_temp_dirs_of(second.proc.pid)) == 1, 30, interval=0.1,
+                   what="the second sim's own directory")
+        mine = sim_temp_dirs_of(second.proc.pid)[0]
+        with open(second.log_path) as f:
+            assert f"removed {left}, left by process {first.proc.pid}" in f.read()
+        assert second.stop() == 0
+        assert not os.path.exists(mine)
+    finally:
+        shutil.rmtree(left, ignore_errors=True)
 
 
 @pytest.mark.parametrize("value", ["-1", "1001", "x"])

@@ -251,7 +251,8 @@ int main(int argc, char** argv) {
                  "Where the hollow nodes keep their (tiny) pod directories; default: a "
                  "temporary directory, removed at exit, in /dev/shm when it is a writable "
                  "directory (a pod's directories cost no disk journal there), else in $TMPDIR "
-                 "or /tmp");
+                 "or /tmp. Its file `owner` holds the sim's pid: a sim removes the directories "
+                 "left there by sims that no longer run (killed, or crashed)");
 
   shoal::bench::BenchFlags bench;
   CLI::App* bch = app.add_subcommand(

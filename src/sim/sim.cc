@@ -34,6 +34,7 @@
 #include "client/limited_transport.h"
 #include "sim/hollow_runtime.h"
 #include "sim/shared_pod_watch.h"
+#include "sim/temp_dir.h"
 #include "sim/timed_transport.h"
 
 namespace shoal::sim {
@@ -115,12 +116,12 @@ int RunSim(const SimOptions& o) {
         std::filesystem::is_directory("/dev/shm", ec) && access("/dev/shm", W_OK) == 0
             ? std::filesystem::path("/dev/shm")
             : std::filesystem::temp_directory_path();
-    std::string pattern = (base / "shoal-sim.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      fmt::print(stderr, "error: cannot create a temporary directory\n");
+    auto made = MakeSimTempDir(base);
+    if (!made.ok()) {
+      fmt::print(stderr, "error: {}\n", made.status().ToString());
       return 1;
     }
-    dir = pattern;
+    dir = *std::move(made);
   }
   dir = std::filesystem::absolute(dir).string();
 
