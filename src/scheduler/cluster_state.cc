@@ -120,22 +120,42 @@ void ClusterState::Rebucket(int n) {
 
 void ClusterState::Charge(int n, const PodState& p, int sign) {
   NodeState& ns = nodes_[n];
-  const int gpu = names_.gpu();
   if (sign > 0) {
-    ns.requested += p.info.requests;
     ns.pods.push_back(p.info.key);
   } else {
-    ns.requested -= p.info.requests;
     auto it = std::find(ns.pods.begin(), ns.pods.end(), p.info.key);
     if (it != ns.pods.end()) {
       *it = ns.pods.back();
       ns.pods.pop_back();
     }
   }
-  int64_t g = sign * p.info.requests[gpu];
+  Count(n, p.info.requests, sign);
+}
+
+void ClusterState::Count(int n, const Resources& requests, int sign) {
+  NodeState& ns = nodes_[n];
+  if (sign > 0) {
+    ns.requested += requests;
+  } else {
+    ns.requested -= requests;
+  }
+  int64_t g = sign * requests[names_.gpu()];
   leaves_[ns.leaf].gpu_requested += g;
   spines_[ns.spine].gpu_requested += g;
   Rebucket(n);
+}
+
+bool ClusterState::TakeOffForWhatIf(const std::string& key) {
+  auto it = pods_.find(key);
+  if (it == pods_.end() || !HoldsResources(it->second)) return false;
+  Count(it->second.node, it->second.info.requests, -1);
+  return true;
+}
+
+void ClusterState::PutBackForWhatIf(const std::string& key) {
+  auto it = pods_.find(key);
+  if (it == pods_.end() || !HoldsResources(it->second)) return;  // not taken off
+  Count(it->second.node, it->second.info.requests, 1);
 }
 
 void ClusterState::UpsertPod(PodInfo info) {

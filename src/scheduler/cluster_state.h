@@ -75,6 +75,13 @@ class ClusterState {
   void Assume(const std::string& key, int n);
   // Undoes Assume (a failed bind): the pod is pending again.
   void Forget(const std::string& key);
+  // What-if removal, for preemption planning: takes the requests of pod `key` off its node,
+  // leaf and spine (what placement reads) as if it were gone; the pod itself stays known, on
+  // its node's list. Returns false, doing nothing, if it holds no resources. Every pod taken
+  // off must be put back (PutBackForWhatIf) before any other change to the state; the free-GPU
+  // buckets may then list their nodes in another order.
+  bool TakeOffForWhatIf(const std::string& key);
+  void PutBackForWhatIf(const std::string& key);
 
   // Pod groups.
   void UpsertPodGroup(PodGroupInfo g) { groups_[g.key] = std::move(g); }
@@ -85,6 +92,8 @@ class ClusterState {
 
  private:
   void Charge(int n, const PodState& p, int sign);
+  // Adds (sign 1) or subtracts (-1) `requests` on node `n`, its leaf and its spine.
+  void Count(int n, const Resources& requests, int sign);
   void Rebucket(int n);
   int DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
                   const std::string& key, const std::string& name);

@@ -93,7 +93,7 @@ std::vector<std::string> WithWholeGangs(const ClusterState& state,
 
 }  // namespace
 
-PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
+PreemptionPlan PlanPreemption(const Profile& profile, ClusterState& state,
                               const std::vector<const PodInfo*>& pods,
                               PodGroupInfo::Locality locality, PlacementOptions options) {
   PreemptionPlan plan;
@@ -129,10 +129,12 @@ PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
     return plan;
   }
 
-  // A gang: place it in a copy of the cluster from which preemptible pods are removed one
-  // priority level at a time, lowest first, so that balloons go before real work: the first
-  // level at which the gang fits bounds the victims' priority. Within that level the victims
-  // on the chosen nodes are then reprieved down to the fewest.
+  // A gang: place it as if preemptible pods were gone, taking them off one priority level at
+  // a time, lowest first, so that balloons go before real work: the first level at which the
+  // gang fits bounds the victims' priority. Within that level the victims on the chosen nodes
+  // are then reprieved down to the fewest. The pods are taken off the state itself and put
+  // back (ClusterState::TakeOffForWhatIf): a copy of 7,500 nodes and their pods per attempt
+  // was a quarter of the server's CPU in ml-7500's gang burst.
   std::vector<std::pair<int32_t, const std::string*>> by_priority;
   by_priority.reserve(preemptible.size());
   for (const auto& [key, _] : preemptible) {
@@ -140,15 +142,30 @@ PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
   }
   std::sort(by_priority.begin(), by_priority.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  ClusterState relaxed = state;
+  struct TakenOff {
+    ClusterState& state;
+    std::vector<const std::string*> keys;
+    void Take(const std::string& key) {
+      if (state.TakeOffForWhatIf(key)) keys.push_back(&key);
+    }
+    void PutBack() {
+      for (auto it = keys.rbegin(); it != keys.rend(); ++it) state.PutBackForWhatIf(**it);
+      keys.clear();
+    }
+    ~TakenOff() { PutBack(); }
+  } taken{state, {}};
   for (size_t i = 0; i < by_priority.size();) {
     const int32_t level = by_priority[i].first;
-    for (; i < by_priority.size() && by_priority[i].first == level; ++i) {
-      relaxed.RemovePod(*by_priority[i].second);
+    if (taken.keys.empty()) {  // put back to reprieve at a lower level: take those off again
+      for (size_t j = 0; j < i; ++j) taken.Take(*by_priority[j].second);
     }
-    Placer placer(profile, relaxed, options);
+    for (; i < by_priority.size() && by_priority[i].first == level; ++i) {
+      taken.Take(*by_priority[i].second);
+    }
+    Placer placer(profile, state, options);
     GangPlan gp = placer.PlaceGang(pods, locality);
     if (!gp.ok) continue;
+    taken.PutBack();  // Reprieve reads the state as it is
     std::unordered_map<int, Resources> adding;
     for (size_t k = 0; k < pods.size(); ++k) adding[gp.nodes[k]] += pods[k]->requests;
     std::vector<std::string> victims;

@@ -7,7 +7,8 @@
 // placed as if every preemptible pod were gone (with its topology rules), then only the
 // victims its chosen nodes need are kept (kube's "reprieve").
 //
-// Threading: scheduler thread; reads the state, changes nothing.
+// Threading: scheduler thread. Planning a gang's preemption changes the state while it runs
+// (what-if removals) and puts it back before returning; nothing else may touch it meanwhile.
 #pragma once
 
 #include <string>
@@ -25,7 +26,7 @@ struct PreemptionPlan {
   std::vector<std::string> victims;  // pod keys, whole gangs included
 };
 
-PreemptionPlan PlanPreemption(const Profile& profile, const ClusterState& state,
+PreemptionPlan PlanPreemption(const Profile& profile, ClusterState& state,
                               const std::vector<const PodInfo*>& pods,
                               PodGroupInfo::Locality locality, PlacementOptions options = {});
 

@@ -238,6 +238,40 @@ TEST_F(GangPreemptionTest, LargerGangSpansLeavesAndEvictsOnlyWhatItNeeds) {
   EXPECT_LE(plan.victims.size(), 14u);
 }
 
+// What placement reads of the state, with each free-GPU bucket as a set (their order may
+// change).
+std::string Snapshot(const ClusterState& s) {
+  std::string out;
+  for (const NodeState& n : s.nodes()) {
+    std::set<std::string> pods(n.pods.begin(), n.pods.end());
+    base::StrAppend(&out, n.info.name, ":", n.requested[s.names().gpu()], ":", n.bucket, ":",
+                    pods.size(), ";");
+  }
+  for (const Domain& d : s.leaves()) base::StrAppend(&out, d.name, "=", d.gpu_requested, ";");
+  for (const Domain& d : s.spines()) base::StrAppend(&out, d.name, "=", d.gpu_requested, ";");
+  for (int b = 0; b <= ClusterState::kMaxGpuBucket; ++b) {
+    std::set<int> nodes(s.GpuBucket(b).begin(), s.GpuBucket(b).end());
+    for (int n : nodes) base::StrAppend(&out, "b", b, ":", n, ";");
+  }
+  return out;
+}
+
+TEST_F(GangPreemptionTest, PlanningLeavesTheStateAsItWas) {
+  // A gang's plan takes pods off the state to place the gang as if they were gone, and puts
+  // them back: after a plan that succeeds, one that fails at every level, and one refused
+  // at once, what placement reads is as before.
+  const std::string before = Snapshot(state_);
+  std::vector<PodInfo> gang = Gang(14, 100);
+  ASSERT_TRUE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);
+  EXPECT_EQ(Snapshot(state_), before);
+  gang = Gang(17, 100);
+  ASSERT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kLeaf).ok);
+  EXPECT_EQ(Snapshot(state_), before);
+  gang = Gang(8, -10);
+  ASSERT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);
+  EXPECT_EQ(Snapshot(state_), before);
+}
+
 TEST_F(GangPreemptionTest, BalloonsOfEqualPriorityStay) {
   std::vector<PodInfo> gang = Gang(8, -10);
   EXPECT_FALSE(PlanPreemption(profile_, state_, PodPtrs(gang), Locality::kPreferred).ok);

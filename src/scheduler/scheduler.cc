@@ -161,6 +161,11 @@ void Scheduler::OnNode(InformerEvent&& e) {
       spdlog::warn("scheduler: ignoring node {}: {}", name, info.status().ToString());
       return;
     }
+    // A heartbeat (the kubelet's status write every few seconds: lastHeartbeatTime) changes
+    // nothing the scheduler reads, and must not send every waiting pod and gang back to a
+    // scheduling attempt (7,500 nodes write about 125 statuses a second): kube-scheduler's
+    // queueing hints skip such updates too.
+    if (const int n = state_.FindNode(name); n >= 0 && state_.node(n).info == *info) return;
     state_.UpsertNode(*std::move(info));
   }
   queue_.MoveAllToActive(Clock::now());
@@ -216,6 +221,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
     queue_.Done(key);
     return;
   }
+  ++attempts_;
   if (!p->info.gang.empty()) {  // joined a gang since it was queued
     queue_.Done(key);
     Enqueue(p->info);
@@ -252,6 +258,7 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     queue_.Done(item);
     return;
   }
+  ++attempts_;
   std::sort(pending.begin(), pending.end(), [](const PodInfo* a, const PodInfo* b) {
     return a->creation != b->creation ? a->creation < b->creation : a->key < b->key;
   });

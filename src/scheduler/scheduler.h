@@ -14,7 +14,9 @@
 // state needs no locks); Start only spawns coroutines on it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -53,6 +55,10 @@ class Scheduler {
 
   // Spawns the informers and the scheduling loop on the executor.
   void Start();
+
+  // Scheduling attempts so far: a pending pod or gang taken from the queue and tried (any
+  // thread may read it).
+  uint64_t AttemptsForTest() const { return attempts_.load(); }
 
  private:
   using Clock = SchedulingQueue::Clock;
@@ -111,6 +117,7 @@ class Scheduler {
   boost::asio::steady_timer wake_;
   client::EventRecorder events_;
   int synced_ = 0;  // informers that completed their first list (pods and nodes needed)
+  std::atomic<uint64_t> attempts_{0};
   std::unordered_map<std::string, std::string> reported_;  // pod/group key -> last message
   std::unordered_map<std::string, Clock::time_point> gang_first_failure_;
   // Node name -> queue items (pods, gangs) that preempted pods there. When a pod on the node

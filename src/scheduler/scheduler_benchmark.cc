@@ -239,7 +239,7 @@ BENCHMARK(BM_PlaceGangFragmented)->Arg(8)->Arg(1)->Unit(benchmark::kMillisecond)
 // (e) A 128-pod whole-node gang (priority 1000) over a cluster that is half important jobs
 // (priority 2000) and half balloons (priority -100).
 void BM_PlanPreemptionGang(benchmark::State& st) {
-  const ClusterState& cluster = BalloonCluster();
+  ClusterState cluster = BalloonCluster();  // planning takes pods off and puts them back
   const Profile profile = plugins::DefaultProfile(ScoringStrategy::kPack);
   ResourceNames names = cluster.names();
   const std::vector<PodInfo> gang = Gang(names, 128, 8, 1000);

@@ -296,6 +296,38 @@ TEST_F(SchedulerTest, UnschedulableIsNotWrittenOnAPodBoundMeanwhile) {
   EXPECT_NE(std::find(r.begin(), r.end(), "FailedScheduling"), r.end());
 }
 
+TEST_F(SchedulerTest, NodeHeartbeatsDoNotRetryWaitingPodsButACapacityChangeDoes) {
+  // "waiting" fits nowhere. Twenty status writes over 2 s that only move the node's heartbeat
+  // time change nothing the scheduler reads: no attempt (were they cluster events, an idle
+  // scheduler would pop the pod early, up to every 200 ms). More GPUs: one attempt, bound.
+  AddGpuNode("n0", 1);
+  AddGpuPod("first");
+  AddGpuPod("waiting");
+  StartScheduler(/*atomic_gang_binding=*/true);
+  ASSERT_TRUE(WaitFor([&] { return NodeOf("first") == "n0"; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return api::StringAt(Condition("waiting", "PodScheduled"), "reason") == "Unschedulable";
+  }));
+  const uint64_t before = scheduler_->AttemptsForTest();
+  for (int i = 0; i < 20; ++i) {
+    const std::string beat = base::StrCat("2026-01-01T00:00:", i < 10 ? "0" : "", i, "Z");
+    Response r = api_.Call(
+        "PATCH", "/api/v1/nodes/n0/status",
+        base::StrCat(R"({"status":{"conditions":[{"type":"Ready","status":"True",)",
+                     R"("lastHeartbeatTime":")", beat, R"("}]}})"),
+        "application/merge-patch+json");
+    ASSERT_EQ(r.code, 200) << r.Text();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Response more = api_.Call(
+      "PATCH", "/api/v1/nodes/n0/status",
+      R"({"status":{"capacity":{"nvidia.com/gpu":"2"},"allocatable":{"nvidia.com/gpu":"2"}}})",
+      "application/merge-patch+json");
+  ASSERT_EQ(more.code, 200) << more.Text();
+  ASSERT_TRUE(WaitFor([&] { return NodeOf("waiting") == "n0"; }));
+  EXPECT_LE(scheduler_->AttemptsForTest() - before, 2u);
+}
+
 TEST_F(SchedulerTest, PreemptorIsNominatedAndVictimsAreDeletedGracefully) {
   AddGpuNode("n0", 1);
   AddGpuPod("low");

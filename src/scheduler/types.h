@@ -26,6 +26,7 @@ struct Taint {
   TaintEffect effect = TaintEffect::kNoSchedule;
   // "{key: value}" as kube-scheduler names an untolerated taint.
   std::string Describe() const;
+  friend bool operator==(const Taint&, const Taint&) = default;
 };
 
 struct Toleration {
@@ -90,6 +91,8 @@ struct NodeInfo {
   bool ready = true;  // Ready condition is not False/Unknown
   Resources allocatable;
   std::string leaf, spine;  // topology label values ("" when unlabelled)
+  // Everything the scheduler reads of a node: equal infos schedule alike.
+  friend bool operator==(const NodeInfo&, const NodeInfo&) = default;
 };
 
 struct PodGroupInfo {
