@@ -116,6 +116,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
     state_.RemovePod(key);
     queue_.Remove(key);
     reported_.erase(key);
+    victims_of_.erase(key);
     if (held) {
       queue_.MoveAllToActive(Clock::now());
       RoomMadeOn(node);
@@ -232,6 +233,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
     std::string node = state_.node(n).info.name;
     state_.Assume(key, n);
     queue_.Done(key);
+    victims_of_.erase(key);
     Spawn(BindOne(key, node));
     return;
   }
@@ -310,6 +312,7 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
       state_.Assume(first[i]->key, plan.nodes[i]);
     }
     gang_first_failure_.erase(group_key);
+    victims_of_.erase(item);
     ReportGang(*group, true,
                base::StrCat("placed ", need, " pods at once on ", plan.leaves, " leaf(s) in ",
                             plan.spines, " spine(s)"));
@@ -347,6 +350,9 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
 
 bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
                            PodGroupInfo::Locality locality) {
+  const std::string item = pods.front()->gang.empty() ? pods.front()->key
+                                                      : GangItem(GangKey(*pods.front()));
+  if (WaitsForItsVictims(item)) return true;
   PreemptionPlan plan = PlanPreemption(profile_, state_, pods, locality,
                                        PlacementOptions{.strategy = options_.strategy});
   if (!plan.ok) return false;
@@ -354,8 +360,7 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
                                     ? pods.front()->key
                                     : base::StrCat("pod group ", GangKey(*pods.front()));
   for (const std::string& v : plan.victims) Spawn(Evict(v, preemptor));
-  const std::string item = pods.front()->gang.empty() ? pods.front()->key
-                                                      : GangItem(GangKey(*pods.front()));
+  if (!plan.victims.empty()) victims_of_[item] = {plan.victims, Clock::now()};
   for (size_t i = 0; i < pods.size(); ++i) {
     const std::string& node = state_.node(plan.nodes[i]).info.name;
     if (pods[i]->nominated_node != node) Spawn(Nominate(pods[i]->key, node));
@@ -365,6 +370,18 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
     spdlog::info("scheduler: {} preempts {} pod(s)", preemptor, plan.victims.size());
   }
   return true;
+}
+
+bool Scheduler::WaitsForItsVictims(const std::string& item) {
+  auto it = victims_of_.find(item);
+  if (it == victims_of_.end()) return false;
+  const bool recent = Clock::now() - it->second.when < kVictimDeleteSeen;
+  for (const std::string& v : it->second.keys) {
+    const PodState* p = state_.FindPod(v);
+    if (p != nullptr && HoldsResources(*p) && (p->info.deleting || recent)) return true;
+  }
+  victims_of_.erase(it);
+  return false;
 }
 
 void Scheduler::RoomMadeOn(int n) {

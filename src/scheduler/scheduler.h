@@ -127,6 +127,18 @@ class Scheduler {
   std::unordered_map<std::string, std::unordered_set<std::string>> preemptors_on_;
   // A pod on node index `n` gave its resources back.
   void RoomMadeOn(int n);
+  // The victims of each preemptor's (pod or gang item's) last preemption. While one of them
+  // still holds its resources (terminating, or not yet seen terminating within
+  // kVictimDeleteSeen of the plan), the preemptor waits for them instead of choosing more:
+  // kube's PodEligibleToPreemptOthers. A gang's what-if placement does not count terminating
+  // pods as room, so a retry would otherwise evict a second set of pods elsewhere.
+  struct Victims {
+    std::vector<std::string> keys;
+    Clock::time_point when;
+  };
+  static constexpr std::chrono::seconds kVictimDeleteSeen{10};
+  std::unordered_map<std::string, Victims> victims_of_;
+  bool WaitsForItsVictims(const std::string& item);
 };
 
 }  // namespace shoal::scheduler

@@ -328,6 +328,49 @@ TEST_F(SchedulerTest, NodeHeartbeatsDoNotRetryWaitingPodsButACapacityChangeDoes)
   EXPECT_LE(scheduler_->AttemptsForTest() - before, 2u);
 }
 
+TEST_F(SchedulerTest, AGangWaitsForItsTerminatingVictimsInsteadOfEvictingMore) {
+  // Four 1-GPU nodes run low-priority pods. A 2-pod gang preempts two of them, which take
+  // their 30 s grace period. A node change then retries the gang: it still fits nowhere, and
+  // must wait for its victims, not evict the other two (kube's PodEligibleToPreemptOthers).
+  for (int i = 0; i < 4; ++i) {
+    AddGpuNode(base::StrCat("n", i), 1);
+    AddGpuPod(base::StrCat("low-", i));
+  }
+  StartScheduler(/*atomic_gang_binding=*/true);
+  ASSERT_TRUE(WaitFor([&] {
+    for (int i = 0; i < 4; ++i) {
+      if (NodeOf(base::StrCat("low-", i)).empty()) return false;
+    }
+    return true;
+  }));
+  Create("/apis/scheduling.k8s.io/v1/priorityclasses",
+         R"({"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass",)"
+         R"("metadata":{"name":"high"},"value":1000})");
+  AddPodGroup("g", 2);
+  AddGpuPod("g-0", "g", R"("priorityClassName":"high")");
+  AddGpuPod("g-1", "g", R"("priorityClassName":"high")");
+  auto terminating = [&] {
+    int n = 0;
+    for (int i = 0; i < 4; ++i) {
+      n += !api::StringAt(Pod(base::StrCat("low-", i)), "metadata.deletionTimestamp").empty();
+    }
+    return n;
+  };
+  ASSERT_TRUE(WaitFor([&] { return terminating() == 2; }));
+  const uint64_t before = scheduler_->AttemptsForTest();
+  Response labelled = api_.Call("PATCH", "/api/v1/nodes/n0",
+                                R"({"metadata":{"labels":{"retry":"now"}}})",
+                                "application/merge-patch+json");
+  ASSERT_EQ(labelled.code, 200) << labelled.Text();
+  ASSERT_TRUE(WaitFor([&] { return scheduler_->AttemptsForTest() > before; }));
+  // Whatever the retry decided has been sent by the time a pod created after it is bound.
+  AddGpuNode("n4", 1);
+  AddGpuPod("after");
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("after").empty(); }));
+  EXPECT_EQ(terminating(), 2);
+  EXPECT_EQ(NodeOf("g-0"), "");
+}
+
 TEST_F(SchedulerTest, PreemptorIsNominatedAndVictimsAreDeletedGracefully) {
   AddGpuNode("n0", 1);
   AddGpuPod("low");
