@@ -1,7 +1,5 @@
 #include "base/tls_stream.h"
 
-#include <atomic>
-
 #include <openssl/bio.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -29,11 +27,8 @@ int SocketWrite(BIO* b, const char* data, int len) {
   return static_cast<int>(n);
 }
 
-std::atomic<uint64_t> socket_reads{0};
-
 int SocketRead(BIO* b, char* data, int len) {
   BIO_clear_retry_flags(b);
-  socket_reads.fetch_add(1, std::memory_order_relaxed);
   ssize_t n = ::recv(SocketOf(b), data, static_cast<size_t>(len), 0);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     BIO_set_retry_read(b);
@@ -62,8 +57,6 @@ BIO_METHOD* SocketMethod() {
 
 }  // namespace
 
-uint64_t TlsStream::SocketReadsForTest() { return socket_reads.load(); }
-
 TlsStream::Core::Core(asio::ip::tcp::socket s, SSL_CTX* ctx)
     : socket(std::move(s)), timer(socket.get_executor()), ssl(SSL_new(ctx)) {
   if (ssl) {
@@ -72,12 +65,6 @@ TlsStream::Core::Core(asio::ip::tcp::socket s, SSL_CTX* ctx)
     // MOVING_WRITE_BUFFER: a retried write's bytes may sit elsewhere (a moved operation).
     SSL_set_mode(ssl.get(), SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                                 SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    // Read-ahead: one recv takes what the socket holds (a record's header and body, and the
-    // records after it) instead of a recv for the 5-byte header and another for the body.
-    // A hollow node's call or watch message then costs two recv calls, not three (one of
-    // them the EAGAIN before the wait): 14,000 recv calls a second in the sim during
-    // ml-7500's burst. Nothing here asks SSL_pending, which read-ahead would blind.
-    SSL_set_read_ahead(ssl.get(), 1);
   }
 }
 

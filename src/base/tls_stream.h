@@ -132,9 +132,6 @@ class TlsStream {
   // is not needed to close an HTTP connection) and closes the socket.
   void Shutdown();
 
-  // recv calls made by every TlsStream of the process so far.
-  static uint64_t SocketReadsForTest();
-
  private:
   static constexpr std::size_t kGatherBytes = 16 * 1024;
 

@@ -101,42 +101,6 @@ TEST_F(TlsStreamTest, ExchangesLargeBodiesBothWays) {
   EXPECT_TRUE(got_down == down);
 }
 
-TEST_F(TlsStreamTest, ASmallMessageCostsOneRecvBesidesTheOneThatFindsNothing) {
-  // 50 round trips of 100-byte messages. With read-ahead, reading a message is one recv for
-  // its TLS record (header and body together) plus, at most, the one that finds the socket
-  // empty before the wait: 4 per round trip on both ends. Without, the header and the body
-  // were two recvs: 6.
-  constexpr int kTrips = 50;
-  uint64_t reads = 0;
-  Run(
-      [&](TlsStream& s) -> asio::awaitable<void> {
-        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
-        char buf[100];
-        for (int i = 0; i < kTrips; ++i) {
-          auto [rec, rn] = co_await asio::async_read(s, asio::buffer(buf), use_tuple);
-          EXPECT_FALSE(rec) << rec.message();
-          auto [wec, wn] = co_await asio::async_write(s, asio::buffer(buf), use_tuple);
-          EXPECT_FALSE(wec) << wec.message();
-        }
-        s.Shutdown();
-      },
-      [&](TlsStream& c) -> asio::awaitable<void> {
-        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
-        std::string msg(100, 'x');
-        char buf[100];
-        const uint64_t before = TlsStream::SocketReadsForTest();
-        for (int i = 0; i < kTrips; ++i) {
-          auto [wec, wn] = co_await asio::async_write(c, asio::buffer(msg), use_tuple);
-          EXPECT_FALSE(wec) << wec.message();
-          auto [rec, rn] = co_await asio::async_read(c, asio::buffer(buf), use_tuple);
-          EXPECT_FALSE(rec) << rec.message();
-        }
-        reads = TlsStream::SocketReadsForTest() - before;
-      });
-  EXPECT_GE(reads, 2u * kTrips);
-  EXPECT_LE(reads, 4u * kTrips + 4) << reads << " recv calls";
-}
-
 TEST_F(TlsStreamTest, GathersSmallBuffersIntoOneWrite) {
   std::string received;
   Run(
