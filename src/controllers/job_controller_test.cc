@@ -19,6 +19,7 @@
 #include <boost/json.hpp>
 
 #include "api/object.h"
+#include "base/strings.h"
 #include "client/forwarding_transport.h"
 #include "client/in_process_api_for_test.h"
 
@@ -120,6 +121,18 @@ class JobControllerTest : public ::testing::Test {
     const boost::json::value* f = api::FindPath(v, std::string("status.") + field);
     return f != nullptr && f->is_int64() ? f->get_int64() : -1;
   }
+  // Creates Job `name` with `n` pods to run at once and to complete, plus `extra_spec` (JSON
+  // members of spec, with a trailing comma).
+  void CreateJob(const std::string& name, int n, const std::string& extra_spec = "") {
+    Response created = api_.Call(
+        "POST", "/apis/batch/v1/namespaces/default/jobs",
+        base::StrCat(R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":")", name,
+                     R"("},"spec":{"parallelism":)", n, R"(,"completions":)", n, ",",
+                     extra_spec,
+                     R"("template":{"spec":{"restartPolicy":"Never",)",
+                     R"("containers":[{"name":"c","image":"x"}]}}}})"));
+    ASSERT_EQ(created.code, 201) << created.Text();
+  }
   int PodCount() {
     boost::json::value v = api_.Get("/api/v1/namespaces/default/pods");
     if (!v.is_object() || !v.get_object().contains("items")) return -1;
@@ -136,13 +149,7 @@ class JobControllerTest : public ::testing::Test {
 TEST_F(JobControllerTest, ASuspendedJobsPodsAreDeletedTogether) {
   // A gang of 8 is suspended (preempted, in a queue): its pods go at once, not one after
   // another, so that whoever waits for their room gets it sooner.
-  Response created = api_.Call(
-      "POST", "/apis/batch/v1/namespaces/default/jobs",
-      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"g"},
-          "spec":{"parallelism":8,"completions":8,"completionMode":"Indexed",
-                  "template":{"spec":{"restartPolicy":"Never",
-                                      "containers":[{"name":"c","image":"x"}]}}}})");
-  ASSERT_EQ(created.code, 201) << created.Text();
+  CreateJob("g", 8, R"("completionMode":"Indexed",)");
   StartController(counting_);
   ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 8; }));
 
@@ -159,13 +166,7 @@ TEST_F(JobControllerTest, ASuspensionSeenBeforeTheAnswerOfAnOlderWriteIsKept) {
   // The suspension reaches the controller's watch before the answer of its own older status
   // write: it must still stop the Job (delete its pods, say Suspended), not take the older
   // answer for the Job's latest state and let the pods run on.
-  Response created = api_.Call(
-      "POST", "/apis/batch/v1/namespaces/default/jobs",
-      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"s"},
-          "spec":{"parallelism":2,"completions":2,
-                  "template":{"spec":{"restartPolicy":"Never",
-                                      "containers":[{"name":"c","image":"x"}]}}}})");
-  ASSERT_EQ(created.code, 201) << created.Text();
+  CreateJob("s", 2);
   StartController(late_);
   ASSERT_TRUE(api_.WaitFor([&] { return late_.suspended.load(); }));
   EXPECT_TRUE(api_.WaitFor([&] {
@@ -185,13 +186,7 @@ TEST_F(JobControllerTest, ASuspensionSeenBeforeTheAnswerOfAnOlderWriteIsKept) {
 TEST_F(JobControllerTest, PodEventsWithinTheBatchPeriodAreAnsweredByOneStatusWrite) {
   // 40 pods become Ready one after another, well within the 1 s batch period: the Job's
   // status follows with one write (two if the updates straddle a period), not one per pod.
-  Response created = api_.Call(
-      "POST", "/apis/batch/v1/namespaces/default/jobs",
-      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"b"},
-          "spec":{"parallelism":40,"completions":40,
-                  "template":{"spec":{"restartPolicy":"Never",
-                                      "containers":[{"name":"c","image":"x"}]}}}})");
-  ASSERT_EQ(created.code, 201) << created.Text();
+  CreateJob("b", 40);
   StartController(status_writes_, ControllerOptions{.job_sync_batch_period = Millis(1'000)});
   ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 40; }));
   ASSERT_TRUE(api_.WaitFor([&] { return JobStatusInt("b", "active") == 40; }));
@@ -214,13 +209,7 @@ TEST_F(JobControllerTest, ASpecChangeIsHandledAtOnceWhatEverTheBatchPeriod) {
   // A batch period longer than the test's waits: the Job's creation and its suspension (new
   // generations) are still acted on at once.
   StartController(status_writes_, ControllerOptions{.job_sync_batch_period = Millis(600'000)});
-  Response created = api_.Call(
-      "POST", "/apis/batch/v1/namespaces/default/jobs",
-      R"({"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"i"},
-          "spec":{"parallelism":3,"completions":3,
-                  "template":{"spec":{"restartPolicy":"Never",
-                                      "containers":[{"name":"c","image":"x"}]}}}})");
-  ASSERT_EQ(created.code, 201) << created.Text();
+  CreateJob("i", 3);
   ASSERT_TRUE(api_.WaitFor([&] { return PodCount() == 3; }));
   Response patched = api_.Call("PATCH", "/apis/batch/v1/namespaces/default/jobs/i",
                                R"({"spec":{"suspend":true}})", "application/merge-patch+json");
