@@ -90,9 +90,12 @@ def condition(obj, kind):
     return {}
 
 
+def node_taints(node):
+    return [f"{t['key']}:{t['effect']}" for t in node.get("spec", {}).get("taints", [])]
+
+
 def taints(server, name):
-    return [f"{t['key']}:{t['effect']}"
-            for t in get_node(server, name).get("spec", {}).get("taints", [])]
+    return node_taints(get_node(server, name))
 
 
 def terminating(server, name):
@@ -170,9 +173,11 @@ def test_dead_agent_node_goes_unknown_its_pod_is_evicted_and_it_recovers(server)
         killed = time.monotonic()
 
         def unreachable():
+            # One read for both: the taint lands a moment after Ready=Unknown, and the node
+            # returned is the one checked.
             n = get_node(server, "node-1")
             return (condition(n, "Ready").get("status") == "Unknown" and
-                    f"{UNREACHABLE}:NoExecute" in taints(server, "node-1") and n)
+                    f"{UNREACHABLE}:NoExecute" in node_taints(n) and n)
 
         node = wait_until(unreachable, 3 + 8, interval=0.1, what="node Unknown and tainted")
         tainted = time.monotonic()
