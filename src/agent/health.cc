@@ -160,8 +160,8 @@ HealthMonitor::~HealthMonitor() {
 
 HealthReport HealthMonitor::Check() {
   HealthReport report;
-  if (options_.nvidia_smi) {
-    auto gpus = DiscoverGpus(-1);
+  if (!options_.nvidia_smi.empty()) {
+    auto gpus = DiscoverGpus(-1, options_.nvidia_smi);
     if (!gpus.ok()) {
       report.failures.push_back({"gpu-count", std::string(gpus.status().message())});
     } else if (static_cast<int>(gpus->size()) < options_.expected_gpus) {
@@ -169,7 +169,7 @@ HealthReport HealthMonitor::Check() {
           {"gpu-count", base::StrCat("expected ", options_.expected_gpus,
                                      " GPUs, nvidia-smi reports ", gpus->size())});
     }
-    auto ecc = UncorrectedEccErrors();
+    auto ecc = UncorrectedEccErrors(options_.nvidia_smi);
     if (!ecc.ok()) {
       report.failures.push_back({"ecc", std::string(ecc.status().message())});
     } else {

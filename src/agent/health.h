@@ -26,8 +26,10 @@ struct HealthOptions {
   std::string preflight_dir;  // preflight programs ("" = none)
   std::string data_dir;       // for disk pressure
   int expected_gpus = 0;      // from discovery at start
-  bool nvidia_smi = false;    // real GPUs: count and ECC checks through nvidia-smi
-  std::string kmsg_path = "/dev/kmsg";
+  // Real GPUs: the nvidia-smi to ask for the GPU count and ECC errors ("" = no such checks,
+  // for fake GPUs or none).
+  std::string nvidia_smi;
+  std::string kmsg_path = "/dev/kmsg";  // the kernel log, read for Xid errors
   std::chrono::seconds program_timeout{60};
 };
 

@@ -109,6 +109,43 @@ TEST(Gpus, ParsesNvidiaSmiAndAllocatesDisjointDevices) {
   EXPECT_EQ(alloc.free(), 1u);
 }
 
+TEST(Gpus, ProductLabelIsTheModelNameAsALabelValue) {
+  EXPECT_EQ(GpuProductLabel("NVIDIA H200"), "NVIDIA-H200");
+  EXPECT_EQ(GpuProductLabel("NVIDIA H100 80GB HBM3"), "NVIDIA-H100-80GB-HBM3");
+  EXPECT_EQ(GpuProductLabel("Tesla V100-SXM2-16GB"), "Tesla-V100-SXM2-16GB");
+  EXPECT_EQ(GpuProductLabel(" (odd) name/x "), "odd--name-x");
+  EXPECT_EQ(GpuProductLabel(std::string(80, 'a')), std::string(63, 'a'));
+  EXPECT_EQ(GpuProductLabel(""), "");
+}
+
+TEST_F(HealthTest, MonitorAsksTheGivenNvidiaSmiForTheGpuCountAndEcc) {
+  const std::string smi = (dir_ / "smi").string();
+  auto write_smi = [&](const std::string& gpus, const std::string& ecc) {
+    std::ofstream(smi) << "#!/bin/sh\ncase \"$1\" in\n  --query-gpu=index,uuid,name) printf '"
+                       << gpus << "' ;;\n  *) printf '" << ecc << "' ;;\nesac\n";
+    chmod(smi.c_str(), 0755);
+  };
+  write_smi("0, GPU-a, NVIDIA H200\\n1, GPU-b, NVIDIA H200\\n", "0, 0\\n1, 0\\n");
+  auto gpus = DiscoverGpus(-1, smi);
+  ASSERT_TRUE(gpus.ok()) << gpus.status();
+  ASSERT_EQ(gpus->size(), 2u);
+  EXPECT_EQ((*gpus)[1].name, "NVIDIA H200");
+  HealthOptions o;
+  o.nvidia_smi = smi;
+  o.expected_gpus = 2;
+  o.kmsg_path = (dir_ / "no-kmsg").string();
+  HealthMonitor m(o);
+  EXPECT_EQ(m.Check().Summary(), "");
+  write_smi("0, GPU-a, NVIDIA H200\\n", "0, 0\\n1, 5\\n");
+  EXPECT_EQ(m.Check().Summary(),
+            "gpu-count: expected 2 GPUs, nvidia-smi reports 1; ecc: GPU 1 has 5 uncorrectable ECC "
+            "errors");
+  // Without a program (fake GPUs), nothing is asked.
+  o.nvidia_smi = "";
+  HealthMonitor quiet(o);
+  EXPECT_EQ(quiet.Check().Summary(), "");
+}
+
 TEST_F(HealthTest, MonitorReportsCheckProgramsAndXidFromTheKernelLog) {
   fs::create_directories(dir_ / "checks");
   std::ofstream(dir_ / "checks" / "nic") << "#!/bin/sh\necho 'nic down'\nexit 1\n";

@@ -48,7 +48,7 @@ int RunAgent(const AgentFlags& flags) {
     fmt::print(stderr, "error: {}\n", kc.status().ToString());
     return 1;
   }
-  auto gpus = agent::DiscoverGpus(flags.fake_gpus);
+  auto gpus = agent::DiscoverGpus(flags.fake_gpus, flags.nvidia_smi);
   if (!gpus.ok()) {
     fmt::print(stderr, "error: GPU discovery: {}\n", gpus.status().ToString());
     return 1;
@@ -84,7 +84,12 @@ int RunAgent(const AgentFlags& flags) {
   opts.health.preflight_dir = flags.preflight_dir;
   opts.health.data_dir = opts.data_dir;
   opts.health.expected_gpus = static_cast<int>(gpus->size());
-  opts.health.nvidia_smi = flags.fake_gpus < 0 && !gpus->empty();
+  if (flags.fake_gpus < 0 && !gpus->empty()) {
+    opts.health.nvidia_smi = flags.nvidia_smi;
+    // GPU feature discovery's label, for nodeSelectors on a GPU model; --node-labels wins.
+    opts.labels.emplace("nvidia.com/gpu.product", agent::GpuProductLabel(gpus->front().name));
+  }
+  opts.health.kmsg_path = flags.kernel_log;
   opts.health_interval = std::chrono::seconds(flags.health_interval_s);
   opts.lease_duration = std::chrono::seconds(flags.lease_duration_s);
   opts.lease_renew = std::chrono::milliseconds(flags.lease_duration_s * 1000 / 4);

@@ -9,6 +9,8 @@ struct AgentFlags {
   std::string kubeconfig;
   std::string node_name;
   int fake_gpus = -1;  // < 0: discover with nvidia-smi
+  std::string nvidia_smi = "nvidia-smi";  // its path, or a name looked up on PATH
+  std::string kernel_log = "/dev/kmsg";    // read for GPU Xid errors
   std::string node_labels;  // k=v,k=v
   std::string data_dir = "/var/lib/shoal/agent";
   std::string node_ip = "127.0.0.1";

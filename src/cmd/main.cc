@@ -138,6 +138,16 @@ int main(int argc, char** argv) {
                   "Declare N fake nvidia.com/gpu devices instead of asking nvidia-smi "
                   "(default: nvidia-smi when on PATH, else none)")
       ->check(CLI::Range(0, 1024));
+  agt->add_option("--nvidia-smi", agent.nvidia_smi,
+                  "The nvidia-smi program (a path, or a name looked up on PATH) that discovers "
+                  "the GPUs at start and, with real GPUs, checks their count and uncorrectable "
+                  "ECC errors every --health-interval. Real GPUs also label the node "
+                  "nvidia.com/gpu.product (the model, as NVIDIA's GPU feature discovery does)")
+      ->capture_default_str();
+  agt->add_option("--kernel-log", agent.kernel_log,
+                  "The kernel log read for GPU Xid errors (records written after the agent "
+                  "started); any of them marks the node unhealthy until the agent restarts")
+      ->capture_default_str();
   agt->add_option("--node-labels", agent.node_labels,
                   "Extra node labels, k=v,k=v (e.g. topology.shoal.io/leaf=l1)");
   agt->add_option("--data-dir", agent.data_dir,
