@@ -86,6 +86,16 @@ void ClusterState::RemoveNode(const std::string& name) {
     p->second.node = -1;
     if (!p->second.assumed) orphans_[name].push_back(key);
   }
+  // Reservations here end with the node (its `requested`, which counts them, goes below).
+  for (auto r = reservations_.begin(); r != reservations_.end();) {
+    PodState& p = pods_.at(r->second);
+    if (p.reserved != n) {
+      ++r;
+      continue;
+    }
+    p.reserved = -1;
+    r = reservations_.erase(r);
+  }
   ns.live = false;
   ns.requested = Resources{};
   ns.pods.clear();
@@ -158,10 +168,70 @@ void ClusterState::PutBackForWhatIf(const std::string& key) {
   Count(it->second.node, it->second.info.requests, 1);
 }
 
+namespace {
+
+// Pending and not yet placed anywhere: the only pods that can hold a reservation.
+bool Unplaced(const PodState& p) {
+  return p.node < 0 && p.info.node_name.empty() && !p.info.terminal;
+}
+
+}  // namespace
+
+void ClusterState::Unreserve(PodState& p) {
+  if (p.reserved < 0) return;
+  Count(p.reserved, p.info.requests, -1);
+  reservations_.erase({p.info.priority, p.info.key});
+  p.reserved = -1;
+}
+
+void ClusterState::Reserve(const std::string& key, int n) {
+  if (!aside_.empty()) {  // a decision in the attempt: not to be undone at its end
+    std::erase_if(aside_, [&](const auto& a) { return a.first == key; });
+  }
+  auto it = pods_.find(key);
+  if (it == pods_.end() || it->second.reserved == n) return;
+  PodState& p = it->second;
+  Unreserve(p);
+  if (n < 0 || !Unplaced(p) || !nodes_[n].live) return;
+  Count(n, p.info.requests, 1);
+  reservations_.insert({p.info.priority, p.info.key});
+  p.reserved = n;
+}
+
+void ClusterState::BeginAttempt(const std::vector<std::string>& own, int32_t priority) {
+  aside_.clear();
+  if (reservations_.empty()) return;
+  for (const std::string& key : own) {
+    auto it = pods_.find(key);
+    if (it != pods_.end() && it->second.reserved >= 0) aside_.emplace_back(key, it->second.reserved);
+  }
+  // An own pod of lower priority is listed twice: harmless (both undo and redo are idempotent).
+  for (auto r = reservations_.begin(); r != reservations_.end() && r->first < priority; ++r) {
+    aside_.emplace_back(r->second, pods_.at(r->second).reserved);
+  }
+  for (const auto& [key, n] : aside_) Unreserve(pods_.at(key));
+}
+
+void ClusterState::EndAttempt() {
+  std::vector<std::pair<std::string, int>> aside;
+  aside.swap(aside_);
+  for (const auto& [key, n] : aside) {
+    auto it = pods_.find(key);
+    if (it != pods_.end() && it->second.reserved < 0) Reserve(key, n);
+  }
+}
+
 void ClusterState::UpsertPod(PodInfo info) {
   auto it = pods_.find(info.key);
   if (it != pods_.end()) {
     PodState& p = it->second;
+    // The reservation follows changes of status.nominatedNodeName; while the API repeats the
+    // old value (events from before the scheduler's own nomination landed), it stays.
+    int reserve = p.reserved;
+    if (info.nominated_node != p.info.nominated_node) {
+      reserve = info.nominated_node.empty() ? -1 : FindNode(info.nominated_node);
+    }
+    Unreserve(p);
     if (p.info.gang != info.gang) {
       auto& old = gang_members_[GangKey(p.info)];
       old.erase(std::remove(old.begin(), old.end(), p.info.key), old.end());
@@ -181,6 +251,7 @@ void ClusterState::UpsertPod(PodInfo info) {
       p.assumed = true;
     }
     if (HoldsResources(p)) Charge(p.node, p, +1);
+    if (reserve >= 0) Reserve(p.info.key, reserve);
     if (!p.info.gang.empty()) {
       auto& members = gang_members_[GangKey(p.info)];
       if (std::find(members.begin(), members.end(), p.info.key) == members.end()) {
@@ -198,6 +269,9 @@ void ClusterState::UpsertPod(PodInfo info) {
   if (!p.info.gang.empty()) gang_members_[GangKey(p.info)].push_back(p.info.key);
   auto [ins, _] = pods_.emplace(p.info.key, std::move(p));
   if (HoldsResources(ins->second)) Charge(ins->second.node, ins->second, +1);
+  if (!ins->second.info.nominated_node.empty()) {
+    Reserve(ins->first, FindNode(ins->second.info.nominated_node));
+  }
 }
 
 void ClusterState::RemovePod(const std::string& key) {
@@ -205,6 +279,7 @@ void ClusterState::RemovePod(const std::string& key) {
   if (it == pods_.end()) return;
   PodState& p = it->second;
   if (HoldsResources(p)) Charge(p.node, p, -1);
+  Unreserve(p);
   if (!p.info.gang.empty()) {
     auto g = gang_members_.find(GangKey(p.info));
     if (g != gang_members_.end()) {
@@ -224,6 +299,7 @@ const PodState* ClusterState::FindPod(const std::string& key) const {
 void ClusterState::Assume(const std::string& key, int n) {
   auto it = pods_.find(key);
   if (it == pods_.end() || it->second.node >= 0) return;
+  Unreserve(it->second);
   it->second.node = n;
   it->second.assumed = true;
   if (HoldsResources(it->second)) Charge(n, it->second, +1);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -43,6 +44,7 @@ struct PodState {
   PodInfo info;
   int node = -1;         // bound or assumed node, -1 while pending
   bool assumed = false;  // placed by this scheduler, binding not yet seen
+  int reserved = -1;     // pending and nominated: the node its requests are reserved on
 };
 
 class ClusterState {
@@ -83,6 +85,21 @@ class ClusterState {
   bool TakeOffForWhatIf(const std::string& key);
   void PutBackForWhatIf(const std::string& key);
 
+  // Nominated pods. A pending pod nominated to a node (after its preemption chose that node, or
+  // status.nominatedNodeName seen changing through the API) has its requests reserved there,
+  // so that the room its victims free is not taken by another pod of its priority or lower:
+  // kube-scheduler likewise counts nominated pods of priority >= the pod's on each node it
+  // filters. The reservation ends when the pod is placed, bound, ends or goes, or is
+  // nominated elsewhere. Reserved room counts in `requested` (a node can be over-full while
+  // the victims terminate). Reserve(key, -1) ends a reservation.
+  void Reserve(const std::string& key, int n);
+  size_t reservations() const { return reservations_.size(); }
+  // One scheduling attempt: BeginAttempt takes off the reservations of `own` (the pods being
+  // placed) and of every pod of lower priority than `priority`; EndAttempt puts back those
+  // whose pods are still unplaced and were not given another node (Reserve) in between.
+  void BeginAttempt(const std::vector<std::string>& own, int32_t priority);
+  void EndAttempt();
+
   // Pod groups.
   void UpsertPodGroup(PodGroupInfo g) { groups_[g.key] = std::move(g); }
   void RemovePodGroup(const std::string& key) { groups_.erase(key); }
@@ -95,6 +112,7 @@ class ClusterState {
   // Adds (sign 1) or subtracts (-1) `requests` on node `n`, its leaf and its spine.
   void Count(int n, const Resources& requests, int sign);
   void Rebucket(int n);
+  void Unreserve(PodState& p);
   int DomainIndex(std::vector<Domain>& domains, std::map<std::string, int>& index,
                   const std::string& key, const std::string& name);
 
@@ -110,6 +128,8 @@ class ClusterState {
   std::unordered_map<std::string, PodState> pods_;
   std::unordered_map<std::string, std::vector<std::string>> gang_members_;  // group key -> pods
   std::unordered_map<std::string, PodGroupInfo> groups_;
+  std::set<std::pair<int32_t, std::string>> reservations_;  // (priority, pod key)
+  std::vector<std::pair<std::string, int>> aside_;          // (pod key, node) in an attempt
   // Pods bound to nodes not (yet) known, by node name: charged when the node appears.
   std::unordered_map<std::string, std::vector<std::string>> orphans_;
 };

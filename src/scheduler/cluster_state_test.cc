@@ -306,6 +306,103 @@ TEST_F(ClusterStateTest, GangMembers) {
   EXPECT_THAT(state_.GangMembers("default/job"), IsEmpty());
 }
 
+TEST_F(ClusterStateTest, ANominatedPodReservesItsRoomUntilItIsPlaced) {
+  AddNode("n1", 8);
+  AddNode("n2", 8);
+  state_.UpsertPod(Pod("pre", 3));
+  state_.Reserve("default/pre", state_.FindNode("n1"));
+  EXPECT_EQ(UsedGpus("n1"), 3);
+  EXPECT_EQ(LeafOf("n1").gpu_requested, 3);
+  EXPECT_TRUE(InBucket(5, "n1"));
+  EXPECT_TRUE(N("n1").pods.empty());  // a reservation is no pod there: never a victim
+  EXPECT_EQ(state_.reservations(), 1u);
+  // Nominated elsewhere: the reservation moves.
+  state_.Reserve("default/pre", state_.FindNode("n2"));
+  EXPECT_EQ(UsedGpus("n1"), 0);
+  EXPECT_EQ(UsedGpus("n2"), 3);
+  // Placed: the pod's own charge replaces its reservation.
+  state_.Assume("default/pre", state_.FindNode("n2"));
+  EXPECT_EQ(UsedGpus("n2"), 3);
+  EXPECT_EQ(state_.reservations(), 0u);
+  state_.Forget("default/pre");
+  EXPECT_EQ(UsedGpus("n2"), 0);
+  // Ended (-1), deleted, or its node removed: the room is free again.
+  state_.Reserve("default/pre", state_.FindNode("n1"));
+  state_.Reserve("default/pre", -1);
+  EXPECT_EQ(UsedGpus("n1"), 0);
+  state_.Reserve("default/pre", state_.FindNode("n1"));
+  state_.RemovePod("default/pre");
+  EXPECT_EQ(UsedGpus("n1"), 0);
+  EXPECT_EQ(state_.reservations(), 0u);
+  state_.UpsertPod(Pod("pre", 3));
+  state_.Reserve("default/pre", state_.FindNode("n2"));
+  state_.RemoveNode("n2");
+  EXPECT_EQ(state_.FindPod("default/pre")->reserved, -1);
+  EXPECT_EQ(state_.reservations(), 0u);
+  // A bound pod holds no reservation.
+  state_.UpsertPod(BoundTo(Pod("bound", 2), "n1"));
+  state_.Reserve("default/bound", state_.FindNode("n1"));
+  EXPECT_EQ(UsedGpus("n1"), 2);
+}
+
+TEST_F(ClusterStateTest, ReservationsFollowChangesOfNominatedNodeNameOnly) {
+  AddNode("n1", 8);
+  AddNode("n2", 8);
+  PodInfo p = Pod("pre", 2);
+  p.nominated_node = "n1";
+  state_.UpsertPod(p);  // first seen nominated (e.g. after a scheduler restart)
+  EXPECT_EQ(UsedGpus("n1"), 2);
+  // The scheduler nominates n2; an event still carrying n1 does not undo that.
+  state_.Reserve("default/pre", state_.FindNode("n2"));
+  state_.UpsertPod(p);
+  EXPECT_EQ(UsedGpus("n1"), 0);
+  EXPECT_EQ(UsedGpus("n2"), 2);
+  p.nominated_node = "n2";
+  state_.UpsertPod(p);
+  EXPECT_EQ(UsedGpus("n2"), 2);
+  p.requests[gpu_] = 4;  // new requests are reserved as they are now
+  state_.UpsertPod(p);
+  EXPECT_EQ(UsedGpus("n2"), 4);
+  p.nominated_node = "";  // cleared through the API
+  state_.UpsertPod(p);
+  EXPECT_EQ(UsedGpus("n2"), 0);
+  p.nominated_node = "n1";
+  state_.UpsertPod(p);
+  EXPECT_EQ(UsedGpus("n1"), 4);
+  state_.UpsertPod(BoundTo(p, "n1"));  // bound: the charge replaces the reservation
+  EXPECT_EQ(UsedGpus("n1"), 4);
+  EXPECT_EQ(state_.reservations(), 0u);
+}
+
+TEST_F(ClusterStateTest, AnAttemptUsesItsOwnAndLowerPriorityReservationsOnly) {
+  AddNode("n1", 8);
+  state_.UpsertPod(GpuPod(state_.names(), "low", 2, -5));
+  state_.UpsertPod(GpuPod(state_.names(), "same", 2, 10));
+  state_.UpsertPod(GpuPod(state_.names(), "mine", 2, 10));
+  state_.UpsertPod(GpuPod(state_.names(), "moved", 2, -5));
+  for (const char* k : {"default/low", "default/same", "default/mine", "default/moved"}) {
+    state_.Reserve(k, state_.FindNode("n1"));
+  }
+  EXPECT_EQ(UsedGpus("n1"), 8);
+  state_.BeginAttempt({"default/mine"}, 10);
+  EXPECT_EQ(UsedGpus("n1"), 2);  // only "same": equal priority keeps its room
+  state_.Reserve("default/moved", -1);  // a decision in the attempt stays
+  state_.EndAttempt();
+  EXPECT_EQ(UsedGpus("n1"), 6);
+  EXPECT_EQ(state_.FindPod("default/moved")->reserved, -1);
+  // An attempt that places its pod: its reservation is not put back, the charge is there.
+  state_.BeginAttempt({"default/mine"}, 10);
+  state_.Assume("default/mine", state_.FindNode("n1"));
+  state_.EndAttempt();
+  EXPECT_EQ(UsedGpus("n1"), 6);
+  EXPECT_EQ(state_.reservations(), 2u);
+  // Without reservations an attempt changes nothing.
+  ClusterState empty;
+  empty.BeginAttempt({"default/x"}, 0);
+  empty.EndAttempt();
+  EXPECT_EQ(empty.reservations(), 0u);
+}
+
 TEST_F(ClusterStateTest, PodGroups) {
   PodGroupInfo g;
   g.ns = "ml";

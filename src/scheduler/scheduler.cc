@@ -53,6 +53,22 @@ std::string PodPath(const PodInfo& p) {
   return base::StrCat("/api/v1/namespaces/", p.ns, "/pods/", p.name);
 }
 
+// One scheduling attempt for `own` at `priority`: room reserved for them and for nominated
+// pods of lower priority is theirs to take meanwhile (ClusterState::BeginAttempt).
+class AttemptScope {
+ public:
+  AttemptScope(ClusterState& state, const std::vector<std::string>& own, int32_t priority)
+      : state_(state) {
+    state_.BeginAttempt(own, priority);
+  }
+  ~AttemptScope() { state_.EndAttempt(); }
+  AttemptScope(const AttemptScope&) = delete;
+  AttemptScope& operator=(const AttemptScope&) = delete;
+
+ private:
+  ClusterState& state_;
+};
+
 }  // namespace
 
 Scheduler::Scheduler(asio::any_io_executor executor, client::Transport& transport,
@@ -110,6 +126,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
   std::string key = client::ObjectKey(e.object);
   const PodState* old = state_.FindPod(key);
   const bool held = old != nullptr && HoldsResources(*old);
+  const int old_reserved = old != nullptr ? old->reserved : -1;
   if (e.type == InformerEvent::Type::kDeleted) {
     std::string gang = old != nullptr ? GangKey(old->info) : "";
     const int node = held ? old->node : -1;
@@ -117,7 +134,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
     queue_.Remove(key);
     reported_.erase(key);
     victims_of_.erase(key);
-    if (held) {
+    if (held || old_reserved >= 0) {  // its room, or the room reserved for it, is free
       queue_.MoveAllToActive(Clock::now());
       RoomMadeOn(node);
     }
@@ -136,6 +153,9 @@ void Scheduler::OnPod(InformerEvent&& e) {
   if (held && !HoldsResources(p)) {
     queue_.MoveAllToActive(Clock::now());  // a pod finished: its room is free
     RoomMadeOn(old_node);
+    Wake();
+  } else if (old_reserved >= 0 && p.reserved != old_reserved && p.node != old_reserved) {
+    queue_.MoveAllToActive(Clock::now());  // the room reserved for it is free
     Wake();
   }
   if (Pending(p)) {
@@ -228,6 +248,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
     Enqueue(p->info);
     return;
   }
+  AttemptScope attempt(state_, {key}, p->info.priority);
   int n = placer_.PlaceOne(p->info);
   if (n >= 0) {
     std::string node = state_.node(n).info.name;
@@ -264,6 +285,10 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
   std::sort(pending.begin(), pending.end(), [](const PodInfo* a, const PodInfo* b) {
     return a->creation != b->creation ? a->creation < b->creation : a->key < b->key;
   });
+  std::vector<std::string> own;
+  own.reserve(pending.size());
+  for (const PodInfo* p : pending) own.push_back(p->key);
+  AttemptScope attempt(state_, own, pending.front()->priority);
   const PodGroupInfo* group = state_.FindPodGroup(group_key);
   if (group == nullptr) {
     std::string msg = base::StrCat("pod group \"", group_key, "\" not found: the pod waits for it");
@@ -355,7 +380,16 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
   if (WaitsForItsVictims(item)) return true;
   PreemptionPlan plan = PlanPreemption(profile_, state_, pods, locality,
                                        PlacementOptions{.strategy = options_.strategy});
-  if (!plan.ok) return false;
+  if (!plan.ok) {
+    // No room to make: a nomination from an earlier preemption no longer holds room (as
+    // kube-scheduler clears nominatedNodeName when preemption finds nothing).
+    for (const PodInfo* p : pods) {
+      const PodState* s = state_.FindPod(p->key);
+      if (s != nullptr && s->reserved >= 0) state_.Reserve(p->key, -1);
+      if (!p->nominated_node.empty()) Spawn(Nominate(p->key, ""));
+    }
+    return false;
+  }
   const std::string preemptor = pods.front()->gang.empty()
                                     ? pods.front()->key
                                     : base::StrCat("pod group ", GangKey(*pods.front()));
@@ -363,6 +397,7 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
   if (!plan.victims.empty()) victims_of_[item] = {plan.victims, Clock::now()};
   for (size_t i = 0; i < pods.size(); ++i) {
     const std::string& node = state_.node(plan.nodes[i]).info.name;
+    state_.Reserve(pods[i]->key, plan.nodes[i]);
     if (pods[i]->nominated_node != node) Spawn(Nominate(pods[i]->key, node));
     preemptors_on_[node].insert(item);  // also when its room is already being freed
   }
@@ -531,7 +566,9 @@ asio::awaitable<void> Scheduler::Nominate(std::string key, std::string node) {
   const PodState* p = state_.FindPod(key);
   if (p == nullptr) co_return;
   std::string path = PodPath(p->info) + "/status";
-  json::object patch{{"status", json::object{{"nominatedNodeName", node}}}};
+  // "" clears the nomination (merge patch: null removes the field).
+  json::value name = node.empty() ? json::value(nullptr) : json::value(node);
+  json::object patch{{"status", json::object{{"nominatedNodeName", name}}}};
   Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
   co_await Send(std::move(req));
 }

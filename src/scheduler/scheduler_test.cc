@@ -371,6 +371,42 @@ TEST_F(SchedulerTest, AGangWaitsForItsTerminatingVictimsInsteadOfEvictingMore) {
   EXPECT_EQ(NodeOf("g-0"), "");
 }
 
+TEST_F(SchedulerTest, RoomBeingFreedForANominatedPreemptorIsNotPromisedToAnother) {
+  AddGpuNode("n0", 1);
+  AddGpuNode("n1", 1);
+  AddGpuPod("low-a");
+  AddGpuPod("low-b");
+  StartScheduler(/*atomic_gang_binding=*/true);
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("low-a").empty() && !NodeOf("low-b").empty(); }));
+  Create("/apis/scheduling.k8s.io/v1/priorityclasses",
+         R"({"apiVersion":"scheduling.k8s.io/v1","kind":"PriorityClass",)"
+         R"("metadata":{"name":"high"},"value":1000})");
+  auto nominated = [&](const std::string& pod) {
+    return std::string(api::StringAt(Pod(pod), "status.nominatedNodeName"));
+  };
+  AddGpuPod("first", "", R"("priorityClassName":"high")");
+  ASSERT_TRUE(WaitFor([&] { return !nominated("first").empty(); }));
+  const std::string first_node = nominated("first");
+  // The first preemptor's victim terminates (30 s grace). Its room looks free to the next
+  // preemptor's plan (a terminating pod is on its way out), but it is reserved: the second
+  // preemptor evicts the other low pod instead of counting on the same room.
+  AddGpuPod("second", "", R"("priorityClassName":"high")");
+  ASSERT_TRUE(WaitFor([&] { return !nominated("second").empty(); }));
+  EXPECT_NE(nominated("second"), first_node);
+  auto deleting = [&](const std::string& pod) {
+    return !api::StringAt(Pod(pod), "metadata.deletionTimestamp").empty();
+  };
+  ASSERT_TRUE(WaitFor([&] { return deleting("low-a") && deleting("low-b"); }));
+  for (const char* low : {"low-a", "low-b"}) {
+    Response del = Call("DELETE", base::StrCat("/api/v1/namespaces/default/pods/", low), "",
+                        {{"gracePeriodSeconds", "0"}});
+    ASSERT_EQ(del.code, 200) << del.Text();
+  }
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("first").empty() && !NodeOf("second").empty(); }));
+  EXPECT_EQ(NodeOf("first"), first_node);
+  EXPECT_NE(NodeOf("second"), first_node);
+}
+
 TEST_F(SchedulerTest, PreemptorIsNominatedAndVictimsAreDeletedGracefully) {
   AddGpuNode("n0", 1);
   AddGpuPod("low");
