@@ -71,6 +71,10 @@ def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
     wait_until(lambda: kubectl_get_json(server, "pod", "forever")["status"].get("phase") ==
                "Running", 20, interval=0.1, what="pod Running")
     assert p["spec"]["nodeName"].startswith("h-")
+    # A hollow pod leaves no files (no log directories, no process records: the hollow
+    # runtime runs nothing), so starting one costs the sim no file-system calls.
+    node_pods = os.path.join(server.workdir, "sim", p["spec"]["nodeName"], "pods")
+    assert os.path.isdir(node_pods) and os.listdir(node_pods) == []
     # Deleted: the hollow runtime gets SIGTERM, the agent reports and removes the pod.
     server.kubectl("delete", "pod", "forever", "--timeout=20s")
     assert server.request("GET", "/api/v1/namespaces/default/pods/forever").status == 404

@@ -388,9 +388,11 @@ void PodWorker::StartContainer(Container& c) {
   ps.working_dir = c.spec.working_dir;
   const int run = c.ever_started ? c.restarts + 1 : c.restarts;
   const std::string log_dir = base::StrCat(PodDir(), "/logs/", c.spec.name);
-  std::error_code ec;
-  fs::create_directories(log_dir, ec);
-  fs::create_directories(PodDir() + "/procs", ec);
+  if (ctx_.runtime->NeedsPodFiles()) {
+    std::error_code ec;
+    fs::create_directories(log_dir, ec);
+    fs::create_directories(PodDir() + "/procs", ec);
+  }
   ps.log_path = base::StrCat(log_dir, "/", run, ".log");
   for (const MountSpec& m : c.spec.mounts) {
     auto v = std::find_if(spec_.volumes.begin(), spec_.volumes.end(),
@@ -439,8 +441,10 @@ void PodWorker::StartContainer(Container& c) {
   c.state = State::kRunning;
   c.reason.clear();
   c.message.clear();
-  std::ofstream(base::StrCat(PodDir(), "/procs/", c.spec.name))
-      << started->pid << " " << started->start_ticks << "\n";
+  if (ctx_.runtime->NeedsPodFiles()) {
+    std::ofstream(base::StrCat(PodDir(), "/procs/", c.spec.name))
+        << started->pid << " " << started->start_ticks << "\n";
+  }
 }
 
 bool PodWorker::WillRestart(const Container& c) const {
@@ -452,8 +456,10 @@ bool PodWorker::WillRestart(const Container& c) const {
 
 void PodWorker::OnExit(Container* cp, ExitInfo info) {
   Container& c = *cp;
-  std::error_code ec;
-  fs::remove(base::StrCat(PodDir(), "/procs/", c.spec.name), ec);
+  if (ctx_.runtime->NeedsPodFiles()) {
+    std::error_code ec;
+    fs::remove(base::StrCat(PodDir(), "/procs/", c.spec.name), ec);
+  }
   ctx_.gpus->Release(base::StrCat(spec_.uid, "/", c.spec.name));
   c.gpus.clear();
   c.process.reset();
@@ -559,8 +565,10 @@ void PodWorker::Deleted() {
     ctx_.gpus->Release(base::StrCat(spec_.uid, "/", c->spec.name));
   }
   if (grace_timer_) grace_timer_->cancel();
-  std::error_code ec;
-  fs::remove_all(PodDir(), ec);
+  if (ctx_.runtime->NeedsPodFiles() || !spec_.volumes.empty()) {  // else nothing was written
+    std::error_code ec;
+    fs::remove_all(PodDir(), ec);
+  }
 }
 
 void PodWorker::Finalize() {

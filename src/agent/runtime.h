@@ -62,6 +62,10 @@ class Runtime {
   // Kills what is left of a process group started by an earlier agent instance (after the
   // agent itself was killed). Returns true if it was still running.
   virtual bool KillLeftover(const ProcessHandle& process) = 0;
+  // Whether its processes need the pod's files on disk: log directories and the process
+  // records an agent restarted after a crash kills leftovers by. A runtime that runs nothing
+  // real (the hollow nodes') needs neither, and skips a dozen file-system calls per start.
+  virtual bool NeedsPodFiles() const { return true; }
 };
 
 }  // namespace shoal::agent

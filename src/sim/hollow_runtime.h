@@ -32,6 +32,7 @@ class HollowRuntime : public agent::Runtime {
                                              std::function<void(agent::ExitInfo)> on_exit) override;
   void Signal(const agent::ProcessHandle& process, int sig) override;
   bool KillLeftover(const agent::ProcessHandle&) override { return false; }
+  bool NeedsPodFiles() const override { return false; }
 
   // Containers "running" now (for tests and the sim's progress line).
   size_t running() const { return running_.size(); }
