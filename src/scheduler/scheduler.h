@@ -120,6 +120,9 @@ class Scheduler {
   std::atomic<uint64_t> attempts_{0};
   std::unordered_map<std::string, std::string> reported_;  // pod/group key -> last message
   std::unordered_map<std::string, Clock::time_point> gang_first_failure_;
+  // Gang key -> when it was last told that it waits for its members (ScheduleGang).
+  std::unordered_map<std::string, Clock::time_point> waiting_reported_;
+  static constexpr std::chrono::seconds kWaitingReportEvery{5};
   // Node name -> queue items (pods, gangs) that preempted pods there. When a pod on the node
   // gives its resources back, they are retried at once instead of after their back-off (kube
   // waits out the back-off, 1 s at least), so that a preemptor, e.g. real work displacing a

@@ -251,6 +251,30 @@ TEST_F(SchedulerTest, ScheduleTimeoutBacksTheGangOffWithAnEventWithoutAnyCluster
   EXPECT_NE(std::string(api::StringAt(group, "status.phase")), "Scheduled");
 }
 
+TEST_F(SchedulerTest, AGangIsToldOnceThatItWaitsForItsMembersNotPerMember) {
+  for (int i = 0; i < 4; ++i) AddGpuNode(base::StrCat("n", i), 1);
+  StartScheduler(/*atomic_gang_binding=*/true);
+  AddPodGroup("g", 4);
+  for (int i = 0; i < 3; ++i) {
+    const uint64_t before = scheduler_->AttemptsForTest();
+    AddGpuPod(base::StrCat("g-", i), "g");
+    ASSERT_TRUE(WaitFor([&] { return scheduler_->AttemptsForTest() > before; }));
+  }
+  auto failed = [&] {
+    std::vector<std::string> r = EventReasons("PodGroup", "g");
+    return std::count(r.begin(), r.end(), "FailedScheduling");
+  };
+  ASSERT_TRUE(WaitFor([&] { return failed() >= 1; }));
+  json::value g = Get("/apis/scheduling.x-k8s.io/v1alpha1/namespaces/default/podgroups/g");
+  const json::value* conds = api::FindPath(g, "status.conditions");
+  ASSERT_TRUE(conds != nullptr && conds->is_array() && !conds->as_array().empty());
+  EXPECT_EQ(api::StringAt(conds->as_array()[0], "message"),
+            "waiting for pods: 1 of minMember 4 exist");
+  AddGpuPod("g-3", "g");
+  ASSERT_TRUE(WaitFor([&] { return !NodeOf("g-3").empty(); }));
+  EXPECT_EQ(failed(), 1);  // three members arrived short of minMember: one report
+}
+
 TEST_F(SchedulerTest, MembersBeyondMinMemberArePlacedAsCapacityAllows) {
   for (int i = 0; i < 3; ++i) AddGpuNode("n" + std::to_string(i), 1);
   AddPodGroup("g", 2);
