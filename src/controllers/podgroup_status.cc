@@ -128,6 +128,9 @@ void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
     if (v != nullptr) seen[f] = *v;
   }
   g.seen = json::serialize(seen);
+  if (g.final_status.empty() && api::StringAt(e.object, "status.phase") == "Succeeded") {
+    g.final_status = g.seen;  // e.g. read back after a restart of this controller
+  }
   writer_.Forget(key);  // the object speaks for itself now: restore our status if it differs
   Sync(key);
 }
@@ -144,6 +147,11 @@ void PodGroupStatusController::Sync(const std::string& group_key) {
                       {"succeeded", counts.succeeded},
                       {"failed", counts.failed}};
   std::string text = json::serialize(status);
+  if (!g.final_status.empty()) {
+    text = g.final_status;
+  } else if (status.at("phase").as_string() == "Succeeded") {
+    g.final_status = text;
+  }
   if (text == g.seen) return;
   const size_t slash = group_key.find('/');
   writer_.Write(group_key,

@@ -6,6 +6,10 @@
 // Phases: Succeeded (minMember members succeeded); Failed (a member failed and no member is
 // left to run, fewer than minMember succeeded); Running (at least minMember members started:
 // running or succeeded); Scheduled (at least minMember bound to nodes); Pending otherwise.
+// Succeeded is final: the phase and counts stay as they were then, as scheduler-plugins'
+// controller stops at Finished (its pods being garbage-collected later made it Pending again,
+// with a status write per deleted pod). Failed is not: a gang Job restarts its gang in the
+// same PodGroup.
 //
 // Threading: one executor; Start spawns the informers on it.
 #pragma once
@@ -48,6 +52,7 @@ class PodGroupStatusController {
     int32_t min_member = 1;
     bool exists = false;
     std::string seen;  // phase and counts as last read from the object
+    std::string final_status;  // once Succeeded: the status it keeps
   };
   void OnPod(client::InformerEvent&& e);
   void OnPodGroup(client::InformerEvent&& e);

@@ -172,6 +172,32 @@ TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent)
   EXPECT_EQ(phase, "Pending");
   EXPECT_EQ(running, kMembers - 6);
   EXPECT_EQ(scheduled, kMembers - 6);
+  // Six more members, and all sixteen succeed: Succeeded, which is final. Members deleted
+  // afterwards (PodGC) leave the phase and counts as they were.
+  for (int i = kMembers; i < kMembers + 6; ++i) {
+    EXPECT_EQ(call("POST", "/api/v1/namespaces/default/pods",
+                   base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"m)", i,
+                                R"(","labels":{"scheduling.x-k8s.io/pod-group":"g"}},
+                                   "spec":{"nodeName":"n)", i, R"(","containers":[{"name":"c",
+                                   "image":"x"}]}})")),
+              201);
+  }
+  for (int i = 6; i < kMembers + 6; ++i) {
+    EXPECT_EQ(call("PATCH", base::StrCat("/api/v1/namespaces/default/pods/m", i, "/status"),
+                   R"({"status":{"phase":"Succeeded"}})", "application/merge-patch+json"),
+              200);
+  }
+  wait_for("Succeeded", 0);
+  ASSERT_EQ(phase, "Succeeded");
+  for (int i = 6; i < 9; ++i) {
+    EXPECT_EQ(call("DELETE", base::StrCat("/api/v1/namespaces/default/pods/m", i),
+                   R"({"kind":"DeleteOptions","apiVersion":"v1","gracePeriodSeconds":0})"),
+              200);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the controller has seen them go
+  phase.clear();  // read it again
+  wait_for("Succeeded", 0);
+  EXPECT_EQ(phase, "Succeeded");
   EXPECT_EQ(counting.most.load(), 1);  // never two writes of one group at once
   EXPECT_EQ(counting.failed.load(), 0);
   work.reset();
