@@ -396,6 +396,13 @@ TEST_F(ClusterStateTest, AnAttemptUsesItsOwnAndLowerPriorityReservationsOnly) {
   state_.EndAttempt();
   EXPECT_EQ(UsedGpus("n1"), 6);
   EXPECT_EQ(state_.reservations(), 2u);
+  // An attempt that ends its own pod's nomination (its preemption finds no room any more):
+  // the reservation it set aside is not put back.
+  state_.BeginAttempt({"default/same"}, 10);
+  state_.Reserve("default/same", -1);
+  state_.EndAttempt();
+  EXPECT_EQ(state_.FindPod("default/same")->reserved, -1);
+  EXPECT_EQ(UsedGpus("n1"), 4);
   // Without reservations an attempt changes nothing.
   ClusterState empty;
   empty.BeginAttempt({"default/x"}, 0);

@@ -392,9 +392,9 @@ bool Scheduler::TryPreempt(const std::vector<const PodInfo*>& pods,
   if (!plan.ok) {
     // No room to make: a nomination from an earlier preemption no longer holds room (as
     // kube-scheduler clears nominatedNodeName when preemption finds nothing).
+    // Reserve(-1) also keeps the attempt from putting back the reservation it set aside.
     for (const PodInfo* p : pods) {
-      const PodState* s = state_.FindPod(p->key);
-      if (s != nullptr && s->reserved >= 0) state_.Reserve(p->key, -1);
+      state_.Reserve(p->key, -1);
       if (!p->nominated_node.empty()) Spawn(Nominate(p->key, ""));
     }
     return false;
