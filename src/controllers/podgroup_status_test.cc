@@ -115,14 +115,16 @@ TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent)
   asio::post(io, [&] { controller.Start(); });
   // 16 members bound at once, then all Running at once: each event changes the counts.
   constexpr int kMembers = 16;
-  for (int i = 0; i < kMembers; ++i) {
+  // Member m<i> of group g, bound to node n<i>.
+  auto add_member = [&](int i) {
     EXPECT_EQ(call("POST", "/api/v1/namespaces/default/pods",
                    base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"m)", i,
                                 R"(","labels":{"scheduling.x-k8s.io/pod-group":"g"}},
                                    "spec":{"nodeName":"n)", i, R"(","containers":[{"name":"c",
                                    "image":"x"}]}})")),
               201);
-  }
+  };
+  for (int i = 0; i < kMembers; ++i) add_member(i);
   for (int i = 0; i < kMembers; ++i) {
     EXPECT_EQ(call("PATCH", base::StrCat("/api/v1/namespaces/default/pods/m", i, "/status"),
                    R"({"status":{"phase":"Running"}})", "application/merge-patch+json"),
@@ -174,14 +176,7 @@ TEST(PodGroupStatusControllerTest, WritesOneStatusAtATimePerGroupAndEndsCurrent)
   EXPECT_EQ(scheduled, kMembers - 6);
   // Six more members, and all sixteen succeed: Succeeded, which is final. Members deleted
   // afterwards (PodGC) leave the phase and counts as they were.
-  for (int i = kMembers; i < kMembers + 6; ++i) {
-    EXPECT_EQ(call("POST", "/api/v1/namespaces/default/pods",
-                   base::StrCat(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"m)", i,
-                                R"(","labels":{"scheduling.x-k8s.io/pod-group":"g"}},
-                                   "spec":{"nodeName":"n)", i, R"(","containers":[{"name":"c",
-                                   "image":"x"}]}})")),
-              201);
-  }
+  for (int i = kMembers; i < kMembers + 6; ++i) add_member(i);
   for (int i = 6; i < kMembers + 6; ++i) {
     EXPECT_EQ(call("PATCH", base::StrCat("/api/v1/namespaces/default/pods/m", i, "/status"),
                    R"({"status":{"phase":"Succeeded"}})", "application/merge-patch+json"),
