@@ -347,9 +347,10 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
     }
     gang_first_failure_.erase(group_key);
     victims_of_.erase(item);
-    ReportGang(*group, true,
-               base::StrCat("placed ", need, " pods at once on ", plan.leaves, " leaf(s) in ",
-                            plan.spines, " spine(s)"));
+    std::string placed_msg = base::StrCat("placed ", need, " pods at once on ", plan.leaves,
+                                          " leaf(s) in ", plan.spines, " spine(s)");
+    spdlog::info("scheduler: {} {}", item, placed_msg);
+    ReportGang(*group, true, placed_msg);
     Spawn(BindGang(item, std::move(keys), std::move(nodes)));
     // `pending` pointers stay valid: Assume does not add or remove pods.
     if (place_individually(need)) {
@@ -490,11 +491,18 @@ asio::awaitable<void> Scheduler::BindGang(std::string item, std::vector<std::str
     json::object list{{"apiVersion", "v1"}, {"kind", "BindingList"}, {"items", std::move(items)}};
     Request req = MakeRequest("POST", base::StrCat("/api/v1/namespaces/", pods[0].ns, "/bindings"),
                               json::serialize(list));
+    const auto sent = Clock::now();
     auto resp = co_await transport_.Call(std::move(req));
     ok = resp.ok() && resp->code == 201;
     if (!ok) {
       spdlog::warn("scheduler: binding {} failed: {}", item,
                    resp.ok() ? resp->Text() : resp.status().ToString());
+    } else {
+      // One line per gang: when it was decided and bound, to tell a slow decision from a slow
+      // binding when a gang starts late.
+      spdlog::info("scheduler: {} bound ({} pods; the BindingList took {} ms)", item, pods.size(),
+                   std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - sent)
+                       .count());
     }
   } else if (ok) {
     std::vector<PodInfo> bound;
