@@ -198,12 +198,14 @@ void ClusterState::Reserve(const std::string& key, int n) {
   p.reserved = n;
 }
 
-void ClusterState::BeginAttempt(const std::vector<std::string>& own, int32_t priority) {
+void ClusterState::BeginAttempt(const std::vector<const PodInfo*>& own, int32_t priority) {
   aside_.clear();
   if (reservations_.empty()) return;
-  for (const std::string& key : own) {
-    auto it = pods_.find(key);
-    if (it != pods_.end() && it->second.reserved >= 0) aside_.emplace_back(key, it->second.reserved);
+  for (const PodInfo* p : own) {
+    auto it = pods_.find(p->key);
+    if (it != pods_.end() && it->second.reserved >= 0) {
+      aside_.emplace_back(p->key, it->second.reserved);
+    }
   }
   // An own pod of lower priority is listed twice: harmless (both undo and redo are idempotent).
   for (auto r = reservations_.begin(); r != reservations_.end() && r->first < priority; ++r) {

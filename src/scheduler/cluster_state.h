@@ -97,7 +97,7 @@ class ClusterState {
   // One scheduling attempt: BeginAttempt takes off the reservations of `own` (the pods being
   // placed) and of every pod of lower priority than `priority`; EndAttempt puts back those
   // whose pods are still unplaced and were not given another node (Reserve) in between.
-  void BeginAttempt(const std::vector<std::string>& own, int32_t priority);
+  void BeginAttempt(const std::vector<const PodInfo*>& own, int32_t priority);
   void EndAttempt();
 
   // Pod groups.

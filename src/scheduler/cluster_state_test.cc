@@ -384,28 +384,29 @@ TEST_F(ClusterStateTest, AnAttemptUsesItsOwnAndLowerPriorityReservationsOnly) {
     state_.Reserve(k, state_.FindNode("n1"));
   }
   EXPECT_EQ(UsedGpus("n1"), 8);
-  state_.BeginAttempt({"default/mine"}, 10);
+  state_.BeginAttempt({&state_.FindPod("default/mine")->info}, 10);
   EXPECT_EQ(UsedGpus("n1"), 2);  // only "same": equal priority keeps its room
   state_.Reserve("default/moved", -1);  // a decision in the attempt stays
   state_.EndAttempt();
   EXPECT_EQ(UsedGpus("n1"), 6);
   EXPECT_EQ(state_.FindPod("default/moved")->reserved, -1);
   // An attempt that places its pod: its reservation is not put back, the charge is there.
-  state_.BeginAttempt({"default/mine"}, 10);
+  state_.BeginAttempt({&state_.FindPod("default/mine")->info}, 10);
   state_.Assume("default/mine", state_.FindNode("n1"));
   state_.EndAttempt();
   EXPECT_EQ(UsedGpus("n1"), 6);
   EXPECT_EQ(state_.reservations(), 2u);
   // An attempt that ends its own pod's nomination (its preemption finds no room any more):
   // the reservation it set aside is not put back.
-  state_.BeginAttempt({"default/same"}, 10);
+  state_.BeginAttempt({&state_.FindPod("default/same")->info}, 10);
   state_.Reserve("default/same", -1);
   state_.EndAttempt();
   EXPECT_EQ(state_.FindPod("default/same")->reserved, -1);
   EXPECT_EQ(UsedGpus("n1"), 4);
   // Without reservations an attempt changes nothing.
   ClusterState empty;
-  empty.BeginAttempt({"default/x"}, 0);
+  PodInfo x = Pod("x", 1);
+  empty.BeginAttempt({&x}, 0);
   empty.EndAttempt();
   EXPECT_EQ(empty.reservations(), 0u);
 }

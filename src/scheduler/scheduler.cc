@@ -57,7 +57,7 @@ std::string PodPath(const PodInfo& p) {
 // pods of lower priority is theirs to take meanwhile (ClusterState::BeginAttempt).
 class AttemptScope {
  public:
-  AttemptScope(ClusterState& state, const std::vector<std::string>& own, int32_t priority)
+  AttemptScope(ClusterState& state, const std::vector<const PodInfo*>& own, int32_t priority)
       : state_(state) {
     state_.BeginAttempt(own, priority);
   }
@@ -249,7 +249,7 @@ void Scheduler::ScheduleOne(const std::string& key) {
     Enqueue(p->info);
     return;
   }
-  AttemptScope attempt(state_, {key}, p->info.priority);
+  AttemptScope attempt(state_, {&p->info}, p->info.priority);
   int n = placer_.PlaceOne(p->info);
   if (n >= 0) {
     std::string node = state_.node(n).info.name;
@@ -286,10 +286,7 @@ void Scheduler::ScheduleGang(const std::string& group_key) {
   std::sort(pending.begin(), pending.end(), [](const PodInfo* a, const PodInfo* b) {
     return a->creation != b->creation ? a->creation < b->creation : a->key < b->key;
   });
-  std::vector<std::string> own;
-  own.reserve(pending.size());
-  for (const PodInfo* p : pending) own.push_back(p->key);
-  AttemptScope attempt(state_, own, pending.front()->priority);
+  AttemptScope attempt(state_, pending, pending.front()->priority);
   const PodGroupInfo* group = state_.FindPodGroup(group_key);
   if (group == nullptr) {
     std::string msg = base::StrCat("pod group \"", group_key, "\" not found: the pod waits for it");
