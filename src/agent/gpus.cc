@@ -4,7 +4,6 @@
 #include <sys/wait.h>
 
 #include <algorithm>
-#include <cctype>
 
 #include "absl/status/status.h"
 #include "base/strings.h"
@@ -129,22 +128,6 @@ absl::StatusOr<std::vector<std::pair<int, int64_t>>> UncorrectedEccErrors(const 
                           "--format=csv,noheader");
   if (!text.ok()) return text.status();
   return ParseEccCsv(*text);
-}
-
-std::string GpuProductLabel(const std::string& name) {
-  std::string out;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    out += ok ? c : '-';
-  }
-  if (out.size() > 63) out.resize(63);
-  // A label value begins and ends with an alphanumeric character.
-  auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
-  while (!out.empty() && !alnum(out.back())) out.pop_back();
-  size_t first = 0;
-  while (first < out.size() && !alnum(out[first])) ++first;
-  return out.substr(first);
 }
 
 GpuAllocator::GpuAllocator(std::vector<GpuDevice> devices) : devices_(std::move(devices)) {}

@@ -36,11 +36,6 @@ absl::StatusOr<std::vector<std::pair<int, int64_t>>> ParseEccCsv(const std::stri
 absl::StatusOr<std::vector<std::pair<int, int64_t>>> UncorrectedEccErrors(
     const std::string& smi = "nvidia-smi");
 
-// A GPU model name as a label value, as NVIDIA's GPU feature discovery writes
-// nvidia.com/gpu.product: "NVIDIA H100 80GB HBM3" -> "NVIDIA-H100-80GB-HBM3" (characters a
-// label value cannot hold become '-', at most 63 characters).
-std::string GpuProductLabel(const std::string& name);
-
 class GpuAllocator {
  public:
   explicit GpuAllocator(std::vector<GpuDevice> devices);

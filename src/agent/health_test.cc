@@ -109,15 +109,6 @@ TEST(Gpus, ParsesNvidiaSmiAndAllocatesDisjointDevices) {
   EXPECT_EQ(alloc.free(), 1u);
 }
 
-TEST(Gpus, ProductLabelIsTheModelNameAsALabelValue) {
-  EXPECT_EQ(GpuProductLabel("NVIDIA H200"), "NVIDIA-H200");
-  EXPECT_EQ(GpuProductLabel("NVIDIA H100 80GB HBM3"), "NVIDIA-H100-80GB-HBM3");
-  EXPECT_EQ(GpuProductLabel("Tesla V100-SXM2-16GB"), "Tesla-V100-SXM2-16GB");
-  EXPECT_EQ(GpuProductLabel(" (odd) name/x "), "odd--name-x");
-  EXPECT_EQ(GpuProductLabel(std::string(80, 'a')), std::string(63, 'a'));
-  EXPECT_EQ(GpuProductLabel(""), "");
-}
-
 TEST_F(HealthTest, MonitorAsksTheGivenNvidiaSmiForTheGpuCountAndEcc) {
   const std::string smi = (dir_ / "smi").string();
   auto write_smi = [&](const std::string& gpus, const std::string& ecc) {

@@ -153,6 +153,16 @@ absl::Status ValidateLabelKey(std::string_view key) {
   return ToStatus(errs);
 }
 
+std::string ToLabelValue(std::string_view text) {
+  std::string out;
+  for (char c : text) out += IsAlnum(c) || c == '-' || c == '_' || c == '.' ? c : '-';
+  if (out.size() > kLabelValueMaxLength) out.resize(kLabelValueMaxLength);
+  while (!out.empty() && !IsAlnum(out.back())) out.pop_back();
+  size_t first = 0;
+  while (first < out.size() && !IsAlnum(out[first])) ++first;
+  return out.substr(first);
+}
+
 absl::Status ValidateLabelValue(std::string_view value) {
   std::vector<std::string> errs;
   if (value.size() > kLabelValueMaxLength) errs.push_back(MaxLenError(kLabelValueMaxLength));

@@ -40,4 +40,9 @@ inline constexpr size_t kLabelValueMaxLength = 63;
 // alphanumeric. Returns InvalidArgument otherwise.
 [[nodiscard]] absl::Status ValidateLabelValue(std::string_view value);
 
+// Any text made a valid label value: characters a label value cannot hold become '-', it is
+// cut to 63 characters and trimmed to begin and end alphanumeric ("NVIDIA H100 80GB HBM3"
+// -> "NVIDIA-H100-80GB-HBM3", as NVIDIA's GPU feature discovery writes nvidia.com/gpu.product).
+std::string ToLabelValue(std::string_view text);
+
 }  // namespace shoal::api

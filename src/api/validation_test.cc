@@ -219,6 +219,18 @@ TEST(ValidateLabelValueTest, Table) {
            });
 }
 
+TEST(ToLabelValueTest, MakesAValidLabelValueOfAnyText) {
+  EXPECT_EQ(ToLabelValue("NVIDIA H200"), "NVIDIA-H200");
+  EXPECT_EQ(ToLabelValue("NVIDIA H100 80GB HBM3"), "NVIDIA-H100-80GB-HBM3");
+  EXPECT_EQ(ToLabelValue("Tesla V100-SXM2-16GB"), "Tesla-V100-SXM2-16GB");
+  EXPECT_EQ(ToLabelValue(" (odd) name/x "), "odd--name-x");
+  EXPECT_EQ(ToLabelValue(std::string(80, 'a')), std::string(63, 'a'));
+  EXPECT_EQ(ToLabelValue(""), "");
+  for (std::string_view text : {" (odd) name/x ", "Tama-nui-te-rā", "-x-", "%^=@"}) {
+    EXPECT_TRUE(ValidateLabelValue(ToLabelValue(text)).ok()) << text;
+  }
+}
+
 TEST(ValidationTest, MessagesQuoteTheRegexLikeKubernetes) {
   absl::Status s = ValidateDns1123Subdomain("Bad");
   EXPECT_THAT(std::string(s.message()),

@@ -14,6 +14,7 @@
 #include "agent/cgroups.h"
 #include "agent/gpus.h"
 #include "agent/process_runtime.h"
+#include "api/validation.h"
 #include "apiserver/pki.h"
 #include "client/http_transport.h"
 #include "client/kubeconfig.h"
@@ -87,7 +88,7 @@ int RunAgent(const AgentFlags& flags) {
   if (flags.fake_gpus < 0 && !gpus->empty()) {
     opts.health.nvidia_smi = flags.nvidia_smi;
     // GPU feature discovery's label, for nodeSelectors on a GPU model; --node-labels wins.
-    opts.labels.emplace("nvidia.com/gpu.product", agent::GpuProductLabel(gpus->front().name));
+    opts.labels.emplace("nvidia.com/gpu.product", api::ToLabelValue(gpus->front().name));
   }
   opts.health.kmsg_path = flags.kernel_log;
   opts.health_interval = std::chrono::seconds(flags.health_interval_s);
