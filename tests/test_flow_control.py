@@ -66,6 +66,13 @@ def _metric(text, name, **labels):
     raise AssertionError(f"no sample {name}{labels} in /metrics")
 
 
+def _metric_or_none(text, name, **labels):
+    try:
+        return _metric(text, name, **labels)
+    except AssertionError:
+        return None
+
+
 def _renew_leases(server, stop, answers):
     """A node's heartbeat, on one kept-alive connection: creates its Lease, then renews it
     until told to stop."""
@@ -204,3 +211,42 @@ def test_metrics_need_credentials_and_count_requests(server):
     assert _metric(text, "apiserver_flowcontrol_nominal_limit_seats",
                    priority_level="read-only") == 400
     assert _metric(text, "shoal_open_connections") >= 1
+
+
+def test_metrics_time_each_watch_event_from_the_cache_to_the_connection(server):
+    """shoal_watch_delivery_seconds counts a live event once it is written to a watch, by
+    resource and scope; an initial (replayed) event is written but not counted as delivered."""
+    server.kubectl("create", "configmap", "before", "--from-literal=a=b")
+    rv = server.get_json("/api/v1/namespaces/default/configmaps")["metadata"]["resourceVersion"]
+    watched = {}
+
+    def watch():
+        # From resourceVersion 0: the existing configmap first (initial), then live events.
+        watched["r"] = server.request(
+            "GET", "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=0"
+                   "&timeoutSeconds=3")
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        # The watch is registered once its initial event was written.
+        for _ in range(100):
+            m = server.request("GET", "/metrics").body.decode()
+            if _metric_or_none(m, "shoal_watch_write_seconds_count", resource="configmaps",
+                               scope="namespace"):
+                break
+            threading.Event().wait(0.05)
+        server.kubectl("create", "configmap", "after", "--from-literal=a=b")
+    finally:
+        t.join()
+    events = [json.loads(line) for line in watched["r"].body.decode().splitlines()]
+    assert [e["object"]["metadata"]["name"] for e in events] == ["before", "after"], events
+    assert int(events[1]["object"]["metadata"]["resourceVersion"]) > int(rv)
+    text = server.request("GET", "/metrics").body.decode()
+    assert _metric(text, "shoal_watch_delivery_seconds_count", resource="configmaps",
+                   scope="namespace") == 1
+    assert _metric(text, "shoal_watch_delivery_seconds_bucket", resource="configmaps",
+                   scope="namespace", le="+Inf") == 1
+    assert _metric(text, "shoal_watch_write_seconds_count", resource="configmaps",
+                   scope="namespace") == 2
+    assert "# TYPE shoal_watch_delivery_seconds histogram" in text

@@ -365,6 +365,13 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert "chart: " in r.stdout
     assert rep["balloons"] == 0 and rep["balloons_displaced"] == 0
     assert rep["create_answered_to_watch_event"]["count"] == 60
+    # The server timed its delivery of the bench's own watch (the namespace) and of the hollow
+    # nodes' (a field selector each): every pod's events went through both.
+    delivery = rep["server_watch_delivery"]["delivery"]
+    assert delivery["pods namespace"]["count"] >= 3 * (60 + 32), delivery
+    assert delivery["pods selector"]["count"] >= 60 + 32, delivery
+    assert rep["server_watch_delivery"]["writes"]["pods namespace"]["count"] >= 1
+    assert "server watch delivery pods namespace" in r.stdout
     # The hollow nodes reported the status of every pod they ran.
     seen = rep["hollow_node_api_latency"]
     assert seen["PATCH pods/status"]["count"] >= 60 + 32, seen

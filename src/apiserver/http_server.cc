@@ -404,9 +404,17 @@ struct HttpServer::Impl {
     bool initial_end_pending = ws.initial_events_end;
     bool alive = true;
     auto last_write = std::chrono::steady_clock::now();
+    // Delivery delays for shoal_watch_delivery_seconds, and the slowest, for the log.
+    const Filter& filter = ws.watcher->filter();
+    const std::string_view scope = !filter.labels.Empty() || !filter.fields.Empty() ? "selector"
+                                   : !filter.ns.empty()                            ? "namespace"
+                                                                                   : "cluster";
+    std::vector<double> delivery;
+    auto last_slow_log = std::chrono::steady_clock::time_point{};
     while (alive) {
       wake->pending = false;
       std::vector<CacheEvent> events = ws.watcher->Take(512);
+      const auto take_time = std::chrono::steady_clock::now();
       if (!events.empty()) {
         std::string batch;
         for (const CacheEvent& e : events) {
@@ -414,8 +422,30 @@ struct HttpServer::Impl {
           first = false;
         }
         sent += events.size();
+        const auto write_start = std::chrono::steady_clock::now();
         alive = co_await send(batch);
         last_write = std::chrono::steady_clock::now();
+        delivery.clear();
+        double slowest = 0;
+        auto oldest = take_time;
+        for (const CacheEvent& e : events) {
+          if (e.applied == std::chrono::steady_clock::time_point{}) continue;
+          oldest = std::min(oldest, e.applied);
+          delivery.push_back(std::chrono::duration<double>(last_write - e.applied).count());
+          slowest = std::max(slowest, delivery.back());
+        }
+        const double write = std::chrono::duration<double>(last_write - write_start).count();
+        metrics.RecordWatchBatch(ws.cache->type().plural, scope, delivery, write);
+        // A watch that falls a second behind is worth a line (at most one per 10 s per watch).
+        if (slowest >= 1.0 && last_write - last_slow_log >= std::chrono::seconds(10)) {
+          last_slow_log = last_write;
+          spdlog::info("watch {} ({}) is behind: an event was delivered {:.0f} ms after the "
+                       "cache applied it, in a batch of {} events ({} bytes) written in {:.0f} "
+                       "ms (taken {:.0f} ms after its oldest event)",
+                       req.path, req.user_agent, slowest * 1000, events.size(), batch.size(),
+                       write * 1000,
+                       std::chrono::duration<double>(take_time - oldest).count() * 1000);
+        }
         continue;
       }
       if (ws.watcher->terminated()) break;

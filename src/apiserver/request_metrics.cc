@@ -44,12 +44,38 @@ void RequestMetrics::Record(std::string_view verb, const api::ApiPath& path, int
   std::lock_guard lock(mu_);
   ++totals_[{std::string(verb), path.resource, path.subresource, code}];
   if (!record_duration) return;
-  Histogram& h = durations_[{std::string(verb), path.resource, path.subresource}];
+  durations_[{std::string(verb), path.resource, path.subresource}].Observe(seconds);
+}
+
+void RequestMetrics::RecordWatchBatch(std::string_view resource, std::string_view scope,
+                                      const std::vector<double>& delivery_seconds,
+                                      double write_seconds) {
+  WatchLabels labels{std::string(resource), std::string(scope)};
+  std::lock_guard lock(mu_);
+  Histogram& delivery = watch_delivery_[labels];
+  for (double d : delivery_seconds) delivery.Observe(d);
+  watch_writes_[std::move(labels)].Observe(write_seconds);
+}
+
+void RequestMetrics::Histogram::Observe(double seconds) {
   size_t b = 0;
   while (b < kRequestDurationBuckets.size() && seconds > kRequestDurationBuckets[b]) ++b;
-  if (b < kRequestDurationBuckets.size()) ++h.buckets[b];
-  ++h.count;
-  h.sum += seconds;
+  if (b < kRequestDurationBuckets.size()) ++buckets[b];
+  ++count;
+  sum += seconds;
+}
+
+void RequestMetrics::Histogram::AppendText(std::string_view name, std::string_view labels,
+                                           std::string* out) const {
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < kRequestDurationBuckets.size(); ++b) {
+    cumulative += buckets[b];
+    fmt::format_to(std::back_inserter(*out), "{}_bucket{{{},le=\"{}\"}} {}\n", name, labels,
+                   kRequestDurationBuckets[b], cumulative);
+  }
+  fmt::format_to(std::back_inserter(*out),
+                 "{}_bucket{{{},le=\"+Inf\"}} {}\n{}_sum{{{}}} {}\n{}_count{{{}}} {}\n", name,
+                 labels, count, name, labels, sum, name, labels, count);
 }
 
 void RequestMetrics::AppendText(std::string* out) const {
@@ -72,19 +98,27 @@ void RequestMetrics::AppendText(std::string* out) const {
     const std::string labels =
         fmt::format("resource=\"{}\",subresource=\"{}\",verb=\"{}\"", Escaped(resource),
                     Escaped(subresource), Escaped(verb));
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kRequestDurationBuckets.size(); ++b) {
-      cumulative += h.buckets[b];
-      fmt::format_to(std::back_inserter(*out),
-                     "apiserver_request_duration_seconds_bucket{{{},le=\"{}\"}} {}\n", labels,
-                     kRequestDurationBuckets[b], cumulative);
-    }
-    fmt::format_to(std::back_inserter(*out),
-                   "apiserver_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n"
-                   "apiserver_request_duration_seconds_sum{{{}}} {}\n"
-                   "apiserver_request_duration_seconds_count{{{}}} {}\n",
-                   labels, h.count, labels, h.sum, labels, h.count);
+    h.AppendText("apiserver_request_duration_seconds", labels, out);
   }
+  const auto watch_family = [&](std::string_view name, std::string_view help,
+                                const std::map<WatchLabels, Histogram>& family) {
+    fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} histogram\n", name, help,
+                   name);
+    for (const auto& [key, h] : family) {
+      h.AppendText(name,
+                   fmt::format("resource=\"{}\",scope=\"{}\"", Escaped(key.first),
+                               Escaped(key.second)),
+                   out);
+    }
+  };
+  watch_family("shoal_watch_delivery_seconds",
+               "Seconds from the watch cache applying an event to the end of its write to a "
+               "watch connection, by resource and watch scope (cluster, namespace, selector).",
+               watch_delivery_);
+  watch_family("shoal_watch_write_seconds",
+               "Seconds one write of a batch of watch events took (a client that reads slowly "
+               "makes them long).",
+               watch_writes_);
 }
 
 }  // namespace shoal::apiserver

@@ -7,6 +7,13 @@
 // waiting for a flow-control seat included, as kube-apiserver measures it (its SLI for the
 // API call latency SLO). Watches are counted when they end; their duration is not recorded
 // (kube leaves long-running requests out of the histogram too).
+// shoal adds two families about watch delivery, which kube-apiserver does not export:
+//   shoal_watch_delivery_seconds{resource,scope}  histogram: the watch cache applying an event
+//                                                  -> the end of its write to the connection
+//   shoal_watch_write_seconds{resource,scope}     histogram: one write of a batch of events
+// scope is "cluster" (all namespaces), "namespace" or "selector" (a label or field selector).
+// A long delivery with short writes says the server was slow to send; long writes say the
+// client was slow to read (TCP pushed back).
 //
 // Threading: Record and AppendText may be called from any thread (one mutex).
 #pragma once
@@ -19,6 +26,8 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
+#include <vector>
 
 #include "api/request_path.h"
 #include "apiserver/request.h"
@@ -42,18 +51,27 @@ class RequestMetrics {
               std::chrono::steady_clock::duration duration, bool record_duration = true);
   // Appends both metric families, with their HELP and TYPE lines.
   void AppendText(std::string* out) const;
+  // One batch of watch events written: each live event's delivery delay, and the write's time.
+  void RecordWatchBatch(std::string_view resource, std::string_view scope,
+                        const std::vector<double>& delivery_seconds, double write_seconds);
 
  private:
   struct Histogram {
     std::array<uint64_t, kRequestDurationBuckets.size()> buckets{};  // not cumulative
     uint64_t count = 0;
     double sum = 0;
+    void Observe(double seconds);
+    // The _bucket, _sum and _count lines of `name` with `labels` ("a=\"x\",b=\"y\"").
+    void AppendText(std::string_view name, std::string_view labels, std::string* out) const;
   };
+  using WatchLabels = std::pair<std::string, std::string>;  // resource, scope
   // verb, resource, subresource
   using Labels = std::tuple<std::string, std::string, std::string>;
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string, int>, uint64_t> totals_;
   std::map<Labels, Histogram> durations_;
+  std::map<WatchLabels, Histogram> watch_delivery_;
+  std::map<WatchLabels, Histogram> watch_writes_;
 };
 
 }  // namespace shoal::apiserver

@@ -83,5 +83,29 @@ TEST(RequestMetricsTest, CountsByCodeAndBucketsCumulatively) {
   EXPECT_EQ(text.find(R"(verb="WATCH",le=)"), std::string::npos);
 }
 
+TEST(RequestMetricsTest, WatchDeliveryAndWritesByResourceAndScope) {
+  RequestMetrics m;
+  m.RecordWatchBatch("pods", "namespace", {0.002, 0.03, 2.5}, 0.001);
+  m.RecordWatchBatch("pods", "selector", {}, 0.7);  // a batch of initial events only
+  std::string text;
+  m.AppendText(&text);
+  auto has = [&](const std::string& line) {
+    return text.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("# TYPE shoal_watch_delivery_seconds histogram")) << text;
+  EXPECT_TRUE(has("# TYPE shoal_watch_write_seconds histogram"));
+  const std::string ns = R"(resource="pods",scope="namespace")";
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_bucket{" + ns + R"(,le="0.005"} 1)")) << text;
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_bucket{" + ns + R"(,le="0.05"} 2)"));
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_bucket{" + ns + R"(,le="2"} 2)"));
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_bucket{" + ns + R"(,le="3"} 3)"));
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_count{" + ns + "} 3"));
+  EXPECT_TRUE(has("shoal_watch_write_seconds_count{" + ns + "} 1"));
+  const std::string sel = R"(resource="pods",scope="selector")";
+  EXPECT_TRUE(has("shoal_watch_delivery_seconds_count{" + sel + "} 0"));
+  EXPECT_TRUE(has("shoal_watch_write_seconds_bucket{" + sel + R"(,le="0.6"} 0)"));
+  EXPECT_TRUE(has("shoal_watch_write_seconds_bucket{" + sel + R"(,le="0.8"} 1)"));
+}
+
 }  // namespace
 }  // namespace shoal::apiserver

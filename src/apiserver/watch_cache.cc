@@ -61,6 +61,8 @@ bool Watcher::terminated() const {
 }
 
 bool Watcher::Push(CacheEvent e, bool unbounded) {
+  // Unbounded pushes are a new watch's initial state or replay, not live deliveries.
+  if (unbounded) e.applied = {};
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (terminated_) return false;
@@ -107,12 +109,14 @@ void WatchCache::AdvanceRevision(int64_t rev) {
 }
 
 void WatchCache::Apply(const store::Event& event) {
+  const auto applied = std::chrono::steady_clock::now();
   const store::KeyValue& kv = event.kv;
   ObjectPtr obj = MakeCachedObject(type_, kv.key, kv.value, kv.mod_revision);
   if (!obj) return;  // the store only holds what the API server validated
   CacheEvent ce;
   ce.rv = kv.mod_revision;
   ce.object = obj;
+  ce.applied = applied;
   std::vector<std::shared_ptr<Watcher>> cut;
   std::unique_lock lock(mu_);
   auto it = objects_.find(kv.key);

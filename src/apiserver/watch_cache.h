@@ -11,6 +11,7 @@
 // which must be cheap and non-blocking (it posts to the watcher's executor).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -55,6 +56,9 @@ struct CacheEvent {
   int64_t rv = 0;
   ObjectPtr object;  // the new state; for kDeleted the last state, with rv of the delete
   ObjectPtr prev;    // the state before this event (absent for kAdded)
+  // When the cache applied the event (live events only; an initial or replayed event has none):
+  // the start of the watch delivery delay (shoal_watch_delivery_seconds, docs/operations.md).
+  std::chrono::steady_clock::time_point applied{};
 };
 
 // What a LIST or WATCH selects.

@@ -156,6 +156,31 @@ TEST_F(WatchCacheTest, WatchFromRevisionReplaysExactlyTheLaterEvents) {
   EXPECT_EQ(events[0].rv, 4);
 }
 
+// Only live events carry the time the cache applied them (the start of the delivery delay): a
+// replayed one would count its age in history as delay.
+TEST_F(WatchCacheTest, OnlyLiveEventsCarryTheirApplyTime) {
+  Put("a");
+  auto w = cache_.Watch(0, Filter{}, nullptr);
+  ASSERT_TRUE(w.ok());
+  auto replay = cache_.Watch(1, Filter{}, nullptr);
+  ASSERT_TRUE(replay.ok());
+  auto initial = (*w)->Take(100);
+  ASSERT_EQ(initial.size(), 1u);
+  EXPECT_EQ(initial[0].applied, std::chrono::steady_clock::time_point{});
+  const auto before = std::chrono::steady_clock::now();
+  Put("b");
+  auto live = (*w)->Take(100);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_GE(live[0].applied, before);
+  EXPECT_LE(live[0].applied, std::chrono::steady_clock::now());
+  Put("c");
+  auto again = cache_.Watch(2, Filter{}, nullptr);  // replays c from history
+  ASSERT_TRUE(again.ok());
+  auto replayed = (*again)->Take(100);
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(replayed[0].applied, std::chrono::steady_clock::time_point{});
+}
+
 TEST_F(WatchCacheTest, WatchFromZeroStartsWithTheCurrentState) {
   Put("a");
   Put("b");

@@ -172,10 +172,33 @@ class TlsStream {
     const char* data = nullptr;
     std::size_t size = 0;
     std::string gathered;  // owns the bytes when they were gathered (retries need them)
+    // SSL_write_ex writes one record (at most 16 KiB) per call in partial-write mode; the
+    // loop goes on while the socket takes them, so that a large write (a watch's batch of
+    // events) completes in one pass, not one posted completion per record: on a busy
+    // io_context each completion waits behind every other connection's (a 1 MiB batch took
+    // over a second in ml-7500's burst). What went out before the socket pushed back, or an
+    // error, is reported as written; the next call retries from there with the same bytes
+    // at the same offset, as OpenSSL's retry rules ask.
     int operator()(SSL* s, std::size_t* n) const {
       *n = 0;
       if (size == 0) return 1;
-      return SSL_write_ex(s, gathered.empty() ? data : gathered.data(), size, n);
+      const char* bytes = gathered.empty() ? data : gathered.data();
+      std::size_t total = 0;
+      for (;;) {
+        std::size_t written = 0;
+        const int r = SSL_write_ex(s, bytes + total, size - total, &written);
+        if (r <= 0) {
+          if (total == 0) return r;
+          ERR_clear_error();  // the error (or WANT_WRITE) comes back on the next call
+          *n = total;
+          return 1;
+        }
+        total += written;
+        if (total >= size) {
+          *n = total;
+          return 1;
+        }
+      }
     }
   };
 

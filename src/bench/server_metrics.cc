@@ -31,29 +31,44 @@ std::string Label(std::string_view labels, std::string_view name) {
   return "";
 }
 
-}  // namespace
-
-std::map<std::string, Buckets> ParseRequestDurations(std::string_view text) {
-  constexpr std::string_view kPrefix = "apiserver_request_duration_seconds_bucket{";
+// The `<metric>_bucket` samples of `text` by the key `key_of` makes of their labels.
+template <typename KeyOf>
+std::map<std::string, Buckets> ParseBuckets(std::string_view text, std::string_view metric,
+                                            KeyOf key_of) {
+  const std::string prefix = std::string(metric) + "_bucket{";
   std::map<std::string, Buckets> out;
   while (!text.empty()) {
     const size_t nl = text.find('\n');
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    if (!line.starts_with(kPrefix)) continue;
+    if (!line.starts_with(prefix)) continue;
     const size_t close = line.rfind("} ");
     if (close == std::string_view::npos) continue;
-    const std::string_view labels = line.substr(kPrefix.size(), close - kPrefix.size());
+    const std::string_view labels = line.substr(prefix.size(), close - prefix.size());
     double count = 0;
     if (!ParseDouble(line.substr(close + 2), &count)) continue;
     const std::string le = Label(labels, "le");
     double bound = std::numeric_limits<double>::infinity();
     if (le != "+Inf" && !ParseDouble(le, &bound)) continue;
-    std::string key = Label(labels, "verb") + " " + Label(labels, "resource");
-    if (std::string sub = Label(labels, "subresource"); !sub.empty()) key += "/" + sub;
-    out[key].emplace_back(bound, static_cast<uint64_t>(count));
+    out[key_of(labels)].emplace_back(bound, static_cast<uint64_t>(count));
   }
   return out;
+}
+
+}  // namespace
+
+std::map<std::string, Buckets> ParseRequestDurations(std::string_view text) {
+  return ParseBuckets(text, "apiserver_request_duration_seconds", [](std::string_view labels) {
+    std::string key = Label(labels, "verb") + " " + Label(labels, "resource");
+    if (std::string sub = Label(labels, "subresource"); !sub.empty()) key += "/" + sub;
+    return key;
+  });
+}
+
+std::map<std::string, Buckets> ParseWatchHistogram(std::string_view text, std::string_view metric) {
+  return ParseBuckets(text, metric, [](std::string_view labels) {
+    return Label(labels, "resource") + " " + Label(labels, "scope");
+  });
 }
 
 std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
@@ -102,6 +117,16 @@ json::object SummarizeDurations(const std::map<std::string, Buckets>& series) {
 json::object ServerLatencyBetween(std::string_view before, std::string_view after) {
   return SummarizeDurations(
       Difference(ParseRequestDurations(after), ParseRequestDurations(before)));
+}
+
+json::object ServerWatchDeliveryBetween(std::string_view before, std::string_view after) {
+  json::object out;
+  for (auto [name, metric] : {std::pair{"delivery", "shoal_watch_delivery_seconds"},
+                              std::pair{"writes", "shoal_watch_write_seconds"}}) {
+    out[name] = SummarizeDurations(
+        Difference(ParseWatchHistogram(after, metric), ParseWatchHistogram(before, metric)));
+  }
+  return out;
 }
 
 boost::asio::awaitable<std::string> ScrapeMetrics(client::Transport& transport) {

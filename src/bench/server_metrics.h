@@ -31,6 +31,10 @@ using Buckets = std::vector<std::pair<double, uint64_t>>;
 // Lines that are not apiserver_request_duration_seconds_bucket samples are skipped.
 std::map<std::string, Buckets> ParseRequestDurations(std::string_view text);
 
+// shoal's watch delivery histograms (shoal_watch_delivery_seconds or
+// shoal_watch_write_seconds, `metric` without "_bucket") by "resource scope" ("pods namespace").
+std::map<std::string, Buckets> ParseWatchHistogram(std::string_view text, std::string_view metric);
+
 // `after` less `before`, series by series (a series missing from `before` counts from 0).
 std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
                                           const std::map<std::string, Buckets>& before);
@@ -45,5 +49,9 @@ boost::json::object SummarizeDurations(const std::map<std::string, Buckets>& ser
 
 // SummarizeDurations of what two scrapes' histograms differ by.
 boost::json::object ServerLatencyBetween(std::string_view before, std::string_view after);
+
+// {"delivery": {"pods namespace": {...}}, "writes": {...}}: shoal's watch delivery between two
+// scrapes, summarized as SummarizeDurations does; empty objects for a server without them.
+boost::json::object ServerWatchDeliveryBetween(std::string_view before, std::string_view after);
 
 }  // namespace shoal::bench

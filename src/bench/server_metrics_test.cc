@@ -48,5 +48,38 @@ TEST(ServerMetricsTest, ParsesDifferencesAndInterpolates) {
   EXPECT_NEAR(s.at("PATCH leases").at("p99_ms").to_number<double>(), 24.6, 1e-6);
 }
 
+constexpr char kWatch[] = R"(apiserver_request_duration_seconds_bucket{resource="pods",subresource="",verb="POST",le="+Inf"} 7
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="namespace",le="0.005"} 90
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="namespace",le="0.025"} 99
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="namespace",le="+Inf"} 100
+shoal_watch_delivery_seconds_count{resource="pods",scope="namespace"} 100
+shoal_watch_write_seconds_bucket{resource="pods",scope="namespace",le="0.005"} 3
+shoal_watch_write_seconds_bucket{resource="pods",scope="namespace",le="0.025"} 3
+shoal_watch_write_seconds_bucket{resource="pods",scope="namespace",le="+Inf"} 4
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="selector",le="0.005"} 0
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="selector",le="0.025"} 0
+shoal_watch_delivery_seconds_bucket{resource="pods",scope="selector",le="+Inf"} 0
+)";
+
+TEST(ServerMetricsTest, WatchDeliveryBySourceAndScopeApartFromRequestDurations) {
+  auto delivery = ParseWatchHistogram(kWatch, "shoal_watch_delivery_seconds");
+  ASSERT_EQ(delivery.size(), 2u);
+  EXPECT_EQ(delivery.at("pods namespace").back().second, 100u);
+  EXPECT_EQ(ParseRequestDurations(kWatch).size(), 1u);  // the POST only
+  EXPECT_TRUE(ParseWatchHistogram(kBefore, "shoal_watch_delivery_seconds").empty());
+
+  boost::json::object s = ServerWatchDeliveryBetween("", kWatch);
+  const boost::json::object& d = s.at("delivery").as_object();
+  ASSERT_EQ(d.size(), 1u);  // the empty selector series is left out
+  EXPECT_EQ(d.at("pods namespace").at("count").to_number<int64_t>(), 100);
+  EXPECT_NEAR(d.at("pods namespace").at("p99_ms").to_number<double>(), 25.0, 1e-6);
+  const boost::json::object& w = s.at("writes").as_object();
+  EXPECT_EQ(w.at("pods namespace").at("count").to_number<int64_t>(), 4);
+  // A server without these families (kube-apiserver): empty summaries.
+  boost::json::object none = ServerWatchDeliveryBetween(kBefore, kAfter);
+  EXPECT_TRUE(none.at("delivery").as_object().empty());
+  EXPECT_TRUE(none.at("writes").as_object().empty());
+}
+
 }  // namespace
 }  // namespace shoal::bench

@@ -534,6 +534,8 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"hollow_node_api_latency", end.hollow_node_api_latency},
                       {"server_api_latency",
                        ServerLatencyBetween(run.metrics_start, run.metrics_end)},
+                      {"server_watch_delivery",
+                       ServerWatchDeliveryBetween(run.metrics_start, run.metrics_end)},
                       {"server_api_latency_covers",
                        "apiserver_request_duration_seconds from the server's /metrics, from the "
                        "first gang's creation until every pod ran"}};
@@ -586,6 +588,12 @@ std::string SmokeSummary(const json::object& report) {
   }
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server");
+  const json::object& watch = report.at("server_watch_delivery").as_object();
+  for (const auto& [series, v] : watch.at("delivery").as_object()) {
+    out += fmt::format("server watch delivery {:<16} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms\n",
+                       std::string(series), v.at("count").to_number<int64_t>(),
+                       v.at("p50_ms").to_number<double>(), v.at("p99_ms").to_number<double>());
+  }
   return out;
 }
 
