@@ -372,6 +372,10 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert delivery["pods selector"]["count"] >= 60 + 32, delivery
     assert rep["server_watch_delivery"]["writes"]["pods namespace"]["count"] >= 1
     assert "server watch delivery pods namespace" in r.stdout
+    # The bench ran at --nice -10 (the default, as root) and its server at the nice value the
+    # bench was started with.
+    assert rep["nice"]["server"] == os.nice(0), rep["nice"]
+    assert rep["nice"]["bench"] == (-10 if os.geteuid() == 0 else os.nice(0)), rep["nice"]
     # The hollow nodes reported the status of every pod they ran.
     seen = rep["hollow_node_api_latency"]
     assert seen["PATCH pods/status"]["count"] >= 60 + 32, seen

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -93,6 +94,16 @@ int RunBench(const BenchFlags& flags) {
   if (flags.run_seconds.first > flags.run_seconds.second) {
     fmt::print(stderr, "error: --run-seconds MIN MAX needs MIN <= MAX\n");
     return 1;
+  }
+
+  // The observer's priority, before any thread starts (server_process.h, SetOwnNice).
+  if (flags.nice != 0) {
+    if (absl::Status st = SetOwnNice(flags.nice); !st.ok()) {
+      fmt::print(stderr,
+                 "warning: --nice {}: {}; the bench runs at its inherited priority, and on a "
+                 "busy machine its own watch may lag behind what it measures\n",
+                 flags.nice, std::string(st.message()));
+    }
   }
 
   // Fail before the long run if the report cannot be written.
@@ -243,6 +254,9 @@ int RunBench(const BenchFlags& flags) {
       fmt::print("kept the bench's own files (sim.log, ...) in {}\n", work_dir);
     }
   }
+  // The priorities the run had: the bench's own and its server's (SetOwnNice).
+  json::object nice{{"bench", getpriority(PRIO_PROCESS, 0)}};
+  if (server) nice["server"] = NiceOf(server->pid());
   std::string server_end;
   if (server) server_end = server->Stop();
   if (!report.ok()) {
@@ -254,6 +268,7 @@ int RunBench(const BenchFlags& flags) {
     if (!srv.is_object()) srv = json::object();
     srv.as_object()["stopped"] = server_end;
   }
+  (*report)["nice"] = std::move(nice);
   std::string text;
   Pretty(text, *report, 0);
   text += "\n";

@@ -157,6 +157,39 @@ std::string ServerProcess::Stop() {
   return how;
 }
 
+namespace {
+
+// The nice value SpawnShoal's children get back (SetOwnNice), or kNoNice.
+constexpr int kNoNice = 100;
+int children_nice = kNoNice;
+
+}  // namespace
+
+absl::Status SetOwnNice(int nice) {
+  errno = 0;
+  const int was = getpriority(PRIO_PROCESS, 0);
+  if (errno != 0) return absl::InternalError(base::StrCat("getpriority: ", strerror(errno)));
+  if (setpriority(PRIO_PROCESS, 0, nice) != 0) {
+    return absl::PermissionDeniedError(
+        base::StrCat("setpriority(", nice, "): ", strerror(errno)));
+  }
+  children_nice = was;
+  return absl::OkStatus();
+}
+
+int NiceOf(pid_t pid) {
+  // Field 2 (comm) is in parentheses and may hold spaces: count from its closing one.
+  const std::string stat = ReadFile(base::StrCat("/proc/", pid, "/stat"));
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return -100;
+  std::istringstream in(stat.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 19 && (in >> field); ++i) {
+    if (i == 19) return std::atoi(field.c_str());
+  }
+  return -100;
+}
+
 absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
                                  const std::string& log_path) {
   std::vector<std::string> all = {std::filesystem::read_symlink("/proc/self/exe").string()};
@@ -171,6 +204,7 @@ absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
     // Child: only async-signal-safe calls until exec.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(127);
+    if (children_nice != kNoNice) setpriority(PRIO_PROCESS, 0, children_nice);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);

@@ -55,6 +55,18 @@ absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
 // SIGTERM, up to 15 s, then SIGKILL; sets `pid` to -1. Says how the child ended.
 std::string StopChild(pid_t& pid);
 
+// The bench's own scheduling priority: sets the nice value of the calling thread (call it
+// before the bench starts any thread; they inherit it) and remembers the value it had, which
+// every SpawnShoal child gets back before it execs. On a machine that the bench shares with
+// the server and the hollow nodes, the observer then is not starved by what it observes
+// (Kubernetes' clusterloader2 runs on a machine of its own). Lowering the nice value needs
+// root (CAP_SYS_NICE); the error says why it failed, and nothing changed then.
+absl::Status SetOwnNice(int nice);
+
+// The nice value of process `pid`'s main thread (field 19 of /proc/PID/stat), -100 if
+// unreadable.
+int NiceOf(pid_t pid);
+
 class ServerProcess {
  public:
   // Starts the server and waits (up to `timeout`) until GET /readyz answers 200. `extra_args`

@@ -1,7 +1,13 @@
-// server_process: reading the machine's CPU time from /proc/stat.
+// server_process: reading the machine's CPU time from /proc/stat; the bench's own nice value.
 #include "bench/server_process.h"
 
 #include <gtest/gtest.h>
+
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
 
 namespace shoal::bench {
 namespace {
@@ -24,6 +30,37 @@ TEST(ParseProcStatTest, SomethingElseReadsAsZero) {
 
 TEST(ParseProcStatTest, ThisMachineHasBeenBusy) {
   EXPECT_GT(ReadMachineCpu().busy_s, 0);
+}
+
+// SetOwnNice changes the calling thread only (here a thread of its own, raised by one, which
+// needs no privilege), and NiceOf reads a process's value from /proc.
+TEST(NiceTest, SetOwnNiceChangesTheCallingThreadAndNiceOfReadsIt) {
+  const int before = getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ(NiceOf(getpid()), before);
+  int in_thread = -100;
+  std::thread([&] {
+    ASSERT_TRUE(SetOwnNice(std::min(before + 1, 19)).ok());
+    in_thread = getpriority(PRIO_PROCESS, 0);
+  }).join();
+  EXPECT_EQ(in_thread, std::min(before + 1, 19));
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), before);  // the test's own thread is unchanged
+  // A child at another nice value.
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    setpriority(PRIO_PROCESS, 0, std::min(before + 3, 19));
+    pause();
+    _exit(0);
+  }
+  int seen = -100;
+  for (int i = 0; i < 200 && seen != std::min(before + 3, 19); ++i) {
+    seen = NiceOf(child);
+    usleep(5000);
+  }
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  EXPECT_EQ(seen, std::min(before + 3, 19));
+  EXPECT_EQ(NiceOf(-5), -100);
 }
 
 }  // namespace

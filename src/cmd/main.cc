@@ -438,6 +438,13 @@ int main(int argc, char** argv) {
                   "command's default)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 64));
+  bch->add_option("--nice", bench.nice,
+                  "The bench's own nice value; the server and hollow nodes it starts keep the "
+                  "one it was started with. On a shared machine this keeps the observer (its "
+                  "watch and its arrivals) from being starved by what it measures. Lowering "
+                  "needs root; 0 leaves it as is")
+      ->capture_default_str()
+      ->check(CLI::Range(-20, 19));
   bch->add_option("--server-store-commit-delay-us", bench.server_store_commit_delay_us,
                   "`shoal server --store-commit-delay-us` of the server it starts (-1: that "
                   "command's default)")
