@@ -3,11 +3,14 @@
 `--tls-handshake-threads 0` the I/O threads do the handshakes. Either way, connections that
 never finish their handshake do not hold up requests on open ones, and shoal_open_connections
 counts every connection from its accept to its close. The hand-over itself is unit-tested in
-tls_stream_test.cc (Rebind) and http_transport_test.cc (where requests run).
+tls_stream_test.cc (Rebind) and http_transport_test.cc (where requests run). Watches move on
+to a thread of their own (`api-watch-0`; `--watch-threads 0` keeps them on the I/O threads).
 """
 
+import json
 import os
 import socket
+import threading
 
 import pytest
 
@@ -80,3 +83,46 @@ def test_with_no_handshake_threads_the_io_threads_do_handshakes(server):
 @pytest.mark.parametrize("value", ["-1", "65", "x"])
 def test_a_bad_handshake_thread_count_is_refused_at_start(tmp_path, value):
     assert_server_refuses_flag(tmp_path, "--tls-handshake-threads", value)
+
+
+def _a_watch_gets_a_live_event_and_its_connection_is_counted_until_it_ends(server, name):
+    assert _open_connections(server) == 0
+    got = {}
+
+    def watch():
+        got["r"] = server.request(
+            "GET", "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=3")
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        wait_until(lambda: _open_connections(server) == 1, timeout=10, what="the watch counted")
+        server.kubectl("create", "configmap", name, "--from-literal=a=b")
+    finally:
+        t.join()
+    events = [json.loads(line) for line in got["r"].body.decode().splitlines()]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", name)]
+    wait_until(lambda: _open_connections(server) == 0, timeout=10,
+               what="the ended watch no longer counted")
+
+
+def test_watches_stream_on_their_own_thread(server):
+    assert "api-watch-0" in _thread_names(server)
+    _a_watch_gets_a_live_event_and_its_connection_is_counted_until_it_ends(server, "w1")
+    # A watch still open when the server stops: the server exits 0 (the fixture checks).
+    conn = server.connection()
+    conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=1",
+                 headers={"Authorization": f"Bearer {server.token}"})
+    assert conn.getresponse().status == 200
+    wait_until(lambda: _open_connections(server) == 1, timeout=10, what="the open watch")
+
+
+@pytest.mark.server_args("--watch-threads", "0")
+def test_with_no_watch_threads_the_io_threads_stream_watches(server):
+    assert not any(n.startswith("api-watch") for n in _thread_names(server))
+    _a_watch_gets_a_live_event_and_its_connection_is_counted_until_it_ends(server, "w2")
+
+
+@pytest.mark.parametrize("value", ["-1", "65", "x"])
+def test_a_bad_watch_thread_count_is_refused_at_start(tmp_path, value):
+    assert_server_refuses_flag(tmp_path, "--watch-threads", value)

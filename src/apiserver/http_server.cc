@@ -1,6 +1,7 @@
 #include "apiserver/http_server.h"
 
 #include <algorithm>
+#include <iterator>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -17,6 +18,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
@@ -72,6 +74,19 @@ struct HttpServer::Impl {
     handshake_work.reset();
     handshake_io.stop();
     for (std::thread& t : handshake_threads) t.join();
+    watch_work.reset();
+    watch_io.stop();
+    for (std::thread& t : watch_threads) t.join();
+  }
+
+  // The threads that stream watches, when options.watch_threads > 0.
+  void StartWatchThreads() {
+    for (int i = 0; i < options.watch_threads; ++i) {
+      watch_threads.emplace_back([this, i] {
+        base::NameThisThread(base::StrCat("api-watch-", i));
+        watch_io.run();
+      });
+    }
   }
 
   // The threads that do TLS handshakes, when options.handshake_threads > 0.
@@ -283,9 +298,20 @@ struct HttpServer::Impl {
       // The path as kube's RequestInfo reads it: for the priority level and the metrics.
       const api::ApiPath path = api::ParseApiPath(req.path);
       if (ApiServer::IsWatch(req)) {
+        // A watch owns its connection until it ends, on the watch threads if there are any.
+        if (options.watch_threads > 0) {
+          if (auto ec = stream.Rebind(asio::make_strand(watch_io))) {
+            spdlog::warn("handing a watch to the watch threads failed: {}", ec.message());
+            break;
+          }
+          auto ex = stream.get_executor();
+          asio::co_spawn(ex, Watch(std::move(stream), std::move(req), path, std::move(count)),
+                         asio::detached);
+          co_return;
+        }
         co_await ServeWatch(stream, req);
         metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
-        break;  // a watch owns its connection until it ends
+        break;
       }
       if (auto target = internal::ResolvePodLog(api, req)) {
         if (!target->ok()) {
@@ -310,6 +336,14 @@ struct HttpServer::Impl {
       metrics.Record(verb, path, resp.code, std::chrono::steady_clock::now() - received);
       if (!written || !keep_alive) break;
     }
+    stream.Shutdown();
+  }
+
+  // A watch on the watch threads, with the connection it owns.
+  asio::awaitable<void> Watch(Stream stream, Request req, api::ApiPath path,
+                              ConnectionCount count) {
+    co_await ServeWatch(stream, req);
+    metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
     stream.Shutdown();
   }
 
@@ -374,19 +408,31 @@ struct HttpServer::Impl {
       co_return;
     }
     WatchSession& ws = *session;
+    // The watcher is unregistered however the coroutine ends, also when its frame is destroyed
+    // with a stopped io_context (the commit thread would otherwise notify a dead executor).
+    struct StopGuard {
+      ApiServer& api;
+      const WatchSession& ws;
+      ~StopGuard() { api.StopWatch(ws); }
+    } stop{api, ws};
     http::response<http::empty_body> res{http::status::ok, 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-cache, private");
     res.chunked(true);
     http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
-    if (hec) {
-      api.StopWatch(ws);
-      co_return;
-    }
+    if (hec) co_return;
+    // One chunk as one buffer, its framing included. Beast's chunk is three buffers (size
+    // line, data, CRLF), and TlsStream completes each write_some with a posted handler: a
+    // large batch then waited three times in its executor's queue, where once suffices.
+    std::string chunk;
     auto send = [&](const std::string& data) -> asio::awaitable<bool> {
-      auto chunk = http::make_chunk(asio::buffer(data));
-      auto [ec, n] = co_await asio::async_write(stream, chunk, use_tuple);
+      chunk.clear();
+      chunk.reserve(data.size() + 32);
+      fmt::format_to(std::back_inserter(chunk), "{:x}\r\n", data.size());
+      chunk += data;
+      chunk += "\r\n";
+      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(chunk), use_tuple);
       co_return !ec;
     };
     if (!ws.error_event.empty()) {
@@ -481,7 +527,6 @@ struct HttpServer::Impl {
         }
       }
     }
-    api.StopWatch(ws);
     if (alive) {
       auto last = http::make_chunk_last();
       co_await asio::async_write(stream, last, use_tuple);
@@ -574,6 +619,10 @@ struct HttpServer::Impl {
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
+  std::vector<std::thread> watch_threads;
+  asio::io_context watch_io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> watch_work{
+      watch_io.get_executor()};
   std::vector<std::thread> handshake_threads;
   // Last, so that it is destroyed first: the handshakes it still holds use the members above.
   asio::io_context handshake_io{1};
@@ -645,6 +694,7 @@ absl::Status HttpServer::Listen() {
     impl_->agent_ctx = std::move(ctx);
   }
   impl_->StartHandshakeThreads();
+  impl_->StartWatchThreads();
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   return absl::OkStatus();
 }

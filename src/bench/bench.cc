@@ -132,7 +132,8 @@ int RunBench(const BenchFlags& flags) {
           std::pair{"--max-mutating-requests-inflight",
                     flags.server_max_mutating_requests_inflight},
           std::pair{"--tls-handshake-threads", flags.server_tls_handshake_threads},
-          std::pair{"--store-commit-delay-us", flags.server_store_commit_delay_us}}) {
+          std::pair{"--store-commit-delay-us", flags.server_store_commit_delay_us},
+          std::pair{"--watch-threads", flags.server_watch_threads}}) {
       if (value >= 0) args.insert(args.end(), {flag, std::to_string(value)});
     }
     if (!args.empty()) fmt::print("server flags: {}\n", fmt::join(args, " "));

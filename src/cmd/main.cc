@@ -78,6 +78,12 @@ int main(int argc, char** argv) {
                   "new ones (nodes registering). 0: handshakes on the I/O threads")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  srv->add_option("--watch-threads", server.watch_threads,
+                  "Threads that stream watches: a connection whose request is a watch moves to "
+                  "them, so that event delivery does not wait behind request handling on the "
+                  "I/O threads in a storm of writes. 0: watches on the I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   srv->add_option("--store-commit-delay-us", server.store_commit_delay_us,
                   "Group commit: while writes keep coming, wait up to this many microseconds "
                   "for more before committing, so that one fsync serves several (it stops "
@@ -445,6 +451,11 @@ int main(int argc, char** argv) {
                   "needs root; 0 leaves it as is")
       ->capture_default_str()
       ->check(CLI::Range(-20, 19));
+  bch->add_option("--server-watch-threads", bench.server_watch_threads,
+                  "`shoal server --watch-threads` of the server it starts (-1: that command's "
+                  "default)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 64));
   bch->add_option("--server-store-commit-delay-us", bench.server_store_commit_delay_us,
                   "`shoal server --store-commit-delay-us` of the server it starts (-1: that "
                   "command's default)")

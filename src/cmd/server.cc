@@ -139,6 +139,7 @@ int RunServer(const ServerFlags& flags) {
   hopts.flow_control.max_requests_inflight = flags.max_requests_inflight;
   hopts.flow_control.max_mutating_requests_inflight = flags.max_mutating_requests_inflight;
   hopts.handshake_threads = flags.tls_handshake_threads;
+  hopts.watch_threads = flags.watch_threads;
   apiserver::HttpServer http(io, api, hopts);
   if (auto st = http.Listen(); !st.ok()) {
     fmt::print(stderr, "error: {}\n", st.ToString());

@@ -23,6 +23,7 @@ struct ServerFlags {
   int max_requests_inflight = 400;           // 0 = no limit (with the next: no flow control)
   int max_mutating_requests_inflight = 200;  // 0 = no limit
   int tls_handshake_threads = 1;  // 0 = handshakes on the I/O threads
+  int watch_threads = 1;  // 0 = watches on the I/O threads
   int store_commit_delay_us = 2000;  // 0 = no wait for more writes before a commit
   controllers::ControllerOptions controllers;
 };
