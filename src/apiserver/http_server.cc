@@ -620,12 +620,13 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
   std::vector<std::thread> watch_threads;
-  asio::io_context watch_io{1};
+  // Its concurrency hint is the number of threads that run it (Asio tunes itself for 1).
+  asio::io_context watch_io{std::max(1, options.watch_threads)};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> watch_work{
       watch_io.get_executor()};
   std::vector<std::thread> handshake_threads;
   // Last, so that it is destroyed first: the handshakes it still holds use the members above.
-  asio::io_context handshake_io{1};
+  asio::io_context handshake_io{std::max(1, options.handshake_threads)};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> handshake_work{
       handshake_io.get_executor()};
 };
