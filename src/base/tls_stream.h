@@ -175,8 +175,8 @@ class TlsStream {
     // SSL_write_ex writes one record (at most 16 KiB) per call in partial-write mode; the
     // loop goes on while the socket takes them, so that a large write (a watch's batch of
     // events) completes in one pass, not one posted completion per record: on a busy
-    // io_context each completion waits behind every other connection's (a 1 MiB batch took
-    // over a second in ml-7500's burst). What went out before the socket pushed back, or an
+    // io_context each completion waits behind every other connection's (a 1 MiB batch had
+    // 64 of them). What went out before the socket pushed back, or an
     // error, is reported as written; the next call retries from there with the same bytes
     // at the same offset, as OpenSSL's retry rules ask.
     int operator()(SSL* s, std::size_t* n) const {
