@@ -10,7 +10,6 @@
 #include <fmt/ranges.h>
 
 #include <stdlib.h>
-#include <sys/resource.h>
 
 #include <filesystem>
 
@@ -256,8 +255,10 @@ int RunBench(const BenchFlags& flags) {
     }
   }
   // The priorities the run had: the bench's own and its server's (SetOwnNice).
-  json::object nice{{"bench", getpriority(PRIO_PROCESS, 0)}};
-  if (server) nice["server"] = NiceOf(server->pid());
+  json::object nice{{"bench", SelfStats().nice}};
+  if (server) {
+    if (auto st = ReadProcessStats(server->pid()); st.ok()) nice["server"] = st->nice;
+  }
   std::string server_end;
   if (server) server_end = server->Stop();
   if (!report.ok()) {

@@ -76,14 +76,15 @@ absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
   if (stat.empty() || status.empty() || paren == std::string::npos) {
     return absl::NotFoundError(base::StrCat("process ", pid, " is gone"));
   }
-  // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15.
+  // Fields after "(comm)": state is field 3; utime and stime are fields 14 and 15, nice 19.
   std::istringstream in(stat.substr(paren + 2));
   std::string field;
   double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   ProcessStats s;
-  for (int i = 3; i <= 15 && (in >> field); ++i) {
+  for (int i = 3; i <= 19 && (in >> field); ++i) {
     if (i == 14) s.user_cpu_s = std::strtod(field.c_str(), nullptr) / ticks;
     if (i == 15) s.system_cpu_s = std::strtod(field.c_str(), nullptr) / ticks;
+    if (i == 19) s.nice = std::atoi(field.c_str());
   }
   s.rss_bytes = StatusKb(status, "VmRSS:");
   s.peak_rss_bytes = StatusKb(status, "VmHWM:");
@@ -96,6 +97,7 @@ ProcessStats SelfStats() {
   getrusage(RUSAGE_SELF, &ru);
   s.user_cpu_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
   s.system_cpu_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  s.nice = getpriority(PRIO_PROCESS, 0);
   std::string status = ReadFile("/proc/self/status");
   s.rss_bytes = StatusKb(status, "VmRSS:");
   s.peak_rss_bytes = StatusKb(status, "VmHWM:");
@@ -177,18 +179,6 @@ absl::Status SetOwnNice(int nice) {
   return absl::OkStatus();
 }
 
-int NiceOf(pid_t pid) {
-  // Field 2 (comm) is in parentheses and may hold spaces: count from its closing one.
-  const std::string stat = ReadFile(base::StrCat("/proc/", pid, "/stat"));
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return -100;
-  std::istringstream in(stat.substr(close + 1));
-  std::string field;
-  for (int i = 3; i <= 19 && (in >> field); ++i) {
-    if (i == 19) return std::atoi(field.c_str());
-  }
-  return -100;
-}
 
 absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
                                  const std::string& log_path) {

@@ -28,6 +28,7 @@ struct ProcessStats {
   double system_cpu_s = 0;
   int64_t rss_bytes = 0;       // VmRSS
   int64_t peak_rss_bytes = 0;  // VmHWM
+  int nice = 0;                // of the main thread (SetOwnNice)
   double cpu_s() const { return user_cpu_s + system_cpu_s; }
 };
 
@@ -62,10 +63,6 @@ std::string StopChild(pid_t& pid);
 // (Kubernetes' clusterloader2 runs on a machine of its own). Lowering the nice value needs
 // root (CAP_SYS_NICE); the error says why it failed, and nothing changed then.
 absl::Status SetOwnNice(int nice);
-
-// The nice value of process `pid`'s main thread (field 19 of /proc/PID/stat), -100 if
-// unreadable.
-int NiceOf(pid_t pid);
 
 class ServerProcess {
  public:

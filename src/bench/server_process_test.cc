@@ -33,10 +33,12 @@ TEST(ParseProcStatTest, ThisMachineHasBeenBusy) {
 }
 
 // SetOwnNice changes the calling thread only (here a thread of its own, raised by one, which
-// needs no privilege), and NiceOf reads a process's value from /proc.
-TEST(NiceTest, SetOwnNiceChangesTheCallingThreadAndNiceOfReadsIt) {
+// needs no privilege), and ReadProcessStats reads a process's value from /proc.
+TEST(NiceTest, SetOwnNiceChangesTheCallingThreadAndReadProcessStatsReadsIt) {
   const int before = getpriority(PRIO_PROCESS, 0);
-  EXPECT_EQ(NiceOf(getpid()), before);
+  ASSERT_TRUE(ReadProcessStats(getpid()).ok());
+  EXPECT_EQ(ReadProcessStats(getpid())->nice, before);
+  EXPECT_EQ(SelfStats().nice, before);
   int in_thread = -100;
   std::thread([&] {
     ASSERT_TRUE(SetOwnNice(std::min(before + 1, 19)).ok());
@@ -54,13 +56,13 @@ TEST(NiceTest, SetOwnNiceChangesTheCallingThreadAndNiceOfReadsIt) {
   }
   int seen = -100;
   for (int i = 0; i < 200 && seen != std::min(before + 3, 19); ++i) {
-    seen = NiceOf(child);
+    if (auto st = ReadProcessStats(child); st.ok()) seen = st->nice;
     usleep(5000);
   }
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
   EXPECT_EQ(seen, std::min(before + 3, 19));
-  EXPECT_EQ(NiceOf(-5), -100);
+  EXPECT_FALSE(ReadProcessStats(child).ok());  // reaped: gone
 }
 
 }  // namespace
