@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -60,6 +61,42 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
                       message, R"(","reason":")", reason, R"(","code":)", code, "}");
 }
 
+// An io_context run by threads of its own (none when `count` is 0), for connections moved onto
+// it with TlsStream::Rebind: the TLS handshakes and the watches. Stop stops it and joins the
+// threads; what it still holds is destroyed with it.
+class OwnThreads {
+ public:
+  // The concurrency hint is the number of threads (Asio tunes itself for 1).
+  OwnThreads(int count, std::string name_prefix)
+      : count_(count), name_prefix_(std::move(name_prefix)), io_(std::max(1, count)),
+        work_(io_.get_executor()) {}
+  ~OwnThreads() { Stop(); }
+
+  void Start() {
+    for (int i = 0; i < count_; ++i) {
+      threads_.emplace_back([this, i] {
+        base::NameThisThread(base::StrCat(name_prefix_, i));
+        io_.run();
+      });
+    }
+  }
+  void Stop() {
+    work_.reset();
+    io_.stop();
+    for (std::thread& t : threads_) t.join();
+    threads_.clear();
+  }
+  bool enabled() const { return count_ > 0; }
+  asio::io_context& io() { return io_; }
+
+ private:
+  const int count_;
+  const std::string name_prefix_;
+  asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -71,32 +108,8 @@ struct HttpServer::Impl {
         ssl_ctx(ssl::context::tls_server), acceptor(io) {}
 
   ~Impl() {
-    handshake_work.reset();
-    handshake_io.stop();
-    for (std::thread& t : handshake_threads) t.join();
-    watch_work.reset();
-    watch_io.stop();
-    for (std::thread& t : watch_threads) t.join();
-  }
-
-  // The threads that stream watches, when options.watch_threads > 0.
-  void StartWatchThreads() {
-    for (int i = 0; i < options.watch_threads; ++i) {
-      watch_threads.emplace_back([this, i] {
-        base::NameThisThread(base::StrCat("api-watch-", i));
-        watch_io.run();
-      });
-    }
-  }
-
-  // The threads that do TLS handshakes, when options.handshake_threads > 0.
-  void StartHandshakeThreads() {
-    for (int i = 0; i < options.handshake_threads; ++i) {
-      handshake_threads.emplace_back([this, i] {
-        base::NameThisThread(base::StrCat("api-tls-", i));
-        handshake_io.run();
-      });
-    }
+    handshake.Stop();
+    watch.Stop();
   }
 
   asio::awaitable<void> Accept() {
@@ -115,9 +128,9 @@ struct HttpServer::Impl {
       socket.set_option(tcp::no_delay(true));
       Stream stream(std::move(socket), ssl_ctx.native_handle());
       // The handshake runs on the handshake threads when there are any. (The socket is
-      // accepted on `io` all the same: a pending accept on handshake_io would outlive it.)
-      if (options.handshake_threads > 0) {
-        if (auto rec = stream.Rebind(asio::make_strand(handshake_io))) {
+      // accepted on `io` all the same: a pending accept on handshake.io() would outlive it.)
+      if (handshake.enabled()) {
+        if (auto rec = stream.Rebind(asio::make_strand(handshake.io()))) {
           spdlog::warn("handing a new connection to the handshake threads failed: {}",
                        rec.message());
           continue;
@@ -228,7 +241,7 @@ struct HttpServer::Impl {
     stream.ExpiresAfter(std::chrono::seconds(30));
     auto [hec] = co_await stream.async_handshake(Stream::Role::kServer, use_tuple);
     if (hec) co_return;
-    if (options.handshake_threads == 0) {
+    if (!handshake.enabled()) {
       co_await Session(std::move(stream), std::move(count));
       co_return;
     }
@@ -299,8 +312,8 @@ struct HttpServer::Impl {
       const api::ApiPath path = api::ParseApiPath(req.path);
       if (ApiServer::IsWatch(req)) {
         // A watch owns its connection until it ends, on the watch threads if there are any.
-        if (options.watch_threads > 0) {
-          if (auto ec = stream.Rebind(asio::make_strand(watch_io))) {
+        if (watch.enabled()) {
+          if (auto ec = stream.Rebind(asio::make_strand(watch.io()))) {
             spdlog::warn("handing a watch to the watch threads failed: {}", ec.message());
             break;
           }
@@ -450,7 +463,7 @@ struct HttpServer::Impl {
     bool initial_end_pending = ws.initial_events_end;
     bool alive = true;
     auto last_write = std::chrono::steady_clock::now();
-    // Delivery delays for shoal_watch_delivery_seconds, and the slowest, for the log.
+    // Delivery delays for shoal_watch_delivery_seconds.
     const Filter& filter = ws.watcher->filter();
     const std::string_view scope = !filter.labels.Empty() || !filter.fields.Empty() ? "selector"
                                    : !filter.ns.empty()                            ? "namespace"
@@ -472,17 +485,16 @@ struct HttpServer::Impl {
         alive = co_await send(batch);
         last_write = std::chrono::steady_clock::now();
         delivery.clear();
-        double slowest = 0;
-        auto oldest = take_time;
+        auto oldest = last_write;  // of the live events: the slowest delivered
         for (const CacheEvent& e : events) {
           if (e.applied == std::chrono::steady_clock::time_point{}) continue;
           oldest = std::min(oldest, e.applied);
           delivery.push_back(std::chrono::duration<double>(last_write - e.applied).count());
-          slowest = std::max(slowest, delivery.back());
         }
         const double write = std::chrono::duration<double>(last_write - write_start).count();
         metrics.RecordWatchBatch(ws.cache->type().plural, scope, delivery, write);
         // A watch that falls a second behind is worth a line (at most one per 10 s per watch).
+        const double slowest = std::chrono::duration<double>(last_write - oldest).count();
         if (slowest >= 1.0 && last_write - last_slow_log >= std::chrono::seconds(10)) {
           last_slow_log = last_write;
           spdlog::info("watch {} ({}) is behind: an event was delivered {:.0f} ms after the "
@@ -619,16 +631,10 @@ struct HttpServer::Impl {
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
-  std::vector<std::thread> watch_threads;
-  // Its concurrency hint is the number of threads that run it (Asio tunes itself for 1).
-  asio::io_context watch_io{std::max(1, options.watch_threads)};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> watch_work{
-      watch_io.get_executor()};
-  std::vector<std::thread> handshake_threads;
-  // Last, so that it is destroyed first: the handshakes it still holds use the members above.
-  asio::io_context handshake_io{std::max(1, options.handshake_threads)};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> handshake_work{
-      handshake_io.get_executor()};
+  // Last, so that they are destroyed first: the watches and handshakes they still hold use
+  // the members above.
+  OwnThreads watch{options.watch_threads, "api-watch-"};
+  OwnThreads handshake{options.handshake_threads, "api-tls-"};
 };
 
 
@@ -694,8 +700,8 @@ absl::Status HttpServer::Listen() {
     ctx->set_verify_mode(ssl::verify_none);
     impl_->agent_ctx = std::move(ctx);
   }
-  impl_->StartHandshakeThreads();
-  impl_->StartWatchThreads();
+  impl_->handshake.Start();
+  impl_->watch.Start();
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
   return absl::OkStatus();
 }
