@@ -42,7 +42,9 @@ void Pretty(std::string& out, const json::value& v, int indent) {
       out += pad + json::serialize(json::string_view(k)) + ": ";
       Pretty(out, child, indent + 2);
     }
-    out += "\n" + std::string(indent, ' ') + "}";
+    out += '\n';
+    out.append(indent, ' ');
+    out += '}';
   } else if (const json::array* a = v.if_array(); a != nullptr && !a->empty()) {
     out += "[\n";
     for (size_t i = 0; i < a->size(); ++i) {
@@ -50,7 +52,9 @@ void Pretty(std::string& out, const json::value& v, int indent) {
       out += pad;
       Pretty(out, (*a)[i], indent + 2);
     }
-    out += "\n" + std::string(indent, ' ') + "]";
+    out += '\n';
+    out.append(indent, ' ');
+    out += ']';
   } else {
     out += json::serialize(v);
   }
