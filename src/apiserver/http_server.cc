@@ -1,7 +1,6 @@
 #include "apiserver/http_server.h"
 
 #include <algorithm>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -19,7 +18,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
@@ -200,7 +198,8 @@ struct HttpServer::Impl {
     for (size_t i = 0; i <= resp.parts.size(); ++i) {
       if (i < resp.parts.size()) buf.append(*resp.parts[i]);
       if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(buf), use_tuple);
+        auto [ec, n] =
+            co_await asio::async_write(stream, asio::buffer(buf), base::WriteAllAtOnce{}, use_tuple);
         if (ec) co_return false;
         buf.clear();
       }
@@ -435,17 +434,13 @@ struct HttpServer::Impl {
     http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
     if (hec) co_return;
-    // One chunk as one buffer, its framing included. Beast's chunk is three buffers (size
-    // line, data, CRLF), and TlsStream completes each write_some with a posted handler: a
-    // large batch then waited three times in its executor's queue, where once suffices.
-    std::string chunk;
+    // A chunk is three buffers (size line, the events, CRLF), written in one pass where the
+    // socket takes them (TlsStream gathers the size line with the events' first bytes): a
+    // batch costs one completion on a busy watch thread, and its bytes are not copied.
     auto send = [&](const std::string& data) -> asio::awaitable<bool> {
-      chunk.clear();
-      chunk.reserve(data.size() + 32);
-      fmt::format_to(std::back_inserter(chunk), "{:x}\r\n", data.size());
-      chunk += data;
-      chunk += "\r\n";
-      auto [ec, n] = co_await asio::async_write(stream, asio::buffer(chunk), use_tuple);
+      const auto chunk = http::make_chunk(asio::buffer(data));
+      auto [ec, n] =
+          co_await asio::async_write(stream, chunk, base::WriteAllAtOnce{}, use_tuple);
       co_return !ec;
     };
     if (!ws.error_event.empty()) {

@@ -25,8 +25,10 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstddef>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +43,17 @@
 #include <boost/system/error_code.hpp>
 
 namespace shoal::base {
+
+// A completion condition for asio::async_write that sets no limit per write_some call. Asio's
+// default (transfer_all) asks a stream for at most 64 KiB per call, and TlsStream completes
+// every call with a posted handler: a 1 MiB watch batch waited sixteen times in a busy
+// io_context's queue. TlsStream::async_write_some writes as much as the socket takes in one
+// pass, so with this condition such a write usually completes in one.
+struct WriteAllAtOnce {
+  std::size_t operator()(const boost::system::error_code& ec, std::size_t) const {
+    return ec ? 0 : std::numeric_limits<std::size_t>::max();
+  }
+};
 
 class TlsStream {
  public:
@@ -95,26 +108,49 @@ class TlsStream {
         Op<Read, true>{core_.get(), Read{first}}, token, core_->socket);
   }
 
-  // Writes some of `buffers` as TLS records. Small pieces (an HTTP header and a short body)
-  // are gathered into one write of up to 16 KiB, so that they go out as one record.
+  // Writes `buffers` as TLS records, as many as the socket takes, in one pass: a whole
+  // HTTP response (header pieces, then a large body) or a watch chunk (size line, events,
+  // CRLF) costs one completion. Runs of small pieces are gathered into records of up to
+  // 16 KiB (the bytes are copied); a piece of 16 KiB or more is written where it is. At most
+  // kMaxPieces pieces per call; the caller's async_write loop sends the rest.
   // Completion: void(error_code, size_t).
   template <class ConstBufferSequence, class Token>
   auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
     Write w;
-    const std::size_t total = boost::asio::buffer_size(buffers);
-    for (auto it = boost::asio::buffer_sequence_begin(buffers);
-         it != boost::asio::buffer_sequence_end(buffers); ++it) {
-      boost::asio::const_buffer b(*it);
-      if (b.size() == 0) continue;
-      if (b.size() == total || b.size() >= kGatherBytes) {
-        w.data = static_cast<const char*>(b.data());
-        w.size = b.size();
-      } else {
-        w.gathered.resize(std::min(total, kGatherBytes));
-        boost::asio::buffer_copy(boost::asio::buffer(w.gathered), buffers);
-        w.size = w.gathered.size();
+    std::size_t left = boost::asio::buffer_size(buffers);
+    auto it = boost::asio::buffer_sequence_begin(buffers);
+    const auto end = boost::asio::buffer_sequence_end(buffers);
+    std::size_t offset = 0;  // into *it
+    while (it != end && w.count < kMaxPieces) {
+      boost::asio::const_buffer b = boost::asio::const_buffer(*it) + offset;
+      if (b.size() == 0) {
+        ++it;
+        offset = 0;
+        continue;
       }
-      break;
+      if (b.size() >= kGatherBytes || b.size() == left) {  // large, or all that is left
+        w.pieces[w.count++] = {static_cast<const char*>(b.data()), 0, b.size()};
+        left -= b.size();
+        ++it;
+        offset = 0;
+        continue;
+      }
+      // Gather from here up to kGatherBytes, into the next large piece if need be.
+      const std::size_t start = w.gathered.size();
+      while (it != end && w.gathered.size() - start < kGatherBytes) {
+        boost::asio::const_buffer c = boost::asio::const_buffer(*it) + offset;
+        const std::size_t take = std::min(c.size(), kGatherBytes - (w.gathered.size() - start));
+        w.gathered.append(static_cast<const char*>(c.data()), take);
+        if (take == c.size()) {
+          ++it;
+          offset = 0;
+        } else {
+          offset += take;
+        }
+      }
+      const std::size_t size = w.gathered.size() - start;
+      w.pieces[w.count++] = {nullptr, start, size};
+      left -= size;
     }
     return boost::asio::async_compose<Token, void(boost::system::error_code, std::size_t)>(
         Op<Write, true>{core_.get(), std::move(w)}, token, core_->socket);
@@ -134,6 +170,7 @@ class TlsStream {
 
  private:
   static constexpr std::size_t kGatherBytes = 16 * 1024;
+  static constexpr std::size_t kMaxPieces = 16;
 
   struct SslFree {
     void operator()(SSL* s) const { SSL_free(s); }
@@ -169,36 +206,44 @@ class TlsStream {
     }
   };
   struct Write {
-    const char* data = nullptr;
-    std::size_t size = 0;
-    std::string gathered;  // owns the bytes when they were gathered (retries need them)
+    struct Piece {
+      const char* data;    // the caller's bytes, or nullptr: `gathered` from `offset`
+      std::size_t offset;  // into `gathered`
+      std::size_t size;
+    };
+    std::array<Piece, kMaxPieces> pieces{};
+    std::size_t count = 0;  // of `pieces` in use
+    std::string gathered;  // owns the gathered bytes (retries need them)
     // SSL_write_ex writes one record (at most 16 KiB) per call in partial-write mode; the
-    // loop goes on while the socket takes them, so that a large write (a watch's batch of
-    // events) completes in one pass, not one posted completion per record: on a busy
-    // io_context each completion waits behind every other connection's (a 1 MiB batch had
-    // 64 of them). What went out before the socket pushed back, or an
-    // error, is reported as written; the next call retries from there with the same bytes
-    // at the same offset, as OpenSSL's retry rules ask.
+    // loop goes on, piece after piece, while the socket takes them, so that a large write (a
+    // watch's batch of events, a LIST answer) completes in one pass, not one posted
+    // completion per record or per piece: on a busy io_context each completion waits behind
+    // every other connection's (a 1 MiB batch had 64 of them). What went out before the
+    // socket pushed back, or an error, is reported as written; the next call retries from
+    // there with the same bytes at the same offset, as OpenSSL's retry rules ask (the pieces
+    // are cut the same way from the same cursor, so the retried record's bytes lead them).
     int operator()(SSL* s, std::size_t* n) const {
       *n = 0;
-      if (size == 0) return 1;
-      const char* bytes = gathered.empty() ? data : gathered.data();
       std::size_t total = 0;
-      for (;;) {
-        std::size_t written = 0;
-        const int r = SSL_write_ex(s, bytes + total, size - total, &written);
-        if (r <= 0) {
-          if (total == 0) return r;
-          ERR_clear_error();  // the error (or WANT_WRITE) comes back on the next call
-          *n = total;
-          return 1;
-        }
-        total += written;
-        if (total >= size) {
-          *n = total;
-          return 1;
+      for (std::size_t i = 0; i < count; ++i) {
+        const Piece& p = pieces[i];
+        const char* bytes = p.data != nullptr ? p.data : gathered.data() + p.offset;
+        std::size_t done = 0;
+        while (done < p.size) {
+          std::size_t written = 0;
+          const int r = SSL_write_ex(s, bytes + done, p.size - done, &written);
+          if (r <= 0) {
+            if (total == 0) return r;
+            ERR_clear_error();  // the error (or WANT_WRITE) comes back on the next call
+            *n = total;
+            return 1;
+          }
+          done += written;
+          total += written;
         }
       }
+      *n = total;
+      return 1;
     }
   };
 

@@ -68,6 +68,19 @@ class TlsStreamTest : public ::testing::Test {
   tcp::acceptor acceptor_{io_};
 };
 
+// A stream that counts the write_some calls it passes on to a TlsStream.
+struct CountingStream {
+  TlsStream& s;
+  int calls = 0;
+  using executor_type = TlsStream::executor_type;
+  executor_type get_executor() { return s.get_executor(); }
+  template <class Buffers, class Token>
+  auto async_write_some(const Buffers& b, Token&& token) {
+    ++calls;
+    return s.async_write_some(b, std::forward<Token>(token));
+  }
+};
+
 TEST_F(TlsStreamTest, ExchangesLargeBodiesBothWays) {
   std::string up(3 << 20, '\0');
   for (size_t i = 0; i < up.size(); ++i) up[i] = static_cast<char>(i * 7 + i / 4096);
@@ -150,6 +163,118 @@ TEST_F(TlsStreamTest, OneWriteSomeSendsManyRecordsWhileTheSocketTakesThem) {
       });
   EXPECT_GT(first_write, size_t{16 << 10}) << "one record only";
   EXPECT_TRUE(got == data);
+}
+
+// A watch chunk's three buffers (size line, a large batch, CRLF) go out in one write_some:
+// the size line gathered with the batch's first bytes, the rest of the batch where it is.
+TEST_F(TlsStreamTest, OneWriteSomeSendsASequenceOfSmallAndLargePieces) {
+  std::string batch(256 << 10, '\0');
+  for (size_t i = 0; i < batch.size(); ++i) batch[i] = static_cast<char>(i * 11 + i / 777);
+  const std::string head = "40000\r\n";
+  const std::string tail = "\r\n";
+  const std::string want = head + batch + tail;
+  std::string got(want.size(), '\0');
+  size_t first_write = 0;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        s.socket().set_option(asio::socket_base::send_buffer_size(4 << 20));
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        std::vector<asio::const_buffer> pieces = {asio::buffer(head), asio::buffer(batch),
+                                                  asio::buffer(tail)};
+        auto [wec, wn] = co_await s.async_write_some(pieces, use_tuple);
+        EXPECT_FALSE(wec) << wec.message();
+        first_write = wn;
+        if (wn < want.size()) {
+          co_await asio::async_write(s, asio::buffer(want.data() + wn, want.size() - wn),
+                                     use_tuple);
+        }
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        auto [rec, rn] = co_await asio::async_read(c, asio::buffer(got), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+      });
+  EXPECT_EQ(first_write, want.size()) << "the sequence took more than one pass";
+  EXPECT_TRUE(got == want);
+}
+
+// asio::async_write asks a stream for at most 64 KiB per write_some unless its completion
+// condition says otherwise; with base::WriteAllAtOnce a 1 MiB write is one call.
+TEST_F(TlsStreamTest, WriteAllAtOnceLetsOneWriteSomeTakeAWholeMegabyte) {
+  std::string data(1 << 20, '\0');
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>(i * 5 + i / 301);
+  std::string got(2 * data.size(), '\0');
+  int at_once_calls = 0, default_calls = 0;
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        s.socket().set_option(asio::socket_base::send_buffer_size(8 << 20));
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        CountingStream at_once{s};
+        auto [aec, an] =
+            co_await asio::async_write(at_once, asio::buffer(data), WriteAllAtOnce{}, use_tuple);
+        EXPECT_FALSE(aec) << aec.message();
+        at_once_calls = at_once.calls;
+        CountingStream by_default{s};
+        auto [dec, dn] = co_await asio::async_write(by_default, asio::buffer(data), use_tuple);
+        EXPECT_FALSE(dec) << dec.message();
+        default_calls = by_default.calls;
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        auto [rec, rn] = co_await asio::async_read(c, asio::buffer(got), use_tuple);
+        EXPECT_FALSE(rec) << rec.message();
+      });
+  EXPECT_LE(at_once_calls, 2) << "the socket took the megabyte in pieces";
+  EXPECT_GE(default_calls, 16) << "asio's transfer_all no longer caps a call at 64 KiB";
+  EXPECT_TRUE(got == data + data);
+}
+
+// With a small send buffer the socket pushes back inside gathered and direct pieces alike;
+// every retry resumes at the same bytes, so a long mixed sequence arrives intact.
+TEST_F(TlsStreamTest, WritesThatThePeerHoldsBackResumeInsidePiecesInOrder) {
+  std::vector<std::string> parts;
+  for (int i = 0; i < 200; ++i) {
+    const size_t size = i % 4 == 0 ? 3 : i % 4 == 1 ? 20000 + i : i % 4 == 2 ? 16384 : 900;
+    std::string p(size, '\0');
+    for (size_t j = 0; j < size; ++j) p[j] = static_cast<char>(i * 31 + j * 7 + j / 500);
+    parts.push_back(std::move(p));
+  }
+  std::string want;
+  std::vector<asio::const_buffer> pieces;
+  for (const std::string& p : parts) {
+    want += p;
+    pieces.push_back(asio::buffer(p));
+  }
+  std::string got(want.size(), '\0');
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        s.socket().set_option(asio::socket_base::send_buffer_size(16384));
+        s.socket().set_option(tcp::no_delay(true));
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        CountingStream counting{s};
+        auto [wec, wn] =
+            co_await asio::async_write(counting, pieces, WriteAllAtOnce{}, use_tuple);
+        EXPECT_FALSE(wec) << wec.message();
+        EXPECT_EQ(wn, want.size());
+        EXPECT_GE(counting.calls, 8) << "the socket seldom held the writer back";
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        size_t at = 0;
+        while (at < got.size()) {  // reads of records, each after the writer yielded
+          auto [rec, rn] = co_await c.async_read_some(
+              asio::buffer(got.data() + at, got.size() - at), use_tuple);
+          if (rec) {
+            ADD_FAILURE() << rec.message();
+            break;
+          }
+          at += rn;
+        }
+      });
+  EXPECT_TRUE(got == want);
 }
 
 TEST_F(TlsStreamTest, RejectsACertificateForAnotherHost) {
