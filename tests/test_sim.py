@@ -249,6 +249,17 @@ def test_a_killed_sims_temporary_directory_is_removed_by_the_next_sim(server, si
         shutil.rmtree(left, ignore_errors=True)
 
 
+@pytest.mark.parametrize("value", ["-1", "3601", "x"])
+def test_bad_settle_is_refused_before_anything_starts(tmp_path, value):
+    out = tmp_path / "r.json"
+    r = subprocess.run([shoal_bin(), "bench", "--scenario", "smoke", "--out", str(out),
+                        "--settle", value], capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0
+    assert "--settle" in r.stderr, r.stderr
+    assert "started shoal server" not in r.stdout
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("value", ["-1", "1001", "x"])
 def test_bad_calls_per_node_is_refused_before_any_node_starts(server, value):
     r = subprocess.run([shoal_bin(), "sim", "--kubeconfig", server.kubeconfig, "--nodes", "1",
@@ -264,6 +275,7 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     and its report says how long registration took and what heartbeats cost (never judged by
     a timing here). With --shared-pod-watch the sim serves all nodes from one pod watch."""
     r, report = run_bench(tmp_path, "hb.json", "heartbeat", "--nodes", "40", "--duration", "3",
+                          "--settle", "1",
                           *(["--shared-pod-watch", "--rate", "200", "--shared-connections", "4"]
                             if shared else []))
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
@@ -272,6 +284,7 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     assert report["start_to_all_nodes_ready_s"] > 0
     assert report["start_to_all_nodes_listed_pods_s"] > 0
     assert report["window_s"] == 3
+    assert report["settle_s"] == 1 and "heartbeats after 1 s more" in r.stdout
     # Every node stayed Ready through the window (the bench's own watch of nodes).
     assert report["fewest_nodes_ready_in_window"] == 40, report
     assert report["nodes_ready_at_window_end"] == 40, report
@@ -328,6 +341,9 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     r, rep = run_bench(tmp_path, "smoke.json", "smoke",
                        "--nodes", "40", "--pods", "60", "--rate", "30")
     assert rep["scenario"] == "smoke" and rep["nodes"] == 40 and rep["gpus"] == 320
+    # The load waited the default --settle after the nodes came up.
+    assert rep["settle_s"] == 10
+    assert "hollow nodes: all 40 Ready; settling 10 s before the load" in r.stdout
     assert rep["pod_startup"]["count"] + rep["small_pods_never_running"] == 60
     assert rep["small_pods_never_running"] == 0
     # The server's own latency over the workload (from /metrics): every small pod's create.
@@ -385,9 +401,10 @@ def test_density_bench_report_is_complete_and_consistent(tmp_path):
     """`shoal bench --scenario density` at CI size (Kubernetes' density test: pods without GPUs
     that run until the end, no gangs): every pod is bound once and seen Running, and nothing
     holds a GPU (never judged by a timing here)."""
-    _, rep = run_bench(tmp_path, "density.json", "density",
-                       "--nodes", "20", "--pods", "100", "--rate", "50")
+    r, rep = run_bench(tmp_path, "density.json", "density",
+                       "--nodes", "20", "--pods", "100", "--rate", "50", "--settle", "0")
     assert rep["scenario"] == "density" and rep["nodes"] == 20
+    assert rep["settle_s"] == 0 and "settling" not in r.stdout
     assert rep["gangs"] == [] and rep["gangs_incomplete"] == 0
     assert rep["pod_startup"]["count"] == 100 and rep["small_pods_never_running"] == 0
     assert sum(rep["pods_bound_per_second"]) == 100
@@ -403,7 +420,7 @@ def test_ml_bench_report_is_complete_and_balloons_are_displaced(tmp_path):
     small gangs, balloons on the nodes the gangs leave, small pods from 20 teams); the small
     pods outnumber the free GPUs, so some balloons must be displaced."""
     r, rep = run_bench(tmp_path, "ml.json", "ml-7500",
-                       "--nodes", "60", "--pods", "100", "--rate", "50")
+                       "--nodes", "60", "--pods", "100", "--rate", "50", "--settle", "0")
     assert rep["scenario"] == "ml-7500" and rep["nodes"] == 60 and rep["gpus"] == 480
     # 2 x 1024, 10 x 128, 50 x 16 at 7,500 nodes, in proportion at 60: one of each kind.
     assert rep["gang_sizes"] == [8, 2, 2] and rep["gang_pods"] == 12
@@ -426,9 +443,10 @@ def test_queues_bench_report_is_complete_and_consistent(tmp_path):
     """`shoal bench --scenario queues` at CI size: teams with quotas on hollow nodes; the report
     accounts for every job and its shares add up (never judged by a timing or a goal here)."""
     _, rep = run_bench(tmp_path, "queues.json", "queues",
-                       "--nodes", "16", "--duration", "8", "--teams", "2",
+                       "--nodes", "16", "--duration", "8", "--teams", "2", "--settle", "0",
                        "--run-seconds", "2", "6")
     assert rep["scenario"] == "queues" and rep["nodes"] == 16 and rep["gpus"] == 128
+    assert rep["settle_s"] == 0
     assert rep["teams_count"] == 2 and len(rep["teams"]) == 2
     assert abs(sum(t["entitled"] for t in rep["teams"]) - 1) < 1e-9
     assert sum(t["nominal_gpus"] for t in rep["teams"]) == 128

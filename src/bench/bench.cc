@@ -206,6 +206,7 @@ int RunBench(const BenchFlags& flags) {
       options.balloons = MlBalloons(options.nodes, options.gang_sizes);
     }
     options.server_pid = server ? server->pid() : -1;
+    options.settle_s = flags.settle_s;
     report = RunSmoke(kc, options);
     if (report.ok()) summary = SmokeSummary(*report);
   } else if (flags.scenario == "queues") {
@@ -222,6 +223,7 @@ int RunBench(const BenchFlags& flags) {
     options.reclaim = flags.reclaim;
     options.topology_aware = flags.topology_aware;
     options.server_pid = server ? server->pid() : -1;
+    options.settle_s = flags.settle_s;
     report = RunQueues(kc, options);
     if (report.ok()) summary = QueuesSummary(*report);
   } else if (flags.scenario == "heartbeat") {
@@ -233,6 +235,7 @@ int RunBench(const BenchFlags& flags) {
     options.server_pid = server ? server->pid() : -1;
     options.shared_pod_watch = flags.shared_pod_watch;
     options.shared_connections = flags.shared_connections;
+    options.settle_s = flags.settle_s;
     if (flags.rate_set) options.start_rate = flags.rate;
     report = RunHeartbeat(kc, options);
     if (report.ok()) summary = HeartbeatSummary(*report);

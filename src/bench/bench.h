@@ -35,6 +35,7 @@ struct BenchFlags {
   int server_tls_handshake_threads = -1;  // own server's --tls-handshake-threads; -1 = default
   int server_store_commit_delay_us = -1;  // own server's --store-commit-delay-us; -1 = default
   int server_watch_threads = -1;  // own server's --watch-threads; -1 = default
+  int settle_s = 10;  // hollow-node scenarios: seconds after every node is up, before the load
   int nice = -10;  // the bench's own nice value (its children keep the inherited one); 0: as is
   double rate = 20;        // pod-startup: pod creations per second
   int nodes = 4;           // gang-restart: agents and gang size; heartbeat, smoke: hollow nodes

@@ -147,9 +147,9 @@ struct Run {
     }
     to_all_up_s = std::chrono::duration<double>(SteadyClock::now() - start).count();
     fmt::print("heartbeat: every node listed its pods after {:.1f} s; sampling {} s of heartbeats "
-               "after 10 s more\n", to_all_up_s, options.duration_s);
+               "after {} s more\n", to_all_up_s, options.duration_s, options.settle_s);
     std::fflush(stdout);
-    co_await Sleep(std::chrono::seconds(10));
+    co_await Sleep(std::chrono::seconds(options.settle_s));
     auto stats = [](pid_t pid) {
       return pid > 0 ? ReadProcessStats(pid).value_or(ProcessStats{}) : ProcessStats{};
     };
@@ -190,6 +190,7 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                       {"shared_connections", options.shared_connections},
                       {"start_to_all_nodes_ready_s", run.to_all_ready_s},
                       {"start_to_all_nodes_listed_pods_s", run.to_all_up_s},
+                      {"settle_s", options.settle_s},
                       {"window_s", window},
                       {"fewest_nodes_ready_in_window",
                        static_cast<int64_t>(run.fewest_ready_in_window)},

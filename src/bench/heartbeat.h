@@ -30,6 +30,7 @@ struct HeartbeatOptions {
   bool shared_pod_watch = false;  // `shoal sim --shared-pod-watch` (one connection per node)
   double start_rate = 0;          // hollow nodes started per second (0: the sim's 1000)
   int shared_connections = 0;     // `shoal sim --shared-connections N` (0: one per node)
+  int settle_s = 10;  // after every node listed its pods, before the window (--settle)
 };
 
 absl::StatusOr<boost::json::object> RunHeartbeat(const client::Kubeconfig& kc,

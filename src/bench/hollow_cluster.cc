@@ -28,7 +28,8 @@ asio::awaitable<void> SleepFor(SteadyClock::duration d) {
 asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                const std::string& kubeconfig_path,
                                                const std::string& work_dir, int nodes,
-                                               std::chrono::seconds timeout, pid_t* sim_pid) {
+                                               std::chrono::seconds timeout,
+                                               std::chrono::seconds settle, pid_t* sim_pid) {
   absl::StatusOr<pid_t> sim = SpawnSim(kubeconfig_path, work_dir, nodes,
                                        {"--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf)});
   if (!sim.ok()) co_return sim.status();
@@ -61,7 +62,15 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
           }
         }
       }
-      if (ready >= nodes) co_return absl::OkStatus();
+      if (ready >= nodes) {
+        if (settle.count() > 0) {
+          fmt::print("hollow nodes: all {} Ready; settling {} s before the load\n", nodes,
+                     settle.count());
+          std::fflush(stdout);
+          co_await SleepFor(settle);
+        }
+        co_return absl::OkStatus();
+      }
     }
     co_await SleepFor(std::chrono::milliseconds(500));
   }

@@ -37,11 +37,14 @@ inline constexpr int kBenchNodesPerLeaf = 16;
 // --ready-file (every node registered and listed its pods) and then polls the node list until
 // at least `nodes` nodes are Ready=True. `*sim_pid` is set as soon as the
 // child runs, also when the wait fails: the caller stops it. Errors: those of SpawnShoal;
-// DeadlineExceeded when the nodes are not Ready within `timeout`.
+// DeadlineExceeded when the nodes are not Ready within `timeout`. Then it waits `settle` more
+// (`shoal bench --settle`): each new node renews its Lease and writes its status in its first
+// 10 s, and a workload started at once is measured inside that backlog of the registration.
 boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                       const std::string& kubeconfig_path,
                                                       const std::string& work_dir, int nodes,
                                                       std::chrono::seconds timeout,
+                                                      std::chrono::seconds settle,
                                                       pid_t* sim_pid);
 
 // Starts `shoal sim --nodes N` plus `extra_args` against `kubeconfig_path`, with the work-dir

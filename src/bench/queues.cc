@@ -544,7 +544,8 @@ struct Run {
   asio::awaitable<void> Main() {
     absl::Status st =
         co_await StartHollowNodes(*transport, options.kubeconfig_path, options.work_dir,
-                                  options.nodes, std::chrono::seconds(300), &sim_pid);
+                                  options.nodes, std::chrono::seconds(300),
+                                  std::chrono::seconds(options.settle_s), &sim_pid);
     if (!st.ok()) {
       error = st;
       co_return;
@@ -695,6 +696,7 @@ absl::StatusOr<json::object> RunQueues(const client::Kubeconfig& kc, const Queue
   const bool alloc_met = alloc.samples > 0 && alloc.min >= kAllocationGoal;
   json::object report{{"scenario", "queues"},
                       {"nodes", options.nodes},
+                      {"settle_s", options.settle_s},
                       {"gpus", run.total_gpus},
                       {"teams_count", options.teams},
                       {"duration_s", options.duration_s},

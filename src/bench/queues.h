@@ -49,6 +49,7 @@ struct QueuesOptions {
   std::string reclaim = "Any";       // the ClusterQueues' preemption.reclaimWithinCohort
   bool topology_aware = false;       // the flavor gets spec.topologyName: admission by node room
   pid_t server_pid = -1;  // -1: not ours
+  int settle_s = 10;      // after every node is Ready, before the load (`shoal bench --settle`)
 };
 
 absl::StatusOr<boost::json::object> RunQueues(const client::Kubeconfig& kc,

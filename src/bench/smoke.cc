@@ -349,7 +349,8 @@ struct Run {
   asio::awaitable<void> Main() {
     absl::Status ready =
         co_await StartHollowNodes(*transport, options.kubeconfig_path, options.work_dir,
-                                  options.nodes, std::chrono::seconds(120), &sim_pid);
+                                  options.nodes, std::chrono::seconds(120),
+                                  std::chrono::seconds(options.settle_s), &sim_pid);
     if (!ready.ok()) {
       error = ready;
       co_return;
@@ -504,6 +505,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
   for (int64_t b : run.bound_per_second) bound.push_back(b);
   json::object report{{"scenario", options.scenario},
                       {"nodes", options.nodes},
+                      {"settle_s", options.settle_s},
                       {"gpus", run.total_gpus},
                       {"small_pods", options.pods},
                       {"rate_per_s", options.rate},

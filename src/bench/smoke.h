@@ -47,6 +47,7 @@ struct SmokeOptions {
   int pod_gpus = 1;        // GPUs of each small pod (0: none)
   bool pods_finish = true;  // small pods run seconds; false: until the namespace goes
   pid_t server_pid = -1;   // -1: not ours
+  int settle_s = 10;       // after every node is Ready, before the load (`shoal bench --settle`)
 };
 
 absl::StatusOr<boost::json::object> RunSmoke(const client::Kubeconfig& kc,

@@ -444,6 +444,13 @@ int main(int argc, char** argv) {
                   "command's default)")
       ->capture_default_str()
       ->check(CLI::Range(-1, 64));
+  bch->add_option("--settle", bench.settle_s,
+                  "smoke, density, ml-7500, queues, heartbeat: seconds to wait once every hollow "
+                  "node is up (Ready, its pods listed) before the load or the heartbeat window "
+                  "starts, so that the nodes' first lease and status writes, queued behind "
+                  "their registration, are not measured as the workload's; 0: start at once")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3600));
   bch->add_option("--nice", bench.nice,
                   "The bench's own nice value; the server and hollow nodes it starts keep the "
                   "one it was started with. On a shared machine this keeps the observer (its "
