@@ -198,8 +198,8 @@ struct HttpServer::Impl {
     for (size_t i = 0; i <= resp.parts.size(); ++i) {
       if (i < resp.parts.size()) buf.append(*resp.parts[i]);
       if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
-        auto [ec, n] =
-            co_await asio::async_write(stream, asio::buffer(buf), base::WriteAllAtOnce{}, use_tuple);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(buf),
+                                                  base::WriteAllAtOnce{}, use_tuple);
         if (ec) co_return false;
         buf.clear();
       }
