@@ -375,9 +375,15 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     assert sum(rep["pods_running_per_second"]) <= 60
     assert all(c >= 0 for c in rep["server_cores_per_second"])
     assert all(m > 0 for m in rep["server_rss_mib_per_second"])
+    # The hollow nodes' CPU beside the server's, the same seconds: they did work (heartbeats,
+    # pods), and the summary puts the two side by side.
+    assert len(rep["sim_cores_per_second"]) == n
+    assert all(c >= 0 for c in rep["sim_cores_per_second"])
+    assert sum(rep["sim_cores_per_second"]) > 0
+    assert "CPU per second: hollow nodes mean" in r.stdout and "together max" in r.stdout
     # ... and drawn beside the report, one panel per series.
     svg = (tmp_path / "smoke.svg").read_text()
-    assert svg.startswith("<svg") and svg.count("<polyline") == 7
+    assert svg.startswith("<svg") and svg.count("<polyline") == 8
     assert "chart: " in r.stdout
     assert rep["balloons"] == 0 and rep["balloons_displaced"] == 0
     assert rep["create_answered_to_watch_event"]["count"] == 60

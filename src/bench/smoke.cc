@@ -76,7 +76,8 @@ struct Run {
   std::vector<double> startup_p99_per_second;            // of those, create -> Running (ms)
   std::vector<double> server_cores_per_second;            // a local server's CPU
   std::vector<double> server_rss_mib_per_second;          // and its resident memory
-  std::optional<ProcessStats> last_server;
+  std::vector<double> sim_cores_per_second;  // the hollow nodes' CPU, on the same machine
+  std::optional<ProcessStats> last_server, last_sim;
   SteadyClock::time_point last_sample{};
   SteadyClock::time_point start;
   int64_t total_gpus = 0;
@@ -161,16 +162,25 @@ struct Run {
     LatencySummary st = started.Summarize();
     running_per_second.push_back(static_cast<double>(st.count));
     startup_p99_per_second.push_back(st.count > 0 ? st.p99_ms : 0);
+    const double secs = last_sample == SteadyClock::time_point{}
+                            ? 1.0
+                            : std::chrono::duration<double>(now - last_sample).count();
     if (options.server_pid > 0) {
       absl::StatusOr<ProcessStats> ps = ReadProcessStats(options.server_pid);
       if (ps.ok()) {
-        double secs = last_sample == SteadyClock::time_point{}
-                          ? 1.0
-                          : std::chrono::duration<double>(now - last_sample).count();
         double cores = last_server ? (ps->cpu_s() - last_server->cpu_s()) / secs : 0;
         server_cores_per_second.push_back(cores);
         server_rss_mib_per_second.push_back(static_cast<double>(ps->rss_bytes) / (1 << 20));
         last_server = *ps;
+      }
+    }
+    // The sim shares the machine with a local server: a second where both want more than
+    // the cores there are shows here (the hollow nodes' own latency then grows too).
+    if (sim_pid > 0) {
+      absl::StatusOr<ProcessStats> ps = ReadProcessStats(sim_pid);
+      if (ps.ok()) {
+        sim_cores_per_second.push_back(last_sim ? (ps->cpu_s() - last_sim->cpu_s()) / secs : 0);
+        last_sim = *ps;
       }
     }
     last_sample = now;
@@ -531,6 +541,7 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                       {"startup_p99_ms_per_second", ToArray(run.startup_p99_per_second)},
                       {"server_cores_per_second", ToArray(run.server_cores_per_second)},
                       {"server_rss_mib_per_second", ToArray(run.server_rss_mib_per_second)},
+                      {"sim_cores_per_second", ToArray(run.sim_cores_per_second)},
                       {"create_transport_retries", run.transport_retries},
                       {"sim_stopped", end.sim_end},
                       {"hollow_node_api_latency", end.hollow_node_api_latency},
@@ -548,6 +559,41 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
   }
   return report;
 }
+
+namespace {
+// One line on the CPU the hollow nodes and a local server used, per second of the run.
+std::string CpuPerSecondSummary(const json::object& report) {
+  auto series = [&](std::string_view key) {
+    std::vector<double> v;
+    if (const json::value* a = report.if_contains(key); a != nullptr && a->is_array()) {
+      for (const json::value& x : a->get_array()) v.push_back(x.to_number<double>());
+    }
+    return v;
+  };
+  const std::vector<double> server = series("server_cores_per_second");
+  const std::vector<double> sim = series("sim_cores_per_second");
+  if (sim.empty()) return "";
+  auto mean_max = [](const std::vector<double>& v) {
+    double sum = 0, max = 0;
+    for (double x : v) {
+      sum += x;
+      max = std::max(max, x);
+    }
+    return std::pair{v.empty() ? 0 : sum / static_cast<double>(v.size()), max};
+  };
+  const auto [sim_mean, sim_max] = mean_max(sim);
+  std::string out = fmt::format("CPU per second: hollow nodes mean {:.2f}, max {:.2f} cores",
+                                sim_mean, sim_max);
+  if (server.size() == sim.size()) {
+    const auto [server_mean, server_max] = mean_max(server);
+    std::vector<double> both(sim.size());
+    for (size_t i = 0; i < sim.size(); ++i) both[i] = server[i] + sim[i];
+    out += fmt::format("; server mean {:.2f}, max {:.2f}; together max {:.2f}", server_mean,
+                       server_max, mean_max(both).second);
+  }
+  return out + "\n";
+}
+}  // namespace
 
 std::string SmokeSummary(const json::object& report) {
   const json::object& s = report.at("pod_startup").as_object();
@@ -590,6 +636,7 @@ std::string SmokeSummary(const json::object& report) {
   }
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server");
+  out += CpuPerSecondSummary(report);
   const json::object& watch = report.at("server_watch_delivery").as_object();
   for (const auto& [series, v] : watch.at("delivery").as_object()) {
     out += fmt::format("server watch delivery {:<16} n={:<7} p50 {:.1f} ms  p99 {:.1f} ms\n",
