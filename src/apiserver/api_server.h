@@ -69,6 +69,20 @@ class ApiServer {
   // Encodes one watch event as a JSON line, sharing the object's bytes where possible.
   std::string EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first);
   void StopWatch(const WatchSession& s);
+  // Calls StopWatch for `s` when it goes out of scope: a watch's coroutine holds one, so that
+  // its watcher is unregistered however it ends, also when its frame is destroyed suspended
+  // with a stopped io_context (the commit thread would otherwise notify a dead executor).
+  class WatchStopper {
+   public:
+    WatchStopper(ApiServer& api, const WatchSession& s) : api_(api), s_(s) {}
+    WatchStopper(const WatchStopper&) = delete;
+    WatchStopper& operator=(const WatchStopper&) = delete;
+    ~WatchStopper() { api_.StopWatch(s_); }
+
+   private:
+    ApiServer& api_;
+    const WatchSession& s_;
+  };
 
   // The cache of a served type (never nullptr for a type found in registry()). Caches live as
   // long as the server, so a pointer stays valid after its CRD is deleted.

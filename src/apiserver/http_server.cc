@@ -319,11 +319,10 @@ struct HttpServer::Impl {
           auto ex = stream.get_executor();
           asio::co_spawn(ex, Watch(std::move(stream), std::move(req), path, std::move(count)),
                          asio::detached);
-          co_return;
+        } else {
+          co_await Watch(std::move(stream), std::move(req), path, std::move(count));
         }
-        co_await ServeWatch(stream, req);
-        metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
-        break;
+        co_return;
       }
       if (auto target = internal::ResolvePodLog(api, req)) {
         if (!target->ok()) {
@@ -351,7 +350,7 @@ struct HttpServer::Impl {
     stream.Shutdown();
   }
 
-  // A watch on the watch threads, with the connection it owns.
+  // A watch, with the connection it owns (on the watch threads when there are any).
   asio::awaitable<void> Watch(Stream stream, Request req, api::ApiPath path,
                               ConnectionCount count) {
     co_await ServeWatch(stream, req);
@@ -420,13 +419,7 @@ struct HttpServer::Impl {
       co_return;
     }
     WatchSession& ws = *session;
-    // The watcher is unregistered however the coroutine ends, also when its frame is destroyed
-    // with a stopped io_context (the commit thread would otherwise notify a dead executor).
-    struct StopGuard {
-      ApiServer& api;
-      const WatchSession& ws;
-      ~StopGuard() { api.StopWatch(ws); }
-    } stop{api, ws};
+    const ApiServer::WatchStopper stop(api, ws);
     http::response<http::empty_body> res{http::status::ok, 11};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::cache_control, "no-cache, private");

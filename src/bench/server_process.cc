@@ -179,7 +179,6 @@ absl::Status SetOwnNice(int nice) {
   return absl::OkStatus();
 }
 
-
 absl::StatusOr<pid_t> SpawnShoal(const std::vector<std::string>& args,
                                  const std::string& log_path) {
   std::vector<std::string> all = {std::filesystem::read_symlink("/proc/self/exe").string()};

@@ -165,23 +165,26 @@ struct Run {
     const double secs = last_sample == SteadyClock::time_point{}
                             ? 1.0
                             : std::chrono::duration<double>(now - last_sample).count();
+    // A process's cores since the last sample (0 the first time), `last` moved on; nullopt
+    // when it cannot be read.
+    auto cores = [secs](pid_t pid, std::optional<ProcessStats>& last) -> std::optional<double> {
+      absl::StatusOr<ProcessStats> ps = ReadProcessStats(pid);
+      if (!ps.ok()) return std::nullopt;
+      const double c = last ? (ps->cpu_s() - last->cpu_s()) / secs : 0;
+      last = *ps;
+      return c;
+    };
     if (options.server_pid > 0) {
-      absl::StatusOr<ProcessStats> ps = ReadProcessStats(options.server_pid);
-      if (ps.ok()) {
-        double cores = last_server ? (ps->cpu_s() - last_server->cpu_s()) / secs : 0;
-        server_cores_per_second.push_back(cores);
-        server_rss_mib_per_second.push_back(static_cast<double>(ps->rss_bytes) / (1 << 20));
-        last_server = *ps;
+      if (std::optional<double> c = cores(options.server_pid, last_server)) {
+        server_cores_per_second.push_back(*c);
+        server_rss_mib_per_second.push_back(static_cast<double>(last_server->rss_bytes) /
+                                            (1 << 20));
       }
     }
     // The sim shares the machine with a local server: a second where both want more than
     // the cores there are shows here (the hollow nodes' own latency then grows too).
     if (sim_pid > 0) {
-      absl::StatusOr<ProcessStats> ps = ReadProcessStats(sim_pid);
-      if (ps.ok()) {
-        sim_cores_per_second.push_back(last_sim ? (ps->cpu_s() - last_sim->cpu_s()) / secs : 0);
-        last_sim = *ps;
-      }
+      if (std::optional<double> c = cores(sim_pid, last_sim)) sim_cores_per_second.push_back(*c);
     }
     last_sample = now;
   }

@@ -58,13 +58,7 @@ asio::awaitable<absl::Status> InProcessTransport::Watch(
   });
   if (!session.ok()) co_return session.status();
   WatchSession& ws = *session;
-  // The watcher is unregistered however the coroutine ends (also if it is destroyed while
-  // suspended, when its io_context goes away).
-  struct StopGuard {
-    apiserver::ApiServer& api;
-    const WatchSession& ws;
-    ~StopGuard() { api.StopWatch(ws); }
-  } stop{api_, ws};
+  const apiserver::ApiServer::WatchStopper stop(api_, ws);
 
   if (!ws.error_event.empty()) {
     on_event(ws.error_event);
