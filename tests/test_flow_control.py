@@ -213,6 +213,35 @@ def test_metrics_need_credentials_and_count_requests(server):
     assert _metric(text, "shoal_open_connections") >= 1
 
 
+def test_metrics_time_each_store_call_by_operation_and_type(server):
+    """etcd_request_duration_seconds (kube-apiserver's storage metric) counts each write the
+    server hands its store, by operation and group-qualified type, and
+    shoal_store_resume_seconds the same calls' wait for their handler's thread."""
+    server.kubectl("create", "priorityclass", "metrics-pc", "--value=1000")
+    server.kubectl("label", "priorityclass", "metrics-pc", "tier=test")
+    # A no-op update is not written: the store sees no second update.
+    server.kubectl("label", "priorityclass", "metrics-pc", "tier=test", "--overwrite")
+    server.kubectl("create", "secret", "generic", "metrics-s", "--from-literal=a=b")
+    server.kubectl("delete", "secret", "metrics-s")
+    text = server.request("GET", "/metrics").body.decode()
+    assert "# TYPE etcd_request_duration_seconds histogram" in text
+    assert "# TYPE shoal_store_resume_seconds histogram" in text
+    pc = "priorityclasses.scheduling.k8s.io"
+    for family in ("etcd_request_duration_seconds", "shoal_store_resume_seconds"):
+        assert _metric(text, family + "_count", operation="create", type=pc) == 1
+        assert _metric(text, family + "_count", operation="update", type=pc) == 1
+        assert _metric(text, family + "_count", operation="create", type="secrets") == 1
+        assert _metric(text, family + "_count", operation="delete", type="secrets") == 1
+        assert _metric(text, family + "_bucket", operation="delete", type="secrets",
+                       le="+Inf") == 1
+    # The store call is part of the request: its duration is within the request's.
+    stored = _metric(text, "etcd_request_duration_seconds_sum", operation="create", type=pc)
+    served = _metric(text, "apiserver_request_duration_seconds_sum",
+                     resource="priorityclasses", subresource="", verb="POST")
+    resumed = _metric(text, "shoal_store_resume_seconds_sum", operation="create", type=pc)
+    assert 0 < resumed <= stored <= served, (resumed, stored, served)
+
+
 def test_metrics_time_each_watch_event_from_the_cache_to_the_connection(server):
     """shoal_watch_delivery_seconds counts a live event once it is written to a watch, by
     resource and scope; an initial (replayed) event is written but not counted as delivered."""

@@ -324,6 +324,20 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     for v in list(server_startup.values()) + list(server_window.values()):
         assert 0 <= v["p50_ms"] <= v["p99_ms"] <= 60000
     assert "/metrics" in report["server_api_latency_covers"]
+    # ... and its store calls (etcd_request_duration_seconds and the part after the store
+    # answered, shoal_store_resume_seconds): one node and one lease created per registration.
+    storage_startup = report["server_storage_latency_startup"]
+    assert storage_startup["store"]["create nodes"]["count"] == 40, storage_startup
+    assert storage_startup["resume"]["create leases.coordination.k8s.io"]["count"] == 40
+    storage_window = report["server_storage_latency"]
+    assert "create nodes" not in storage_window["store"], storage_window
+    assert storage_window["store"]["update leases.coordination.k8s.io"]["count"] >= 1
+    for part in (storage_startup, storage_window):
+        for v in list(part["store"].values()) + list(part["resume"].values()):
+            assert 0 <= v["p50_ms"] <= v["p99_ms"] <= 60000
+    assert "etcd_request_duration_seconds" in report["server_storage_latency_covers"]
+    assert "server store, start-up: create nodes" in r.stdout
+    assert "server resume, window: update leases.coordination.k8s.io" in r.stdout
     # The whole machine's CPU over both spans, busy and stolen by the hypervisor: the server
     # and the sim were running, so some of it was busy; steal is 0 on a machine of its own.
     machine = report["machine"]

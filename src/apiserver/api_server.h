@@ -22,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "api/registry.h"
 #include "apiserver/request.h"
+#include "apiserver/request_metrics.h"
 #include "apiserver/watch_cache.h"
 #include "base/clock.h"
 #include "store/store.h"
@@ -91,6 +92,8 @@ class ApiServer {
   store::Store& store() { return store_; }
   const base::Clock& clock() const { return clock_; }
   const ApiServerOptions& options() const { return options_; }
+  // The request and storage metrics served at GET /metrics (request_metrics.h).
+  RequestMetrics& metrics() { return metrics_; }
 
  private:
   friend class RestHandler;
@@ -112,6 +115,7 @@ class ApiServer {
   std::map<std::string, std::vector<CrdVersion>> crds_;  // by CRD name; commit thread only
   mutable std::shared_mutex caches_mu_;  // guards the map; caches are never removed
   std::map<std::string, std::unique_ptr<WatchCache>> caches_;  // by key prefix
+  RequestMetrics metrics_;
 };
 
 }  // namespace shoal::apiserver

@@ -109,7 +109,7 @@ asio::awaitable<Response> HandleBindings(ApiServer& s, const Request& req, const
       ops.push_back(store::WriteOp{store::WriteOp::Kind::kUpdate, pods->Key(ns, name),
                                    api::SerializeForStore(*bound), cur->rv});
     }
-    auto kvs = co_await AsyncTxn(s.store(), std::move(ops));
+    auto kvs = co_await AsyncTxn(s, *pods, std::move(ops));
     if (kvs.ok()) {
       Response r;
       r.code = 201;

@@ -344,7 +344,7 @@ struct HttpServer::Impl {
       }
       // The seat is held until the answer is written, as kube-apiserver's handlers write it.
       const bool written = co_await Write(stream, resp, keep_alive);
-      metrics.Record(verb, path, resp.code, std::chrono::steady_clock::now() - received);
+      api.metrics().Record(verb, path, resp.code, std::chrono::steady_clock::now() - received);
       if (!written || !keep_alive) break;
     }
     stream.Shutdown();
@@ -354,7 +354,7 @@ struct HttpServer::Impl {
   asio::awaitable<void> Watch(Stream stream, Request req, api::ApiPath path,
                               ConnectionCount count) {
     co_await ServeWatch(stream, req);
-    metrics.Record("WATCH", path, 200, {}, /*record_duration=*/false);
+    api.metrics().Record("WATCH", path, 200, {}, /*record_duration=*/false);
     stream.Shutdown();
   }
 
@@ -362,7 +362,7 @@ struct HttpServer::Impl {
   Response Metrics() {
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    metrics.AppendText(&r.body);
+    api.metrics().AppendText(&r.body);
     flow->AppendMetricsText(&r.body);
     base::StrAppend(&r.body,
                     "# HELP shoal_open_connections HTTPS connections open now.\n"
@@ -480,7 +480,7 @@ struct HttpServer::Impl {
           delivery.push_back(std::chrono::duration<double>(last_write - e.applied).count());
         }
         const double write = std::chrono::duration<double>(last_write - write_start).count();
-        metrics.RecordWatchBatch(ws.cache->type().plural, scope, delivery, write);
+        api.metrics().RecordWatchBatch(ws.cache->type().plural, scope, delivery, write);
         // A watch that falls a second behind is worth a line (at most one per 10 s per watch).
         const double slowest = std::chrono::duration<double>(last_write - oldest).count();
         if (slowest >= 1.0 && last_write - last_slow_log >= std::chrono::seconds(10)) {
@@ -613,7 +613,6 @@ struct HttpServer::Impl {
   ApiServer& api;
   HttpServerOptions options;
   std::shared_ptr<FlowControl> flow;
-  RequestMetrics metrics;
   std::atomic<int64_t> last_rejection_log{-10};  // steady seconds of the last such log line
   ssl::context ssl_ctx;
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents

@@ -57,6 +57,15 @@ void RequestMetrics::RecordWatchBatch(std::string_view resource, std::string_vie
   watch_writes_[std::move(labels)].Observe(write_seconds);
 }
 
+void RequestMetrics::RecordStorage(std::string_view operation, std::string_view type,
+                                   std::chrono::steady_clock::duration total,
+                                   std::chrono::steady_clock::duration resume) {
+  StorageLabels labels{std::string(operation), std::string(type)};
+  std::lock_guard lock(mu_);
+  storage_[labels].Observe(std::chrono::duration<double>(total).count());
+  storage_resume_[std::move(labels)].Observe(std::chrono::duration<double>(resume).count());
+}
+
 void RequestMetrics::Histogram::Observe(double seconds) {
   size_t b = 0;
   while (b < kRequestDurationBuckets.size() && seconds > kRequestDurationBuckets[b]) ++b;
@@ -100,16 +109,23 @@ void RequestMetrics::AppendText(std::string* out) const {
                     Escaped(subresource), Escaped(verb));
     h.AppendText("apiserver_request_duration_seconds", labels, out);
   }
-  const auto watch_family = [&](std::string_view name, std::string_view help,
-                                const std::map<WatchLabels, Histogram>& family) {
+  // A histogram family labelled by a pair (the watch and the storage families).
+  const auto pair_family = [&](std::string_view name, std::string_view help,
+                               std::string_view first, std::string_view second,
+                               const std::map<std::pair<std::string, std::string>, Histogram>&
+                                   family) {
     fmt::format_to(std::back_inserter(*out), "# HELP {} {}\n# TYPE {} histogram\n", name, help,
                    name);
     for (const auto& [key, h] : family) {
       h.AppendText(name,
-                   fmt::format("resource=\"{}\",scope=\"{}\"", Escaped(key.first),
+                   fmt::format("{}=\"{}\",{}=\"{}\"", first, Escaped(key.first), second,
                                Escaped(key.second)),
                    out);
     }
+  };
+  const auto watch_family = [&](std::string_view name, std::string_view help,
+                                const std::map<WatchLabels, Histogram>& family) {
+    pair_family(name, help, "resource", "scope", family);
   };
   watch_family("shoal_watch_delivery_seconds",
                "Seconds from the watch cache applying an event to the end of its write to a "
@@ -119,6 +135,14 @@ void RequestMetrics::AppendText(std::string* out) const {
                "Seconds one write of a batch of watch events took (a client that reads slowly "
                "makes them long).",
                watch_writes_);
+  pair_family("etcd_request_duration_seconds",
+              "Storage request latency in seconds for each operation and object type: a write "
+              "handed to the store until its handler runs again with the result.",
+              "operation", "type", storage_);
+  pair_family("shoal_store_resume_seconds",
+              "Seconds from the store's answer to a write until its handler runs again (the "
+              "handler's thread was busy), for each operation and object type.",
+              "operation", "type", storage_resume_);
 }
 
 }  // namespace shoal::apiserver

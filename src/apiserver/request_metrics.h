@@ -14,8 +14,18 @@
 // scope is "cluster" (all namespaces), "namespace" or "selector" (a label or field selector).
 // A long delivery with short writes says the server was slow to send; long writes say the
 // client was slow to read (TCP pushed back).
+// And the API server's calls to its store, as kube-apiserver's storage layer counts its etcd
+// requests:
+//   etcd_request_duration_seconds{operation,type}  histogram: a write handed to the store ->
+//                                                   the handler running again with its result
+//   shoal_store_resume_seconds{operation,type}      histogram: the part of that spent after
+//                                                   the store answered, waiting for the
+//                                                   handler's thread (busy I/O threads)
+// operation is "create", "update" or "delete" (a binding's transaction is an "update");
+// type is the group-qualified resource ("leases.coordination.k8s.io", "pods"). An API write's
+// duration minus its storage duration is the time the server spent on the request itself.
 //
-// Threading: Record and AppendText may be called from any thread (one mutex).
+// Threading: the Record functions and AppendText may be called from any thread (one mutex).
 #pragma once
 
 #include <array>
@@ -54,6 +64,10 @@ class RequestMetrics {
   // One batch of watch events written: each live event's delivery delay, and the write's time.
   void RecordWatchBatch(std::string_view resource, std::string_view scope,
                         const std::vector<double>& delivery_seconds, double write_seconds);
+  // One store call: its whole duration, and the part after the store answered.
+  void RecordStorage(std::string_view operation, std::string_view type,
+                     std::chrono::steady_clock::duration total,
+                     std::chrono::steady_clock::duration resume);
 
  private:
   struct Histogram {
@@ -72,6 +86,9 @@ class RequestMetrics {
   std::map<Labels, Histogram> durations_;
   std::map<WatchLabels, Histogram> watch_delivery_;
   std::map<WatchLabels, Histogram> watch_writes_;
+  using StorageLabels = std::pair<std::string, std::string>;  // operation, type
+  std::map<StorageLabels, Histogram> storage_;
+  std::map<StorageLabels, Histogram> storage_resume_;
 };
 
 }  // namespace shoal::apiserver

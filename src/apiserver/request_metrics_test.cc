@@ -107,5 +107,34 @@ TEST(RequestMetricsTest, WatchDeliveryAndWritesByResourceAndScope) {
   EXPECT_TRUE(has("shoal_watch_write_seconds_bucket{" + sel + R"(,le="0.8"} 1)"));
 }
 
+TEST(RequestMetricsTest, StorageCallsByOperationAndType) {
+  using std::chrono::milliseconds;
+  RequestMetrics m;
+  m.RecordStorage("update", "leases.coordination.k8s.io", milliseconds(30), milliseconds(20));
+  m.RecordStorage("update", "leases.coordination.k8s.io", milliseconds(3), milliseconds(1));
+  m.RecordStorage("create", "pods", milliseconds(700), milliseconds(0));
+  std::string text;
+  m.AppendText(&text);
+  auto has = [&](const std::string& line) {
+    return text.find(line + "\n") != std::string::npos;
+  };
+  EXPECT_TRUE(has("# TYPE etcd_request_duration_seconds histogram")) << text;
+  EXPECT_TRUE(has("# TYPE shoal_store_resume_seconds histogram"));
+  const std::string lease = R"(operation="update",type="leases.coordination.k8s.io")";
+  EXPECT_TRUE(has("etcd_request_duration_seconds_bucket{" + lease + R"(,le="0.005"} 1)"))
+      << text;
+  EXPECT_TRUE(has("etcd_request_duration_seconds_bucket{" + lease + R"(,le="0.025"} 1)"));
+  EXPECT_TRUE(has("etcd_request_duration_seconds_bucket{" + lease + R"(,le="0.05"} 2)"));
+  EXPECT_TRUE(has("etcd_request_duration_seconds_count{" + lease + "} 2"));
+  EXPECT_TRUE(has("shoal_store_resume_seconds_bucket{" + lease + R"(,le="0.005"} 1)"));
+  EXPECT_TRUE(has("shoal_store_resume_seconds_bucket{" + lease + R"(,le="0.025"} 2)"));
+  const std::string pods = R"(operation="create",type="pods")";
+  EXPECT_TRUE(has("etcd_request_duration_seconds_bucket{" + pods + R"(,le="0.6"} 0)"));
+  EXPECT_TRUE(has("etcd_request_duration_seconds_bucket{" + pods + R"(,le="0.8"} 1)"));
+  EXPECT_TRUE(has("shoal_store_resume_seconds_count{" + pods + "} 1"));
+  // The request families are still there, empty.
+  EXPECT_TRUE(has("# TYPE apiserver_request_duration_seconds histogram"));
+}
+
 }  // namespace
 }  // namespace shoal::apiserver

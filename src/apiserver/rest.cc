@@ -207,7 +207,7 @@ class Handler {
       // GCC 12 mishandles non-trivial temporaries inside co_await expressions (double
       // destruction), so every awaited call here takes named values.
       WriteOp op{WriteOp::Kind::kCreate, Key(name), api::SerializeForStore(obj), 0};
-      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      auto kv = co_await AsyncWrite(s_, type_, std::move(op));
       if (kv.ok()) co_return StoredResponse(type_, 201, kv->value);
       if (absl::IsAlreadyExists(kv.status())) {
         if (generated && attempt < 8) {  // a generated name collided: draw another
@@ -257,7 +257,7 @@ class Handler {
                        obj["metadata"].get_object()["finalizers"].get_array().empty());
       WriteOp op{finalize ? WriteOp::Kind::kDelete : WriteOp::Kind::kUpdate, Key(name),
                  finalize ? std::string() : std::move(stored), cur->rv};
-      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      auto kv = co_await AsyncWrite(s_, type_, std::move(op));
       if (kv.ok()) {
         if (!finalize) co_return StoredResponse(type_, success_code, kv->value);
         co_await RecheckTerminatingNamespace();
@@ -575,7 +575,7 @@ class Handler {
         if (std::string stored = api::SerializeForStore(obj);
             stored != api::SerializeForStore(*old)) {
           WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), std::move(stored), cur->rv};
-          auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+          auto kv = co_await AsyncWrite(s_, type_, std::move(op));
           if (absl::IsAborted(kv.status())) {
             if (co_await AgainAfterConflict(attempt, start)) continue;
             break;
@@ -591,7 +591,7 @@ class Handler {
       }
       if (DryRun()) co_return StoredResponse(type_, 200, cur->json);
       WriteOp op{WriteOp::Kind::kDelete, Key(info_.name), "", cur->rv};
-      auto kv = co_await AsyncWrite(s_.store(), std::move(op));
+      auto kv = co_await AsyncWrite(s_, type_, std::move(op));
       if (absl::IsAborted(kv.status())) {
         if (co_await AgainAfterConflict(attempt, start)) continue;
         break;
@@ -762,7 +762,7 @@ class Handler {
     ObjectPtr cur = s.CacheFor(*nst)->Get(nst->Key("", ns));
     if (!cur) co_return;
     WriteOp op{WriteOp::Kind::kDelete, nst->Key("", ns), "", cur->rv};
-    co_await AsyncWrite(s.store(), std::move(op));
+    co_await AsyncWrite(s, *nst, std::move(op));
   }
 
   ApiServer& s_;

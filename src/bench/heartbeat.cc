@@ -212,6 +212,14 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
                        ServerLatencyBetween(run.metrics_start, run.metrics_window)},
                       {"server_api_latency",
                        ServerLatencyBetween(run.metrics_window, run.metrics_end)},
+                      {"server_storage_latency_startup",
+                       ServerStorageLatencyBetween(run.metrics_start, run.metrics_window)},
+                      {"server_storage_latency",
+                       ServerStorageLatencyBetween(run.metrics_window, run.metrics_end)},
+                      {"server_storage_latency_covers",
+                       "the server's store calls (etcd_request_duration_seconds: handed to the "
+                       "store -> the handler running again; resume: shoal_store_resume_seconds, "
+                       "the part after the store answered), over the start-up and the window"},
                       {"server_api_latency_covers",
                        "apiserver_request_duration_seconds from the server's /metrics (from "
                        "reading a request to writing its answer), differenced over the start-up "
@@ -269,6 +277,15 @@ std::string HeartbeatSummary(const json::object& report) {
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency_startup", "server, start-up");
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server, window");
+  for (const auto& [key, when] : {std::pair{"server_storage_latency_startup", "start-up"},
+                                  std::pair{"server_storage_latency", "window"}}) {
+    const json::value* st = report.if_contains(key);
+    if (st == nullptr || !st->is_object()) continue;
+    for (const char* part : {"store", "resume"}) {
+      out += HollowNodeApiLatencySummary(st->get_object(), part,
+                                         fmt::format("server {}, {}", part, when));
+    }
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 
 #include <boost/json.hpp>
@@ -71,6 +72,13 @@ std::map<std::string, Buckets> ParseWatchHistogram(std::string_view text, std::s
   });
 }
 
+std::map<std::string, Buckets> ParseStorageHistogram(std::string_view text,
+                                                     std::string_view metric) {
+  return ParseBuckets(text, metric, [](std::string_view labels) {
+    return Label(labels, "operation") + " " + Label(labels, "type");
+  });
+}
+
 std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
                                           const std::map<std::string, Buckets>& before) {
   std::map<std::string, Buckets> out;
@@ -119,14 +127,35 @@ json::object ServerLatencyBetween(std::string_view before, std::string_view afte
       Difference(ParseRequestDurations(after), ParseRequestDurations(before)));
 }
 
-json::object ServerWatchDeliveryBetween(std::string_view before, std::string_view after) {
+namespace {
+
+// {name: summary} of each (name, metric) histogram family, `parse`d from both scrapes and
+// differenced.
+using ParseFamily = std::map<std::string, Buckets> (*)(std::string_view, std::string_view);
+json::object FamiliesBetween(std::string_view before, std::string_view after,
+                             std::initializer_list<std::pair<const char*, const char*>> families,
+                             ParseFamily parse) {
   json::object out;
-  for (auto [name, metric] : {std::pair{"delivery", "shoal_watch_delivery_seconds"},
-                              std::pair{"writes", "shoal_watch_write_seconds"}}) {
-    out[name] = SummarizeDurations(
-        Difference(ParseWatchHistogram(after, metric), ParseWatchHistogram(before, metric)));
+  for (auto [name, metric] : families) {
+    out[name] = SummarizeDurations(Difference(parse(after, metric), parse(before, metric)));
   }
   return out;
+}
+
+}  // namespace
+
+json::object ServerWatchDeliveryBetween(std::string_view before, std::string_view after) {
+  return FamiliesBetween(before, after,
+                         {{"delivery", "shoal_watch_delivery_seconds"},
+                          {"writes", "shoal_watch_write_seconds"}},
+                         ParseWatchHistogram);
+}
+
+json::object ServerStorageLatencyBetween(std::string_view before, std::string_view after) {
+  return FamiliesBetween(before, after,
+                         {{"store", "etcd_request_duration_seconds"},
+                          {"resume", "shoal_store_resume_seconds"}},
+                         ParseStorageHistogram);
 }
 
 boost::asio::awaitable<std::string> ScrapeMetrics(client::Transport& transport) {

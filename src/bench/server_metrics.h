@@ -35,6 +35,12 @@ std::map<std::string, Buckets> ParseRequestDurations(std::string_view text);
 // shoal_watch_write_seconds, `metric` without "_bucket") by "resource scope" ("pods namespace").
 std::map<std::string, Buckets> ParseWatchHistogram(std::string_view text, std::string_view metric);
 
+// The server's storage histograms (etcd_request_duration_seconds or shoal's
+// shoal_store_resume_seconds, `metric` without "_bucket") by "operation type" ("update
+// leases.coordination.k8s.io").
+std::map<std::string, Buckets> ParseStorageHistogram(std::string_view text,
+                                                     std::string_view metric);
+
 // `after` less `before`, series by series (a series missing from `before` counts from 0).
 std::map<std::string, Buckets> Difference(const std::map<std::string, Buckets>& after,
                                           const std::map<std::string, Buckets>& before);
@@ -49,6 +55,12 @@ boost::json::object SummarizeDurations(const std::map<std::string, Buckets>& ser
 
 // SummarizeDurations of what two scrapes' histograms differ by.
 boost::json::object ServerLatencyBetween(std::string_view before, std::string_view after);
+
+// {"store": {"update leases.coordination.k8s.io": {...}}, "resume": {...}}: the server's
+// store calls between two scrapes (etcd_request_duration_seconds and
+// shoal_store_resume_seconds), summarized as SummarizeDurations does; empty objects for a
+// server without them.
+boost::json::object ServerStorageLatencyBetween(std::string_view before, std::string_view after);
 
 // {"delivery": {"pods namespace": {...}}, "writes": {...}}: shoal's watch delivery between two
 // scrapes, summarized as SummarizeDurations does; empty objects for a server without them.

@@ -81,5 +81,39 @@ TEST(ServerMetricsTest, WatchDeliveryBySourceAndScopeApartFromRequestDurations) 
   EXPECT_TRUE(none.at("writes").as_object().empty());
 }
 
+constexpr char kStorageBefore[] = R"(etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="0.005"} 10
+etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="0.025"} 10
+etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="+Inf"} 10
+)";
+constexpr char kStorageAfter[] = R"(etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="0.005"} 10
+etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="0.025"} 110
+etcd_request_duration_seconds_bucket{operation="update",type="leases.coordination.k8s.io",le="+Inf"} 110
+etcd_request_duration_seconds_bucket{operation="create",type="pods",le="0.005"} 4
+etcd_request_duration_seconds_bucket{operation="create",type="pods",le="0.025"} 4
+etcd_request_duration_seconds_bucket{operation="create",type="pods",le="+Inf"} 4
+shoal_store_resume_seconds_bucket{operation="create",type="pods",le="0.005"} 2
+shoal_store_resume_seconds_bucket{operation="create",type="pods",le="0.025"} 4
+shoal_store_resume_seconds_bucket{operation="create",type="pods",le="+Inf"} 4
+apiserver_request_duration_seconds_bucket{resource="pods",subresource="",verb="POST",le="+Inf"} 7
+)";
+
+TEST(ServerMetricsTest, StorageByOperationAndTypeDifferenced) {
+  auto store = ParseStorageHistogram(kStorageAfter, "etcd_request_duration_seconds");
+  ASSERT_EQ(store.size(), 2u);  // the resume and request families are not mixed in
+  EXPECT_EQ(store.at("create pods").back().second, 4u);
+  boost::json::object s = ServerStorageLatencyBetween(kStorageBefore, kStorageAfter);
+  const boost::json::object& st = s.at("store").as_object();
+  const boost::json::object& lease = st.at("update leases.coordination.k8s.io").as_object();
+  EXPECT_EQ(lease.at("count").to_number<int64_t>(), 100);  // 110 less the 10 before
+  EXPECT_NEAR(lease.at("p50_ms").to_number<double>(), 15.0, 1e-6);  // within 5-25 ms
+  const boost::json::object& resume = s.at("resume").as_object();
+  ASSERT_EQ(resume.size(), 1u);
+  EXPECT_NEAR(resume.at("create pods").at("p50_ms").to_number<double>(), 5.0, 1e-6);
+  // A server without these families: empty summaries.
+  boost::json::object none = ServerStorageLatencyBetween(kBefore, kAfter);
+  EXPECT_TRUE(none.at("store").as_object().empty());
+  EXPECT_TRUE(none.at("resume").as_object().empty());
+}
+
 }  // namespace
 }  // namespace shoal::bench
