@@ -62,6 +62,14 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
 // An io_context run by threads of its own (none when `count` is 0), for connections moved onto
 // it with TlsStream::Rebind: the TLS handshakes and the watches. Stop stops it and joins the
 // threads; what it still holds is destroyed with it.
+// When an answer or a batch of events that `ok` says was written went into the socket: the
+// stream's last write (not the later run of its posted completion, which on a busy thread
+// waits behind other connections' work); now when the write failed. Never before `since`.
+std::chrono::steady_clock::time_point WrittenAt(const Stream& stream, bool ok,
+                                               std::chrono::steady_clock::time_point since) {
+  return ok ? std::max(since, stream.last_write_end()) : std::chrono::steady_clock::now();
+}
+
 class OwnThreads {
  public:
   // The concurrency hint is the number of threads (Asio tunes itself for 1).
@@ -344,7 +352,7 @@ struct HttpServer::Impl {
       }
       // The seat is held until the answer is written, as kube-apiserver's handlers write it.
       const bool written = co_await Write(stream, resp, keep_alive);
-      api.metrics().Record(verb, path, resp.code, std::chrono::steady_clock::now() - received);
+      api.metrics().Record(verb, path, resp.code, WrittenAt(stream, written, received) - received);
       if (!written || !keep_alive) break;
     }
     stream.Shutdown();
@@ -471,7 +479,7 @@ struct HttpServer::Impl {
         sent += events.size();
         const auto write_start = std::chrono::steady_clock::now();
         alive = co_await send(batch);
-        last_write = std::chrono::steady_clock::now();
+        last_write = WrittenAt(stream, alive, write_start);
         delivery.clear();
         auto oldest = last_write;  // of the live events: the slowest delivered
         for (const CacheEvent& e : events) {

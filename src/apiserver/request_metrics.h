@@ -3,13 +3,15 @@
 // kube-apiserver's read shoal's:
 //   apiserver_request_total{verb,resource,subresource,code}            counter
 //   apiserver_request_duration_seconds{verb,resource,subresource}      histogram, kube's buckets
-// A request's duration runs from the end of reading it to the end of writing its answer,
-// waiting for a flow-control seat included, as kube-apiserver measures it (its SLI for the
-// API call latency SLO). Watches are counted when they end; their duration is not recorded
+// A request's duration runs from the end of reading it to the end of writing its answer (the
+// last byte handed to the socket, base::TlsStream::last_write_end, not the later run of the
+// write's completion handler), waiting for a flow-control seat included, as kube-apiserver
+// measures it (its SLI for the API call latency SLO). Watches are counted when they end; their duration is not recorded
 // (kube leaves long-running requests out of the histogram too).
 // shoal adds two families about watch delivery, which kube-apiserver does not export:
 //   shoal_watch_delivery_seconds{resource,scope}  histogram: the watch cache applying an event
 //                                                  -> the end of its write to the connection
+//                                                  (as above, when the bytes went out)
 //   shoal_watch_write_seconds{resource,scope}     histogram: one write of a batch of events
 // scope is "cluster" (all namespaces), "namespace" or "selector" (a label or field selector).
 // A long delivery with short writes says the server was slow to send; long writes say the

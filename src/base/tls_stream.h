@@ -31,6 +31,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -69,6 +70,11 @@ class TlsStream {
   ~TlsStream();
 
   executor_type get_executor() { return core_->socket.get_executor(); }
+  // When the last successful async_write_some handed its final byte to the socket: earlier
+  // than its completion handler runs (that is posted, and waits behind the rest of a busy
+  // executor's queue). The epoch before any write. The API server's request and watch
+  // delivery metrics end here.
+  std::chrono::steady_clock::time_point last_write_end() const { return core_->last_write_end; }
   boost::asio::ip::tcp::socket& socket() { return core_->socket; }
   SSL* native_handle() { return core_->ssl.get(); }
 
@@ -188,6 +194,7 @@ class TlsStream {
     bool expired = false;
     bool attached = false;
     bool failed = false;  // a fatal TLS error: no close_notify may follow
+    std::chrono::steady_clock::time_point last_write_end{};
   };
 
   // The SSL calls an operation retries until they complete: each returns SSL's result.
@@ -296,6 +303,9 @@ class TlsStream {
           ec = ErrorOf(core, err);
           n = 0;
         }
+      }
+      if constexpr (std::is_same_v<Step, Write>) {
+        if (!ec) core->last_write_end = std::chrono::steady_clock::now();
       }
       if (!initiating) return Complete(self, ec, n);
       done = true;

@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -134,6 +135,36 @@ TEST_F(TlsStreamTest, GathersSmallBuffersIntoOneWrite) {
         received.assign(buf, rn);
       });
   EXPECT_EQ(received, "HTTP/1.1 200 OK");
+}
+
+// last_write_end says when a write's bytes went into the socket, not when its (posted)
+// completion ran: here the executor is kept busy for 80 ms between the two.
+TEST_F(TlsStreamTest, LastWriteEndIsTheWriteNotItsLaterCompletion) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point before, completed, ended;
+  Clock::time_point untouched{};
+  Run(
+      [&](TlsStream& s) -> asio::awaitable<void> {
+        co_await s.async_handshake(TlsStream::Role::kServer, use_tuple);
+        untouched = s.last_write_end();
+        // Queued ahead of the write's completion, which is posted when the write is done.
+        asio::post(s.get_executor(),
+                   [] { std::this_thread::sleep_for(std::chrono::milliseconds(80)); });
+        before = Clock::now();
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer("hello", 5), use_tuple);
+        EXPECT_FALSE(wec);
+        completed = Clock::now();
+        ended = s.last_write_end();
+        s.Shutdown();
+      },
+      [&](TlsStream& c) -> asio::awaitable<void> {
+        co_await c.async_handshake(TlsStream::Role::kClient, use_tuple);
+        char buf[8];
+        co_await asio::async_read(c, asio::buffer(buf, 5), use_tuple);
+      });
+  EXPECT_EQ(untouched, Clock::time_point{});  // no write yet
+  EXPECT_GE(ended, before);
+  EXPECT_GE(completed - ended, std::chrono::milliseconds(70));
 }
 
 // One write_some of many records writes as many as the socket takes at once (a record per
