@@ -133,21 +133,28 @@ boost::system::error_code TlsStream::Rebind(const executor_type& executor) {
   ++c.generation;
   c.timer.cancel();
   boost::system::error_code ec;
-  const auto protocol = c.socket.local_endpoint(ec).protocol();
-  if (ec) return ec;
-  const int fd = c.socket.release(ec);
-  if (ec) return ec;
-  asio::ip::tcp::socket moved(executor);
-  moved.assign(protocol, fd, ec);
+  asio::ip::tcp::socket moved = RebindSocket(c.socket, executor, ec);
   if (ec) {
-    ::close(fd);
-    c.attached = false;
+    c.attached = c.attached && c.socket.is_open();
     return ec;
   }
   moved.non_blocking(true, ec);
   c.socket = std::move(moved);
   c.timer = asio::steady_timer(executor);
   return ec;
+}
+
+asio::ip::tcp::socket RebindSocket(asio::ip::tcp::socket& socket,
+                                   const asio::any_io_executor& executor,
+                                   boost::system::error_code& ec) {
+  asio::ip::tcp::socket moved(executor);
+  const auto protocol = socket.local_endpoint(ec).protocol();
+  if (ec) return moved;
+  const int fd = socket.release(ec);
+  if (ec) return moved;
+  moved.assign(protocol, fd, ec);
+  if (ec) ::close(fd);
+  return moved;
 }
 
 void TlsStream::Shutdown() {

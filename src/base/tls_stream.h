@@ -56,6 +56,14 @@ struct WriteAllAtOnce {
   }
 };
 
+// Moves an open socket to another executor (another io_context's strand): its descriptor is
+// released from its reactor and registered with the new one. On failure `ec` is set, and the
+// descriptor is closed if it was already released. TlsStream::Rebind does this for its socket;
+// the API server hands accepted sockets to its handshake threads with it.
+boost::asio::ip::tcp::socket RebindSocket(boost::asio::ip::tcp::socket& socket,
+                                          const boost::asio::any_io_executor& executor,
+                                          boost::system::error_code& ec);
+
 class TlsStream {
  public:
   using executor_type = boost::asio::any_io_executor;
