@@ -363,6 +363,12 @@ def test_smoke_bench_report_is_complete_and_consistent(tmp_path):
     # The server's own latency over the workload (from /metrics): every small pod's create.
     assert rep["server_api_latency"]["POST pods"]["count"] >= 60, rep["server_api_latency"]
     assert "/metrics" in rep["server_api_latency_covers"]
+    # ... and its store calls: each pod created, then bound and moved on (updates).
+    storage = rep["server_storage_latency"]
+    assert storage["store"]["create pods"]["count"] >= 60, storage
+    assert storage["store"]["update pods"]["count"] >= 60, storage
+    assert storage["resume"]["create pods"]["count"] == storage["store"]["create pods"]["count"]
+    assert "server store: create pods" in r.stdout
     # Scheduling is the first part of startup: every pod was bound, no later than it ran.
     bound = rep["small_pod_create_to_bound"]
     assert bound["count"] == 60

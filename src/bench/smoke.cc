@@ -552,6 +552,8 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
                        ServerLatencyBetween(run.metrics_start, run.metrics_end)},
                       {"server_watch_delivery",
                        ServerWatchDeliveryBetween(run.metrics_start, run.metrics_end)},
+                      {"server_storage_latency",
+                       ServerStorageLatencyBetween(run.metrics_start, run.metrics_end)},
                       {"server_api_latency_covers",
                        "apiserver_request_duration_seconds from the server's /metrics, from the "
                        "first gang's creation until every pod ran"}};
@@ -639,6 +641,9 @@ std::string SmokeSummary(const json::object& report) {
   }
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server");
+  const json::object& storage = report.at("server_storage_latency").as_object();
+  out += HollowNodeApiLatencySummary(storage, "store", "server store");
+  out += HollowNodeApiLatencySummary(storage, "resume", "server resume");
   out += CpuPerSecondSummary(report);
   const json::object& watch = report.at("server_watch_delivery").as_object();
   for (const auto& [series, v] : watch.at("delivery").as_object()) {
