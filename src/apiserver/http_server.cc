@@ -59,9 +59,6 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
                       message, R"(","reason":")", reason, R"(","code":)", code, "}");
 }
 
-// An io_context run by threads of its own (none when `count` is 0), for connections moved onto
-// it with TlsStream::Rebind: the TLS handshakes and the watches. Stop stops it and joins the
-// threads; what it still holds is destroyed with it.
 // When an answer or a batch of events that `ok` says was written went into the socket: the
 // stream's last write (not the later run of its posted completion, which on a busy thread
 // waits behind other connections' work); now when the write failed. Never before `since`.
@@ -70,6 +67,9 @@ std::chrono::steady_clock::time_point WrittenAt(const Stream& stream, bool ok,
   return ok ? std::max(since, stream.last_write_end()) : std::chrono::steady_clock::now();
 }
 
+// An io_context run by threads of its own (none when `count` is 0), for connections moved onto
+// it (base::RebindSocket, TlsStream::Rebind): the TLS handshakes and the watches. Stop stops
+// it and joins the threads; what it still holds is destroyed with it.
 class OwnThreads {
  public:
   // The concurrency hint is the number of threads (Asio tunes itself for 1).
@@ -357,7 +357,8 @@ struct HttpServer::Impl {
       }
       // The seat is held until the answer is written, as kube-apiserver's handlers write it.
       const bool written = co_await Write(stream, resp, keep_alive);
-      api.metrics().Record(verb, path, resp.code, WrittenAt(stream, written, received) - received);
+      api.metrics().Record(verb, path, resp.code,
+                           WrittenAt(stream, written, received) - received);
       if (!written || !keep_alive) break;
     }
     stream.Shutdown();

@@ -123,18 +123,14 @@ void RequestMetrics::AppendText(std::string* out) const {
                    out);
     }
   };
-  const auto watch_family = [&](std::string_view name, std::string_view help,
-                                const std::map<WatchLabels, Histogram>& family) {
-    pair_family(name, help, "resource", "scope", family);
-  };
-  watch_family("shoal_watch_delivery_seconds",
-               "Seconds from the watch cache applying an event to the end of its write to a "
-               "watch connection, by resource and watch scope (cluster, namespace, selector).",
-               watch_delivery_);
-  watch_family("shoal_watch_write_seconds",
-               "Seconds one write of a batch of watch events took (a client that reads slowly "
-               "makes them long).",
-               watch_writes_);
+  pair_family("shoal_watch_delivery_seconds",
+              "Seconds from the watch cache applying an event to the end of its write to a "
+              "watch connection, by resource and watch scope (cluster, namespace, selector).",
+              "resource", "scope", watch_delivery_);
+  pair_family("shoal_watch_write_seconds",
+              "Seconds one write of a batch of watch events took (a client that reads slowly "
+              "makes them long).",
+              "resource", "scope", watch_writes_);
   pair_family("etcd_request_duration_seconds",
               "Storage request latency in seconds for each operation and object type: a write "
               "handed to the store until its handler runs again with the result.",

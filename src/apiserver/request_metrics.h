@@ -6,8 +6,8 @@
 // A request's duration runs from the end of reading it to the end of writing its answer (the
 // last byte handed to the socket, base::TlsStream::last_write_end, not the later run of the
 // write's completion handler), waiting for a flow-control seat included, as kube-apiserver
-// measures it (its SLI for the API call latency SLO). Watches are counted when they end; their duration is not recorded
-// (kube leaves long-running requests out of the histogram too).
+// measures it (its SLI for the API call latency SLO). Watches are counted when they end;
+// their duration is not recorded (kube leaves long-running requests out of the histogram too).
 // shoal adds two families about watch delivery, which kube-apiserver does not export:
 //   shoal_watch_delivery_seconds{resource,scope}  histogram: the watch cache applying an event
 //                                                  -> the end of its write to the connection
