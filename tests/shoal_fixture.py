@@ -65,6 +65,29 @@ def kubectl_get_json(server, *args, show_managed_fields=False):
     return json.loads(server.kubectl("get", *args, "-o", "json", *extra).stdout)
 
 
+def metric_sample(text, name, **labels):
+    """The value of one sample of Prometheus' text format (labels in any order)."""
+    want = {k: v for k, v in labels.items()}
+    for line in text.splitlines():
+        if not labels and line.startswith(name + " "):
+            return float(line.split(" ")[1])
+        if not line.startswith(name + "{"):
+            continue
+        inner, value = line[len(name) + 1:].rsplit("} ", 1)
+        got = dict(part.split("=", 1) for part in inner.split(","))
+        got = {k: v.strip('"') for k, v in got.items()}
+        if got == want:
+            return float(value)
+    raise AssertionError(f"no sample {name}{labels} in /metrics")
+
+
+def metric_sample_or_none(text, name, **labels):
+    try:
+        return metric_sample(text, name, **labels)
+    except AssertionError:
+        return None
+
+
 def wait_until(predicate, timeout, interval=0.02, what="condition"):
     """Polls `predicate` until it returns a truthy value or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout

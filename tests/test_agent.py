@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from shoal_fixture import (ShoalAgent, kubectl_get_json, process_alive, shoal_bin,
-                           wait_until)
+from shoal_fixture import (ShoalAgent, kubectl_get_json, metric_sample_or_none,
+                           process_alive, shoal_bin, wait_until)
 
 
 @pytest.fixture
@@ -120,6 +120,51 @@ def test_node_registers_with_capacity_labels_and_renews_its_lease(server, agent)
     first = lease["spec"]["renewTime"]
     wait_until(lambda: kubectl_get_json(server, "lease", "-n", "kube-node-lease", "node-1")
                ["spec"]["renewTime"] != first, 15, interval=0.5, what="lease renewal")
+
+
+def test_lease_is_created_once_then_patched_and_taken_over_after_a_restart(server):
+    """A new node's first heartbeat creates its Lease (no PATCH that finds none first); later
+    renewals patch it; a restarted agent's create finds it (409) and patches it; a Lease
+    deleted meanwhile is created again."""
+    a = ShoalAgent(server, node="lease-1", fake_gpus=0,
+                   extra_args=["--node-lease-duration-seconds", "2"])  # renewed every 0.5 s
+
+    def renew_time():
+        r = server.request("GET", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/"
+                                  "leases/lease-1")
+        return json.loads(r.body)["spec"]["renewTime"] if r.status == 200 else None
+
+    def lease_calls(verb, code):
+        text = server.request("GET", "/metrics").body.decode()
+        return metric_sample_or_none(text, "apiserver_request_total", code=code,
+                                     resource="leases", subresource="", verb=verb) or 0
+
+    try:
+        a.start()
+        first = wait_until(renew_time, 10, interval=0.1, what="the lease created")
+        wait_until(lambda: renew_time() not in (None, first), 10, interval=0.1,
+                   what="the lease renewed")
+        assert lease_calls("POST", "201") == 1
+        assert lease_calls("PATCH", "200") >= 1
+        assert lease_calls("PATCH", "404") == 0  # no PATCH before the create
+        assert a.stop() == 0
+        before = renew_time()
+        a.start()
+        wait_until(lambda: renew_time() != before, 10, interval=0.1,
+                   what="the restarted agent renewing the lease")
+        wait_until(lambda: lease_calls("POST", "409") == 1, 5, interval=0.05,
+                   what="the restarted agent's create counted")
+        assert lease_calls("POST", "201") == 1
+        # Deleted meanwhile: the next renewal's PATCH finds none, and the agent creates it.
+        server.kubectl("delete", "lease", "-n", "kube-node-lease", "lease-1")
+        wait_until(renew_time, 10, interval=0.1, what="the lease created again")
+        # (the server counts a request once its answer is written, just after the write)
+        wait_until(lambda: lease_calls("POST", "201") == 2, 5, interval=0.05,
+                   what="the second create counted")
+        assert lease_calls("PATCH", "404") >= 1
+    finally:
+        print(f"---- shoal agent log (tail) ----\n{a.log_tail()}")
+        a.close()
 
 
 def test_pod_runs_with_env_volumes_and_init_containers_then_completes(server, agent, tmp_path):

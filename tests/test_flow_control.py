@@ -12,6 +12,8 @@ import threading
 import pytest
 
 from shoal_fixture import assert_server_refuses_flag
+from shoal_fixture import metric_sample as _metric
+from shoal_fixture import metric_sample_or_none as _metric_or_none
 
 THREADS = 24
 ROUNDS = 30
@@ -48,29 +50,6 @@ def _flood_round(server, round_no, results):
         t.join()
     for c in conns:
         c.close()
-
-
-def _metric(text, name, **labels):
-    """The value of one sample of Prometheus' text format (labels in any order)."""
-    want = {k: v for k, v in labels.items()}
-    for line in text.splitlines():
-        if not labels and line.startswith(name + " "):
-            return float(line.split(" ")[1])
-        if not line.startswith(name + "{"):
-            continue
-        inner, value = line[len(name) + 1:].rsplit("} ", 1)
-        got = dict(part.split("=", 1) for part in inner.split(","))
-        got = {k: v.strip('"') for k, v in got.items()}
-        if got == want:
-            return float(value)
-    raise AssertionError(f"no sample {name}{labels} in /metrics")
-
-
-def _metric_or_none(text, name, **labels):
-    try:
-        return _metric(text, name, **labels)
-    except AssertionError:
-        return None
 
 
 def _renew_leases(server, stop, answers):

@@ -422,15 +422,24 @@ asio::awaitable<void> Agent::LeaseLoop() {
         static_cast<int64_t>(static_cast<double>(options_.lease_renew.count()) * factor));
   };
   bool first = true;
+  // The first renewal creates the Lease (a node that has just registered has none), and a
+  // create that finds one (the agent restarted) patches it; later renewals patch, and a patch
+  // that finds none (deleted meanwhile) creates it. So a new node's first heartbeat is one
+  // request, not a 404 and a create (kubelet reads the Lease before it creates one).
+  bool exists = false;
   for (;;) {
     if (heartbeats_stopped_) co_return;
     json::object spec{{"holderIdentity", options_.node_name},
                       {"leaseDurationSeconds", options_.lease_duration.count()},
                       {"renewTime", NowMicro()}};
-    json::object patch{{"spec", spec}};
-    Request req = MakeRequest("PATCH", path, json::serialize(patch), "application/merge-patch+json");
-    auto resp = co_await transport_.Call(std::move(req));
-    if (resp.ok() && resp->code == 404) {
+    const std::string patch = json::serialize(json::object{{"spec", spec}});
+    absl::StatusOr<client::Response> resp = absl::UnavailableError("not sent");
+    if (exists) {
+      Request req = MakeRequest("PATCH", path, patch, "application/merge-patch+json");
+      resp = co_await transport_.Call(std::move(req));
+      if (resp.ok() && resp->code == 404) exists = false;
+    }
+    if (!exists) {
       json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
                          {"kind", "Lease"},
                          {"metadata", json::object{{"name", options_.node_name},
@@ -438,6 +447,11 @@ asio::awaitable<void> Agent::LeaseLoop() {
                          {"spec", spec}};
       Request create = MakeRequest("POST", collection, json::serialize(lease));
       resp = co_await transport_.Call(std::move(create));
+      exists = resp.ok() && (resp->code == 201 || resp->code == 409);
+      if (resp.ok() && resp->code == 409) {
+        Request req = MakeRequest("PATCH", path, patch, "application/merge-patch+json");
+        resp = co_await transport_.Call(std::move(req));
+      }
     }
     if (!resp.ok() || resp->code >= 300) {
       spdlog::warn("agent: renewing lease of {} failed: {}", options_.node_name,
