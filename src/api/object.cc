@@ -114,7 +114,12 @@ std::string SerializeOrdered(const json::object& object, bool drop_resource_vers
 
 }  // namespace
 
-Fields ExtractFields(const ResourceType& type, const json::value& object) {
+namespace {
+
+// ExtractFields and ExtractLabels of a json::value or of a json::object (FindPath and
+// StringAt have both).
+template <typename Root>
+Fields FieldsFrom(const ResourceType& type, const Root& object) {
   Fields fields;
   fields.reserve(2 + type.selectable_fields.size());
   fields.emplace_back("metadata.name", std::string(StringAt(object, "metadata.name")));
@@ -131,7 +136,21 @@ Fields ExtractFields(const ResourceType& type, const json::value& object) {
   return fields;
 }
 
+}  // namespace
+
+Fields ExtractFields(const ResourceType& type, const json::value& object) {
+  return FieldsFrom(type, object);
+}
+
+Fields ExtractFields(const ResourceType& type, const json::object& object) {
+  return FieldsFrom(type, object);
+}
+
 Labels ExtractLabels(const json::value& object) {
+  return LabelsFromJson(FindPath(object, "metadata.labels"));
+}
+
+Labels ExtractLabels(const json::object& object) {
   return LabelsFromJson(FindPath(object, "metadata.labels"));
 }
 

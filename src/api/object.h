@@ -40,9 +40,11 @@ int64_t ResourceVersionAt(const json::object& object);
 // The field-selector view of an object: metadata.name, metadata.namespace and every field in
 // type.selectable_fields, as strings (booleans as "true"/"false", absent as "").
 Fields ExtractFields(const ResourceType& type, const json::value& object);
+Fields ExtractFields(const ResourceType& type, const json::object& object);
 
 // metadata.labels as a sorted Labels list.
 Labels ExtractLabels(const json::value& object);
+Labels ExtractLabels(const json::object& object);
 
 // Canonical JSON encoding: apiVersion, kind and metadata come first (in that order), then the
 // remaining fields in their existing order. The stored form additionally omits

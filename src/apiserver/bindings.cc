@@ -108,6 +108,7 @@ asio::awaitable<Response> HandleBindings(ApiServer& s, const Request& req, const
       if (!bound.ok()) co_return ErrorResponse(bound.status());
       ops.push_back(store::WriteOp{store::WriteOp::Kind::kUpdate, pods->Key(ns, name),
                                    api::SerializeForStore(*bound), cur->rv});
+      HintFields(ops.back(), *pods, *bound);
     }
     auto kvs = co_await AsyncTxn(s, *pods, std::move(ops));
     if (kvs.ok()) {

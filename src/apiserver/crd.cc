@@ -296,7 +296,7 @@ boost::asio::awaitable<void> FinishCrdDeletion(ApiServer& s, const api::Resource
       meta["finalizers"] = std::move(kept);
       op = WriteOp{WriteOp::Kind::kUpdate, key, api::SerializeForStore(obj), crd->second};
     }
-    auto kv = co_await AsyncWrite(s, crd_type, std::move(op));
+    auto kv = co_await AsyncWrite(s, crd_type, std::move(op), &obj);
     if (!absl::IsAborted(kv.status())) co_return;  // done, or gone meanwhile
   }
 }

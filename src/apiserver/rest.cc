@@ -207,7 +207,7 @@ class Handler {
       // GCC 12 mishandles non-trivial temporaries inside co_await expressions (double
       // destruction), so every awaited call here takes named values.
       WriteOp op{WriteOp::Kind::kCreate, Key(name), api::SerializeForStore(obj), 0};
-      auto kv = co_await AsyncWrite(s_, type_, std::move(op));
+      auto kv = co_await AsyncWrite(s_, type_, std::move(op), &obj);
       if (kv.ok()) co_return StoredResponse(type_, 201, kv->value);
       if (absl::IsAlreadyExists(kv.status())) {
         if (generated && attempt < 8) {  // a generated name collided: draw another
@@ -257,7 +257,7 @@ class Handler {
                        obj["metadata"].get_object()["finalizers"].get_array().empty());
       WriteOp op{finalize ? WriteOp::Kind::kDelete : WriteOp::Kind::kUpdate, Key(name),
                  finalize ? std::string() : std::move(stored), cur->rv};
-      auto kv = co_await AsyncWrite(s_, type_, std::move(op));
+      auto kv = co_await AsyncWrite(s_, type_, std::move(op), &obj);
       if (kv.ok()) {
         if (!finalize) co_return StoredResponse(type_, success_code, kv->value);
         co_await RecheckTerminatingNamespace();
@@ -575,7 +575,7 @@ class Handler {
         if (std::string stored = api::SerializeForStore(obj);
             stored != api::SerializeForStore(*old)) {
           WriteOp op{WriteOp::Kind::kUpdate, Key(info_.name), std::move(stored), cur->rv};
-          auto kv = co_await AsyncWrite(s_, type_, std::move(op));
+          auto kv = co_await AsyncWrite(s_, type_, std::move(op), &obj);
           if (absl::IsAborted(kv.status())) {
             if (co_await AgainAfterConflict(attempt, start)) continue;
             break;

@@ -13,22 +13,43 @@ namespace shoal::apiserver {
 
 namespace json = boost::json;
 
+namespace {
+
+template <typename Root>  // a json::value or a json::object
+ObjectFields ReadFields(const api::ResourceType& type, const Root& object) {
+  ObjectFields f;
+  f.ns = std::string(api::StringAt(object, "metadata.namespace"));
+  f.name = std::string(api::StringAt(object, "metadata.name"));
+  f.labels = api::ExtractLabels(object);
+  f.fields = api::ExtractFields(type, object);
+  return f;
+}
+
+}  // namespace
+
+std::shared_ptr<const ObjectFields> FieldsOf(const api::ResourceType& type,
+                                            const boost::json::object& object) {
+  return std::make_shared<const ObjectFields>(ReadFields(type, object));
+}
+
 ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key,
-                           const store::Bytes& stored_value, int64_t rv) {
+                           const store::Bytes& stored_value, int64_t rv,
+                           const ObjectFields* known) {
   // Values the API server wrote carry their resourceVersion already (WriteOp::stamp), and the
   // cache shares the store's bytes; others (a delete's last state) get a stamped copy.
   store::Bytes json = api::HasResourceVersion(*stored_value, rv)
                           ? stored_value
                           : store::MakeBytes(api::InjectResourceVersion(*stored_value, rv));
-  auto parsed = api::ParseJson(*json);
-  if (!parsed.ok()) return nullptr;
   auto obj = std::make_shared<CachedObject>();
+  if (known != nullptr) {
+    static_cast<ObjectFields&>(*obj) = *known;
+  } else {
+    auto parsed = api::ParseJson(*json);
+    if (!parsed.ok()) return nullptr;
+    static_cast<ObjectFields&>(*obj) = ReadFields(type, *parsed);
+  }
   obj->key = key;
-  obj->ns = std::string(api::StringAt(*parsed, "metadata.namespace"));
-  obj->name = std::string(api::StringAt(*parsed, "metadata.name"));
   obj->rv = rv;
-  obj->labels = api::ExtractLabels(*parsed);
-  obj->fields = api::ExtractFields(type, *parsed);
   obj->json = std::move(json);
   return obj;
 }
@@ -111,7 +132,10 @@ void WatchCache::AdvanceRevision(int64_t rev) {
 void WatchCache::Apply(const store::Event& event) {
   const auto applied = std::chrono::steady_clock::now();
   const store::KeyValue& kv = event.kv;
-  ObjectPtr obj = MakeCachedObject(type_, kv.key, kv.value, kv.mod_revision);
+  // The API server's writes carry their ObjectFields as the event's hint (AsyncWrite), the
+  // only hints written to the store.
+  const auto* known = static_cast<const ObjectFields*>(event.hint.get());
+  ObjectPtr obj = MakeCachedObject(type_, kv.key, kv.value, kv.mod_revision, known);
   if (!obj) return;  // the store only holds what the API server validated
   CacheEvent ce;
   ce.rv = kv.mod_revision;

@@ -25,6 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/json/object.hpp>
+
 #include "absl/status/statusor.h"
 #include "api/fields.h"
 #include "api/labels.h"
@@ -33,22 +35,34 @@
 
 namespace shoal::apiserver {
 
-// One version of one object, immutable once built.
-struct CachedObject {
-  std::string key;  // store key
+// What the cache reads from an object besides its bytes: what watch filters match on.
+struct ObjectFields {
   std::string ns;
   std::string name;
-  int64_t rv = 0;
-  store::Bytes json;  // serialized object, metadata.resourceVersion == rv
   api::Labels labels;
   api::Fields fields;
 };
+
+// One version of one object, immutable once built.
+struct CachedObject : ObjectFields {
+  std::string key;  // store key
+  int64_t rv = 0;
+  store::Bytes json;  // serialized object, metadata.resourceVersion == rv
+};
 using ObjectPtr = std::shared_ptr<const CachedObject>;
 
+// The ObjectFields of `object` (of `type`), for a write's store::WriteOp::hint: the writer has
+// the object parsed, so the commit thread need not parse the stored bytes again. The stored
+// value must be this object serialized (its resourceVersion aside).
+std::shared_ptr<const ObjectFields> FieldsOf(const api::ResourceType& type,
+                                            const boost::json::object& object);
+
 // Builds the cached form of a stored value at revision `rv`, sharing `stored_value` when it
-// already carries that resourceVersion. nullptr if it does not parse.
+// already carries that resourceVersion. With `known` (a write's hint, FieldsOf) the value is
+// not parsed: `known` is trusted to describe it. nullptr if it does not parse.
 ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key,
-                           const store::Bytes& stored_value, int64_t rv);
+                           const store::Bytes& stored_value, int64_t rv,
+                           const ObjectFields* known = nullptr);
 
 struct CacheEvent {
   enum class Type { kAdded, kModified, kDeleted, kBookmark, kError };
@@ -115,7 +129,9 @@ class WatchCache {
  public:
   WatchCache(const api::ResourceType& type, size_t history_capacity, size_t watcher_capacity);
 
-  // Writer side (store commit thread). Events must come in revision order.
+  // Writer side (store commit thread). Events must come in revision order. An event's hint,
+  // if any, must be the written object's ObjectFields (FieldsOf): it is used instead of
+  // parsing the value.
   void Apply(const store::Event& event);
   // Records that the global revision moved (events of other types), so that LIST returns the
   // current global resourceVersion and watches can be bookmarked at it.

@@ -71,6 +71,46 @@ TEST(MakeCachedObjectTest, SharesStampedBytesAndStampsOthers) {
   EXPECT_EQ(MakeCachedObject(Pods(), key, store::MakeBytes("{not json"), 3), nullptr);
 }
 
+// FieldsOf (a write's hint, from the object the writer holds) reads what parsing the stored
+// bytes reads.
+TEST(MakeCachedObjectTest, FieldsOfTheWrittenObjectAreThoseOfItsBytes) {
+  const std::string text = PodJson("a", "n1", "x");
+  auto parsed = api::ParseJson(text);
+  ASSERT_TRUE(parsed.ok() && parsed->is_object());
+  std::shared_ptr<const ObjectFields> hint = FieldsOf(Pods(), parsed->get_object());
+  ObjectPtr from_bytes = MakeCachedObject(Pods(), Pods().Key("default", "a"),
+                                          store::MakeBytes(text), 3);
+  ASSERT_NE(from_bytes, nullptr);
+  EXPECT_EQ(hint->ns, from_bytes->ns);
+  EXPECT_EQ(hint->name, from_bytes->name);
+  EXPECT_EQ(hint->labels, from_bytes->labels);
+  EXPECT_EQ(hint->fields, from_bytes->fields);
+  EXPECT_FALSE(hint->fields.empty());
+}
+
+// An event's hint is used instead of parsing its value: here the hint says app=hinted while
+// the bytes say app=a, and a watcher of app=hinted gets the event.
+TEST_F(WatchCacheTest, AnEventsHintIsUsedInsteadOfItsBytes) {
+  auto hinted = cache_.Watch(0, LabelFilter("app=hinted"), nullptr);
+  ASSERT_TRUE(hinted.ok());
+  auto parsed = api::ParseJson(PodJson("p", "n1", "hinted"));
+  ASSERT_TRUE(parsed.ok());
+  store::Event e;
+  e.type = store::EventType::kPut;
+  e.kv.key = Pods().Key("default", "p");
+  e.kv.value = store::MakeBytes(PodJson("p", "n1", "a"));
+  e.kv.mod_revision = ++rev_;
+  e.hint = FieldsOf(Pods(), parsed->get_object());
+  cache_.Apply(e);
+  auto got = (*hinted)->Take(10);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].object->name, "p");
+  // Without a hint the bytes decide: app=a, not the watcher's.
+  Put("q", "n1", "a");
+  EXPECT_TRUE((*hinted)->Take(10).empty());
+  cache_.StopWatch(*hinted);
+}
+
 TEST_F(WatchCacheTest, GetAndListCarryTheRevisionInTheObject) {
   Put("a");
   Put("b");

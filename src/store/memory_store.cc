@@ -90,7 +90,10 @@ void MemoryStore::Close() { loop_.Close(); }
 
 absl::Status MemoryStore::Persist(const std::vector<Event>& events) {
   std::lock_guard<std::mutex> lock(history_mu_);
-  history_.insert(history_.end(), events.begin(), events.end());
+  for (const Event& e : events) {
+    history_.push_back(e);
+    history_.back().hint.reset();  // for the listeners of this commit only
+  }
   return absl::OkStatus();
 }
 

@@ -51,6 +51,9 @@ struct Event {
   EventType type = EventType::kPut;
   KeyValue kv;
   std::optional<KeyValue> prev;
+  // The hint of the WriteOp that made this kPut, for the commit listeners (WriteOp::hint);
+  // empty for deletes and for events a store reads back.
+  std::shared_ptr<const void> hint;
   int64_t revision() const { return kv.mod_revision; }
 };
 
@@ -67,6 +70,10 @@ struct WriteOp {
   // the bytes. Runs on the commit thread: it must be cheap, must not block, and must not call
   // the store.
   std::function<std::string(std::string_view value, int64_t revision)> stamp;
+  // Optional, for kCreate and kUpdate: opaque to the store, handed to the commit listeners
+  // with the write's event (Event::hint). The API server passes what its watch cache would
+  // otherwise parse the value again for (labels, selectable fields).
+  std::shared_ptr<const void> hint;
 };
 
 // Result of a successful write: for create/update the new KeyValue; for delete the last value

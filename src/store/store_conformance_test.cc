@@ -389,6 +389,32 @@ TYPED_TEST(StoreConformanceTest, ListenerSeesEveryEventInOrderWithPrevValues) {
                           "DELETE /a=v2@4(1) prev=v2@2"));
 }
 
+// A write's hint reaches the listeners with its event (creates and updates), opaque and
+// unchanged; a delete's event has none.
+TYPED_TEST(StoreConformanceTest, ListenersGetEachWritesHint) {
+  Store& s = this->store();
+  Recorder recorder;
+  s.AddCommitListener(recorder.Listener());
+  auto created_hint = std::make_shared<const std::string>("created");
+  auto updated_hint = std::make_shared<const std::string>("updated");
+  WriteOp create = Create("/h", "v1");
+  create.hint = created_hint;
+  WriteOp update = Update("/h", "v2");
+  update.hint = updated_hint;
+  WriteOp del = Delete("/h");
+  del.hint = created_hint;  // ignored: a delete's event carries the last value, not the op's
+  this->MustWrite(std::move(create));
+  this->MustWrite(std::move(update));
+  this->MustWrite(std::move(del));
+  this->MustWrite(Create("/plain", "v"));
+  std::vector<Event> events = recorder.events();
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].hint.get(), created_hint.get());
+  EXPECT_EQ(events[1].hint.get(), updated_hint.get());
+  EXPECT_EQ(events[2].hint, nullptr);
+  EXPECT_EQ(events[3].hint, nullptr);
+}
+
 TYPED_TEST(StoreConformanceTest, ListenerAddedLaterSeesOnlyLaterEvents) {
   Store& s = this->store();
   this->MustWrite(Create("/a", "v1"));

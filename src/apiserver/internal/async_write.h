@@ -67,11 +67,23 @@ boost::asio::awaitable<Result> AwaitStore(ApiServer& s, std::string_view operati
       asio::use_awaitable, std::move(request));
 }
 
+// What the watch cache reads from `written`, as a create's or update's hint (WriteOp::hint),
+// so that the commit thread does not parse the stored value again; none for a custom
+// resource (its cache may serve another version of its CRD) or a delete.
+inline void HintFields(store::WriteOp& op, const api::ResourceType& type,
+                       const boost::json::object& written) {
+  if (type.custom || op.kind == store::WriteOp::Kind::kDelete) return;
+  op.hint = FieldsOf(type, written);
+}
+
 // Every write of the API server goes through here (stamped, see above). `type` is the
 // written object's type, for the metrics; it must outlive the call (registry types do).
+// `written`, when given, is the object `op.value` serializes (HintFields).
 inline boost::asio::awaitable<absl::StatusOr<store::KeyValue>> AsyncWrite(
-    ApiServer& s, const api::ResourceType& type, store::WriteOp op) {
+    ApiServer& s, const api::ResourceType& type, store::WriteOp op,
+    const boost::json::object* written = nullptr) {
   StampResourceVersion(op);
+  if (written != nullptr) HintFields(op, type, *written);
   const std::string_view operation = StorageOperation(op.kind);
   store::Store& store = s.store();
   co_return co_await AwaitStore<absl::StatusOr<store::KeyValue>>(

@@ -60,6 +60,7 @@ absl::StatusOr<Event> BatchStager::Stage(WriteOp& op) {
       }
       event.type = EventType::kPut;
       event.kv = KeyValue{op.key, StampedValue(op, revision), revision, revision};
+      event.hint = op.hint;
       break;
     case WriteOp::Kind::kUpdate:
     case WriteOp::Kind::kDelete:
@@ -75,6 +76,7 @@ absl::StatusOr<Event> BatchStager::Stage(WriteOp& op) {
       if (op.kind == WriteOp::Kind::kUpdate) {
         event.type = EventType::kPut;
         event.kv = KeyValue{op.key, StampedValue(op, revision), current->create_revision, revision};
+        event.hint = op.hint;
       } else {
         // A delete event carries the last value, as etcd's does for Kubernetes' watch.
         event.type = EventType::kDelete;
