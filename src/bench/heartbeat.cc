@@ -277,15 +277,8 @@ std::string HeartbeatSummary(const json::object& report) {
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency_startup", "server, start-up");
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server, window");
-  for (const auto& [key, when] : {std::pair{"server_storage_latency_startup", "start-up"},
-                                  std::pair{"server_storage_latency", "window"}}) {
-    const json::value* st = report.if_contains(key);
-    if (st == nullptr || !st->is_object()) continue;
-    for (const char* part : {"store", "resume"}) {
-      out += HollowNodeApiLatencySummary(st->get_object(), part,
-                                         fmt::format("server {}, {}", part, when));
-    }
-  }
+  out += ServerStorageSummary(report, "server_storage_latency_startup", ", start-up");
+  out += ServerStorageSummary(report, "server_storage_latency", ", window");
   return out;
 }
 

@@ -138,4 +138,16 @@ std::string HollowNodeApiLatencySummary(const json::object& report, std::string_
   return out;
 }
 
+std::string ServerStorageSummary(const json::object& report, std::string_view key,
+                                 std::string_view when) {
+  const json::value* storage = report.if_contains(key);
+  if (storage == nullptr || !storage->is_object()) return "";
+  std::string out;
+  for (const char* part : {"store", "resume"}) {
+    out += HollowNodeApiLatencySummary(storage->get_object(), part,
+                                       fmt::format("server {}{}", part, when));
+  }
+  return out;
+}
+
 }  // namespace shoal::bench

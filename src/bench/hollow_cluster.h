@@ -81,6 +81,10 @@ boost::json::object ReadHollowNodeApiLatency(const std::string& work_dir);
 std::string HollowNodeApiLatencySummary(const boost::json::object& report,
                                         std::string_view key = "hollow_node_api_latency",
                                         std::string_view label = "hollow nodes");
+// The "server store<when>: ..." and "server resume<when>: ..." lines of the report's `key`, a
+// ServerStorageLatencyBetween summary (none when it is absent); `when` is "" or ", start-up".
+std::string ServerStorageSummary(const boost::json::object& report, std::string_view key,
+                                 std::string_view when = "");
 // Reads a JSON object from a file (empty if it is missing or not one).
 boost::json::object ReadJsonObjectFile(const std::string& path);
 

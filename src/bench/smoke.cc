@@ -19,6 +19,7 @@
 #include "api/object.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "bench/chart.h"
 #include "bench/hollow_cluster.h"
 #include "bench/latency.h"
 #include "bench/server_metrics.h"
@@ -568,15 +569,11 @@ absl::StatusOr<json::object> RunSmoke(const client::Kubeconfig& kc, const SmokeO
 namespace {
 // One line on the CPU the hollow nodes and a local server used, per second of the run.
 std::string CpuPerSecondSummary(const json::object& report) {
-  auto series = [&](std::string_view key) {
-    std::vector<double> v;
-    if (const json::value* a = report.if_contains(key); a != nullptr && a->is_array()) {
-      for (const json::value& x : a->get_array()) v.push_back(x.to_number<double>());
-    }
-    return v;
-  };
-  const std::vector<double> server = series("server_cores_per_second");
-  const std::vector<double> sim = series("sim_cores_per_second");
+  std::vector<double> server, sim;
+  for (ChartSeries& s : PerSecondSeries(report)) {
+    if (s.name == "server_cores_per_second") server = std::move(s.values);
+    if (s.name == "sim_cores_per_second") sim = std::move(s.values);
+  }
   if (sim.empty()) return "";
   auto mean_max = [](const std::vector<double>& v) {
     double sum = 0, max = 0;
@@ -641,9 +638,7 @@ std::string SmokeSummary(const json::object& report) {
   }
   out += HollowNodeApiLatencySummary(report);
   out += HollowNodeApiLatencySummary(report, "server_api_latency", "server");
-  const json::object& storage = report.at("server_storage_latency").as_object();
-  out += HollowNodeApiLatencySummary(storage, "store", "server store");
-  out += HollowNodeApiLatencySummary(storage, "resume", "server resume");
+  out += ServerStorageSummary(report, "server_storage_latency");
   out += CpuPerSecondSummary(report);
   const json::object& watch = report.at("server_watch_delivery").as_object();
   for (const auto& [series, v] : watch.at("delivery").as_object()) {
