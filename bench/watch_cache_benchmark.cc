@@ -1,4 +1,4 @@
-// The watch cache (src/apiserver/watch_cache.h) on its two hot paths:
+// The watch cache (src/apiserver/watch_cache.h) on its hot paths:
 //
 //   Apply  one committed pod write on the store's commit thread: build the cached object
 //          (inject resourceVersion, parse, extract labels and fields, or take those from the
@@ -10,11 +10,15 @@
 //   List   a LIST of 100,000 pods in one namespace: the cache's snapshot walk alone, walk plus
 //          the PodList encoding the REST layer does, one kubectl page (limit=500), and a label
 //          selector matching 1%.
+//   In-process delivery  one pod event applied and handed to 1 or 7 of the server's own
+//          informers (7: the scheduler's and the controllers' pod informers), each parsing
+//          the event, or all sharing one parse (SharedParse).
 //
-// Watcher queues are drained outside the timed region (the HTTP layer does that on other
-// threads).
+// Apply's watcher queues are drained outside the timed region (the HTTP layer does that on
+// other threads); the delivery benchmark times its draining.
 #include <malloc.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,7 +27,10 @@
 #include "api/registry.h"
 #include "apiserver/watch_cache.h"
 #include "bench/pod_template.h"
+#include "base/strings.h"
 #include "benchmark/benchmark.h"
+#include "client/informer.h"
+#include "client/transport.h"
 #include "store/store.h"
 
 namespace shoal {
@@ -136,6 +143,66 @@ BENCHMARK(BM_WatchCacheApply)
     ->Args({100, 0, 0})
     ->Args({0, 1, 1})
     ->Args({kNodes, 1, 1});
+
+// The server's own informers (scheduler and controllers, InProcessTransport) of one pod event:
+// Apply it, then hand it to `state.range(0)` unfiltered watchers as an informer's handler gets
+// it (client::InformerEvent). state.range(1): 0 = each watcher encodes the event's line and
+// parses it (Transport::WatchObjects' default, how every in-process informer received events
+// before SharedParse); 1 = the watchers share one parse (InProcessTransport::WatchObjects).
+void BM_InProcessInformerDelivery(benchmark::State& state) {
+  const int n_watchers = static_cast<int>(state.range(0));
+  const bool shared = state.range(1) == 1;
+  std::vector<store::KeyValue> pods = Pods("default", kApplyPods);
+  WatchCache cache(PodType(), /*history_capacity=*/1000, /*watcher_capacity=*/1 << 20);
+  cache.Reset(pods, kApplyPods);
+  std::vector<std::shared_ptr<apiserver::Watcher>> watchers;
+  for (int i = 0; i < n_watchers; ++i) {
+    auto w = cache.Watch(0, apiserver::Filter{}, [] {});
+    if (!w.ok()) {
+      state.SkipWithError("watch failed");
+      return;
+    }
+    watchers.push_back(*w);
+  }
+  Drain(watchers);
+  size_t keys = 0;
+  std::function<bool(client::ObjectEvent&&)> handler = [&](client::ObjectEvent&& e) {
+    client::InformerEvent ie(client::InformerEvent::Type::kModified, std::move(e.object));
+    keys += client::ObjectKey(ie.object()).size();
+    return true;
+  };
+  int64_t rv = kApplyPods;
+  size_t k = 0;
+  for (auto _ : state) {
+    store::Event e;
+    e.type = store::EventType::kPut;
+    e.prev = pods[k];
+    e.kv = pods[k];
+    e.kv.mod_revision = ++rv;
+    cache.Apply(e);
+    pods[k].mod_revision = rv;
+    k = (k + 1) % pods.size();
+    for (const auto& w : watchers) {
+      for (const apiserver::CacheEvent& ce : w->Take(16)) {
+        if (shared) {
+          handler({apiserver::WatchTypeName(ce.type), ce.parsed->Get(*ce.object)});
+        } else {
+          std::string line = base::StrCat("{\"type\":\"", apiserver::WatchTypeName(ce.type),
+                                          "\",\"object\":", *ce.object->json, "}");
+          client::DeliverWatchLine(line, handler);
+        }
+      }
+    }
+  }
+  benchmark::DoNotOptimize(keys);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_InProcessInformerDelivery)
+    ->ArgNames({"watchers", "shared"})
+    ->Args({1, 0})
+    ->Args({1, 1})
+    ->Args({7, 0})
+    ->Args({7, 1});
 
 // One cache with 100,000 pods, shared by the List benchmarks.
 WatchCache& ListCache(int64_t* heap_bytes) {

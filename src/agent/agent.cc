@@ -518,12 +518,12 @@ void Agent::OnPod(InformerEvent&& e) {
     killed_.clear();
     return;
   }
-  std::string uid(api::StringAt(e.object, "metadata.uid"));
+  std::string uid(api::StringAt(e.object(), "metadata.uid"));
   auto it = workers_.find(uid);
   if (uid.empty()) {  // a deletion found by a re-list names the pod only
     it = std::find_if(workers_.begin(), workers_.end(), [&](const auto& w) {
-      return w.second->ns() == api::StringAt(e.object, "metadata.namespace") &&
-             w.second->name() == api::StringAt(e.object, "metadata.name");
+      return w.second->ns() == api::StringAt(e.object(), "metadata.namespace") &&
+             w.second->name() == api::StringAt(e.object(), "metadata.name");
     });
   }
   if (e.type == InformerEvent::Type::kDeleted) {
@@ -534,12 +534,12 @@ void Agent::OnPod(InformerEvent&& e) {
     return;
   }
   if (it != workers_.end()) {
-    it->second->Update(std::move(e.object));
+    it->second->Update(e.TakeObject());
     return;
   }
   std::set<std::string> killed;
   if (auto k = killed_.find(uid); k != killed_.end()) killed = k->second;
-  auto worker = std::make_shared<PodWorker>(ctx_, std::move(e.object), std::move(killed));
+  auto worker = std::make_shared<PodWorker>(ctx_, e.TakeObject(), std::move(killed));
   workers_.emplace(uid, worker);
   worker->Start();
 }

@@ -252,15 +252,7 @@ absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<
 }
 
 std::string ApiServer::EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first) {
-  std::string_view type;
-  switch (e.type) {
-    case CacheEvent::Type::kAdded: type = "ADDED"; break;
-    case CacheEvent::Type::kModified: type = "MODIFIED"; break;
-    case CacheEvent::Type::kDeleted: type = "DELETED"; break;
-    case CacheEvent::Type::kBookmark: type = "BOOKMARK"; break;
-    case CacheEvent::Type::kError: type = "ERROR"; break;
-  }
-  std::string out = base::StrCat("{\"type\":\"", type, "\",\"object\":");
+  std::string out = base::StrCat("{\"type\":\"", WatchTypeName(e.type), "\",\"object\":");
   if (e.type == CacheEvent::Type::kBookmark) {
     const api::ResourceType& t = s.cache->type();
     json::object meta{{"resourceVersion", std::to_string(e.rv)}};

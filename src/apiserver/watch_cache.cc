@@ -129,6 +129,27 @@ void WatchCache::AdvanceRevision(int64_t rev) {
   if (rev > revision_) revision_ = rev;
 }
 
+std::string_view WatchTypeName(CacheEvent::Type type) {
+  switch (type) {
+    case CacheEvent::Type::kAdded: return "ADDED";
+    case CacheEvent::Type::kModified: return "MODIFIED";
+    case CacheEvent::Type::kDeleted: return "DELETED";
+    case CacheEvent::Type::kBookmark: return "BOOKMARK";
+    case CacheEvent::Type::kError: return "ERROR";
+  }
+  return "ERROR";
+}
+
+std::shared_ptr<const boost::json::object> SharedParse::Get(const CachedObject& object) {
+  std::call_once(once_, [&] {
+    auto v = api::ParseJson(*object.json);
+    if (v.ok() && v->is_object()) {
+      parsed_ = std::make_shared<boost::json::object>(std::move(v->get_object()));
+    }
+  });
+  return parsed_;
+}
+
 void WatchCache::Apply(const store::Event& event) {
   const auto applied = std::chrono::steady_clock::now();
   const store::KeyValue& kv = event.kv;
@@ -162,6 +183,7 @@ void WatchCache::Apply(const store::Event& event) {
     history_start_ = history_.front().rv;
     history_.pop_front();
   }
+  if (!watchers_.empty() || !indexed_.empty()) ce.parsed = std::make_shared<SharedParse>();
   DispatchLocked(ce, cut);
   for (auto& w : cut) {
     watchers_.erase(w);

@@ -22,6 +22,7 @@
 #include <set>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -64,16 +65,39 @@ ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key
                            const store::Bytes& stored_value, int64_t rv,
                            const ObjectFields* known = nullptr);
 
+// One live event's object parsed once for every in-process watcher it reaches
+// (InProcessTransport::WatchObjects, the server's own scheduler and controllers): the first of
+// them to ask parses, the others share the result. Watchers over HTTP never ask; the cache's
+// history and current objects never hold one, so a parsed object lives only while an event
+// that carries it is queued or being handled.
+// Threading: Get may be called from any thread.
+class SharedParse {
+ public:
+  // `object` parsed (the event's object; every caller passes the same one). nullptr if its
+  // bytes are not a JSON object, which the store never holds.
+  std::shared_ptr<const boost::json::object> Get(const CachedObject& object);
+
+ private:
+  std::once_flag once_;
+  std::shared_ptr<const boost::json::object> parsed_;
+};
+
 struct CacheEvent {
   enum class Type { kAdded, kModified, kDeleted, kBookmark, kError };
   Type type = Type::kAdded;
   int64_t rv = 0;
   ObjectPtr object;  // the new state; for kDeleted the last state, with rv of the delete
   ObjectPtr prev;    // the state before this event (absent for kAdded)
+  // Live events only (not the history's copy, initial or replayed events): `object` parsed
+  // once for the in-process watchers, see SharedParse.
+  std::shared_ptr<SharedParse> parsed;
   // When the cache applied the event (live events only; an initial or replayed event has none):
   // the start of the watch delivery delay (shoal_watch_delivery_seconds, docs/operations.md).
   std::chrono::steady_clock::time_point applied{};
 };
+
+// The watch event type as the API names it: "ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR".
+std::string_view WatchTypeName(CacheEvent::Type type);
 
 // What a LIST or WATCH selects.
 struct Filter {

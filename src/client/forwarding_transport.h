@@ -23,6 +23,10 @@ class ForwardingTransport : public Transport {
       Request req, std::function<bool(std::string_view event)> on_event) override {
     co_return co_await next_.Watch(std::move(req), std::move(on_event));
   }
+  boost::asio::awaitable<absl::Status> WatchObjects(
+      Request req, std::function<bool(ObjectEvent&&)> on_event) override {
+    co_return co_await next_.WatchObjects(std::move(req), std::move(on_event));
+  }
 
  protected:
   Transport& next() { return next_; }

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/object.hpp>
 
 namespace shoal::client {
 
@@ -26,6 +27,14 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Events moved out of the watcher per wake-up, as the HTTPS front end does.
 constexpr size_t kBatch = 512;
 
+// One event as the HTTPS front end writes it, without the trailing newline.
+std::string EventLine(apiserver::ApiServer& api, const WatchSession& s, const CacheEvent& e,
+                      bool first) {
+  std::string line = api.EncodeWatchEvent(s, e, first);
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  return line;
+}
+
 }  // namespace
 
 InProcessTransport::InProcessTransport(apiserver::ApiServer& api,
@@ -39,6 +48,44 @@ asio::awaitable<absl::StatusOr<Response>> InProcessTransport::Call(Request req) 
 
 asio::awaitable<absl::Status> InProcessTransport::Watch(
     Request req, std::function<bool(std::string_view event)> on_event) {
+  EmitEvent emit = [&](const WatchSession& s, const CacheEvent& e, bool first) {
+    return on_event(EventLine(api_, s, e, first));
+  };
+  std::function<bool(std::string_view)> emit_line = [&](std::string_view line) {
+    return on_event(line);
+  };
+  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line));
+}
+
+asio::awaitable<absl::Status> InProcessTransport::WatchObjects(
+    Request req, std::function<bool(ObjectEvent&&)> on_event) {
+  // What Transport::WatchObjects does with a line: the rare events (the 410 ERROR, bookmarks,
+  // tables, a custom resource served through another version) take that path.
+  std::function<bool(std::string_view)> emit_line = [&](std::string_view line) {
+    return DeliverWatchLine(line, on_event);
+  };
+  EmitEvent emit = [&](const WatchSession& s, const CacheEvent& e, bool first) {
+    if (e.type == CacheEvent::Type::kBookmark || e.object == nullptr || s.as_table ||
+        !s.api_version.empty()) {
+      return DeliverWatchLine(EventLine(api_, s, e, first), on_event);
+    }
+    ObjectEvent oe;
+    oe.type = apiserver::WatchTypeName(e.type);
+    if (e.parsed) {
+      oe.object = e.parsed->Get(*e.object);
+    } else {
+      // An initial or replayed event: this watcher alone receives it.
+      apiserver::SharedParse own;
+      oe.object = own.Get(*e.object);
+    }
+    if (oe.object == nullptr) return true;
+    return on_event(std::move(oe));
+  };
+  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line));
+}
+
+asio::awaitable<absl::Status> InProcessTransport::RunWatch(
+    Request req, EmitEvent emit, std::function<bool(std::string_view)> emit_line) {
   // The commit thread's notify sets `pending` and, when it was not set, posts a cancel of the
   // timer the loop sleeps on; the loop clears `pending` before each drain, and `pending` also
   // covers a notify that lands between draining the queue and starting the wait. (A cancel
@@ -61,14 +108,9 @@ asio::awaitable<absl::Status> InProcessTransport::Watch(
   const apiserver::ApiServer::WatchStopper stop(api_, ws);
 
   if (!ws.error_event.empty()) {
-    on_event(ws.error_event);
+    emit_line(ws.error_event);
     co_return absl::OkStatus();
   }
-  auto emit = [&](const WatchSession& s, const CacheEvent& e, bool first) {
-    std::string line = api_.EncodeWatchEvent(s, e, first);
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    return on_event(line);
-  };
   // Bookmarks that mark the end of the initial events (sendInitialEvents) carry the
   // k8s.io/initial-events-end annotation; the periodic ones do not.
   WatchSession plain = ws;

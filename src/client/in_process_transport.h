@@ -40,8 +40,20 @@ class InProcessTransport : public Transport {
   // starts too far back (410) gets one ERROR event, then OK, as over HTTP.
   boost::asio::awaitable<absl::Status> Watch(
       Request req, std::function<bool(std::string_view event)> on_event) override;
+  // See transport.h. The same events as Watch; an event's object is parsed once for all the
+  // in-process watchers it reaches (apiserver::SharedParse), not once per watcher.
+  boost::asio::awaitable<absl::Status> WatchObjects(
+      Request req, std::function<bool(ObjectEvent&&)> on_event) override;
 
  private:
+  // Hands one event on; false ends the watch.
+  using EmitEvent =
+      std::function<bool(const apiserver::WatchSession&, const apiserver::CacheEvent&, bool first)>;
+  // The loop Watch and WatchObjects share: registers the watcher and drains it through `emit`;
+  // a watch refused with an ERROR event (410) passes that event's line to `emit_line`.
+  boost::asio::awaitable<absl::Status> RunWatch(Request req, EmitEvent emit,
+                                                std::function<bool(std::string_view)> emit_line);
+
   apiserver::ApiServer& api_;
   const InProcessTransportOptions options_;
 };

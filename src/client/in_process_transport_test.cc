@@ -84,6 +84,20 @@ class InProcessTransportTest : public ::testing::Test {
     return asio::co_spawn(io_, transport_.Watch(std::move(req), std::move(on_event)),
                           asio::use_future);
   }
+  // Starts a WatchObjects on the io_context; what it saw is in `events` once it ended.
+  struct Seen {
+    std::string type;
+    std::shared_ptr<const json::object> object;
+  };
+  std::future<absl::Status> StartObjectWatch(Request req, std::vector<Seen>* events,
+                                             std::function<bool(const Seen&)> more) {
+    std::function<bool(ObjectEvent&&)> on_event = [events, more](ObjectEvent&& e) {
+      events->push_back({std::string(e.type), std::move(e.object)});
+      return more(events->back());
+    };
+    return asio::co_spawn(io_, transport_.WatchObjects(std::move(req), std::move(on_event)),
+                          asio::use_future);
+  }
   std::string PodsRevision() {
     absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods"));
     EXPECT_TRUE(r.ok() && r->code == 200);
@@ -210,6 +224,71 @@ TEST_F(InProcessTransportTest, RefusedWatchReturnsTheStatus) {
   EXPECT_TRUE(events.empty());
 }
 
+// The server's scheduler and controllers watch through WatchObjects: every watcher of a live
+// event gets the one object parsed for all of them, equal to what the line form carries.
+TEST_F(InProcessTransportTest, WatchObjectsParsesEachEventOnceForAllWatchers) {
+  const std::string from = PodsRevision();
+  Request req = Make("GET", "/api/v1/namespaces/default/pods",
+                     {{"watch", "1"}, {"resourceVersion", from}});
+  auto until_deleted = [](const Seen& e) { return e.type != "DELETED"; };
+  std::vector<Seen> first, second;
+  auto w1 = StartObjectWatch(req, &first, until_deleted);
+  auto w2 = StartObjectWatch(req, &second, until_deleted);
+  std::vector<std::string> lines;
+  auto w3 = StartWatch(req, &lines,
+                       [](const json::value& e) { return At(e, {"type"}) != "DELETED"; });
+  // Registered before the writes: an event replayed to a late watcher is that watcher's own.
+  for (int i = 0; i < 500 && PodWatchers() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(PodWatchers(), 3u);
+  ASSERT_EQ(Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("a")))->code, 201);
+  Request label = Make("PATCH", "/api/v1/namespaces/default/pods/a", {},
+                       R"({"metadata":{"labels":{"app":"x"}}})");
+  label.content_type = "application/merge-patch+json";
+  ASSERT_EQ(Call(label)->code, 200);
+  ASSERT_EQ(Call(Make("DELETE", "/api/v1/namespaces/default/pods/a"))->code, 200);
+  for (auto* w : {&w1, &w2, &w3}) {
+    ASSERT_EQ(w->wait_for(kWait), std::future_status::ready);
+    EXPECT_TRUE(w->get().ok());
+  }
+  ASSERT_EQ(first.size(), 3u);
+  ASSERT_EQ(second.size(), 3u);
+  ASSERT_EQ(lines.size(), 3u);
+  const char* types[] = {"ADDED", "MODIFIED", "DELETED"};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(first[i].type, types[i]);
+    EXPECT_EQ(second[i].type, types[i]);
+    ASSERT_NE(first[i].object, nullptr);
+    EXPECT_EQ(first[i].object.get(), second[i].object.get()) << "event " << i << " parsed twice";
+    // The same object the line carries, resourceVersion included.
+    json::value line = json::parse(lines[i]);
+    EXPECT_EQ(json::value(*first[i].object), line.at("object")) << lines[i];
+  }
+  EXPECT_EQ(At(json::value(*first[1].object), {"metadata", "labels", "app"}), "x");
+}
+
+// What does not come from the cache's live events (initial events, bookmarks) is parsed from
+// the line the HTTPS front end would write.
+TEST_F(InProcessTransportTest, WatchObjectsPassesInitialEventsAndBookmarks) {
+  ASSERT_EQ(Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p1")))->code, 201);
+  std::vector<Seen> events;
+  auto watch = StartObjectWatch(
+      Make("GET", "/api/v1/namespaces/default/pods",
+           {{"watch", "1"}, {"sendInitialEvents", "true"}, {"allowWatchBookmarks", "true"},
+            {"resourceVersionMatch", "NotOlderThan"}}),
+      &events, [](const Seen& e) { return e.type != "BOOKMARK"; });
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(watch.get().ok());
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "ADDED");
+  EXPECT_EQ(At(json::value(*events[0].object), {"metadata", "name"}), "p1");
+  EXPECT_EQ(events[1].type, "BOOKMARK");
+  EXPECT_EQ(At(json::value(*events[1].object),
+               {"metadata", "annotations", "k8s.io/initial-events-end"}),
+            "true");
+}
+
 class ShortHistoryTest : public InProcessTransportTest {
  protected:
   ShortHistoryTest() : InProcessTransportTest({.history_capacity = 2}) {}
@@ -232,6 +311,16 @@ TEST_F(ShortHistoryTest, TooOldResourceVersionGetsOneErrorEvent) {
   json::value e = json::parse(events[0]);
   EXPECT_EQ(At(e, {"type"}), "ERROR");
   EXPECT_EQ(At(e, {"object", "code"}), "410");
+
+  std::vector<Seen> objects;
+  auto parsed = StartObjectWatch(Make("GET", "/api/v1/namespaces/default/pods",
+                                      {{"watch", "1"}, {"resourceVersion", start}}),
+                                 &objects, [](const Seen&) { return true; });
+  ASSERT_EQ(parsed.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(parsed.get().ok());
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects[0].type, "ERROR");
+  EXPECT_EQ(At(json::value(*objects[0].object), {"code"}), "410");
 }
 
 }  // namespace

@@ -21,6 +21,25 @@ namespace shoal::client {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
+InformerEvent::InformerEvent(Type type, json::object object)
+    : type(type), object_(std::make_shared<json::object>(std::move(object))) {}
+
+InformerEvent::InformerEvent(Type type, std::shared_ptr<const json::object> object)
+    : type(type), object_(std::move(object)) {}
+
+const json::object& InformerEvent::object() const {
+  static const json::object kEmpty;
+  return object_ ? *object_ : kEmpty;
+}
+
+json::object InformerEvent::TakeObject() {
+  std::shared_ptr<const json::object> held = std::move(object_);
+  if (held == nullptr) return {};
+  // Only this event holds it, and it was made non-const (see the constructor's contract).
+  if (held.use_count() == 1) return std::move(const_cast<json::object&>(*held));
+  return *held;
+}
+
 std::string ObjectKey(const json::object& o) {
   return base::StrCat(api::StringAt(o, "metadata.namespace"), "/",
                       api::StringAt(o, "metadata.name"));
@@ -69,27 +88,24 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
         if (!item.is_object()) continue;
         std::string key = ObjectKey(item.get_object());
         seen.insert(key);
-        InformerEvent e;
-        e.type = known.count(key) ? InformerEvent::Type::kModified : InformerEvent::Type::kAdded;
-        e.object = std::move(item.get_object());
-        handler(std::move(e));
+        handler(InformerEvent(
+            known.count(key) ? InformerEvent::Type::kModified : InformerEvent::Type::kAdded,
+            std::move(item.get_object())));
       }
     }
     for (const std::string& key : known) {
       if (seen.count(key)) continue;
       // Vanished while we were not watching: a deletion with only the name known.
       size_t slash = key.find('/');
-      InformerEvent e;
-      e.type = InformerEvent::Type::kDeleted;
       json::object meta{{"name", key.substr(slash + 1)}};
       if (slash > 0) meta["namespace"] = key.substr(0, slash);
-      e.object = json::object{{"metadata", std::move(meta)}};
-      handler(std::move(e));
+      handler(InformerEvent(InformerEvent::Type::kDeleted,
+                            json::object{{"metadata", std::move(meta)}}));
     }
     known = std::move(seen);
     if (!synced) {
       synced = true;
-      handler(InformerEvent{InformerEvent::Type::kSynced, {}});
+      handler(InformerEvent(InformerEvent::Type::kSynced));
     }
 
     // WATCH until it fails for good.
@@ -100,33 +116,27 @@ asio::awaitable<void> RunInformer(Transport& transport, InformerOptions options,
       w.query["resourceVersion"] = rv;
       w.query["allowWatchBookmarks"] = "true";
       w.query["timeoutSeconds"] = std::to_string(watch_timeout(rng));
-      auto on_event = [&](std::string_view line) -> bool {
-        auto ev = api::ParseJson(line);
-        if (!ev.ok() || !ev->is_object()) return true;
-        std::string_view type = api::StringAt(*ev, "type");
-        json::value* obj = ev->get_object().if_contains("object");
-        if (obj == nullptr || !obj->is_object()) return true;
-        if (type == "ERROR") {
+      std::function<bool(ObjectEvent&&)> on_event = [&](ObjectEvent&& ev) -> bool {
+        if (ev.type == "ERROR") {
           relist = true;  // 410 Gone (or another failure): start over from a fresh list
           return false;
         }
-        std::string_view new_rv = api::StringAt(*obj, "metadata.resourceVersion");
+        std::string_view new_rv = api::StringAt(*ev.object, "metadata.resourceVersion");
         if (!new_rv.empty()) rv = std::string(new_rv);
-        if (type == "BOOKMARK") return true;
-        InformerEvent e;
-        std::string key = ObjectKey(obj->get_object());
-        if (type == "DELETED") {
-          e.type = InformerEvent::Type::kDeleted;
+        if (ev.type == "BOOKMARK") return true;
+        InformerEvent::Type type;
+        std::string key = ObjectKey(*ev.object);
+        if (ev.type == "DELETED") {
+          type = InformerEvent::Type::kDeleted;
           known.erase(key);
         } else {
-          e.type = known.insert(key).second ? InformerEvent::Type::kAdded
-                                            : InformerEvent::Type::kModified;
+          type = known.insert(key).second ? InformerEvent::Type::kAdded
+                                          : InformerEvent::Type::kModified;
         }
-        e.object = std::move(obj->get_object());
-        handler(std::move(e));
+        handler(InformerEvent(type, std::move(ev.object)));
         return true;
       };
-      absl::Status st = co_await transport.Watch(std::move(w), on_event);
+      absl::Status st = co_await transport.WatchObjects(std::move(w), std::move(on_event));
       if (absl::IsOutOfRange(st)) {
         // 410 Gone: the resourceVersion left the server's history; only a list helps.
         spdlog::info("informer {}: watch ended: {}; listing again", options.path, st.ToString());

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -18,10 +19,28 @@
 
 namespace shoal::client {
 
+// One event an informer hands its handler. The object may be shared with the server's other
+// in-process informers of the same watch event (InProcessTransport::WatchObjects parses each
+// event once): read it through object(), take a copy of one's own with TakeObject().
 struct InformerEvent {
   enum class Type { kAdded, kModified, kDeleted, kSynced };
+
+  InformerEvent() = default;
+  explicit InformerEvent(Type type, boost::json::object object = {});
+  // `object` must have been made as a non-const boost::json::object (make_shared<object>):
+  // TakeObject moves it out when this event is its only holder.
+  InformerEvent(Type type, std::shared_ptr<const boost::json::object> object);
+
+  // The object; an empty one for kSynced.
+  const boost::json::object& object() const;
+  // The object as the caller's own: moved out when no one else holds it, copied otherwise.
+  // Afterwards object() is empty.
+  boost::json::object TakeObject();
+
   Type type = Type::kAdded;
-  boost::json::object object;  // empty for kSynced
+
+ private:
+  std::shared_ptr<const boost::json::object> object_;
 };
 
 struct InformerOptions {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
 
 namespace shoal::client {
 namespace {
@@ -110,6 +112,26 @@ TEST(InformerTest, EachWatchAsksForARandomTimeoutBetweenTheMinimumAndTwiceIt) {
   }
   const auto [lo, hi] = std::minmax_element(t.timeouts.begin(), t.timeouts.end());
   EXPECT_GT(*hi - *lo, 60);  // 41 draws from 300 values: spread out, not one fixed value
+}
+
+// A handler that keeps the object takes it: moved out when its event is the only holder (the
+// HTTPS transport's events), copied when other informers share it (the in-process ones).
+TEST(InformerEventTest, TakeObjectMovesWhenAloneAndCopiesWhenShared) {
+  namespace json = boost::json;
+  auto shared = std::make_shared<json::object>(json::object{{"name", "pod-a"}});
+  std::shared_ptr<const json::object> other = shared;
+  InformerEvent e(InformerEvent::Type::kAdded, std::move(shared));
+  json::object copy = e.TakeObject();
+  EXPECT_EQ(copy, *other);
+  EXPECT_EQ(other->at("name").as_string(), "pod-a");  // the other holder's object is untouched
+  EXPECT_TRUE(e.object().empty());
+
+  const std::string text(64, 'x');  // longer than a json::string keeps inline
+  InformerEvent alone(InformerEvent::Type::kAdded, json::object{{"text", text}});
+  const char* storage = alone.object().at("text").get_string().data();
+  json::object mine = alone.TakeObject();
+  EXPECT_EQ(mine.at("text").get_string().data(), storage);  // the same storage: moved
+  EXPECT_EQ(mine.at("text").as_string(), text);
 }
 
 }  // namespace

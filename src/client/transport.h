@@ -9,11 +9,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/object.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,6 +38,17 @@ inline Request MakeRequest(std::string method, std::string path, std::string bod
   return r;
 }
 
+// One watch event with its object parsed (Transport::WatchObjects).
+struct ObjectEvent {
+  std::string_view type;  // ADDED, MODIFIED, DELETED, BOOKMARK or ERROR
+  // Never null. Shared: other watchers of the same event may hold the same object.
+  std::shared_ptr<const boost::json::object> object;
+};
+
+// Parses one watch event line (a JSON object with "type" and "object") and passes it to
+// `on_event`, returning what that returns; a line that is not such an event is skipped (true).
+bool DeliverWatchLine(std::string_view line, const std::function<bool(ObjectEvent&&)>& on_event);
+
 class Transport {
  public:
   virtual ~Transport() = default;
@@ -52,6 +65,12 @@ class Transport {
   // server's error as a Status (e.g. Gone for 410, via the metav1.Status message).
   virtual boost::asio::awaitable<absl::Status> Watch(
       Request req, std::function<bool(std::string_view event)> on_event) = 0;
+
+  // Watch, with each event's object parsed: what informers consume. Events that are not a
+  // JSON object with an object in it are skipped. This default parses every line Watch gives;
+  // InProcessTransport parses each event once for all of its watchers.
+  virtual boost::asio::awaitable<absl::Status> WatchObjects(
+      Request req, std::function<bool(ObjectEvent&&)> on_event);
 };
 
 }  // namespace shoal::client

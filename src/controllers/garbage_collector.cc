@@ -279,9 +279,9 @@ void GarbageCollector::OnEvent(size_t r, InformerEvent&& e) {
     MaybeSynced();
     return;
   }
-  const std::string key = Key(r, api::StringAt(e.object, "metadata.namespace"),
-                              api::StringAt(e.object, "metadata.name"));
-  std::string uid(api::StringAt(e.object, "metadata.uid"));
+  const std::string key = Key(r, api::StringAt(e.object(), "metadata.namespace"),
+                              api::StringAt(e.object(), "metadata.name"));
+  std::string uid(api::StringAt(e.object(), "metadata.uid"));
   auto known = uid_by_key_.find(key);
   if (e.type == InformerEvent::Type::kDeleted) {
     // A deletion found by a relist carries only the name.
@@ -295,7 +295,7 @@ void GarbageCollector::OnEvent(size_t r, InformerEvent&& e) {
     std::string old = known->second;
     Remove(old);
   }
-  Upsert(r, std::move(uid), e.object);
+  Upsert(r, std::move(uid), e.object());
 }
 
 void GarbageCollector::MaybeSynced() {

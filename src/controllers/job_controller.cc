@@ -61,8 +61,8 @@ void JobController::OnJob(InformerEvent&& e) {
     }
     return;
   }
-  const std::string key = client::ObjectKey(e.object);
-  const std::string uid(api::StringAt(e.object, "metadata.uid"));
+  const std::string key = client::ObjectKey(e.object());
+  const std::string uid(api::StringAt(e.object(), "metadata.uid"));
   if (e.type == InformerEvent::Type::kDeleted) {
     // The Job is gone: its pods must not stay behind because of our finalizer.
     if (auto p = pods_.find(uid); p != pods_.end()) {
@@ -83,9 +83,9 @@ void JobController::OnJob(InformerEvent&& e) {
   auto known = jobs_.find(key);
   const bool spec_changed =
       known == jobs_.end() || IntAt(known->second.obj, "metadata.generation", 0) !=
-                                  IntAt(e.object, "metadata.generation", 0);
+                                  IntAt(e.object(), "metadata.generation", 0);
   // Our own write may be newer than this event; keep the newer one.
-  KeepNewer(jobs_[key].obj, std::move(e.object));
+  KeepNewer(jobs_[key].obj, e.TakeObject());
   job_by_uid_[uid] = key;
   if (spec_changed) {
     Sync(key);
@@ -102,7 +102,7 @@ void JobController::OnPod(InformerEvent&& e) {
     }
     return;
   }
-  JobPod pod = ParseJobPod(e.object);
+  JobPod pod = ParseJobPod(e.object());
   if (pod.job_uid.empty()) return;
   auto& pods = pods_[pod.job_uid];
   auto owner = job_by_uid_.find(pod.job_uid);
@@ -130,12 +130,12 @@ void JobController::OnNode(InformerEvent&& e) {
     nodes_synced_ = true;
     return;
   }
-  const std::string name(api::StringAt(e.object, "metadata.name"));
+  const std::string name(api::StringAt(e.object(), "metadata.name"));
   if (e.type == InformerEvent::Type::kDeleted) {
     node_ready_.erase(name);
   } else {
     bool ready = false;
-    const json::value* conds = api::FindPath(e.object, "status.conditions");
+    const json::value* conds = api::FindPath(e.object(), "status.conditions");
     if (conds != nullptr && conds->is_array()) {
       for (const json::value& c : conds->get_array()) {
         if (c.is_object() && api::StringAt(c.get_object(), "type") == "Ready") {

@@ -166,10 +166,10 @@ void NodeLifecycleController::OnNode(InformerEvent&& e) {
   }
   if (e.type == InformerEvent::Type::kDeleted) {
     // Its pods are the pod garbage collector's (orphans); queued evictions drop on re-check.
-    nodes_.erase(std::string(api::StringAt(e.object, "metadata.name")));
+    nodes_.erase(std::string(api::StringAt(e.object(), "metadata.name")));
     return;
   }
-  ObserveNode(e.object);
+  ObserveNode(e.object());
 }
 
 void NodeLifecycleController::ObserveNode(const json::object& object, bool known_only) {
@@ -240,12 +240,12 @@ void NodeLifecycleController::OnLease(InformerEvent&& e) {
     leases_synced_ = true;
     return;
   }
-  std::string name(api::StringAt(e.object, "metadata.name"));
+  std::string name(api::StringAt(e.object(), "metadata.name"));
   if (e.type == InformerEvent::Type::kDeleted) {
     lease_renew_.erase(name);
     return;
   }
-  auto renew = base::ParseRfc3339(api::StringAt(e.object, "spec.renewTime"));
+  auto renew = base::ParseRfc3339(api::StringAt(e.object(), "spec.renewTime"));
   if (!renew) return;
   auto it = lease_renew_.find(name);
   if (it != lease_renew_.end() && *renew <= it->second) return;  // kube: only a newer renewal
@@ -269,11 +269,11 @@ void NodeLifecycleController::OnPod(InformerEvent&& e) {
     Wake();
     return;
   }
-  const std::string key = client::ObjectKey(e.object);
+  const std::string key = client::ObjectKey(e.object());
   auto old = pods_.find(key);
   std::string node = e.type == InformerEvent::Type::kDeleted
                          ? ""
-                         : std::string(api::StringAt(e.object, "spec.nodeName"));
+                         : std::string(api::StringAt(e.object(), "spec.nodeName"));
   if (old != pods_.end() && old->second.node != node) {
     auto set = pods_on_node_.find(old->second.node);
     if (set != pods_on_node_.end()) {
@@ -288,13 +288,13 @@ void NodeLifecycleController::OnPod(InformerEvent&& e) {
   }
   PodInfo info;
   info.node = node;
-  info.uid = std::string(api::StringAt(e.object, "metadata.uid"));
-  info.tolerations = Intern(api::FindPath(e.object, "spec.tolerations"));
-  info.terminating = !api::StringAt(e.object, "metadata.deletionTimestamp").empty();
+  info.uid = std::string(api::StringAt(e.object(), "metadata.uid"));
+  info.tolerations = Intern(api::FindPath(e.object(), "spec.tolerations"));
+  info.terminating = !api::StringAt(e.object(), "metadata.deletionTimestamp").empty();
   if (old != pods_.end() && old->second.uid == info.uid && old->second.terminating) {
     info.terminating = true;  // deleted by us; the informer has not caught up yet
   }
-  if (const json::value* conds = api::FindPath(e.object, "status.conditions");
+  if (const json::value* conds = api::FindPath(e.object(), "status.conditions");
       conds != nullptr && conds->is_array()) {
     for (const json::value& c : conds->get_array()) {
       if (api::StringAt(c, "type") == "Ready")

@@ -28,17 +28,17 @@ std::string WorkloadKeyOfPod(const json::object& pod) {
 }
 
 bool NodeRoomTracker::OnNode(InformerEvent&& e) {
-  const std::string name = Str(e.object, "metadata.name");
+  const std::string name = Str(e.object(), "metadata.name");
   if (e.type == InformerEvent::Type::kDeleted) {
     nodes_.erase(name);
     return false;
   }
   Node& n = nodes_[name];
-  n.labels = kueue::StringMap(api::FindPath(e.object, "metadata.labels"));
-  n.taints = ParseTaints(api::FindPath(e.object, "spec.taints"), n.taints, {});
-  n.unschedulable = api::BoolAt(e.object, "spec.unschedulable");
+  n.labels = kueue::StringMap(api::FindPath(e.object(), "metadata.labels"));
+  n.taints = ParseTaints(api::FindPath(e.object(), "spec.taints"), n.taints, {});
+  n.unschedulable = api::BoolAt(e.object(), "spec.unschedulable");
   n.allocatable.clear();
-  if (const json::value* a = api::FindPath(e.object, "status.allocatable"); a && a->is_object()) {
+  if (const json::value* a = api::FindPath(e.object(), "status.allocatable"); a && a->is_object()) {
     for (const auto& [r, q] : a->get_object()) {
       absl::StatusOr<int64_t> amount = AmountOf(std::string(r), q);
       if (amount.ok()) n.allocatable[std::string(r)] = *amount;
@@ -49,9 +49,9 @@ bool NodeRoomTracker::OnNode(InformerEvent&& e) {
 
 bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   const std::string key =
-      KeyOf(Str(e.object, "metadata.namespace"), Str(e.object, "metadata.name"));
-  const std::string node = Str(e.object, "spec.nodeName");
-  const std::string phase = Str(e.object, "status.phase");
+      KeyOf(Str(e.object(), "metadata.namespace"), Str(e.object(), "metadata.name"));
+  const std::string node = Str(e.object(), "spec.nodeName");
+  const std::string phase = Str(e.object(), "status.phase");
   const bool deleted = e.type == InformerEvent::Type::kDeleted;
   if (auto g = going_.find(key); g != going_.end()) {
     // Its room was counted free when its workload was evicted; its deletion, or its end (a
@@ -73,11 +73,11 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   // a count below may change.
   std::string workload;
   if (placed_may_change || succeeded_may_change) {
-    workload = known ? held->second.workload : WorkloadKeyOfPod(e.object);
+    workload = known ? held->second.workload : WorkloadKeyOfPod(e.object());
   }
   if (!workload.empty() && succeeded_may_change) {
     // Succeeded pods per Workload, until they are deleted.
-    std::string index = kueue::LabelOf(e.object, "batch.kubernetes.io/job-completion-index");
+    std::string index = kueue::LabelOf(e.object(), "batch.kubernetes.io/job-completion-index");
     std::string entry = index.empty() ? key : base::StrCat("#", index);
     if (!deleted && !node.empty()) {
       succeeded_[workload].insert(std::move(entry));
@@ -97,7 +97,7 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   }
   // A pod that is finished, or on its way out, holds no room that reclaim has to free.
   if (deleted || node.empty() || phase == "Succeeded" || phase == "Failed" ||
-      api::FindPath(e.object, "metadata.deletionTimestamp") != nullptr) {
+      api::FindPath(e.object(), "metadata.deletionTimestamp") != nullptr) {
     if (held == pods_.end()) return false;
     pods_.erase(held);
     return true;
@@ -106,7 +106,7 @@ bool NodeRoomTracker::OnPod(InformerEvent&& e) {
   Pod& p = pods_[key];
   p.node = node;
   p.workload = std::move(workload);
-  const json::value* spec = e.object.if_contains("spec");
+  const json::value* spec = e.object().if_contains("spec");
   p.requests = spec && spec->is_object() ? PodRequests(spec->get_object()) : ResourceAmounts{};
   return false;
 }

@@ -13,7 +13,7 @@ namespace json = boost::json;
 using client::InformerEvent;
 
 InformerEvent Event(const char* text, InformerEvent::Type type = InformerEvent::Type::kAdded) {
-  return {type, json::parse(text).as_object()};
+  return InformerEvent(type, json::parse(text).as_object());
 }
 
 TEST(NodeRoomTrackerTest, WorkloadKeysOfJobPodsQueuedPodsAndGroups) {

@@ -58,22 +58,22 @@ void PodGCController::OnPod(InformerEvent&& e) {
     pods_synced_ = true;
     return;
   }
-  std::string key = client::ObjectKey(e.object);
+  std::string key = client::ObjectKey(e.object());
   if (e.type == InformerEvent::Type::kDeleted) {
     pods_.erase(key);
     return;
   }
   PodInfo& p = pods_[std::move(key)];
-  p.node = std::string(api::StringAt(e.object, "spec.nodeName"));
-  p.uid = std::string(api::StringAt(e.object, "metadata.uid"));
-  auto created = base::ParseRfc3339(api::StringAt(e.object, "metadata.creationTimestamp"));
+  p.node = std::string(api::StringAt(e.object(), "spec.nodeName"));
+  p.uid = std::string(api::StringAt(e.object(), "metadata.uid"));
+  auto created = base::ParseRfc3339(api::StringAt(e.object(), "metadata.creationTimestamp"));
   p.created =
       created
           ? std::chrono::duration_cast<std::chrono::seconds>(created->time_since_epoch()).count()
           : 0;
-  std::string_view phase = api::StringAt(e.object, "status.phase");
+  std::string_view phase = api::StringAt(e.object(), "status.phase");
   p.terminated = phase == "Succeeded" || phase == "Failed";
-  p.terminating = !api::StringAt(e.object, "metadata.deletionTimestamp").empty();
+  p.terminating = !api::StringAt(e.object(), "metadata.deletionTimestamp").empty();
 }
 
 void PodGCController::OnNode(InformerEvent&& e) {
@@ -81,7 +81,7 @@ void PodGCController::OnNode(InformerEvent&& e) {
     nodes_synced_ = true;
     return;
   }
-  std::string name(api::StringAt(e.object, "metadata.name"));
+  std::string name(api::StringAt(e.object(), "metadata.name"));
   if (e.type == InformerEvent::Type::kDeleted) {
     nodes_.erase(name);
     return;
@@ -89,13 +89,13 @@ void PodGCController::OnNode(InformerEvent&& e) {
   NodeInfo& n = nodes_[std::move(name)];
   n.ready = false;
   n.out_of_service = false;
-  if (const json::value* conds = api::FindPath(e.object, "status.conditions");
+  if (const json::value* conds = api::FindPath(e.object(), "status.conditions");
       conds != nullptr && conds->is_array()) {
     for (const json::value& c : conds->get_array()) {
       if (api::StringAt(c, "type") == "Ready") n.ready = api::StringAt(c, "status") == "True";
     }
   }
-  if (const json::value* taints = api::FindPath(e.object, "spec.taints");
+  if (const json::value* taints = api::FindPath(e.object(), "spec.taints");
       taints != nullptr && taints->is_array()) {
     for (const json::value& t : taints->get_array()) {
       if (api::StringAt(t, "key") == kOutOfService) n.out_of_service = true;

@@ -85,10 +85,10 @@ void PodGroupStatusController::Start() {
 
 void PodGroupStatusController::OnPod(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) return;
-  const std::string key = client::ObjectKey(e.object);
-  const std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object);
+  const std::string key = client::ObjectKey(e.object());
+  const std::string group = e.type == InformerEvent::Type::kDeleted ? "" : GroupOf(e.object());
   PodGroupCounts now;
-  if (!group.empty()) CountMember(e.object, now);
+  if (!group.empty()) CountMember(e.object(), now);
   // The pod's old contribution out, its new one in. The group is synced even when nothing
   // counted moved (cheap now): after a failed status write, StatusWriter writes the same
   // status again at the next Write.
@@ -110,7 +110,7 @@ void PodGroupStatusController::OnPod(InformerEvent&& e) {
 
 void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) return;
-  const std::string key = client::ObjectKey(e.object);
+  const std::string key = client::ObjectKey(e.object());
   if (e.type == InformerEvent::Type::kDeleted) {
     groups_.erase(key);
     writer_.Erase(key);
@@ -118,17 +118,17 @@ void PodGroupStatusController::OnPodGroup(InformerEvent&& e) {
   }
   Group& g = groups_[key];
   g.exists = true;
-  if (const json::value* m = api::FindPath(e.object, "spec.minMember"); m && m->is_int64()) {
+  if (const json::value* m = api::FindPath(e.object(), "spec.minMember"); m && m->is_int64()) {
     g.min_member = static_cast<int32_t>(std::max<int64_t>(1, m->get_int64()));
   }
   // What the object says now (another writer, or a restart of this controller).
   json::object seen;
   for (const char* f : {"phase", "scheduled", "running", "succeeded", "failed"}) {
-    const json::value* v = api::FindPath(e.object, base::StrCat("status.", f));
+    const json::value* v = api::FindPath(e.object(), base::StrCat("status.", f));
     if (v != nullptr) seen[f] = *v;
   }
   g.seen = json::serialize(seen);
-  if (g.final_status.empty() && api::StringAt(e.object, "status.phase") == "Succeeded") {
+  if (g.final_status.empty() && api::StringAt(e.object(), "status.phase") == "Succeeded") {
     g.final_status = g.seen;  // e.g. read back after a restart of this controller
   }
   writer_.Forget(key);  // the object speaks for itself now: restore our status if it differs

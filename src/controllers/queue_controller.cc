@@ -97,22 +97,22 @@ void Track(std::map<std::string, json::object>& map, const std::string& key, Inf
   if (e.type == InformerEvent::Type::kDeleted) {
     map.erase(key);
   } else {
-    map[key] = std::move(e.object);
+    map[key] = e.TakeObject();
   }
 }
 }  // namespace
 
 void QueueController::OnFlavor(InformerEvent&& e) {
   if (!placement_started_ && e.type != InformerEvent::Type::kDeleted &&
-      ParseResourceFlavor(e.object).topology_aware) {
+      ParseResourceFlavor(e.object()).topology_aware) {
     StartPlacementWatches();
   }
-  Track(flavors_, Str(e.object, "metadata.name"), std::move(e));
+  Track(flavors_, Str(e.object(), "metadata.name"), std::move(e));
   Changed();
 }
 void QueueController::OnClusterQueue(InformerEvent&& e) {
   if (!placement_started_ && e.type != InformerEvent::Type::kDeleted) StartPlacementWatches();
-  Track(cluster_queues_, Str(e.object, "metadata.name"), std::move(e));
+  Track(cluster_queues_, Str(e.object(), "metadata.name"), std::move(e));
   Changed();
 }
 
@@ -128,11 +128,11 @@ void QueueController::StartPlacementWatches() {
   });
 }
 void QueueController::OnLocalQueue(InformerEvent&& e) {
-  Track(local_queues_, client::ObjectKey(e.object), std::move(e));
+  Track(local_queues_, client::ObjectKey(e.object()), std::move(e));
   Changed();
 }
 void QueueController::OnWorkload(InformerEvent&& e) {
-  std::string key = client::ObjectKey(e.object);
+  std::string key = client::ObjectKey(e.object());
   creating_.erase(key);
   if (e.type == InformerEvent::Type::kDeleted) {
     pending_written_.erase(key);
@@ -143,36 +143,36 @@ void QueueController::OnWorkload(InformerEvent&& e) {
   Changed();
 }
 void QueueController::OnJob(InformerEvent&& e) {
-  Track(jobs_, client::ObjectKey(e.object), std::move(e));
+  Track(jobs_, client::ObjectKey(e.object()), std::move(e));
   Changed();
 }
 void QueueController::OnPod(InformerEvent&& e) {
-  Track(pods_, client::ObjectKey(e.object), std::move(e));
+  Track(pods_, client::ObjectKey(e.object()), std::move(e));
   Changed();
 }
 void QueueController::OnNamespace(InformerEvent&& e) {
-  Track(namespaces_, Str(e.object, "metadata.name"), std::move(e));
+  Track(namespaces_, Str(e.object(), "metadata.name"), std::move(e));
   Changed();
 }
 void QueueController::OnWorkloadPriorityClass(InformerEvent&& e) {
-  std::string name = Str(e.object, "metadata.name");
+  std::string name = Str(e.object(), "metadata.name");
   if (e.type == InformerEvent::Type::kDeleted) {
     workload_priority_classes_.erase(name);
   } else {
-    const json::value* v = e.object.if_contains("value");
+    const json::value* v = e.object().if_contains("value");
     workload_priority_classes_[name] =
         v && v->is_int64() ? static_cast<int32_t>(v->get_int64()) : 0;
   }
   Changed();
 }
 void QueueController::OnPriorityClass(InformerEvent&& e) {
-  std::string name = Str(e.object, "metadata.name");
+  std::string name = Str(e.object(), "metadata.name");
   if (e.type == InformerEvent::Type::kDeleted) {
     priority_classes_.erase(name);
   } else {
-    const json::value* v = e.object.if_contains("value");
+    const json::value* v = e.object().if_contains("value");
     priority_classes_[name] = {v && v->is_int64() ? static_cast<int32_t>(v->get_int64()) : 0,
-                               api::BoolAt(e.object, "globalDefault")};
+                               api::BoolAt(e.object(), "globalDefault")};
   }
   Changed();
 }

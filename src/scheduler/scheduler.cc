@@ -123,7 +123,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
     Wake();
     return;
   }
-  std::string key = client::ObjectKey(e.object);
+  std::string key = client::ObjectKey(e.object());
   const PodState* old = state_.FindPod(key);
   const bool held = old != nullptr && HoldsResources(*old);
   const int old_reserved = old != nullptr ? old->reserved : -1;
@@ -141,7 +141,7 @@ void Scheduler::OnPod(InformerEvent&& e) {
     Wake();
     return;
   }
-  auto info = PodInfoFromJson(e.object, state_.names());
+  auto info = PodInfoFromJson(e.object(), state_.names());
   if (!info.ok()) {
     spdlog::warn("scheduler: ignoring pod {}: {}", key, info.status().ToString());
     return;
@@ -173,11 +173,11 @@ void Scheduler::OnNode(InformerEvent&& e) {
     Wake();
     return;
   }
-  std::string name(api::StringAt(e.object, "metadata.name"));
+  std::string name(api::StringAt(e.object(), "metadata.name"));
   if (e.type == InformerEvent::Type::kDeleted) {
     state_.RemoveNode(name);
   } else {
-    auto info = NodeInfoFromJson(e.object, state_.names(), state_.topology_keys());
+    auto info = NodeInfoFromJson(e.object(), state_.names(), state_.topology_keys());
     if (!info.ok()) {
       spdlog::warn("scheduler: ignoring node {}: {}", name, info.status().ToString());
       return;
@@ -195,14 +195,14 @@ void Scheduler::OnNode(InformerEvent&& e) {
 
 void Scheduler::OnPodGroup(InformerEvent&& e) {
   if (e.type == InformerEvent::Type::kSynced) return;
-  std::string key = client::ObjectKey(e.object);
+  std::string key = client::ObjectKey(e.object());
   if (e.type == InformerEvent::Type::kDeleted) {
     state_.RemovePodGroup(key);
     waiting_reported_.erase(key);
     return;
   }
   const PodGroupInfo* old = state_.FindPodGroup(key);
-  PodGroupInfo g = PodGroupInfoFromJson(e.object);
+  PodGroupInfo g = PodGroupInfoFromJson(e.object());
   bool changed = old == nullptr || old->min_member != g.min_member || old->locality != g.locality ||
                  old->schedule_timeout_seconds != g.schedule_timeout_seconds;
   state_.UpsertPodGroup(std::move(g));

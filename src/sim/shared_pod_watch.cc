@@ -23,14 +23,14 @@ void SharedPodWatch::Start(boost::asio::any_io_executor executor) {
 void SharedPodWatch::Dispatch(client::InformerEvent&& e) {
   if (e.type == client::InformerEvent::Type::kSynced) {
     for (size_t i = 0; i < names_.size(); ++i) {
-      deliver_(i, client::InformerEvent{client::InformerEvent::Type::kSynced, {}});
+      deliver_(i, client::InformerEvent(client::InformerEvent::Type::kSynced));
     }
     return;
   }
-  const std::string key = client::ObjectKey(e.object);
+  const std::string key = client::ObjectKey(e.object());
   const size_t none = names_.size();
   size_t node = none;
-  if (auto it = by_name_.find(api::StringAt(e.object, "spec.nodeName")); it != by_name_.end()) {
+  if (auto it = by_name_.find(api::StringAt(e.object(), "spec.nodeName")); it != by_name_.end()) {
     node = it->second;
   } else if (auto p = node_of_.find(key); p != node_of_.end()) {
     node = p->second;

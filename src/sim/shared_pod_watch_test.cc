@@ -38,7 +38,7 @@ class SharedPodWatchTest : public ::testing::Test {
  protected:
   SharedPodWatchTest()
       : watch_(unused_, {"h-0", "h-1", "h-2"}, [this](size_t node, InformerEvent&& e) {
-          got_.push_back({node, e.type, std::string(api::StringAt(e.object, "metadata.name"))});
+          got_.push_back({node, e.type, std::string(api::StringAt(e.object(), "metadata.name"))});
         }) {}
 
   // Never called: Dispatch is driven by the test, not by an informer.
@@ -71,7 +71,7 @@ TEST_F(SharedPodWatchTest, EachEventGoesToTheNodeThePodIsBoundTo) {
 }
 
 TEST_F(SharedPodWatchTest, SyncedGoesToEveryNode) {
-  watch_.Dispatch(InformerEvent{Type::kSynced, {}});
+  watch_.Dispatch(InformerEvent(Type::kSynced));
   ASSERT_EQ(got_.size(), 3u);
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(got_[i].node, i);
