@@ -432,26 +432,30 @@ asio::awaitable<void> Agent::LeaseLoop() {
     json::object spec{{"holderIdentity", options_.node_name},
                       {"leaseDurationSeconds", options_.lease_duration.count()},
                       {"renewTime", NowMicro()}};
-    const std::string patch = json::serialize(json::object{{"spec", spec}});
     absl::StatusOr<client::Response> resp = absl::UnavailableError("not sent");
-    if (exists) {
-      Request req = MakeRequest("PATCH", path, patch, "application/merge-patch+json");
-      resp = co_await transport_.Call(std::move(req));
-      if (resp.ok() && resp->code == 404) exists = false;
-    }
-    if (!exists) {
-      json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
-                         {"kind", "Lease"},
-                         {"metadata", json::object{{"name", options_.node_name},
-                                                   {"namespace", "kube-node-lease"}}},
-                         {"spec", spec}};
-      Request create = MakeRequest("POST", collection, json::serialize(lease));
-      resp = co_await transport_.Call(std::move(create));
-      exists = resp.ok() && (resp->code == 201 || resp->code == 409);
-      if (resp.ok() && resp->code == 409) {
-        Request req = MakeRequest("PATCH", path, patch, "application/merge-patch+json");
-        resp = co_await transport_.Call(std::move(req));
+    // At most a patch, a create and a patch again (the Lease deleted and made anew meanwhile).
+    for (int sent = 0; sent < 3; ++sent) {
+      const bool create = !exists;
+      Request req;
+      if (create) {
+        json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
+                           {"kind", "Lease"},
+                           {"metadata", json::object{{"name", options_.node_name},
+                                                     {"namespace", "kube-node-lease"}}},
+                           {"spec", spec}};
+        req = MakeRequest("POST", collection, json::serialize(lease));
+      } else {
+        req = MakeRequest("PATCH", path, json::serialize(json::object{{"spec", spec}}),
+                          "application/merge-patch+json");
       }
+      resp = co_await transport_.Call(std::move(req));
+      if (!resp.ok()) break;
+      if (create ? resp->code == 409 : resp->code == 404) {
+        exists = create;  // found (create) or missing (patch): do the other
+        continue;
+      }
+      if (create) exists = resp->code == 201;
+      break;
     }
     if (!resp.ok() || resp->code >= 300) {
       spdlog::warn("agent: renewing lease of {} failed: {}", options_.node_name,
