@@ -80,6 +80,21 @@ void Drain(const std::vector<std::shared_ptr<apiserver::Watcher>>& watchers) {
   for (const auto& w : watchers) w->Take(1 << 20);
 }
 
+// Rewrites pod *k (then the next, round-robin) through `cache` at revision ++*rv, with its
+// hint.
+void ApplyNext(WatchCache& cache, std::vector<store::KeyValue>& pods,
+               const std::vector<std::shared_ptr<const void>>& hints, size_t* k, int64_t* rv) {
+  store::Event e;
+  e.type = store::EventType::kPut;
+  e.prev = pods[*k];
+  e.kv = pods[*k];
+  e.kv.mod_revision = ++*rv;
+  e.hint = hints[*k];
+  cache.Apply(e);
+  pods[*k].mod_revision = *rv;
+  *k = (*k + 1) % pods.size();
+}
+
 // state.range(0): number of watchers; state.range(1): 1 = per-node (indexed), 0 = a label
 // selector each (unindexed: every event is matched against every such watcher);
 // state.range(2): 1 = each event carries its writer's hint (FieldsOf, as the API server's
@@ -117,15 +132,7 @@ void BM_WatchCacheApply(benchmark::State& state) {
   int64_t rv = kApplyPods;
   size_t k = 0;
   for (auto _ : state) {
-    store::Event e;
-    e.type = store::EventType::kPut;
-    e.prev = pods[k];
-    e.kv = pods[k];
-    e.kv.mod_revision = ++rv;
-    e.hint = hints[k];
-    cache.Apply(e);
-    pods[k].mod_revision = rv;
-    k = (k + 1) % pods.size();
+    ApplyNext(cache, pods, hints, &k, &rv);
     if ((rv & 1023) == 0) {
       state.PauseTiming();
       Drain(watchers);
@@ -157,7 +164,7 @@ void BM_InProcessInformerDelivery(benchmark::State& state) {
   cache.Reset(pods, kApplyPods);
   std::vector<std::shared_ptr<apiserver::Watcher>> watchers;
   for (int i = 0; i < n_watchers; ++i) {
-    auto w = cache.Watch(0, apiserver::Filter{}, [] {});
+    auto w = cache.Watch(0, apiserver::Filter{}, [] {}, /*share_parse=*/shared);
     if (!w.ok()) {
       state.SkipWithError("watch failed");
       return;
@@ -171,17 +178,11 @@ void BM_InProcessInformerDelivery(benchmark::State& state) {
     keys += client::ObjectKey(ie.object()).size();
     return true;
   };
+  const std::vector<std::shared_ptr<const void>> no_hints(pods.size());
   int64_t rv = kApplyPods;
   size_t k = 0;
   for (auto _ : state) {
-    store::Event e;
-    e.type = store::EventType::kPut;
-    e.prev = pods[k];
-    e.kv = pods[k];
-    e.kv.mod_revision = ++rv;
-    cache.Apply(e);
-    pods[k].mod_revision = rv;
-    k = (k + 1) % pods.size();
+    ApplyNext(cache, pods, no_hints, &k, &rv);
     for (const auto& w : watchers) {
       for (const apiserver::CacheEvent& ce : w->Take(16)) {
         if (shared) {

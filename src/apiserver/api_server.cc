@@ -209,7 +209,8 @@ boost::asio::awaitable<Response> ApiServer::Handle(Request req) {
   }
 }
 
-absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<void()> notify) {
+absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<void()> notify,
+                                              bool share_parse) {
   auto info = internal::ParseRequestInfo(req, registry_);
   if (!info) return absl::NotFoundError("the server could not find the requested resource");
   if (!info->ok()) return info->status();
@@ -236,7 +237,7 @@ absl::StatusOr<WatchSession> ApiServer::Watch(const Request& req, std::function<
   if (!timeout.empty() && !absl::SimpleAtoi(timeout, &s.timeout_seconds)) {
     return BadRequest(base::StrCat("invalid timeoutSeconds: ", timeout));
   }
-  auto w = s.cache->Watch(from, std::move(*filter), std::move(notify));
+  auto w = s.cache->Watch(from, std::move(*filter), std::move(notify), share_parse);
   if (!w.ok()) {
     if (absl::IsOutOfRange(w.status())) {
       // kube-apiserver reports a too-old resourceVersion on an established watch stream as

@@ -66,7 +66,10 @@ class ApiServer {
   static bool IsWatch(const Request& req);
   // Starts a WATCH. `notify` is called (from the commit thread) whenever events are queued;
   // it must only post to the caller's executor. Failures come back as a Status response.
-  absl::StatusOr<WatchSession> Watch(const Request& req, std::function<void()> notify);
+  // `share_parse`: an in-process watcher, whose live events carry one parse of their object
+  // shared with the other such watchers (CacheEvent::parsed).
+  absl::StatusOr<WatchSession> Watch(const Request& req, std::function<void()> notify,
+                                     bool share_parse = false);
   // Encodes one watch event as a JSON line, sharing the object's bytes where possible.
   std::string EncodeWatchEvent(const WatchSession& s, const CacheEvent& e, bool first);
   void StopWatch(const WatchSession& s);

@@ -61,8 +61,11 @@ bool Filter::Matches(const CachedObject& o) const {
   return true;
 }
 
-Watcher::Watcher(Filter filter, size_t capacity, std::function<void()> notify)
-    : filter_(std::move(filter)), capacity_(capacity), notify_(std::move(notify)) {}
+Watcher::Watcher(Filter filter, size_t capacity, std::function<void()> notify, bool share_parse)
+    : filter_(std::move(filter)),
+      capacity_(capacity),
+      notify_(std::move(notify)),
+      share_parse_(share_parse) {}
 
 std::vector<CacheEvent> Watcher::Take(size_t max) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -183,7 +186,6 @@ void WatchCache::Apply(const store::Event& event) {
     history_start_ = history_.front().rv;
     history_.pop_front();
   }
-  if (!watchers_.empty() || !indexed_.empty()) ce.parsed = std::make_shared<SharedParse>();
   DispatchLocked(ce, cut);
   for (auto& w : cut) {
     watchers_.erase(w);
@@ -234,9 +236,14 @@ std::string_view FieldValue(const api::Fields& fields, std::string_view name) {
 }  // namespace
 
 void WatchCache::DispatchLocked(const CacheEvent& e, std::vector<std::shared_ptr<Watcher>>& cut) {
+  std::shared_ptr<SharedParse> parsed;  // made for the first watcher that shares it
   auto deliver = [&](const std::shared_ptr<Watcher>& w) {
     std::optional<CacheEvent> we = ForWatcher(e, w->filter());
     if (!we) return;
+    if (w->share_parse()) {
+      if (parsed == nullptr) parsed = std::make_shared<SharedParse>();
+      we->parsed = parsed;
+    }
     if (!w->Push(std::move(*we), /*unbounded=*/false)) cut.push_back(w);
   };
   for (const auto& w : watchers_) deliver(w);
@@ -382,8 +389,10 @@ absl::StatusOr<ListResult> WatchCache::List(const ListOptions& options) const {
 }
 
 absl::StatusOr<std::shared_ptr<Watcher>> WatchCache::Watch(int64_t from_rv, Filter filter,
-                                                           std::function<void()> notify) {
-  auto w = std::make_shared<Watcher>(std::move(filter), watcher_capacity_, std::move(notify));
+                                                           std::function<void()> notify,
+                                                           bool share_parse) {
+  auto w = std::make_shared<Watcher>(std::move(filter), watcher_capacity_, std::move(notify),
+                                     share_parse);
   std::unique_lock lock(mu_);
   if (from_rv > 0 && from_rv < history_start_) {
     return absl::OutOfRangeError(

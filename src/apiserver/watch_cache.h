@@ -67,9 +67,10 @@ ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key
 
 // One live event's object parsed once for every in-process watcher it reaches
 // (InProcessTransport::WatchObjects, the server's own scheduler and controllers): the first of
-// them to ask parses, the others share the result. Watchers over HTTP never ask; the cache's
-// history and current objects never hold one, so a parsed object lives only while an event
-// that carries it is queued or being handled.
+// them to ask parses, the others share the result. Only watchers started with `share_parse`
+// get one (not those over HTTP, whose queues may hold many events), and the cache's history
+// and current objects never hold one, so a parsed object lives only while an event that
+// carries it is queued for, or handled by, such a watcher.
 // Threading: Get may be called from any thread.
 class SharedParse {
  public:
@@ -88,8 +89,8 @@ struct CacheEvent {
   int64_t rv = 0;
   ObjectPtr object;  // the new state; for kDeleted the last state, with rv of the delete
   ObjectPtr prev;    // the state before this event (absent for kAdded)
-  // Live events only (not the history's copy, initial or replayed events): `object` parsed
-  // once for the in-process watchers, see SharedParse.
+  // Live events to `share_parse` watchers only (not the history's copy, initial or replayed
+  // events): `object` parsed once for all of them, see SharedParse.
   std::shared_ptr<SharedParse> parsed;
   // When the cache applied the event (live events only; an initial or replayed event has none):
   // the start of the watch delivery delay (shoal_watch_delivery_seconds, docs/operations.md).
@@ -110,12 +111,14 @@ struct Filter {
 // A registered watch. The HTTP layer drains it with Take() on its own executor.
 class Watcher {
  public:
-  Watcher(Filter filter, size_t capacity, std::function<void()> notify);
+  Watcher(Filter filter, size_t capacity, std::function<void()> notify, bool share_parse);
   // Moves out queued events (at most `max`). Thread-safe.
   std::vector<CacheEvent> Take(size_t max);
   // True once the watcher was cut off (queue overflow) or stopped.
   bool terminated() const;
   const Filter& filter() const { return filter_; }
+  // Whether its live events carry CacheEvent::parsed.
+  bool share_parse() const { return share_parse_; }
   // How many events were queued when the watch started (the initial state or the replay).
   size_t initial_count() const { return initial_count_; }
 
@@ -128,6 +131,7 @@ class Watcher {
   const Filter filter_;
   const size_t capacity_;
   const std::function<void()> notify_;
+  const bool share_parse_;
   mutable std::mutex mu_;
   std::deque<CacheEvent> queue_;
   bool terminated_ = false;
@@ -171,9 +175,11 @@ class WatchCache {
   absl::StatusOr<ListResult> List(const ListOptions& options) const;
   // Starts a watch after `from_rv` (0 = synthetic ADDED for every current object first).
   // OutOfRange (410) if from_rv is older than the history kept; DeadlineExceeded (504) if it
-  // is newer than the cache's revision.
+  // is newer than the cache's revision. With `share_parse` its live events carry the
+  // SharedParse of their object (in-process watchers).
   absl::StatusOr<std::shared_ptr<Watcher>> Watch(int64_t from_rv, Filter filter,
-                                                 std::function<void()> notify);
+                                                 std::function<void()> notify,
+                                                 bool share_parse = false);
   void StopWatch(const std::shared_ptr<Watcher>& w);
   // The revision a bookmark may carry for `w`: current revision if w has nothing queued.
   std::optional<int64_t> BookmarkRevision(const Watcher& w) const;

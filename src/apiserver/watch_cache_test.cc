@@ -221,14 +221,17 @@ TEST_F(WatchCacheTest, OnlyLiveEventsCarryTheirApplyTime) {
   EXPECT_EQ(replayed[0].applied, std::chrono::steady_clock::time_point{});
 }
 
-// A live event carries one SharedParse for all the watchers it reaches: the first Get parses
-// the event's object, the others get that same object. Initial and replayed events, like the
-// history they come from, carry none (a parsed object lives only as long as its event).
+// A live event carries one SharedParse for all the share_parse watchers it reaches: the first
+// Get parses the event's object, the others get that same object. Other watchers' events,
+// and initial and replayed events, like the history they come from, carry none (a parsed
+// object lives only as long as its event).
 TEST_F(WatchCacheTest, LiveEventsShareOneParseAmongTheirWatchers) {
   Put("a");
-  auto w1 = cache_.Watch(0, Filter{}, nullptr);
-  auto w2 = cache_.Watch(0, LabelFilter("app=web"), nullptr);
-  ASSERT_TRUE(w1.ok() && w2.ok());
+  auto w1 = cache_.Watch(0, Filter{}, nullptr, /*share_parse=*/true);
+  auto w2 = cache_.Watch(0, LabelFilter("app=web"), nullptr, /*share_parse=*/true);
+  auto plain = cache_.Watch(0, Filter{}, nullptr);
+  ASSERT_TRUE(w1.ok() && w2.ok() && plain.ok());
+  (*plain)->Take(100);
   auto initial = (*w1)->Take(100);
   ASSERT_EQ(initial.size(), 1u);
   EXPECT_EQ(initial[0].parsed, nullptr);
@@ -239,17 +242,20 @@ TEST_F(WatchCacheTest, LiveEventsShareOneParseAmongTheirWatchers) {
   ASSERT_EQ(e2.size(), 1u);
   ASSERT_NE(e1[0].parsed, nullptr);
   EXPECT_EQ(e1[0].parsed, e2[0].parsed);
+  auto unshared = (*plain)->Take(100);
+  ASSERT_EQ(unshared.size(), 1u);
+  EXPECT_EQ(unshared[0].parsed, nullptr);
   auto object = e1[0].parsed->Get(*e1[0].object);
   ASSERT_NE(object, nullptr);
   EXPECT_EQ(object, e2[0].parsed->Get(*e2[0].object));
   EXPECT_EQ(api::StringAt(*object, "metadata.name"), "b");
   EXPECT_EQ(api::StringAt(*object, "metadata.resourceVersion"), std::to_string(e1[0].rv));
-  auto replay = cache_.Watch(1, Filter{}, nullptr);  // replays b from history
+  auto replay = cache_.Watch(1, Filter{}, nullptr, true);  // replays b from history
   ASSERT_TRUE(replay.ok());
   auto replayed = (*replay)->Take(100);
   ASSERT_EQ(replayed.size(), 1u);
   EXPECT_EQ(replayed[0].parsed, nullptr);
-  for (auto* w : {&w1, &w2, &replay}) cache_.StopWatch(**w);
+  for (auto* w : {&w1, &w2, &plain, &replay}) cache_.StopWatch(**w);
 }
 
 TEST_F(WatchCacheTest, WatchFromZeroStartsWithTheCurrentState) {

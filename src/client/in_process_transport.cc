@@ -54,7 +54,8 @@ asio::awaitable<absl::Status> InProcessTransport::Watch(
   std::function<bool(std::string_view)> emit_line = [&](std::string_view line) {
     return on_event(line);
   };
-  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line));
+  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line),
+                              /*share_parse=*/false);
 }
 
 asio::awaitable<absl::Status> InProcessTransport::WatchObjects(
@@ -81,11 +82,13 @@ asio::awaitable<absl::Status> InProcessTransport::WatchObjects(
     if (oe.object == nullptr) return true;
     return on_event(std::move(oe));
   };
-  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line));
+  co_return co_await RunWatch(std::move(req), std::move(emit), std::move(emit_line),
+                              /*share_parse=*/true);
 }
 
 asio::awaitable<absl::Status> InProcessTransport::RunWatch(
-    Request req, EmitEvent emit, std::function<bool(std::string_view)> emit_line) {
+    Request req, EmitEvent emit, std::function<bool(std::string_view)> emit_line,
+    bool share_parse) {
   // The commit thread's notify sets `pending` and, when it was not set, posts a cancel of the
   // timer the loop sleeps on; the loop clears `pending` before each drain, and `pending` also
   // covers a notify that lands between draining the queue and starting the wait. (A cancel
@@ -102,7 +105,7 @@ asio::awaitable<absl::Status> InProcessTransport::RunWatch(
     // One wake-up per drain: a commit batch of many events (or the next batches while the
     // loop is still busy) posts once, not once per event.
     if (!wake->pending.exchange(true)) asio::post(executor, [wake] { wake->timer.cancel(); });
-  });
+  }, share_parse);
   if (!session.ok()) co_return session.status();
   WatchSession& ws = *session;
   const apiserver::ApiServer::WatchStopper stop(api_, ws);

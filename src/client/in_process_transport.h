@@ -49,10 +49,12 @@ class InProcessTransport : public Transport {
   // Hands one event on; false ends the watch.
   using EmitEvent =
       std::function<bool(const apiserver::WatchSession&, const apiserver::CacheEvent&, bool first)>;
-  // The loop Watch and WatchObjects share: registers the watcher and drains it through `emit`;
-  // a watch refused with an ERROR event (410) passes that event's line to `emit_line`.
+  // The loop Watch and WatchObjects share: registers the watcher (with `share_parse`, see
+  // ApiServer::Watch) and drains it through `emit`; a watch refused with an ERROR event (410)
+  // passes that event's line to `emit_line`.
   boost::asio::awaitable<absl::Status> RunWatch(Request req, EmitEvent emit,
-                                                std::function<bool(std::string_view)> emit_line);
+                                                std::function<bool(std::string_view)> emit_line,
+                                                bool share_parse);
 
   apiserver::ApiServer& api_;
   const InProcessTransportOptions options_;
