@@ -2,12 +2,13 @@
 // serialization of requests: `shoal server` gives it to its scheduler and controllers. Call
 // hands the Request to ApiServer::Handle; Watch registers a watcher with ApiServer::Watch and
 // drains it on the caller's executor, as the HTTPS front end's watch loop does, with the same
-// events, timeout and bookmarks.
+// events, timeout and bookmarks. WatchObjects does the same, but hands each event's object
+// parsed, one parse shared by all the in-process watchers of the event.
 //
 // Ownership: the ApiServer is borrowed and must outlive the transport and its coroutines.
-// Threading: Call and Watch may run concurrently on any executors; each Watch coroutine's
-// executor must be a strand or a single-threaded io_context (the store's commit thread posts
-// the wake-ups to it).
+// Threading: Call, Watch and WatchObjects may run concurrently on any executors; each watch
+// coroutine's executor must be a strand or a single-threaded io_context (the store's commit
+// thread posts the wake-ups to it).
 #pragma once
 
 #include <chrono>

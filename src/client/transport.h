@@ -4,8 +4,8 @@
 // in_process_transport.h). Requests and responses are apiserver::Request/Response values, so the
 // in-process transport hands them over without conversion.
 //
-// Threading: Call and Watch are coroutines that run on (and resume on) the caller's executor. A
-// transport may be used by many coroutines at once.
+// Threading: Call, Watch and WatchObjects are coroutines that run on (and resume on) the
+// caller's executor. A transport may be used by many coroutines at once.
 #pragma once
 
 #include <functional>
