@@ -5,10 +5,12 @@ never finish their handshake do not hold up requests on open ones, and shoal_ope
 counts every connection from its accept to its close. The hand-over itself is unit-tested in
 tls_stream_test.cc (Rebind) and http_transport_test.cc (where requests run). Watches move on
 to a thread of their own (`api-watch-0`; `--watch-threads 0` keeps them on the I/O threads).
+A small answer leaves in one write with its header (one TLS record).
 """
 
 import json
 import os
+import re
 import socket
 import threading
 
@@ -126,3 +128,39 @@ def test_with_no_watch_threads_the_io_threads_stream_watches(server):
 @pytest.mark.parametrize("value", ["-1", "65", "x"])
 def test_a_bad_watch_thread_count_is_refused_at_start(tmp_path, value):
     assert_server_refuses_flag(tmp_path, "--watch-threads", value)
+
+
+def _get_raw(server, path):
+    """One GET on a fresh TLS connection; returns the bytes of the first TLS record only
+    (SSL_read, and so recv, returns at most one record's bytes)."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    tls = server.ssl_context().wrap_socket(sock, server_hostname="127.0.0.1")
+    try:
+        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: Bearer {server.token}\r\n"
+                    "Accept: application/json\r\n\r\n".encode())
+        return tls.recv(1 << 20)
+    finally:
+        tls.close()
+
+
+def test_a_small_answer_leaves_in_one_write_with_its_header(server):
+    """The answer to a GET of a cached object of a few KiB is written at once: its first TLS
+    record holds the status line, the headers and the whole body. A large one (over 64 KiB)
+    still arrives whole, its body in pieces after the header."""
+    small = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "small"},
+             "data": {"k": "x" * 3000}}
+    large = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "large"},
+             "data": {"k": "y" * 200_000}}
+    for cm in (small, large):
+        r = server.request("POST", "/api/v1/namespaces/default/configmaps", cm)
+        assert r.status == 201, r
+    first = _get_raw(server, "/api/v1/namespaces/default/configmaps/small")
+    head, sep, body = first.partition(b"\r\n\r\n")
+    assert sep and head.startswith(b"HTTP/1.1 200"), first[:300]
+    length = int(re.search(rb"(?im)^content-length: *(\d+)", head).group(1))
+    assert len(body) == length, (len(body), length)
+    assert json.loads(body)["data"]["k"] == "x" * 3000
+    r = server.request("GET", "/api/v1/namespaces/default/configmaps/large")
+    assert r.status == 200, r
+    assert json.loads(r.body)["data"]["k"] == "y" * 200_000

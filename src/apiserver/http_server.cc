@@ -185,27 +185,31 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<bool> Write(Stream& stream, Response& resp, bool keep_alive) {
-    if (resp.parts.empty()) {
+    // A small body goes out with its header in one write: one TLS record and one send for the
+    // answer to a GET or a write, not two. Copying a cached object of a few KiB costs far
+    // less than the second SSL_write, send and completion did (docs/performance.md).
+    constexpr size_t kOneWriteBytes = 64 * 1024;
+    const size_t body_size = resp.BodySize();
+    if (resp.parts.empty() || body_size <= kOneWriteBytes) {
       http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
       SetHeaders(res, resp, keep_alive);
-      res.body() = std::move(resp.body);
+      res.body() = resp.parts.empty() ? std::move(resp.body) : resp.Text();
       res.prepare_payload();
       auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
       co_return !ec;
     }
-    // A body of shared pieces (a LIST of cached objects can be hundreds of MB): the header
-    // with its Content-Length, then the pieces gathered into a reused buffer of ~256 KiB per
-    // write, so that no copy of the whole body is ever built.
+    // A large body of shared pieces (a LIST of cached objects can be hundreds of MB): the
+    // header with its Content-Length, then the pieces gathered into a reused buffer of
+    // ~256 KiB per write, so that no copy of the whole body is ever built.
     http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
     SetHeaders(res, resp, keep_alive);
-    const size_t body_size = resp.BodySize();
     res.content_length(body_size);
     http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
     if (hec) co_return false;
     constexpr size_t kFlushBytes = 256 * 1024;
     std::string buf;
-    buf.reserve(std::min(body_size, kFlushBytes + 64 * 1024));  // a GET stays small
+    buf.reserve(std::min(body_size, kFlushBytes + kOneWriteBytes));
     buf.append(resp.body);
     for (size_t i = 0; i <= resp.parts.size(); ++i) {
       if (i < resp.parts.size()) buf.append(*resp.parts[i]);
