@@ -399,9 +399,10 @@ def test_watch_bookmarks(k8s):
     v1.create_namespaced_config_map(NS, cm("bm"))
     w = watch.Watch()
     got, pod_rv = [], None
-    # Bookmarks come when the watch is idle (the server sends one after 10 s of silence).
+    # An idle watch gets a bookmark 2 s before its timeout (and after each minute of
+    # silence), as from kube-apiserver: here after 5 s.
     for e in w.stream(v1.list_namespaced_config_map, NS, resource_version=rv,
-                      allow_watch_bookmarks=True, timeout_seconds=25, _request_timeout=40):
+                      allow_watch_bookmarks=True, timeout_seconds=7, _request_timeout=40):
         got.append(e)
         if len(got) == 1:
             # A change to another type moves the global revision past the watched objects.

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <shared_mutex>
@@ -45,6 +46,41 @@ struct WatchSession {
   int64_t timeout_seconds = 0;   // 0 = server default
   std::string error_event;       // non-empty: send this single ERROR event and end
   std::string api_version;       // a custom resource's: objects are sent in this version
+};
+
+// When a watch with allowWatchBookmarks sends BOOKMARKs, as kube-apiserver's cacher does:
+// once `interval` has passed since its last event or bookmark (the cacher's default
+// bookmark frequency is a minute), and once 2 s before the watch's deadline, so that a client
+// that watches again after the timeout starts from a recent resourceVersion. Owned by one
+// watch loop.
+class BookmarkSchedule {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  BookmarkSchedule(TimePoint start, TimePoint deadline, std::chrono::seconds interval)
+      : interval_(interval),
+        before_deadline_(deadline - std::chrono::seconds(2)),
+        before_deadline_pending_(before_deadline_ > start) {}
+
+  // When the next bookmark is due, given the watch's last write.
+  TimePoint Next(TimePoint last_write) const {
+    TimePoint next = last_write + interval_;
+    if (before_deadline_pending_ && before_deadline_ < next) next = before_deadline_;
+    return next;
+  }
+  // Whether one is due at `now`; the one before the deadline is due once.
+  bool Due(TimePoint now, TimePoint last_write) {
+    bool due = now >= last_write + interval_;
+    if (before_deadline_pending_ && now >= before_deadline_) {
+      before_deadline_pending_ = false;
+      due = true;
+    }
+    return due;
+  }
+
+ private:
+  const std::chrono::seconds interval_;
+  const TimePoint before_deadline_;
+  bool before_deadline_pending_;
 };
 
 class ApiServer {

@@ -529,5 +529,27 @@ TEST(UnsupportedValueTest, KubesWordingWithTheValuesInTheOrderGiven) {
             R"(Unsupported value: "Sparse": supported values: "NonIndexed", "Indexed")");
 }
 
+// An idle watch with bookmarks gets one a minute after its last write and one 2 s before its
+// deadline, as kube-apiserver's cacher sends them; a watch of 2 s or less gets no early one.
+TEST(BookmarkScheduleTest, EveryIntervalAndOnceBeforeTheDeadline) {
+  using std::chrono::seconds;
+  const BookmarkSchedule::TimePoint t0{};
+  BookmarkSchedule b(t0, t0 + seconds(300), seconds(60));
+  EXPECT_EQ(b.Next(t0), t0 + seconds(60));
+  EXPECT_FALSE(b.Due(t0 + seconds(59), t0));
+  EXPECT_TRUE(b.Due(t0 + seconds(60), t0));
+  // The last write was at 250 s: the one before the deadline (298 s) comes first.
+  EXPECT_EQ(b.Next(t0 + seconds(250)), t0 + seconds(298));
+  EXPECT_FALSE(b.Due(t0 + seconds(297), t0 + seconds(250)));
+  EXPECT_TRUE(b.Due(t0 + seconds(298), t0 + seconds(250)));
+  // Sent once: after it only the interval counts.
+  EXPECT_EQ(b.Next(t0 + seconds(298)), t0 + seconds(358));
+  EXPECT_FALSE(b.Due(t0 + seconds(299), t0 + seconds(298)));
+
+  BookmarkSchedule short_watch(t0, t0 + seconds(2), seconds(60));
+  EXPECT_EQ(short_watch.Next(t0), t0 + seconds(60));
+  EXPECT_FALSE(short_watch.Due(t0 + seconds(1), t0));
+}
+
 }  // namespace
 }  // namespace shoal::apiserver

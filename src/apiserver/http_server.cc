@@ -464,6 +464,8 @@ struct HttpServer::Impl {
     auto timeout = ws.timeout_seconds > 0 ? std::chrono::seconds(ws.timeout_seconds)
                                           : options.default_watch_timeout;
     auto deadline = std::chrono::steady_clock::now() + timeout;
+    BookmarkSchedule bookmarks(std::chrono::steady_clock::now(), deadline,
+                               options.bookmark_interval);
     size_t sent = 0;
     bool first = true;
     bool initial_end_pending = ws.initial_events_end;
@@ -528,11 +530,11 @@ struct HttpServer::Impl {
         }
       }
       auto wake_at = deadline;
-      if (ws.bookmarks) wake_at = std::min(wake_at, last_write + options.bookmark_interval);
+      if (ws.bookmarks) wake_at = std::min(wake_at, bookmarks.Next(last_write));
       if (wake->pending) continue;
       wake->timer.expires_at(wake_at);
       auto [tec] = co_await wake->timer.async_wait(use_tuple);
-      if (!tec && ws.bookmarks && std::chrono::steady_clock::now() >= last_write + options.bookmark_interval) {
+      if (!tec && ws.bookmarks && bookmarks.Due(std::chrono::steady_clock::now(), last_write)) {
         if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
           CacheEvent b;
           b.type = CacheEvent::Type::kBookmark;

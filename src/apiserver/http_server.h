@@ -42,7 +42,9 @@ struct HttpServerOptions {
   std::string cert_path;
   std::string key_path;
   std::function<bool(std::string_view token)> authenticate;
-  std::chrono::seconds bookmark_interval{10};  // idle time before a BOOKMARK is sent
+  // Idle time before a BOOKMARK is sent (kube-apiserver: a minute); one also goes 2 s before
+  // the watch's deadline (BookmarkSchedule).
+  std::chrono::seconds bookmark_interval{60};
   std::chrono::seconds default_watch_timeout{1800};
   // Client certificate for node agents (pods/log is relayed from the pod's agent, which
   // accepts only this certificate); empty: pods/log answers 503.

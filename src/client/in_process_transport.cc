@@ -122,6 +122,7 @@ asio::awaitable<absl::Status> InProcessTransport::RunWatch(
   const auto timeout = ws.timeout_seconds > 0 ? std::chrono::seconds(ws.timeout_seconds)
                                               : options_.default_watch_timeout;
   const auto deadline = SteadyClock::now() + timeout;
+  apiserver::BookmarkSchedule bookmarks(SteadyClock::now(), deadline, options_.bookmark_interval);
   size_t sent = 0;
   bool first = true;
   bool initial_end_pending = ws.initial_events_end;
@@ -153,11 +154,11 @@ asio::awaitable<absl::Status> InProcessTransport::RunWatch(
       }
     }
     auto wake_at = deadline;
-    if (ws.bookmarks) wake_at = std::min(wake_at, last_event + options_.bookmark_interval);
+    if (ws.bookmarks) wake_at = std::min(wake_at, bookmarks.Next(last_event));
     if (wake->pending) continue;
     wake->timer.expires_at(wake_at);
     auto [ec] = co_await wake->timer.async_wait(use_tuple);
-    if (!ec && ws.bookmarks && SteadyClock::now() >= last_event + options_.bookmark_interval) {
+    if (!ec && ws.bookmarks && bookmarks.Due(SteadyClock::now(), last_event)) {
       if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
         CacheEvent bookmark;
         bookmark.type = CacheEvent::Type::kBookmark;

@@ -27,8 +27,9 @@ namespace shoal::client {
 struct InProcessTransportOptions {
   // How long a watch without timeoutSeconds runs (kube-apiserver: 30 minutes).
   std::chrono::seconds default_watch_timeout{1800};
-  // With allowWatchBookmarks, idle time after which a BOOKMARK is sent.
-  std::chrono::seconds bookmark_interval{10};
+  // With allowWatchBookmarks, idle time after which a BOOKMARK is sent (kube-apiserver: a
+  // minute); one also goes 2 s before the watch's deadline (apiserver::BookmarkSchedule).
+  std::chrono::seconds bookmark_interval{60};
 };
 
 class InProcessTransport : public Transport {
