@@ -143,13 +143,14 @@ std::string_view WatchTypeName(CacheEvent::Type type) {
   return "ERROR";
 }
 
+std::shared_ptr<const boost::json::object> ParseCachedObject(const CachedObject& object) {
+  auto v = api::ParseJson(*object.json);
+  if (!v.ok() || !v->is_object()) return nullptr;
+  return std::make_shared<boost::json::object>(std::move(v->get_object()));
+}
+
 std::shared_ptr<const boost::json::object> SharedParse::Get(const CachedObject& object) {
-  std::call_once(once_, [&] {
-    auto v = api::ParseJson(*object.json);
-    if (v.ok() && v->is_object()) {
-      parsed_ = std::make_shared<boost::json::object>(std::move(v->get_object()));
-    }
-  });
+  std::call_once(once_, [&] { parsed_ = ParseCachedObject(object); });
   return parsed_;
 }
 

@@ -72,10 +72,15 @@ ObjectPtr MakeCachedObject(const api::ResourceType& type, const std::string& key
 // and current objects never hold one, so a parsed object lives only while an event that
 // carries it is queued for, or handled by, such a watcher.
 // Threading: Get may be called from any thread.
+// `object`'s bytes parsed, as a new object of its own (made non-const, so a sole holder may
+// move it out: client::InformerEvent::TakeObject). nullptr if they are not a JSON object,
+// which the store never holds.
+std::shared_ptr<const boost::json::object> ParseCachedObject(const CachedObject& object);
+
 class SharedParse {
  public:
-  // `object` parsed (the event's object; every caller passes the same one). nullptr if its
-  // bytes are not a JSON object, which the store never holds.
+  // ParseCachedObject(object), parsed by the first caller (every caller passes the event's
+  // object).
   std::shared_ptr<const boost::json::object> Get(const CachedObject& object);
 
  private:

@@ -72,13 +72,8 @@ asio::awaitable<absl::Status> InProcessTransport::WatchObjects(
     }
     ObjectEvent oe;
     oe.type = apiserver::WatchTypeName(e.type);
-    if (e.parsed) {
-      oe.object = e.parsed->Get(*e.object);
-    } else {
-      // An initial or replayed event: this watcher alone receives it.
-      apiserver::SharedParse own;
-      oe.object = own.Get(*e.object);
-    }
+    // An initial or replayed event carries no shared parse: this watcher alone receives it.
+    oe.object = e.parsed ? e.parsed->Get(*e.object) : apiserver::ParseCachedObject(*e.object);
     if (oe.object == nullptr) return true;
     return on_event(std::move(oe));
   };
