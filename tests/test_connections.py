@@ -16,8 +16,7 @@ import threading
 
 import pytest
 
-from shoal_fixture import assert_server_refuses_flag, wait_until
-from test_flow_control import _metric
+from shoal_fixture import assert_server_refuses_flag, metric_sample, wait_until
 
 
 def _thread_names(server):
@@ -36,7 +35,7 @@ def _open_connections(server):
     r = server.request("GET", "/metrics")
     assert r.status == 200, r
     # The scrape's own connection is open while it is answered.
-    return int(_metric(r.body.decode(), "shoal_open_connections")) - 1
+    return int(metric_sample(r.body.decode(), "shoal_open_connections")) - 1
 
 
 def _stalled_handshakes_do_not_hold_up_open_connections(server):
