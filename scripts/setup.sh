@@ -8,9 +8,9 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libyaml-dev libabsl-dev libcli11-dev libspdlog-dev libfmt-dev
-  libjemalloc-dev
+  libjemalloc-dev libnghttp2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 python3-kubernetes python3-pytest python3-yaml openssl curl ca-certificates
+  python3 python3-kubernetes python3-pytest python3-yaml python3-h2 openssl curl ca-certificates
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -21,6 +21,8 @@
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
+#include "apiserver/internal/http2_connection.h"
+#include "apiserver/internal/reply.h"
 #include "apiserver/request_metrics.h"
 #include "apiserver/internal/rest.h"
 #include "base/status_macros.h"
@@ -103,6 +105,98 @@ class OwnThreads {
   std::vector<std::thread> threads_;
 };
 
+template <class Message>
+void SetHeaders(Message& res, const Response& resp, bool keep_alive) {
+  res.set(http::field::content_type, resp.content_type);
+  res.set(http::field::cache_control, "no-cache, private");
+  for (const auto& [k, v] : resp.headers) res.insert(k, v);
+  res.keep_alive(keep_alive);
+}
+
+// A Reply on an HTTP/1.1 connection: a whole answer with Content-Length, a streamed one in
+// chunks. After a streamed answer the connection ends (`streamed()`).
+class Http1Reply : public internal::Reply {
+ public:
+  Http1Reply(Stream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
+
+  bool streamed() const { return streamed_; }
+
+  asio::awaitable<bool> Send(Response& resp) override {
+    // A small body goes out with its header in one write: one TLS record and one send for
+    // the answer to a GET or a write, not two. Copying a cached object of a few KiB costs far
+    // less than the second SSL_write, send and completion did (docs/performance.md).
+    constexpr size_t kOneWriteBytes = 64 * 1024;
+    const size_t body_size = resp.BodySize();
+    if (resp.parts.empty() || body_size <= kOneWriteBytes) {
+      http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
+      SetHeaders(res, resp, keep_alive_);
+      res.body() = resp.parts.empty() ? std::move(resp.body) : resp.Text();
+      res.prepare_payload();
+      auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
+      co_return !ec;
+    }
+    // A large body of shared pieces (a LIST of cached objects can be hundreds of MB): the
+    // header with its Content-Length, then the pieces gathered into a reused buffer of
+    // ~256 KiB per write, so that no copy of the whole body is ever built.
+    http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
+    SetHeaders(res, resp, keep_alive_);
+    res.content_length(body_size);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream_, sr, use_tuple);
+    if (hec) co_return false;
+    constexpr size_t kFlushBytes = 256 * 1024;
+    std::string buf;
+    buf.reserve(std::min(body_size, kFlushBytes + kOneWriteBytes));
+    buf.append(resp.body);
+    for (size_t i = 0; i <= resp.parts.size(); ++i) {
+      if (i < resp.parts.size()) buf.append(*resp.parts[i]);
+      if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(buf),
+                                                  base::WriteAllAtOnce{}, use_tuple);
+        if (ec) co_return false;
+        buf.clear();
+      }
+    }
+    co_return true;
+  }
+
+  asio::awaitable<bool> Begin(int code, std::string_view content_type) override {
+    streamed_ = true;
+    http::response<http::empty_body> res{static_cast<http::status>(code), 11};
+    res.set(http::field::content_type, content_type);
+    res.set(http::field::cache_control, "no-cache, private");
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [ec, n] = co_await http::async_write_header(stream_, sr, use_tuple);
+    co_return !ec;
+  }
+
+  // A chunk is three buffers (size line, the data, CRLF), written in one pass where the
+  // socket takes them (TlsStream gathers the size line with the data's first bytes): a batch
+  // of events costs one completion on a busy watch thread, and its bytes are not copied.
+  asio::awaitable<bool> Piece(std::string_view data) override {
+    const auto chunk = http::make_chunk(asio::buffer(data.data(), data.size()));
+    auto [ec, n] =
+        co_await asio::async_write(stream_, chunk, base::WriteAllAtOnce{}, use_tuple);
+    co_return !ec;
+  }
+
+  asio::awaitable<void> End() override {
+    auto last = http::make_chunk_last();
+    co_await asio::async_write(stream_, last, use_tuple);
+  }
+
+  std::chrono::steady_clock::time_point WrittenAt(
+      bool ok, std::chrono::steady_clock::time_point since) const override {
+    return apiserver::WrittenAt(stream_, ok, since);
+  }
+
+ private:
+  Stream& stream_;
+  const bool keep_alive_;
+  bool streamed_ = false;
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -154,13 +248,7 @@ struct HttpServer::Impl {
   Request ToRequest(const http::request<http::string_body>& msg) {
     Request req;
     req.method = std::string(msg.method_string());
-    auto url = boost::urls::parse_origin_form(msg.target());
-    if (url) {
-      req.path = std::string(url->path());
-      for (const auto& p : url->params()) req.query[std::string(p.key)] = std::string(p.value);
-    } else {
-      req.path = std::string(msg.target());
-    }
+    internal::ParseRequestTarget(msg.target(), &req);
     req.accept = std::string(msg[http::field::accept]);
     req.content_type = std::string(msg[http::field::content_type]);
     req.user_agent = std::string(msg[http::field::user_agent]);
@@ -182,53 +270,6 @@ struct HttpServer::Impl {
       r.body = "ok";
     }
     return r;
-  }
-
-  asio::awaitable<bool> Write(Stream& stream, Response& resp, bool keep_alive) {
-    // A small body goes out with its header in one write: one TLS record and one send for the
-    // answer to a GET or a write, not two. Copying a cached object of a few KiB costs far
-    // less than the second SSL_write, send and completion did (docs/performance.md).
-    constexpr size_t kOneWriteBytes = 64 * 1024;
-    const size_t body_size = resp.BodySize();
-    if (resp.parts.empty() || body_size <= kOneWriteBytes) {
-      http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
-      SetHeaders(res, resp, keep_alive);
-      res.body() = resp.parts.empty() ? std::move(resp.body) : resp.Text();
-      res.prepare_payload();
-      auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-      co_return !ec;
-    }
-    // A large body of shared pieces (a LIST of cached objects can be hundreds of MB): the
-    // header with its Content-Length, then the pieces gathered into a reused buffer of
-    // ~256 KiB per write, so that no copy of the whole body is ever built.
-    http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
-    SetHeaders(res, resp, keep_alive);
-    res.content_length(body_size);
-    http::response_serializer<http::empty_body> sr{res};
-    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
-    if (hec) co_return false;
-    constexpr size_t kFlushBytes = 256 * 1024;
-    std::string buf;
-    buf.reserve(std::min(body_size, kFlushBytes + kOneWriteBytes));
-    buf.append(resp.body);
-    for (size_t i = 0; i <= resp.parts.size(); ++i) {
-      if (i < resp.parts.size()) buf.append(*resp.parts[i]);
-      if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
-        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(buf),
-                                                  base::WriteAllAtOnce{}, use_tuple);
-        if (ec) co_return false;
-        buf.clear();
-      }
-    }
-    co_return true;
-  }
-
-  template <class Message>
-  static void SetHeaders(Message& res, const Response& resp, bool keep_alive) {
-    res.set(http::field::content_type, resp.content_type);
-    res.set(http::field::cache_control, "no-cache, private");
-    for (const auto& [k, v] : resp.headers) res.insert(k, v);
-    res.keep_alive(keep_alive);
   }
 
   // Counts an open connection from its accept to its end (shoal_open_connections). It shares
@@ -269,11 +310,21 @@ struct HttpServer::Impl {
     asio::co_spawn(ex, Session(std::move(stream), std::move(count)), asio::detached);
   }
 
-  // Serves the requests of one connection, after its handshake.
+  // Serves the requests of one connection, after its handshake: HTTP/2 when ALPN chose it,
+  // else HTTP/1.1.
   asio::awaitable<void> Session(Stream stream, ConnectionCount count) {
-    // Its seats refer to it: a frame destroyed with the io_context, after the server, may
-    // hold one.
-    const std::shared_ptr<FlowControl> flow_control = flow;
+    if (internal::NegotiatedHttp2(stream)) {
+      connections_h2.fetch_add(1);
+      co_await internal::ServeHttp2(
+          std::move(stream),
+          [this](Request req, std::string authorization, internal::Reply& reply,
+                 std::chrono::steady_clock::time_point received) {
+            return Serve(std::move(req), std::move(authorization), reply, received);
+          },
+          internal::Http2Options{.idle_timeout = kIdleTimeout});
+      co_return;
+    }
+    connections_h1.fetch_add(1);
     beast::flat_buffer buffer;
     for (;;) {
       http::request_parser<http::string_body> parser;
@@ -282,11 +333,10 @@ struct HttpServer::Impl {
       stream.ExpiresAfter(kIdleTimeout);
       auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_tuple);
       if (ec == http::error::body_limit) {
-        Response r;
-        r.code = 413;
-        r.body = StatusBody(413, "RequestEntityTooLarge",
-                            base::StrCat("Request entity too large: limit is ", kMaxBodyBytes));
-        co_await Write(stream, r, false);
+        Response r = internal::ErrorResponse(
+            TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
+        Http1Reply reply(stream, false);
+        co_await reply.Send(r);
         // The client may still be sending the body: read it away for up to 2 s (as Go's
         // net/http waits before closing), since closing a socket with unread data resets the
         // connection, and the client could lose the 413 before reading it.
@@ -302,78 +352,96 @@ struct HttpServer::Impl {
       stream.ExpiresNever();
       const auto received = std::chrono::steady_clock::now();
       const auto& msg = parser.get();
-      bool keep_alive = msg.keep_alive();
+      const bool keep_alive = msg.keep_alive();
       Request req = ToRequest(msg);
-      if (IsPublicPath(req.path)) {
-        Response health = Health(req);
-        if (!co_await Write(stream, health, keep_alive) || !keep_alive) break;
-        continue;
-      }
-      std::string_view auth = msg[http::field::authorization];
-      constexpr std::string_view kBearer = "Bearer ";
-      if (auth.substr(0, kBearer.size()) != kBearer || !options.authenticate ||
-          !options.authenticate(auth.substr(kBearer.size()))) {
-        Response r;
-        r.code = 401;
-        r.body = StatusBody(401, "Unauthorized", "Unauthorized");
-        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
-        continue;
-      }
-      if (req.path == "/metrics" && req.method == "GET") {
-        Response r = Metrics();
-        if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
-        continue;
-      }
-      // The path as kube's RequestInfo reads it: for the priority level and the metrics.
-      const api::ApiPath path = api::ParseApiPath(req.path);
-      if (ApiServer::IsWatch(req)) {
-        // A watch owns its connection until it ends, on the watch threads if there are any.
-        if (watch.enabled()) {
-          if (auto ec = stream.Rebind(asio::make_strand(watch.io()))) {
-            spdlog::warn("handing a watch to the watch threads failed: {}", ec.message());
-            break;
-          }
-          auto ex = stream.get_executor();
-          asio::co_spawn(ex, Watch(std::move(stream), std::move(req), path, std::move(count)),
-                         asio::detached);
-        } else {
-          co_await Watch(std::move(stream), std::move(req), path, std::move(count));
+      std::string authorization(msg[http::field::authorization]);
+      // A watch owns its connection until it ends, on the watch threads if there are any.
+      if (watch.enabled() && ApiServer::IsWatch(req) && !IsPublicPath(req.path) &&
+          Authorized(authorization)) {
+        if (auto rec = stream.Rebind(asio::make_strand(watch.io()))) {
+          spdlog::warn("handing a watch to the watch threads failed: {}", rec.message());
+          break;
         }
+        auto ex = stream.get_executor();
+        asio::co_spawn(ex,
+                       WatchConnection(std::move(stream), std::move(req),
+                                       std::move(authorization), received, std::move(count)),
+                       asio::detached);
         co_return;
       }
-      if (auto target = internal::ResolvePodLog(api, req)) {
-        if (!target->ok()) {
-          Response r = internal::ErrorResponse(target->status());
-          if (!co_await Write(stream, r, keep_alive) || !keep_alive) break;
-          continue;
-        }
-        co_await RelayLog(stream, **target);
-        break;  // the relay owns the connection (the log may be followed)
-      }
-      const PriorityLevel level = ClassifyRequest(req, path);
-      const std::string verb = MetricsVerb(req, path, false);
-      std::optional<FlowControl::Seat> seat = co_await flow_control->Acquire(level);
-      Response resp;
-      if (seat) {
-        resp = co_await api.Handle(std::move(req));
-      } else {
-        resp = TooManyRequests(level);
-      }
-      // The seat is held until the answer is written, as kube-apiserver's handlers write it.
-      const bool written = co_await Write(stream, resp, keep_alive);
-      api.metrics().Record(verb, path, resp.code,
-                           WrittenAt(stream, written, received) - received);
-      if (!written || !keep_alive) break;
+      Http1Reply reply(stream, keep_alive);
+      const bool ok = co_await Serve(std::move(req), std::move(authorization), reply, received);
+      // A streamed answer (a watch, a relayed log) owned the connection.
+      if (!ok || !keep_alive || reply.streamed()) break;
     }
     stream.Shutdown();
   }
 
-  // A watch, with the connection it owns (on the watch threads when there are any).
-  asio::awaitable<void> Watch(Stream stream, Request req, api::ApiPath path,
-                              ConnectionCount count) {
-    co_await ServeWatch(stream, req);
-    api.metrics().Record("WATCH", path, 200, {}, /*record_duration=*/false);
+  // An HTTP/1.1 watch, with the connection it owns, on the watch threads.
+  asio::awaitable<void> WatchConnection(Stream stream, Request req, std::string authorization,
+                                        std::chrono::steady_clock::time_point received,
+                                        ConnectionCount count) {
+    Http1Reply reply(stream, false);
+    co_await Serve(std::move(req), std::move(authorization), reply, received);
     stream.Shutdown();
+  }
+
+  bool Authorized(std::string_view authorization) const {
+    constexpr std::string_view kBearer = "Bearer ";
+    return authorization.substr(0, kBearer.size()) == kBearer && options.authenticate &&
+           options.authenticate(authorization.substr(kBearer.size()));
+  }
+
+  // Answers one request through `reply`, over either protocol. False when the answer could
+  // not be written (the client went away).
+  asio::awaitable<bool> Serve(Request req, std::string authorization, internal::Reply& reply,
+                              std::chrono::steady_clock::time_point received) {
+    if (IsPublicPath(req.path)) {
+      Response health = Health(req);
+      co_return co_await reply.Send(health);
+    }
+    if (!Authorized(authorization)) {
+      Response r;
+      r.code = 401;
+      r.body = StatusBody(401, "Unauthorized", "Unauthorized");
+      co_return co_await reply.Send(r);
+    }
+    if (req.path == "/metrics" && req.method == "GET") {
+      Response r = Metrics();
+      co_return co_await reply.Send(r);
+    }
+    // The path as kube's RequestInfo reads it: for the priority level and the metrics.
+    const api::ApiPath path = api::ParseApiPath(req.path);
+    if (ApiServer::IsWatch(req)) {
+      api.metrics().LongRunningStarted("WATCH", path);
+      const bool ok = co_await ServeWatch(reply, req);
+      api.metrics().LongRunningEnded("WATCH", path);
+      api.metrics().Record("WATCH", path, 200, {}, /*record_duration=*/false);
+      co_return ok;
+    }
+    if (auto target = internal::ResolvePodLog(api, req)) {
+      if (!target->ok()) {
+        Response r = internal::ErrorResponse(target->status());
+        co_return co_await reply.Send(r);
+      }
+      co_return co_await RelayLog(reply, **target);
+    }
+    // Its seats refer to it: a frame destroyed with the io_context, after the server, may
+    // hold one.
+    const std::shared_ptr<FlowControl> flow_control = flow;
+    const PriorityLevel level = ClassifyRequest(req, path);
+    const std::string verb = MetricsVerb(req, path, false);
+    std::optional<FlowControl::Seat> seat = co_await flow_control->Acquire(level);
+    Response resp;
+    if (seat) {
+      resp = co_await api.Handle(std::move(req));
+    } else {
+      resp = TooManyRequests(level);
+    }
+    // The seat is held until the answer is written, as kube-apiserver's handlers write it.
+    const bool written = co_await reply.Send(resp);
+    api.metrics().Record(verb, path, resp.code, reply.WrittenAt(written, received) - received);
+    co_return written;
   }
 
   // GET /metrics: Prometheus' text format, kube-apiserver's metric names.
@@ -386,7 +454,13 @@ struct HttpServer::Impl {
                     "# HELP shoal_open_connections HTTPS connections open now.\n"
                     "# TYPE shoal_open_connections gauge\n"
                     "shoal_open_connections ",
-                    open_connections->load(), "\n");
+                    open_connections->load(), "\n",
+                    "# HELP shoal_connections_total HTTPS connections accepted since start, by "
+                    "the protocol ALPN chose.\n"
+                    "# TYPE shoal_connections_total counter\n"
+                    "shoal_connections_total{protocol=\"http/1.1\"} ",
+                    connections_h1.load(), "\n",
+                    "shoal_connections_total{protocol=\"h2\"} ", connections_h2.load(), "\n");
     return r;
   }
 
@@ -414,13 +488,15 @@ struct HttpServer::Impl {
     return r;
   }
 
-  // Streams one watch: events as JSON lines in HTTP chunks, BOOKMARKs when idle (if asked
-  // for), until the timeout, a write error (client gone) or the watcher being cut off.
-  asio::awaitable<void> ServeWatch(Stream& stream, const Request& req) {
+  // Streams one watch: events as JSON lines (HTTP/1.1 chunks or HTTP/2 DATA frames),
+  // BOOKMARKs when idle (if asked for), until the timeout, a write error or reset (client
+  // gone) or the watcher being cut off. False when the client went away.
+  asio::awaitable<bool> ServeWatch(internal::Reply& reply, const Request& req) {
     struct Wake {
       explicit Wake(asio::any_io_executor ex) : timer(ex) {}
       asio::steady_timer timer;
       std::atomic<bool> pending{false};
+      bool aborted = false;  // on the connection's executor
     };
     auto ex = co_await asio::this_coro::executor;
     auto wake = std::make_shared<Wake>(ex);
@@ -433,33 +509,23 @@ struct HttpServer::Impl {
       Response r;
       r.code = HttpCode(session.status());
       r.body = StatusJson(session.status());
-      co_await Write(stream, r, false);
-      co_return;
+      co_return co_await reply.Send(r);
     }
     WatchSession& ws = *session;
     const ApiServer::WatchStopper stop(api, ws);
-    http::response<http::empty_body> res{http::status::ok, 11};
-    res.set(http::field::content_type, "application/json");
-    res.set(http::field::cache_control, "no-cache, private");
-    res.chunked(true);
-    http::response_serializer<http::empty_body> sr{res};
-    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
-    if (hec) co_return;
-    // A chunk is three buffers (size line, the events, CRLF), written in one pass where the
-    // socket takes them (TlsStream gathers the size line with the events' first bytes): a
-    // batch costs one completion on a busy watch thread, and its bytes are not copied.
-    auto send = [&](const std::string& data) -> asio::awaitable<bool> {
-      const auto chunk = http::make_chunk(asio::buffer(data));
-      auto [ec, n] =
-          co_await asio::async_write(stream, chunk, base::WriteAllAtOnce{}, use_tuple);
-      co_return !ec;
+    if (!co_await reply.Begin(200, "application/json")) co_return false;
+    reply.OnAbort([wake] {
+      wake->aborted = true;
+      wake->timer.cancel();
+    });
+    auto send = [&reply](const std::string& data) -> asio::awaitable<bool> {
+      return reply.Piece(data);
     };
     if (!ws.error_event.empty()) {
       std::string line = ws.error_event + "\n";
-      co_await send(line);
-      auto last = http::make_chunk_last();
-      co_await asio::async_write(stream, last, use_tuple);
-      co_return;
+      if (!co_await send(line)) co_return false;
+      co_await reply.End();
+      co_return true;
     }
     auto timeout = ws.timeout_seconds > 0 ? std::chrono::seconds(ws.timeout_seconds)
                                           : options.default_watch_timeout;
@@ -491,7 +557,7 @@ struct HttpServer::Impl {
         sent += events.size();
         const auto write_start = std::chrono::steady_clock::now();
         alive = co_await send(batch);
-        last_write = WrittenAt(stream, alive, write_start);
+        last_write = reply.WrittenAt(alive, write_start);
         delivery.clear();
         auto oldest = last_write;  // of the live events: the slowest delivered
         for (const CacheEvent& e : events) {
@@ -514,7 +580,7 @@ struct HttpServer::Impl {
         }
         continue;
       }
-      if (ws.watcher->terminated()) break;
+      if (ws.watcher->terminated() || wake->aborted) break;
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
       if (initial_end_pending && sent >= ws.watcher->initial_count()) {
@@ -534,6 +600,7 @@ struct HttpServer::Impl {
       if (wake->pending) continue;
       wake->timer.expires_at(wake_at);
       auto [tec] = co_await wake->timer.async_wait(use_tuple);
+      if (wake->aborted) break;
       if (!tec && ws.bookmarks && bookmarks.Due(std::chrono::steady_clock::now(), last_write)) {
         if (auto rv = ws.cache->BookmarkRevision(*ws.watcher)) {
           CacheEvent b;
@@ -547,41 +614,39 @@ struct HttpServer::Impl {
         }
       }
     }
-    if (alive) {
-      auto last = http::make_chunk_last();
-      co_await asio::async_write(stream, last, use_tuple);
-    }
+    if (alive && !wake->aborted) co_await reply.End();
+    co_return alive && !wake->aborted;
   }
 
   // Relays GET containerLogs from the agent: its status and errors as they are, a 200 body
-  // streamed in chunks until the agent ends it or the client goes away.
-  asio::awaitable<void> RelayLog(Stream& stream, const internal::PodLogTarget& t) {
-    auto fail = [&](int code, std::string_view msg) -> asio::awaitable<void> {
+  // streamed until the agent ends it or the client goes away. False when the client went
+  // away.
+  asio::awaitable<bool> RelayLog(internal::Reply& reply, const internal::PodLogTarget& t) {
+    auto fail = [&](int code, std::string_view msg) -> asio::awaitable<bool> {
       Response r;
       r.code = code;
       r.body = StatusBody(code, code == 503 ? "ServiceUnavailable" : "InternalError", msg);
-      co_await Write(stream, r, false);
+      co_return co_await reply.Send(r);
     };
     if (!agent_ctx) {
-      co_await fail(503, "pods/log is not available: the server has no agent client certificate");
-      co_return;
+      co_return co_await fail(
+          503, "pods/log is not available: the server has no agent client certificate");
     }
     auto ex = co_await asio::this_coro::executor;
     Stream up(ex, agent_ctx->native_handle());
     boost::system::error_code ec;
     auto addr = asio::ip::make_address(t.host, ec);
     if (ec) {
-      co_await fail(503, base::StrCat("node agent address \"", t.host, "\" is not an IP"));
-      co_return;
+      co_return co_await fail(503,
+                              base::StrCat("node agent address \"", t.host, "\" is not an IP"));
     }
     up.ExpiresAfter(std::chrono::seconds(10));
     auto [cec] = co_await up.socket().async_connect(
         tcp::endpoint(addr, static_cast<uint16_t>(t.port)), use_tuple);
     if (!cec) std::tie(cec) = co_await up.async_handshake(Stream::Role::kClient, use_tuple);
     if (cec) {
-      co_await fail(503, base::StrCat("cannot reach the node agent at ", t.host, ":", t.port,
-                                      ": ", cec.message()));
-      co_return;
+      co_return co_await fail(503, base::StrCat("cannot reach the node agent at ", t.host, ":",
+                                                t.port, ": ", cec.message()));
     }
     std::string target = t.path;
     char sep = '?';
@@ -596,19 +661,15 @@ struct HttpServer::Impl {
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(boost::none);
     if (!wec) std::tie(wec, wn) = co_await http::async_read_header(up, buf, parser, use_tuple);
-    if (wec) {
-      co_await fail(503, base::StrCat("node agent: ", wec.message()));
-      co_return;
-    }
+    if (wec) co_return co_await fail(503, base::StrCat("node agent: ", wec.message()));
     up.ExpiresNever();
-    http::response<http::empty_body> res{parser.get().result(), 11};
-    res.set(http::field::content_type, parser.get()[http::field::content_type]);
-    res.set(http::field::cache_control, "no-cache, private");
-    res.chunked(true);
-    res.keep_alive(false);
-    http::response_serializer<http::empty_body> sr{res};
-    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_tuple);
-    if (hec) co_return;
+    const std::string content_type(parser.get()[http::field::content_type]);
+    if (!co_await reply.Begin(parser.get().result_int(), content_type)) co_return false;
+    bool client_gone = false;
+    reply.OnAbort([&up, &client_gone] {
+      client_gone = true;
+      up.Shutdown();  // ends the relay's pending read of a followed log
+    });
     char chunk[16384];
     while (!parser.is_done()) {
       parser.get().body().data = chunk;
@@ -617,16 +678,16 @@ struct HttpServer::Impl {
       auto [rec, rn] = co_await http::async_read_some(up, buf, parser, use_tuple);
       if (rec == http::error::need_buffer) rec = {};
       size_t got = sizeof(chunk) - parser.get().body().size;
-      if (got > 0) {
-        auto [cwec, cwn] = co_await asio::async_write(
-            stream, http::make_chunk(asio::buffer(chunk, got)), use_tuple);
-        if (cwec) break;  // the client went away
+      if (got > 0 && !co_await reply.Piece(std::string_view(chunk, got))) {
+        client_gone = true;
+        break;
       }
-      if (rec) break;
+      if (rec || client_gone) break;
     }
-    auto last = http::make_chunk_last();
-    co_await asio::async_write(stream, last, use_tuple);
+    if (!client_gone) co_await reply.End();
+    reply.OnAbort(nullptr);
     up.Shutdown();
+    co_return !client_gone;
   }
 
   asio::io_context& io;
@@ -638,6 +699,9 @@ struct HttpServer::Impl {
   std::unique_ptr<ssl::context> agent_ctx;  // client side towards node agents
   tcp::acceptor acceptor;
   std::shared_ptr<std::atomic<int>> open_connections = std::make_shared<std::atomic<int>>(0);
+  // Connections past their handshake, by protocol (shoal_connections_total).
+  std::atomic<int64_t> connections_h1{0};
+  std::atomic<int64_t> connections_h2{0};
   // Last, so that they are destroyed first: the watches and handshakes they still hold use
   // the members above.
   OwnThreads watch{options.watch_threads, "api-watch-"};
@@ -682,6 +746,7 @@ absl::Status HttpServer::Listen() {
   // (tls_stream_benchmark's BM_NewConnection): 7,500 registering nodes open 15,000.
   SSL_CTX_set_num_tickets(impl_->ssl_ctx.native_handle(), 0);
   SSL_CTX_set_session_cache_mode(impl_->ssl_ctx.native_handle(), SSL_SESS_CACHE_OFF);
+  if (impl_->options.http2) internal::OfferHttp2(impl_->ssl_ctx.native_handle());
   impl_->ssl_ctx.use_certificate_chain_file(impl_->options.cert_path, ec);
   if (ec) {
     return absl::FailedPreconditionError(

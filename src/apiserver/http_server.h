@@ -1,6 +1,8 @@
-// HttpServer: the HTTPS front end of the API server (HTTP/1.1 over TLS with Boost.Beast).
+// HttpServer: the HTTPS front end of the API server: HTTP/1.1 over TLS with Boost.Beast, and
+// HTTP/2 with nghttp2 for clients that choose it through ALPN (kubectl, client-go).
 // Each connection is one coroutine on its own strand; requests are parsed into Request
-// values and handed to ApiServer; watches are streamed with chunked encoding.
+// values and handed to ApiServer; watches are streamed with chunked encoding (HTTP/1.1) or
+// as one stream's DATA frames (HTTP/2).
 //
 // Authentication: `Authorization: Bearer <token>` checked by the `authenticate` callback;
 // /readyz, /livez, /healthz and /version answer without credentials, as kube-apiserver's
@@ -61,6 +63,9 @@ struct HttpServerOptions {
   // that event delivery does not queue behind request handling on the io_context (a write's
   // completion waited 0.2-1 s there in ml-7500's burst). 0: watches stay on the io_context.
   int watch_threads = 1;
+  // Offer HTTP/2 through ALPN (as kube-apiserver does): a client that takes it multiplexes
+  // its requests and watches over one connection (internal/http2_connection.h).
+  bool http2 = true;
 };
 
 // Opens `acceptor` on bind_address:port (SO_REUSEADDR) and listens. Errors: InvalidArgument

@@ -47,6 +47,16 @@ void RequestMetrics::Record(std::string_view verb, const api::ApiPath& path, int
   durations_[{std::string(verb), path.resource, path.subresource}].Observe(seconds);
 }
 
+void RequestMetrics::LongRunningStarted(std::string_view verb, const api::ApiPath& path) {
+  std::lock_guard lock(mu_);
+  ++long_running_[{std::string(verb), path.resource, path.subresource}];
+}
+
+void RequestMetrics::LongRunningEnded(std::string_view verb, const api::ApiPath& path) {
+  std::lock_guard lock(mu_);
+  --long_running_[{std::string(verb), path.resource, path.subresource}];
+}
+
 void RequestMetrics::RecordWatchBatch(std::string_view resource, std::string_view scope,
                                       const std::vector<double>& delivery_seconds,
                                       double write_seconds) {
@@ -108,6 +118,16 @@ void RequestMetrics::AppendText(std::string* out) const {
         fmt::format("resource=\"{}\",subresource=\"{}\",verb=\"{}\"", Escaped(resource),
                     Escaped(subresource), Escaped(verb));
     h.AppendText("apiserver_request_duration_seconds", labels, out);
+  }
+  *out += "# HELP apiserver_longrunning_requests Gauge of all active long-running apiserver "
+          "requests broken out by verb, resource and subresource.\n"
+          "# TYPE apiserver_longrunning_requests gauge\n";
+  for (const auto& [key, n] : long_running_) {
+    const auto& [verb, resource, subresource] = key;
+    fmt::format_to(std::back_inserter(*out),
+                   "apiserver_longrunning_requests{{resource=\"{}\",subresource=\"{}\","
+                   "verb=\"{}\"}} {}\n",
+                   Escaped(resource), Escaped(subresource), Escaped(verb), n);
   }
   // A histogram family labelled by a pair (the watch and the storage families).
   const auto pair_family = [&](std::string_view name, std::string_view help,

@@ -3,6 +3,7 @@
 // kube-apiserver's read shoal's:
 //   apiserver_request_total{verb,resource,subresource,code}            counter
 //   apiserver_request_duration_seconds{verb,resource,subresource}      histogram, kube's buckets
+//   apiserver_longrunning_requests{verb,resource,subresource}          gauge: watches open now
 // A request's duration runs from the end of reading it to the end of writing its answer (the
 // last byte handed to the socket, base::TlsStream::last_write_end, not the later run of the
 // write's completion handler), waiting for a flow-control seat included, as kube-apiserver
@@ -61,7 +62,10 @@ class RequestMetrics {
   // One request answered: `path` gives its resource and subresource labels.
   void Record(std::string_view verb, const api::ApiPath& path, int code,
               std::chrono::steady_clock::duration duration, bool record_duration = true);
-  // Appends both metric families, with their HELP and TYPE lines.
+  // A long-running request (a watch) started or ended: apiserver_longrunning_requests.
+  void LongRunningStarted(std::string_view verb, const api::ApiPath& path);
+  void LongRunningEnded(std::string_view verb, const api::ApiPath& path);
+  // Appends every metric family, with their HELP and TYPE lines.
   void AppendText(std::string* out) const;
   // One batch of watch events written: each live event's delivery delay, and the write's time.
   void RecordWatchBatch(std::string_view resource, std::string_view scope,
@@ -86,6 +90,7 @@ class RequestMetrics {
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string, int>, uint64_t> totals_;
   std::map<Labels, Histogram> durations_;
+  std::map<Labels, int64_t> long_running_;
   std::map<WatchLabels, Histogram> watch_delivery_;
   std::map<WatchLabels, Histogram> watch_writes_;
   using StorageLabels = std::pair<std::string, std::string>;  // operation, type

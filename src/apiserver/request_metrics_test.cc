@@ -136,5 +136,29 @@ TEST(RequestMetricsTest, StorageCallsByOperationAndType) {
   EXPECT_TRUE(has("# TYPE apiserver_request_duration_seconds histogram"));
 }
 
+TEST(RequestMetricsTest, LongRunningGaugeCountsOpenWatches) {
+  RequestMetrics m;
+  const api::ApiPath pods = api::ParseApiPath("/api/v1/namespaces/a/pods");
+  const api::ApiPath nodes = api::ParseApiPath("/api/v1/nodes");
+  m.LongRunningStarted("WATCH", pods);
+  m.LongRunningStarted("WATCH", pods);
+  m.LongRunningStarted("WATCH", nodes);
+  m.LongRunningEnded("WATCH", pods);
+  std::string text;
+  m.AppendText(&text);
+  EXPECT_NE(text.find("# TYPE apiserver_longrunning_requests gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("apiserver_longrunning_requests{resource=\"pods\",subresource=\"\","
+                      "verb=\"WATCH\"} 1\n"),
+            std::string::npos)
+      << text;
+  m.LongRunningEnded("WATCH", nodes);
+  text.clear();
+  m.AppendText(&text);
+  EXPECT_NE(text.find("apiserver_longrunning_requests{resource=\"nodes\",subresource=\"\","
+                      "verb=\"WATCH\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace shoal::apiserver

@@ -1,0 +1,513 @@
+#include "apiserver/internal/http2_connection.h"
+
+#include <nghttp2/nghttp2.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/url/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "apiserver/errors.h"
+#include "apiserver/internal/rest.h"
+#include "base/strings.h"
+
+namespace shoal::apiserver::internal {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// A streamed answer (a watch) waits while more than this is queued on its stream: the client
+// reads slowly or its window is shut.
+constexpr size_t kHighWaterBytes = 1 << 20;
+// What the writer gathers from nghttp2 into one socket write at most.
+constexpr size_t kWriteBytes = 256 * 1024;
+// Bytes read from the socket at a time; nghttp2 keeps what a frame still needs.
+constexpr size_t kReadBytes = 8 * 1024;
+
+int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+               unsigned int inlen, void*) {
+  static const unsigned char kProtocols[] = "\x02h2\x08http/1.1";
+  unsigned char* selected = nullptr;
+  unsigned char selected_len = 0;
+  // The server's order wins: h2 when the client offers it.
+  if (SSL_select_next_proto(&selected, &selected_len, kProtocols, sizeof(kProtocols) - 1, in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
+  *out = selected;
+  *outlen = selected_len;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+// One stream: its request as it arrives, then the answer queued for nghttp2 to frame.
+struct H2Stream {
+  H2Stream(int32_t id, const asio::any_io_executor& ex) : id(id), progress(ex) {}
+
+  const int32_t id;
+  Request req;
+  std::string authorization;
+  std::string target;  // :path
+  size_t body_bytes = 0;
+  bool too_large = false;
+  bool dispatched = false;
+  Clock::time_point received{};
+
+  bool submitted = false;  // the response's HEADERS are submitted
+  bool eof = false;        // nothing comes after what is queued
+  bool complete = false;   // the last byte (END_STREAM) was taken by nghttp2
+  bool deferred = false;   // the data source is waiting for more (NGHTTP2_ERR_DEFERRED)
+  bool closed = false;     // the stream is closed (reset, done, or the connection ended)
+  std::deque<store::Bytes> queue;
+  size_t front_pos = 0;
+  size_t queued = 0;
+  Clock::time_point last_taken{};
+  // Cancelled whenever nghttp2 takes queued bytes or the stream closes.
+  asio::steady_timer progress;
+  std::function<void()> on_abort;
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(base::TlsStream stream, ServeFn serve, Http2Options options)
+      : stream_(std::move(stream)), serve_(std::move(serve)), options_(options),
+        write_wake_(stream_.get_executor()) {}
+  ~Connection() {
+    if (session_ != nullptr) nghttp2_session_del(session_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  asio::awaitable<void> Run() {
+    auto self = shared_from_this();
+    if (!Init()) co_return;
+    asio::co_spawn(stream_.get_executor(), WriteLoop(self), asio::detached);
+    std::vector<uint8_t> buf(kReadBytes);
+    while (!dead_) {
+      if (streams_.empty()) {
+        stream_.ExpiresAfter(options_.idle_timeout);
+      } else {
+        stream_.ExpiresNever();
+      }
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), use_tuple);
+      if (ec || dead_) break;
+      const ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
+      if (rv < 0) {
+        spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(rv)));
+        break;
+      }
+      Kick();
+      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+    }
+    Fail();
+  }
+
+  // ---- What H2Reply uses.
+
+  bool dead() const { return dead_; }
+
+  // Submits the response's HEADERS: with END_STREAM when `body_bytes` is 0 and nothing is
+  // streamed, else with a data source reading the stream's queue. False when the stream is
+  // gone.
+  bool StartResponse(H2Stream& st, int code, std::string_view content_type,
+                     const std::vector<std::pair<std::string, std::string>>& headers,
+                     int64_t body_bytes, bool streamed) {
+    if (dead_ || st.closed || st.submitted) return false;
+    st.submitted = true;
+    std::vector<std::pair<std::string, std::string>> fields;
+    fields.reserve(headers.size() + 4);
+    fields.emplace_back(":status", std::to_string(code));
+    fields.emplace_back("content-type", std::string(content_type));
+    fields.emplace_back("cache-control", "no-cache, private");
+    for (const auto& [k, v] : headers) {
+      std::string name = Lower(k);
+      // Connection-specific fields are not allowed in HTTP/2 (RFC 9113 8.2.2).
+      if (name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
+          name == "content-length") {
+        continue;
+      }
+      fields.emplace_back(std::move(name), v);
+    }
+    if (!streamed) fields.emplace_back("content-length", std::to_string(body_bytes));
+    std::vector<nghttp2_nv> nva;
+    nva.reserve(fields.size());
+    for (auto& [k, v] : fields) {
+      nva.push_back({reinterpret_cast<uint8_t*>(k.data()), reinterpret_cast<uint8_t*>(v.data()),
+                     k.size(), v.size(), NGHTTP2_NV_FLAG_NONE});
+    }
+    nghttp2_data_provider provider;
+    provider.source.ptr = &st;
+    provider.read_callback = &Connection::ReadData;
+    const bool no_body = !streamed && body_bytes == 0;
+    if (no_body) st.eof = st.complete = true;
+    const int rv = nghttp2_submit_response(session_, st.id, nva.data(), nva.size(),
+                                           no_body ? nullptr : &provider);
+    if (rv != 0) {
+      spdlog::debug("HTTP/2: submitting a response: {}", nghttp2_strerror(rv));
+      return false;
+    }
+    Kick();
+    return true;
+  }
+
+  void Queue(H2Stream& st, store::Bytes bytes) {
+    if (bytes->empty()) return;
+    st.queued += bytes->size();
+    st.queue.push_back(std::move(bytes));
+  }
+
+  // Lets nghttp2 read the stream's queue again and wakes the writer.
+  void Resume(H2Stream& st) {
+    if (st.deferred && !st.closed && !dead_) {
+      st.deferred = false;
+      nghttp2_session_resume_data(session_, st.id);
+    }
+    Kick();
+  }
+
+  // Waits until at most `limit` bytes are queued (all of them taken, END_STREAM included,
+  // for 0 after the end) or the stream closes. True unless the stream closed first.
+  asio::awaitable<bool> Drain(H2Stream& st, size_t limit) {
+    auto self = shared_from_this();
+    for (;;) {
+      if (st.complete) co_return true;
+      if (st.closed || dead_) co_return false;
+      if (st.queued <= limit && !(limit == 0 && st.eof)) co_return true;
+      st.progress.expires_at(Clock::time_point::max());
+      co_await st.progress.async_wait(use_tuple);
+    }
+  }
+
+ private:
+  bool Init() {
+    nghttp2_session_callbacks* cbs = nullptr;
+    if (nghttp2_session_callbacks_new(&cbs) != 0) return false;
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Connection::OnBeginHeaders);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, &Connection::OnHeader);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Connection::OnData);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Connection::OnFrame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Connection::OnStreamClose);
+    const int rv = nghttp2_session_server_new(&session_, cbs, this);
+    nghttp2_session_callbacks_del(cbs);
+    if (rv != 0) return false;
+    const nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
+         static_cast<uint32_t>(options_.stream_window_bytes)},
+    };
+    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) !=
+            0 ||
+        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                              options_.connection_window_bytes) != 0) {
+      return false;
+    }
+    return true;
+  }
+
+  asio::awaitable<void> WriteLoop(std::shared_ptr<Connection> self) {
+    std::string out;
+    while (!dead_) {
+      out.clear();
+      while (out.size() < kWriteBytes) {
+        const uint8_t* data = nullptr;
+        const ssize_t n = nghttp2_session_mem_send(session_, &data);
+        if (n < 0) {
+          spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(n)));
+          Fail();
+          co_return;
+        }
+        if (n == 0) break;
+        out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+      }
+      if (!out.empty()) {
+        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out),
+                                                  base::WriteAllAtOnce{}, use_tuple);
+        if (ec) break;
+        // An idle connection keeps no large buffer (a LIST's answer passed through it).
+        if (out.capacity() > 64 * 1024) std::string().swap(out);
+        continue;
+      }
+      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+      write_wake_.expires_at(Clock::time_point::max());
+      co_await write_wake_.async_wait(use_tuple);
+    }
+    Fail();
+  }
+
+  void Kick() { write_wake_.cancel(); }
+
+  // Ends the connection: every stream still open is aborted.
+  void Fail() {
+    if (dead_) return;
+    dead_ = true;
+    write_wake_.cancel();
+    stream_.Shutdown();
+    auto streams = std::move(streams_);
+    streams_.clear();
+    for (auto& [id, st] : streams) Abort(*st);
+  }
+
+  static void Abort(H2Stream& st) {
+    st.closed = true;
+    st.progress.cancel();
+    if (!st.complete && st.on_abort) {
+      auto fn = std::move(st.on_abort);
+      st.on_abort = nullptr;
+      fn();
+    }
+  }
+
+  void Dispatch(const std::shared_ptr<H2Stream>& st) {
+    st->dispatched = true;
+    st->received = Clock::now();
+    ParseRequestTarget(st->target, &st->req);
+    asio::co_spawn(stream_.get_executor(), Handle(shared_from_this(), st), asio::detached);
+  }
+
+  asio::awaitable<void> Handle(std::shared_ptr<Connection> self, std::shared_ptr<H2Stream> st);
+
+  static Connection* Of(void* user) { return static_cast<Connection*>(user); }
+  static H2Stream* StreamOf(nghttp2_session* s, int32_t id) {
+    return static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(s, id));
+  }
+
+  static int OnBeginHeaders(nghttp2_session* s, const nghttp2_frame* frame, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+      return 0;
+    }
+    Connection* c = Of(user);
+    auto st = std::make_shared<H2Stream>(frame->hd.stream_id, c->stream_.get_executor());
+    nghttp2_session_set_stream_user_data(s, st->id, st.get());
+    c->streams_.emplace(st->id, std::move(st));
+    return 0;
+  }
+
+  static int OnHeader(nghttp2_session* s, const nghttp2_frame* frame, const uint8_t* name,
+                      size_t namelen, const uint8_t* value, size_t valuelen, uint8_t,
+                      void*) {
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) {
+      return 0;
+    }
+    H2Stream* st = StreamOf(s, frame->hd.stream_id);
+    if (st == nullptr) return 0;
+    const std::string_view n(reinterpret_cast<const char*>(name), namelen);
+    std::string v(reinterpret_cast<const char*>(value), valuelen);
+    if (n == ":method") {
+      st->req.method = std::move(v);
+    } else if (n == ":path") {
+      st->target = std::move(v);
+    } else if (n == "authorization") {
+      st->authorization = std::move(v);
+    } else if (n == "accept") {
+      st->req.accept = std::move(v);
+    } else if (n == "content-type") {
+      st->req.content_type = std::move(v);
+    } else if (n == "user-agent") {
+      st->req.user_agent = std::move(v);
+    }
+    return 0;
+  }
+
+  static int OnData(nghttp2_session* s, uint8_t, int32_t id, const uint8_t* data, size_t len,
+                    void* user) {
+    H2Stream* st = StreamOf(s, id);
+    if (st == nullptr || st->too_large) return 0;
+    st->body_bytes += len;
+    if (st->body_bytes > kMaxBodyBytes) {
+      // Answered at once with 413; the rest of the body is read and dropped.
+      st->too_large = true;
+      std::string().swap(st->req.body);
+      Connection* c = Of(user);
+      if (auto it = c->streams_.find(id); it != c->streams_.end()) c->Dispatch(it->second);
+      return 0;
+    }
+    st->req.body.append(reinterpret_cast<const char*>(data), len);
+    return 0;
+  }
+
+  static int OnFrame(nghttp2_session* s, const nghttp2_frame* frame, void* user) {
+    if ((frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) ||
+        (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) {
+      return 0;
+    }
+    Connection* c = Of(user);
+    auto it = c->streams_.find(frame->hd.stream_id);
+    if (it != c->streams_.end() && !it->second->dispatched) c->Dispatch(it->second);
+    return 0;
+  }
+
+  static int OnStreamClose(nghttp2_session* s, int32_t id, uint32_t, void* user) {
+    Connection* c = Of(user);
+    auto it = c->streams_.find(id);
+    if (it == c->streams_.end()) return 0;
+    std::shared_ptr<H2Stream> st = std::move(it->second);
+    c->streams_.erase(it);
+    Abort(*st);
+    return 0;
+  }
+
+  static ssize_t ReadData(nghttp2_session*, int32_t, uint8_t* buf, size_t length,
+                          uint32_t* flags, nghttp2_data_source* source, void*) {
+    auto* st = static_cast<H2Stream*>(source->ptr);
+    size_t n = 0;
+    while (n < length && !st->queue.empty()) {
+      const std::string& front = *st->queue.front();
+      const size_t take = std::min(length - n, front.size() - st->front_pos);
+      std::memcpy(buf + n, front.data() + st->front_pos, take);
+      n += take;
+      st->front_pos += take;
+      if (st->front_pos == front.size()) {
+        st->queue.pop_front();
+        st->front_pos = 0;
+      }
+    }
+    st->queued -= n;
+    if (n > 0) {
+      st->last_taken = Clock::now();
+      st->progress.cancel();
+    }
+    if (st->queue.empty() && st->eof) {
+      *flags |= NGHTTP2_DATA_FLAG_EOF;
+      st->complete = true;
+      st->progress.cancel();
+      return static_cast<ssize_t>(n);
+    }
+    if (n == 0) {
+      st->deferred = true;
+      return NGHTTP2_ERR_DEFERRED;
+    }
+    return static_cast<ssize_t>(n);
+  }
+
+  base::TlsStream stream_;
+  const ServeFn serve_;
+  const Http2Options options_;
+  nghttp2_session* session_ = nullptr;
+  asio::steady_timer write_wake_;
+  std::unordered_map<int32_t, std::shared_ptr<H2Stream>> streams_;
+  bool dead_ = false;
+};
+
+// A Reply on one stream: the answer's bytes are queued on the stream and framed by nghttp2 as
+// the stream's and the connection's windows allow.
+class H2Reply : public Reply {
+ public:
+  H2Reply(Connection& c, std::shared_ptr<H2Stream> st) : c_(c), st_(std::move(st)) {}
+  ~H2Reply() override { st_->on_abort = nullptr; }
+
+  asio::awaitable<bool> Send(Response& resp) override {
+    const size_t size = resp.BodySize();
+    if (!c_.StartResponse(*st_, resp.code, resp.content_type, resp.headers,
+                          static_cast<int64_t>(size), false)) {
+      co_return false;
+    }
+    if (size == 0) co_return true;
+    c_.Queue(*st_, std::make_shared<const std::string>(std::move(resp.body)));
+    for (store::Bytes& part : resp.parts) c_.Queue(*st_, std::move(part));
+    st_->eof = true;
+    c_.Resume(*st_);
+    co_return co_await c_.Drain(*st_, 0);
+  }
+
+  asio::awaitable<bool> Begin(int code, std::string_view content_type) override {
+    co_return c_.StartResponse(*st_, code, content_type, {}, -1, true);
+  }
+
+  asio::awaitable<bool> Piece(std::string_view data) override {
+    if (st_->closed || c_.dead()) co_return false;
+    c_.Queue(*st_, std::make_shared<const std::string>(data));
+    c_.Resume(*st_);
+    co_return co_await c_.Drain(*st_, kHighWaterBytes);
+  }
+
+  asio::awaitable<void> End() override {
+    if (st_->closed || c_.dead()) co_return;
+    st_->eof = true;
+    c_.Resume(*st_);
+    co_await c_.Drain(*st_, 0);
+  }
+
+  Clock::time_point WrittenAt(bool ok, Clock::time_point since) const override {
+    return ok ? std::max(since, st_->last_taken) : Clock::now();
+  }
+
+  void OnAbort(std::function<void()> fn) override { st_->on_abort = std::move(fn); }
+
+ private:
+  Connection& c_;
+  std::shared_ptr<H2Stream> st_;
+};
+
+asio::awaitable<void> Connection::Handle(std::shared_ptr<Connection> self,
+                                         std::shared_ptr<H2Stream> st) {
+  H2Reply reply(*this, st);
+  if (st->too_large) {
+    Response r = ErrorResponse(
+        TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
+    co_await reply.Send(r);
+    if (!st->closed && !dead_) {
+      // The client may still be sending the body: tell it to stop (RFC 9113 8.1).
+      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+      Kick();
+    }
+    co_return;
+  }
+  Request req = std::move(st->req);
+  std::string authorization = std::move(st->authorization);
+  co_await serve_(std::move(req), std::move(authorization), reply, st->received);
+  if (!st->submitted && !st->closed && !dead_) {
+    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+    Kick();
+  }
+}
+
+}  // namespace
+
+void ParseRequestTarget(std::string_view target, Request* req) {
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) {
+    req->path = std::string(target);
+    return;
+  }
+  req->path = std::string(url->path());
+  for (const auto& p : url->params()) req->query[std::string(p.key)] = std::string(p.value);
+}
+
+void OfferHttp2(SSL_CTX* ctx) { SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, nullptr); }
+
+bool NegotiatedHttp2(base::TlsStream& stream) {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(stream.native_handle(), &proto, &len);
+  return len == 2 && std::memcmp(proto, kAlpnHttp2, 2) == 0;
+}
+
+asio::awaitable<void> ServeHttp2(base::TlsStream stream, ServeFn serve, Http2Options options) {
+  auto connection =
+      std::make_shared<Connection>(std::move(stream), std::move(serve), options);
+  co_await connection->Run();
+}
+
+}  // namespace shoal::apiserver::internal
