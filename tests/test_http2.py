@@ -201,6 +201,18 @@ def test_a_watch_and_calls_share_one_connection(server, h2c):
     assert server.get_json("/api/v1/namespaces/default/configmaps/over-h2")["data"] == {"k": "v"}
 
 
+def test_a_closed_connection_ends_its_watches_at_once(server, h2c):
+    other = H2Client(server)
+    try:
+        watch = other.start("GET", "/api/v1/namespaces/default/secrets?watch=1")
+        other.wait(lambda: other.streams[watch]["status"] == 200, what="the watch's head")
+        assert _long_running(h2c, "secrets") == 1
+    finally:
+        other.close()
+    # Not at the watch's next event or bookmark: at once.
+    wait_until(lambda: _long_running(h2c, "secrets") == 0, 5, what="the watch to end")
+
+
 def test_many_streams_at_once_are_each_answered(server, h2c):
     sids = [h2c.start("GET", f"/api/v1/namespaces/default/configmaps/missing-{i}")
             for i in range(60)]

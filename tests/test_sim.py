@@ -99,11 +99,10 @@ def test_hollow_nodes_register_renew_and_run_pods(server, sim_factory):
               for n in nodes}
     assert len(leaves) == 1, leaves
     assert sim.stop() == 0
-    # --calls-per-node 1 (the default): each node's calls took turns on one kept-alive
-    # connection, however they overlapped (registration's list, lease, status; pods' status),
-    # and each node opened one watch.
-    assert ("connections opened: 24 for calls, 24 for watches" in open(sim.log_path).read()), \
-        open(sim.log_path).read()[-2000:]
+    # Each node's calls and its pod watch were streams of one HTTP/2 connection, as a
+    # kubelet's; --calls-per-node 1 (the default) made the calls take turns on it.
+    assert ("connections opened: 24 HTTP/2, 0 HTTP/1.1 for calls, 0 HTTP/1.1 for watches"
+            in open(sim.log_path).read()), open(sim.log_path).read()[-2000:]
 
 
 def sockets_of(pid):
@@ -116,6 +115,30 @@ def sockets_of(pid):
         except OSError:
             pass  # closed meanwhile
     return count
+
+
+def test_a_node_holds_one_http2_connection_or_two_http11_ones(server, sim_factory):
+    """By default each hollow node's calls and pod watch are streams of one HTTP/2 connection,
+    as a kubelet's; with --http1 the watch takes a connection of its own besides the calls'."""
+    for flags, prefix, per_node in (((), "a-", 1), (("--http1",), "b-", 2)):
+        ready_file = os.path.join(server.workdir, f"{prefix}ready")
+        sim = sim_factory("--nodes", "10", "--name-prefix", prefix, "--ready-file", ready_file,
+                          *flags, log_name=f"{prefix}sim.log")
+        wait_until(lambda: os.path.exists(ready_file), 30, interval=0.2, what="the ready file")
+        wait_until(lambda: sum(n["metadata"]["name"].startswith(prefix)
+                               for n in ready_nodes(server)) == 10,
+                   30, interval=0.2, what="10 nodes Ready")
+        # Registration is over: each node holds what it keeps for good.
+        wait_until(lambda: sockets_of(sim.proc.pid) == 10 * per_node, 20, interval=0.2,
+                   what=f"{10 * per_node} connections")
+        assert sim.stop() == 0
+        log = open(sim.log_path).read()
+        if per_node == 1:
+            assert "connections opened: 10 HTTP/2, 0 HTTP/1.1 for calls, 0 HTTP/1.1 for " \
+                   "watches" in log, log[-2000:]
+        else:
+            assert "connections opened: 0 HTTP/2, 10 HTTP/1.1 for calls, 10 HTTP/1.1 for " \
+                   "watches" in log, log[-2000:]
 
 
 @pytest.mark.parametrize("connections", [0, 2], ids=["own-connections", "shared-connections"])
@@ -276,9 +299,10 @@ def test_heartbeat_bench_report_is_complete(tmp_path, shared):
     a timing here). With --shared-pod-watch the sim serves all nodes from one pod watch."""
     r, report = run_bench(tmp_path, "hb.json", "heartbeat", "--nodes", "40", "--duration", "3",
                           "--settle", "1",
-                          *(["--shared-pod-watch", "--rate", "200", "--shared-connections", "4"]
-                            if shared else []))
+                          *(["--shared-pod-watch", "--rate", "200", "--shared-connections", "4",
+                             "--sim-http1"] if shared else []))
     assert report["scenario"] == "heartbeat" and report["nodes"] == 40
+    assert report["protocol"] == ("HTTP/1.1" if shared else "HTTP/2")
     assert report["pod_watch"] == ("shared" if shared else "per node")
     assert report["shared_connections"] == (4 if shared else 0)
     assert report["start_to_all_nodes_ready_s"] > 0

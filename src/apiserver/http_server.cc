@@ -27,6 +27,7 @@
 #include "apiserver/internal/rest.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/http2_io.h"
 #include "base/process.h"
 #include "base/tls_stream.h"
 
@@ -313,7 +314,7 @@ struct HttpServer::Impl {
   // Serves the requests of one connection, after its handshake: HTTP/2 when ALPN chose it,
   // else HTTP/1.1.
   asio::awaitable<void> Session(Stream stream, ConnectionCount count) {
-    if (internal::NegotiatedHttp2(stream)) {
+    if (base::NegotiatedHttp2(stream)) {
       connections_h2.fetch_add(1);
       co_await internal::ServeHttp2(
           std::move(stream),

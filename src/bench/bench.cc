@@ -207,6 +207,7 @@ int RunBench(const BenchFlags& flags) {
     }
     options.server_pid = server ? server->pid() : -1;
     options.settle_s = flags.settle_s;
+    options.sim_http1 = flags.sim_http1;
     report = RunSmoke(kc, options);
     if (report.ok()) summary = SmokeSummary(*report);
   } else if (flags.scenario == "queues") {
@@ -234,6 +235,7 @@ int RunBench(const BenchFlags& flags) {
     options.duration_s = flags.duration_s;
     options.server_pid = server ? server->pid() : -1;
     options.shared_pod_watch = flags.shared_pod_watch;
+    options.sim_http1 = flags.sim_http1;
     options.shared_connections = flags.shared_connections;
     options.settle_s = flags.settle_s;
     if (flags.rate_set) options.start_rate = flags.rate;

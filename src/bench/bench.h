@@ -50,6 +50,7 @@ struct BenchFlags {
   bool topology_aware = false;             // queues: the flavor has a topologyName
   int gangs = -1;             // smoke: gang Jobs (-1: the scenario's 4)
   int gang_size = 8;          // smoke: whole-node pods per gang
+  bool sim_http1 = false;  // hollow-node scenarios but queues: `shoal sim --http1`
   bool shared_pod_watch = false;  // heartbeat: `shoal sim --shared-pod-watch`
   int shared_connections = 0;     // heartbeat: `shoal sim --shared-connections N`
 };

@@ -100,6 +100,7 @@ struct Run {
     const auto start = SteadyClock::now();
     std::vector<std::string> sim_args = {"--threads", "2"};
     if (options.shared_pod_watch) sim_args.push_back("--shared-pod-watch");
+    if (options.sim_http1) sim_args.push_back("--http1");
     if (options.shared_connections > 0) {
       sim_args.insert(sim_args.end(), {"--shared-connections",
                                        std::to_string(options.shared_connections)});
@@ -187,6 +188,7 @@ absl::StatusOr<json::object> RunHeartbeat(const client::Kubeconfig& kc,
   json::object report{{"scenario", "heartbeat"},
                       {"nodes", options.nodes},
                       {"pod_watch", options.shared_pod_watch ? "shared" : "per node"},
+                      {"protocol", options.sim_http1 ? "HTTP/1.1" : "HTTP/2"},
                       {"shared_connections", options.shared_connections},
                       {"start_to_all_nodes_ready_s", run.to_all_ready_s},
                       {"start_to_all_nodes_listed_pods_s", run.to_all_up_s},

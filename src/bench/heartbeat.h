@@ -27,6 +27,7 @@ struct HeartbeatOptions {
   int nodes = 1000;
   int duration_s = 60;          // steady-state sampling window
   pid_t server_pid = -1;        // -1: not ours (no server figures)
+  bool sim_http1 = false;  // `shoal sim --http1` (two HTTP/1.1 connections per node)
   bool shared_pod_watch = false;  // `shoal sim --shared-pod-watch` (one connection per node)
   double start_rate = 0;          // hollow nodes started per second (0: the sim's 1000)
   int shared_connections = 0;     // `shoal sim --shared-connections N` (0: one per node)

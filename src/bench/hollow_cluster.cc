@@ -29,9 +29,11 @@ asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transport,
                                                const std::string& kubeconfig_path,
                                                const std::string& work_dir, int nodes,
                                                std::chrono::seconds timeout,
-                                               std::chrono::seconds settle, pid_t* sim_pid) {
-  absl::StatusOr<pid_t> sim = SpawnSim(kubeconfig_path, work_dir, nodes,
-                                       {"--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf)});
+                                               std::chrono::seconds settle, pid_t* sim_pid,
+                                               bool sim_http1) {
+  std::vector<std::string> sim_args = {"--nodes-per-leaf", std::to_string(kBenchNodesPerLeaf)};
+  if (sim_http1) sim_args.push_back("--http1");
+  absl::StatusOr<pid_t> sim = SpawnSim(kubeconfig_path, work_dir, nodes, sim_args);
   if (!sim.ok()) co_return sim.status();
   *sim_pid = *sim;
   const auto deadline = SteadyClock::now() + timeout;

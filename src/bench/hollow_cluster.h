@@ -32,7 +32,8 @@ namespace shoal::bench {
 // The leaf size of the hollow clusters the bench starts (`shoal sim --nodes-per-leaf`).
 inline constexpr int kBenchNodesPerLeaf = 16;
 
-// Starts `shoal sim --nodes N --nodes-per-leaf 16` (8 GPUs per node) against the server of
+// Starts `shoal sim --nodes N --nodes-per-leaf 16` (with --http1 when `sim_http1`; 8 GPUs per
+// node) against the server of
 // `kubeconfig_path` (its data in WORK_DIR/sim, its output in WORK_DIR/sim.log), waits for its
 // --ready-file (every node registered and listed its pods) and then polls the node list until
 // at least `nodes` nodes are Ready=True. `*sim_pid` is set as soon as the
@@ -45,7 +46,7 @@ boost::asio::awaitable<absl::Status> StartHollowNodes(client::Transport& transpo
                                                       const std::string& work_dir, int nodes,
                                                       std::chrono::seconds timeout,
                                                       std::chrono::seconds settle,
-                                                      pid_t* sim_pid);
+                                                      pid_t* sim_pid, bool sim_http1 = false);
 
 // Starts `shoal sim --nodes N` plus `extra_args` against `kubeconfig_path`, with the work-dir
 // layout the helpers below read: its data in WORK_DIR/sim, its output in WORK_DIR/sim.log, its

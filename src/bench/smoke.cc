@@ -364,7 +364,8 @@ struct Run {
     absl::Status ready =
         co_await StartHollowNodes(*transport, options.kubeconfig_path, options.work_dir,
                                   options.nodes, std::chrono::seconds(120),
-                                  std::chrono::seconds(options.settle_s), &sim_pid);
+                                  std::chrono::seconds(options.settle_s), &sim_pid,
+                                  options.sim_http1);
     if (!ready.ok()) {
       error = ready;
       co_return;

@@ -47,6 +47,7 @@ struct SmokeOptions {
   int pod_gpus = 1;        // GPUs of each small pod (0: none)
   bool pods_finish = true;  // small pods run seconds; false: until the namespace goes
   pid_t server_pid = -1;   // -1: not ours
+  bool sim_http1 = false;  // `shoal sim --http1` (two HTTP/1.1 connections per node)
   int settle_s = 10;       // after every node is Ready, before the load (`shoal bench --settle`)
 };
 

@@ -9,9 +9,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/status/status.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "client/status.h"
@@ -154,6 +156,41 @@ void HttpTransport::ReturnConnection(std::unique_ptr<HttpsConnection> conn) {
   idle_.push_back({std::move(conn), SteadyClock::now()});
 }
 
+Http2Connection* HttpTransport::Http2For(const asio::any_io_executor& executor) {
+  if (!options_.http2 || h2_refused_.load()) return nullptr;
+  std::lock_guard lock(mu_);
+  if (h2_ == nullptr) h2_ = std::make_unique<Http2Connection>(executor, *tls_, target_);
+  return h2_->executor() == executor ? h2_.get() : nullptr;
+}
+
+asio::awaitable<absl::StatusOr<HttpResult>> HttpTransport::SendOnce(
+    const asio::any_io_executor& executor, http::verb verb, std::string target, std::string body,
+    RequestHeaders headers, bool* reused) {
+  if (Http2Connection* h2 = Http2For(executor)) {
+    // Until the server is known to speak HTTP/2, keep what HTTP/1.1 would need.
+    const bool unknown = h2->connections_opened() == 0;
+    std::string spare_target = unknown ? target : std::string();
+    std::string spare_body = unknown ? body : std::string();
+    const int64_t opened = h2->connections_opened();
+    HttpsConnection::BodySink whole;
+    RequestHeaders h = headers;
+    absl::StatusOr<HttpResult> r =
+        co_await h2->Send(verb, std::move(target), std::move(body), std::move(h),
+                          std::move(whole), reused);
+    http2_connections_opened_ += h2->connections_opened() - opened;
+    if (r.ok() || !absl::IsFailedPrecondition(r.status())) co_return r;
+    h2_refused_ = true;
+    spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
+    target = std::move(spare_target);
+    body = std::move(spare_body);
+  }
+  std::unique_ptr<HttpsConnection> conn = TakeConnection(executor, reused);
+  absl::StatusOr<HttpResult> r =
+      co_await conn->Send(verb, std::move(target), std::move(body), std::move(headers));
+  if (r.ok()) ReturnConnection(std::move(conn));
+  co_return r;
+}
+
 asio::awaitable<absl::StatusOr<Response>> HttpTransport::Call(Request req) {
   absl::StatusOr<http::verb> verb = Verb(req.method);
   if (!verb.ok()) co_return verb.status();
@@ -164,19 +201,18 @@ asio::awaitable<absl::StatusOr<Response>> HttpTransport::Call(Request req) {
   int throttle_retries_left = options_.max_throttle_retries;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    std::unique_ptr<HttpsConnection> conn = TakeConnection(executor, &reused);
     std::string t = target;
     std::string body =
         retriable || throttle_retries_left > 0 ? req.body : std::move(req.body);
     RequestHeaders headers = HeadersOf(req);
-    absl::StatusOr<HttpResult> r =
-        co_await conn->Send(*verb, std::move(t), std::move(body), std::move(headers));
+    absl::StatusOr<HttpResult> r = co_await SendOnce(executor, *verb, std::move(t),
+                                                     std::move(body), std::move(headers),
+                                                     &reused);
     if (!r.ok()) {
-      // A kept-alive connection the server closed while it sat in the pool fails on first use.
+      // A kept-alive connection the server closed while it sat idle fails on first use.
       if (retriable && reused && attempt == 0) continue;
       co_return r.status();
     }
-    ReturnConnection(std::move(conn));
     if (r->status == 429) {
       ++throttled_;
       std::optional<int> wait = RetryAfterSeconds(r->headers);
@@ -202,8 +238,6 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
   absl::StatusOr<http::verb> verb = Verb(req.method);
   if (!verb.ok()) co_return verb.status();
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  HttpsConnection conn(executor, *tls_, target_, options_.watch_buffer_bytes);
-  ++watch_connections_opened_;
 
   // The server sends one JSON object per line; a line may be split across body pieces and a
   // piece may hold several lines. Complete lines in a piece are passed on without a copy;
@@ -242,12 +276,33 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
     partial.append(piece);
     return true;
   };
-  std::string target = EncodeTarget(req.path, req.query);
-  std::string body = std::move(req.body);
-  RequestHeaders headers = HeadersOf(req);
-  absl::StatusOr<HttpResult> r = co_await conn.SendStreaming(
-      *verb, std::move(target), std::move(body), std::move(sink), std::move(headers));
-  conn.Close();  // never reused: the watch owned it
+  const std::string target = EncodeTarget(req.path, req.query);
+  absl::StatusOr<HttpResult> r = absl::FailedPreconditionError("not sent");
+  if (Http2Connection* h2 = Http2For(executor)) {
+    // A stream of the node's one connection, as a kubelet's watches.
+    const int64_t opened = h2->connections_opened();
+    std::string t = target;
+    std::string body = req.body;
+    RequestHeaders headers = HeadersOf(req);
+    HttpsConnection::BodySink h2_sink = sink;
+    r = co_await h2->Send(*verb, std::move(t), std::move(body), std::move(headers),
+                          std::move(h2_sink));
+    http2_connections_opened_ += h2->connections_opened() - opened;
+    if (!r.ok() && absl::IsFailedPrecondition(r.status())) {
+      h2_refused_ = true;
+      spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
+    }
+  }
+  if (!r.ok() && absl::IsFailedPrecondition(r.status())) {
+    HttpsConnection conn(executor, *tls_, target_, options_.watch_buffer_bytes);
+    ++watch_connections_opened_;
+    std::string t = target;
+    std::string body = std::move(req.body);
+    RequestHeaders headers = HeadersOf(req);
+    r = co_await conn.SendStreaming(*verb, std::move(t), std::move(body), std::move(sink),
+                                    std::move(headers));
+    conn.Close();  // never reused: the watch owned it
+  }
   if (!r.ok()) co_return r.status();
   if (r->status != 200) {
     Response refused;

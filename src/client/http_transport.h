@@ -1,7 +1,13 @@
 // HttpTransport: the Transport to any Kubernetes API server over HTTPS, from a kubeconfig (the
 // server URL, the CA that signs its certificate, a bearer token).
 //
-// Non-watch requests share a small pool of kept-alive connections: a request takes an idle one
+// HTTP/2 (options.http2, the default, as client-go): every call and watch from the executor of
+// the transport's first request shares one HTTP/2 connection (Http2Connection), a stream each,
+// as a kubelet's do. A GET that fails on a connection opened before it is retried once on a new
+// one, and 429s are retried as below. A server that does not choose HTTP/2 in ALPN is spoken
+// to in HTTP/1.1 from then on; so are calls from other executors.
+//
+// HTTP/1.1: non-watch requests share a small pool of kept-alive connections: a request takes an idle one
 // (or opens a new one) and gives it back when its response has been read, so each connection
 // carries one request at a time. Connections idle for longer than options.idle_timeout are
 // dropped rather than reused (shoal's server closes them after 5 minutes, Go's client after
@@ -37,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "client/http2_connection.h"
 #include "client/https_client.h"
 #include "client/kubeconfig.h"
 #include "client/transport.h"
@@ -61,6 +68,8 @@ struct HttpTransportOptions {
   // many times, as client-go does (its default is also 10); after that the 429 is the answer.
   // A 429 means the server did not act on the request, so every verb is sent again.
   int max_throttle_retries = 10;
+  // Speak HTTP/2 when the server offers it (see above).
+  bool http2 = true;
 };
 
 // Percent-encodes `path` and `query` into an HTTP origin-form target
@@ -94,9 +103,11 @@ class HttpTransport : public Transport {
   // 429 answers received so far (each retry's included).
   int64_t throttled() const { return throttled_.load(); }
   // Connections opened so far (each a TCP connect and a full TLS handshake): for calls (a
-  // call that found no idle connection on its executor) and for watches.
+  // call that found no idle connection on its executor) and for watches over HTTP/1.1, and
+  // HTTP/2 connections (each carrying calls and watches).
   int64_t call_connections_opened() const { return call_connections_opened_.load(); }
   int64_t watch_connections_opened() const { return watch_connections_opened_.load(); }
+  int64_t http2_connections_opened() const { return http2_connections_opened_.load(); }
 
  private:
   HttpTransport(boost::asio::any_io_executor executor, ServerTarget target,
@@ -107,6 +118,15 @@ class HttpTransport : public Transport {
                                                   bool* reused);
   // Puts a still-open connection back in the pool (or closes it when the pool is full).
   void ReturnConnection(std::unique_ptr<HttpsConnection> conn);
+  // The HTTP/2 connection for requests on `executor` (made by the first one), or null: HTTP/2
+  // is off, the server does not speak it, or `executor` is not the connection's.
+  Http2Connection* Http2For(const boost::asio::any_io_executor& executor);
+  // One request over HTTP/2 (`*h2`) or a pooled HTTP/1.1 connection; `*reused` says whether
+  // the connection was open before. A server found not to speak HTTP/2 turns it off and the
+  // request goes over HTTP/1.1.
+  boost::asio::awaitable<absl::StatusOr<HttpResult>> SendOnce(
+      const boost::asio::any_io_executor& executor, boost::beast::http::verb verb,
+      std::string target, std::string body, RequestHeaders headers, bool* reused);
 
   const boost::asio::any_io_executor executor_;
   const ServerTarget target_;
@@ -121,6 +141,9 @@ class HttpTransport : public Transport {
   std::atomic<int64_t> throttled_{0};
   std::atomic<int64_t> call_connections_opened_{0};
   std::atomic<int64_t> watch_connections_opened_{0};
+  std::atomic<int64_t> http2_connections_opened_{0};
+  std::unique_ptr<Http2Connection> h2_;  // guarded by mu_ (made once; used on its executor)
+  std::atomic<bool> h2_refused_{false};   // the server chose HTTP/1.1
 };
 
 }  // namespace shoal::client

@@ -1,6 +1,7 @@
 // HttpTransport against a real HttpServer (HTTPS on 127.0.0.1, port 0, PKI in a temp dir) in
 // front of an ApiServer backed by a MemoryStore. The server and the client each run on a
-// one-thread io_context of their own.
+// one-thread io_context of their own. The common tests run twice: over HTTP/1.1 (a pool of
+// connections and a connection per watch) and over HTTP/2 (one connection for everything).
 #include "client/http_transport.h"
 
 #include <stdlib.h>
@@ -75,7 +76,7 @@ TEST(EncodeTargetTest, EncodesPathAndQuery) {
   EXPECT_EQ(EncodeTarget("", {}), "/");
 }
 
-class HttpTransportTest : public ::testing::Test {
+class HttpTransportFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl =
@@ -100,6 +101,7 @@ class HttpTransportTest : public ::testing::Test {
     };
     flow_ = std::make_shared<apiserver::FlowControl>(FlowOptions());
     options.flow_control_for_test = flow_;
+    options.http2 = ServerHttp2();
     server_ = std::make_unique<apiserver::HttpServer>(server_io_, api_, options);
     ASSERT_TRUE(server_->Listen().ok());
     server_thread_ = std::thread([this] { server_io_.run(); });
@@ -115,6 +117,7 @@ class HttpTransportTest : public ::testing::Test {
   // The server's seats (its defaults unless a test fixture says otherwise).
   virtual apiserver::FlowControlOptions FlowOptions() { return {}; }
   virtual HttpTransportOptions TransportOptions() { return {}; }
+  virtual bool ServerHttp2() { return true; }
 
   void TearDown() override {
     if (server_ != nullptr) server_->Stop();
@@ -170,9 +173,25 @@ class HttpTransportTest : public ::testing::Test {
   std::unique_ptr<HttpTransport> transport_;
 };
 
+// The common tests, over HTTP/1.1 (false) and HTTP/2 (true).
+class HttpTransportTest : public HttpTransportFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  HttpTransportOptions TransportOptions() override {
+    HttpTransportOptions o;
+    o.http2 = GetParam();
+    return o;
+  }
+  bool h2() const { return GetParam(); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Protocols, HttpTransportTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Http2" : "Http11";
+                         });
+
 // New connections' handshakes run on the server's handshake thread; their requests then run on
 // the server's io_context (here one thread).
-TEST_F(HttpTransportTest, RequestsAreServedOnTheIoContextAfterTheHandshake) {
+TEST_P(HttpTransportTest, RequestsAreServedOnTheIoContextAfterTheHandshake) {
   absl::StatusOr<std::unique_ptr<HttpTransport>> second =
       HttpTransport::Create(client_io_.get_executor(), kubeconfig_, TransportOptions());
   ASSERT_TRUE(second.ok()) << second.status();
@@ -188,7 +207,7 @@ TEST_F(HttpTransportTest, RequestsAreServedOnTheIoContextAfterTheHandshake) {
   EXPECT_EQ(auth_threads_, std::set<std::thread::id>{server_thread_.get_id()});
 }
 
-TEST_F(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
+TEST_P(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
   absl::StatusOr<Response> ns = Call(Make(
       "POST", "/api/v1/namespaces", {},
       R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"team-a"}})"));
@@ -218,12 +237,13 @@ TEST_F(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
   EXPECT_EQ(names, (std::vector<std::string>{"p1", "p2"}));
   // Every request above went over one kept-alive connection.
   EXPECT_EQ(server_->open_connections(), 1);
-  EXPECT_EQ(transport_->idle_connections_for_test(), 1u);
-  EXPECT_EQ(transport_->call_connections_opened(), 1);
+  EXPECT_EQ(transport_->idle_connections_for_test(), h2() ? 0u : 1u);
+  EXPECT_EQ(transport_->call_connections_opened(), h2() ? 0 : 1);
+  EXPECT_EQ(transport_->http2_connections_opened(), h2() ? 1 : 0);
   EXPECT_EQ(transport_->watch_connections_opened(), 0);
 }
 
-TEST_F(HttpTransportTest, ErrorsAreResponses) {
+TEST_P(HttpTransportTest, ErrorsAreResponses) {
   absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods/nope"));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->code, 404);
@@ -240,7 +260,7 @@ TEST_F(HttpTransportTest, ErrorsAreResponses) {
   EXPECT_EQ(StatusFromResponse(*denied).code(), absl::StatusCode::kUnauthenticated);
 }
 
-TEST_F(HttpTransportTest, TransportFailuresAreUnavailable) {
+TEST_P(HttpTransportTest, TransportFailuresAreUnavailable) {
   Kubeconfig gone = kubeconfig_;
   gone.server = "https://127.0.0.1:1";  // nothing listens on port 1
   auto t = HttpTransport::Create(client_io_.get_executor(), gone);
@@ -253,7 +273,7 @@ TEST_F(HttpTransportTest, TransportFailuresAreUnavailable) {
             absl::StatusCode::kInvalidArgument);
 }
 
-TEST_F(HttpTransportTest, WatchSeesACreateAndStopsWhenAsked) {
+TEST_P(HttpTransportTest, WatchSeesACreateAndStopsWhenAsked) {
   std::vector<std::string> events;
   auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
                                {{"watch", "1"}, {"resourceVersion", PodsRevision()}}),
@@ -269,14 +289,26 @@ TEST_F(HttpTransportTest, WatchSeesACreateAndStopsWhenAsked) {
   EXPECT_EQ(At(e, {"type"}), "ADDED");
   EXPECT_EQ(At(e, {"object", "metadata", "name"}), "p1");
   EXPECT_EQ(events[0].back(), '}');  // no trailing newline
-  // The watch had a connection of its own; the POST opened the pool's first.
-  EXPECT_EQ(transport_->watch_connections_opened(), 1);
-  EXPECT_EQ(transport_->call_connections_opened(), 1);
+  if (h2()) {
+    // The watch and the calls were streams of one connection.
+    EXPECT_EQ(transport_->http2_connections_opened(), 1);
+    EXPECT_EQ(transport_->watch_connections_opened(), 0);
+    EXPECT_EQ(transport_->call_connections_opened(), 0);
+    // The watch's stream was reset; its connection serves on.
+    absl::StatusOr<Response> after = Call(Make("GET", "/api/v1/namespaces/default/pods/p1"));
+    ASSERT_TRUE(after.ok() && after->code == 200);
+    EXPECT_EQ(transport_->http2_connections_opened(), 1);
+    EXPECT_EQ(server_->open_connections(), 1);
+  } else {
+    // The watch had a connection of its own; the POST opened the pool's first.
+    EXPECT_EQ(transport_->watch_connections_opened(), 1);
+    EXPECT_EQ(transport_->call_connections_opened(), 1);
+  }
 }
 
 // Many events in few body pieces and events split across pieces: a watch from the start sees
 // every initial object, in one piece or several, and each arrives whole.
-TEST_F(HttpTransportTest, WatchSplitsTheStreamIntoEvents) {
+TEST_P(HttpTransportTest, WatchSplitsTheStreamIntoEvents) {
   constexpr int kPods = 60;
   for (int i = 0; i < kPods; ++i) {
     ASSERT_EQ(Call(Make("POST", "/api/v1/namespaces/default/pods", {},
@@ -301,7 +333,7 @@ TEST_F(HttpTransportTest, WatchSplitsTheStreamIntoEvents) {
   EXPECT_EQ(names.size(), static_cast<size_t>(kPods));
 }
 
-TEST_F(HttpTransportTest, WatchEndsWithTheServer) {
+TEST_P(HttpTransportTest, WatchEndsWithTheServer) {
   std::vector<std::string> events;
   auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
                                {{"watch", "1"}, {"timeoutSeconds", "1"}}),
@@ -311,7 +343,7 @@ TEST_F(HttpTransportTest, WatchEndsWithTheServer) {
   EXPECT_TRUE(events.empty());
 }
 
-TEST_F(HttpTransportTest, RefusedWatchReturnsTheServersStatus) {
+TEST_P(HttpTransportTest, RefusedWatchReturnsTheServersStatus) {
   std::vector<std::string> events;
   auto watch = StartWatch(Make("GET", "/api/v1/nothings", {{"watch", "1"}}), &events,
                           [](const json::value&) { return true; });
@@ -329,7 +361,7 @@ TEST_F(HttpTransportTest, RefusedWatchReturnsTheServersStatus) {
 
 // A server with one seat for writes and no queue; the test holds that seat, as a flood of
 // other clients' writes would.
-class ThrottledHttpTransportTest : public HttpTransportTest {
+class ThrottledHttpTransportTest : public HttpTransportFixture {
  protected:
   apiserver::FlowControlOptions FlowOptions() override {
     apiserver::FlowControlOptions o;
@@ -416,6 +448,65 @@ TEST_F(ThrottledHttpTransportTest, AThrottledWriteIsSentAgainAfterRetryAfter) {
   absl::StatusOr<Response> get = Call(Make("GET", "/api/v1/namespaces/default/pods/p"));
   ASSERT_TRUE(get.ok());
   EXPECT_EQ(get->code, 200);
+}
+
+// HTTP/2 only: many calls in flight at once are streams of the one connection, and a LIST
+// ten times the client's first window arrives whole.
+TEST_F(HttpTransportFixture, Http2CarriesConcurrentCallsAndLargeAnswersOnOneConnection) {
+  for (int i = 0; i < 40; ++i) {
+    const std::string name = base::StrCat("big-", i);
+    absl::StatusOr<Response> r = Call(Make(
+        "POST", "/api/v1/namespaces/default/configmaps", {},
+        base::StrCat(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")", name,
+                     R"("},"data":{"blob":")", std::string(100000, static_cast<char>('a' + i % 26)),
+                     R"("}})")));
+    ASSERT_TRUE(r.ok() && r->code == 201) << (r.ok() ? r->body : r.status().ToString());
+  }
+  std::vector<std::future<absl::StatusOr<Response>>> calls;
+  for (int i = 0; i < 40; ++i) {
+    calls.push_back(asio::co_spawn(
+        client_io_,
+        transport_->Call(Make("GET", base::StrCat("/api/v1/namespaces/default/configmaps/big-", i))),
+        asio::use_future));
+  }
+  calls.push_back(asio::co_spawn(
+      client_io_, transport_->Call(Make("GET", "/api/v1/namespaces/default/configmaps")),
+      asio::use_future));
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<Response> r = calls[static_cast<size_t>(i)].get();
+    ASSERT_TRUE(r.ok() && r->code == 200) << r.status();
+    EXPECT_EQ(At(json::parse(r->body), {"metadata", "name"}), base::StrCat("big-", i));
+  }
+  absl::StatusOr<Response> list = calls.back().get();
+  ASSERT_TRUE(list.ok() && list->code == 200) << list.status();
+  EXPECT_GT(list->body.size(), 4'000'000u);
+  EXPECT_EQ(json::parse(list->body).at("items").as_array().size(), 40u);
+  EXPECT_EQ(transport_->http2_connections_opened(), 1);
+  EXPECT_EQ(transport_->call_connections_opened(), 0);
+  EXPECT_EQ(server_->open_connections(), 1);
+}
+
+// A server that does not offer HTTP/2: the transport speaks HTTP/1.1 to it from the first call
+// on, watches included.
+class Http11ServerTransportTest : public HttpTransportFixture {
+ protected:
+  bool ServerHttp2() override { return false; }
+};
+
+TEST_F(Http11ServerTransportTest, FallsBackToHttp11) {
+  absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods"));
+  ASSERT_TRUE(r.ok() && r->code == 200) << r.status();
+  std::vector<std::string> events;
+  auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
+                               {{"watch", "1"}, {"timeoutSeconds", "1"}}),
+                          &events, [](const json::value&) { return true; });
+  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
+  EXPECT_TRUE(watch.get().ok());
+  r = Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p1", "a")));
+  ASSERT_TRUE(r.ok() && r->code == 201) << r.status();
+  EXPECT_EQ(transport_->http2_connections_opened(), 0);
+  EXPECT_EQ(transport_->call_connections_opened(), 1);
+  EXPECT_EQ(transport_->watch_connections_opened(), 1);
 }
 
 }  // namespace

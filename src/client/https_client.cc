@@ -82,28 +82,42 @@ void HttpsConnection::Close() {
   buffer_.clear();
 }
 
-asio::awaitable<absl::Status> HttpsConnection::Connect() {
-  Close();
-  tcp::resolver resolver(executor_);
-  auto [rec, endpoints] = co_await resolver.async_resolve(target_.host, target_.port, use_tuple);
-  if (rec) co_return IoError(base::StrCat("resolving ", target_.host), rec);
-  auto stream = std::make_unique<Stream>(executor_, tls_.native_handle());
-  if (!stream->SetPeerHost(target_.host)) {
+asio::awaitable<absl::StatusOr<std::unique_ptr<base::TlsStream>>> ConnectTls(
+    asio::any_io_executor executor, ssl::context& tls, const ServerTarget& target,
+    std::string_view alpn) {
+  tcp::resolver resolver(executor);
+  auto [rec, endpoints] = co_await resolver.async_resolve(target.host, target.port, use_tuple);
+  if (rec) co_return IoError(base::StrCat("resolving ", target.host), rec);
+  auto stream = std::make_unique<base::TlsStream>(executor, tls.native_handle());
+  if (!stream->SetPeerHost(target.host)) {
     co_return absl::InvalidArgumentError(
-        base::StrCat("server host \"", target_.host, "\" cannot be checked in a certificate"));
+        base::StrCat("server host \"", target.host, "\" cannot be checked in a certificate"));
+  }
+  if (!alpn.empty() &&
+      SSL_set_alpn_protos(stream->native_handle(),
+                          reinterpret_cast<const unsigned char*>(alpn.data()),
+                          static_cast<unsigned int>(alpn.size())) != 0) {
+    co_return absl::InternalError("setting the TLS ALPN protocols failed");
   }
   stream->ExpiresAfter(std::chrono::seconds(30));
   auto [cec, ep] = co_await asio::async_connect(stream->socket(), endpoints, use_tuple);
-  if (cec) co_return IoError(base::StrCat("connecting to ", target_.host, ":", target_.port), cec);
+  if (cec) co_return IoError(base::StrCat("connecting to ", target.host, ":", target.port), cec);
   stream->socket().set_option(tcp::no_delay(true));
   // A large receive buffer lets the server send a big response in long runs instead of
   // waking this client for every TLS record.
   boost::system::error_code ignored;
   stream->socket().set_option(asio::socket_base::receive_buffer_size(8 << 20), ignored);
-  auto [hec] = co_await stream->async_handshake(Stream::Role::kClient, use_tuple);
+  auto [hec] = co_await stream->async_handshake(base::TlsStream::Role::kClient, use_tuple);
   if (hec) co_return IoError("TLS handshake", hec);
   stream->ExpiresNever();
-  stream_ = std::move(stream);
+  co_return std::move(stream);
+}
+
+asio::awaitable<absl::Status> HttpsConnection::Connect() {
+  Close();
+  absl::StatusOr<std::unique_ptr<Stream>> stream = co_await ConnectTls(executor_, tls_, target_, "");
+  if (!stream.ok()) co_return stream.status();
+  stream_ = *std::move(stream);
   co_return absl::OkStatus();
 }
 

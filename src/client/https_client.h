@@ -46,6 +46,14 @@ absl::StatusOr<ServerTarget> TargetFromKubeconfig(const Kubeconfig& kc);
 absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(
     const std::string& ca_pem);
 
+// A TCP connection to `target` with a finished TLS handshake that checked the server's
+// certificate against `tls` and the host name. `alpn` is the ALPN protocol list in wire
+// format ("\x02h2"), or empty for none. Errors: Unavailable for resolve, connect and TLS
+// failures; InvalidArgument for a host that cannot be checked in a certificate.
+boost::asio::awaitable<absl::StatusOr<std::unique_ptr<base::TlsStream>>> ConnectTls(
+    boost::asio::any_io_executor executor, boost::asio::ssl::context& tls,
+    const ServerTarget& target, std::string_view alpn);
+
 // Request headers a caller may set; an empty field takes its default.
 struct RequestHeaders {
   std::string content_type;  // "" = application/json when the request has a body

@@ -242,6 +242,11 @@ int main(int argc, char** argv) {
   sm->add_option("--ready-file", sim.ready_file,
                  "Create this (empty) file once every hollow node has registered and listed its "
                  "pods: the start-up burst is over");
+  sm->add_flag("--http1", sim.http1,
+              "Speak HTTP/1.1 to the API server instead of HTTP/2: each hollow node's pod watch "
+              "then needs a connection of its own besides the one its calls share (two per "
+              "node instead of one; kubelets speak HTTP/2). Without this, a server that does "
+              "not offer HTTP/2 is spoken to in HTTP/1.1 anyway");
   sm->add_flag("--shared-pod-watch", sim.shared_pod_watch,
               "One watch of every bound pod (fieldSelector spec.nodeName!=) serves all hollow "
               "nodes instead of a watch per node: one connection per node instead of two, for "
@@ -385,6 +390,9 @@ int main(int argc, char** argv) {
                   "queues: the ClusterQueues' preemption.reclaimWithinCohort")
       ->capture_default_str()
       ->check(CLI::IsMember({"Never", "LowerPriority", "Any"}));
+  bch->add_flag("--sim-http1", bench.sim_http1,
+                "heartbeat, density, ml-7500, smoke: run the sim with --http1 (two HTTP/1.1 "
+                "connections per hollow node instead of one HTTP/2 connection)");
   bch->add_flag("--shared-pod-watch", bench.shared_pod_watch,
                 "heartbeat: run the sim with --shared-pod-watch (one watch for all hollow nodes, "
                 "one connection per node): for node counts past the open-files limit");

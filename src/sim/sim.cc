@@ -134,6 +134,7 @@ int RunSim(const SimOptions& o) {
   topts.max_idle_connections = static_cast<size_t>(std::max(1, o.calls_per_node));
   topts.watch_buffer_bytes = 16 * 1024;
   topts.call_buffer_bytes = 16 * 1024;
+  topts.http2 = !o.http1;
   // Counts nodes up (registered, pods listed); the last one ends the start-up burst.
   std::atomic<int> nodes_up{0};
   const auto created = std::chrono::steady_clock::now();
@@ -329,20 +330,21 @@ int RunSim(const SimOptions& o) {
   for (auto& l : loops) {
     if (l->thread.joinable()) l->thread.join();
   }
-  int64_t throttled = 0, call_connections = 0, watch_connections = 0;
+  int64_t throttled = 0, call_connections = 0, watch_connections = 0, h2_connections = 0;
   auto count = [&](const client::HttpTransport* t) {
     if (t == nullptr) return;
     throttled += t->throttled();
     call_connections += t->call_connections_opened();
     watch_connections += t->watch_connections_opened();
+    h2_connections += t->http2_connections_opened();
   };
   for (const HollowNode& n : nodes) count(n.transport.get());
   for (const auto& l : loops) count(l->shared_transport.get());
   count(shared_transport.get());
   spdlog::info("shoal sim: {} answers were 429 TooManyRequests (a call is sent again after "
-               "its Retry-After, up to 10 times); connections opened: {} for calls, {} for "
-               "watches",
-               throttled, call_connections, watch_connections);
+               "its Retry-After, up to 10 times); connections opened: {} HTTP/2, {} HTTP/1.1 "
+               "for calls, {} HTTP/1.1 for watches",
+               throttled, h2_connections, call_connections, watch_connections);
   shared.reset();
   shared_transport.reset();
   nodes.clear();  // agents before their transports' loops go

@@ -53,6 +53,9 @@ struct SimOptions {
   // opens a connection (in ml-7500, 10,768 more than the 7,500 a node needs, each a TLS
   // handshake on both ends, most of them in bursts).
   int calls_per_node = 1;
+  // Speak HTTP/1.1 instead of HTTP/2: a node's watch then takes a connection of its own, and
+  // its calls another (two per node instead of one).
+  bool http1 = false;
 };
 
 // Runs until SIGINT/SIGTERM; returns the exit code (errors as one line on stderr).

@@ -23,6 +23,7 @@
 
 #include "apiserver/errors.h"
 #include "apiserver/internal/rest.h"
+#include "base/http2_io.h"
 #include "base/strings.h"
 
 namespace shoal::apiserver::internal {
@@ -36,10 +37,6 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // A streamed answer (a watch) waits while more than this is queued on its stream: the client
 // reads slowly or its window is shut.
 constexpr size_t kHighWaterBytes = 1 << 20;
-// What the writer gathers from nghttp2 into one socket write at most.
-constexpr size_t kWriteBytes = 256 * 1024;
-// Bytes read from the socket at a time; nghttp2 keeps what a frame still needs.
-constexpr size_t kReadBytes = 8 * 1024;
 
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                unsigned int inlen, void*) {
@@ -92,41 +89,28 @@ std::string Lower(std::string_view s) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(base::TlsStream stream, ServeFn serve, Http2Options options)
-      : stream_(std::move(stream)), serve_(std::move(serve)), options_(options),
-        write_wake_(stream_.get_executor()) {}
-  ~Connection() {
-    if (session_ != nullptr) nghttp2_session_del(session_);
-  }
+      : io_(std::move(stream)), serve_(std::move(serve)), options_(options) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   asio::awaitable<void> Run() {
     auto self = shared_from_this();
     if (!Init()) co_return;
-    asio::co_spawn(stream_.get_executor(), WriteLoop(self), asio::detached);
-    std::vector<uint8_t> buf(kReadBytes);
-    while (!dead_) {
+    asio::co_spawn(io_.stream().get_executor(), WriteLoop(self), asio::detached);
+    // A connection without streams is closed after the idle timeout.
+    co_await io_.ReadLoop([this] {
       if (streams_.empty()) {
-        stream_.ExpiresAfter(options_.idle_timeout);
+        io_.stream().ExpiresAfter(options_.idle_timeout);
       } else {
-        stream_.ExpiresNever();
+        io_.stream().ExpiresNever();
       }
-      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), use_tuple);
-      if (ec || dead_) break;
-      const ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
-      if (rv < 0) {
-        spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(rv)));
-        break;
-      }
-      Kick();
-      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
-    }
+    });
     Fail();
   }
 
   // ---- What H2Reply uses.
 
-  bool dead() const { return dead_; }
+  bool dead() const { return io_.dead(); }
 
   // Submits the response's HEADERS: with END_STREAM when `body_bytes` is 0 and nothing is
   // streamed, else with a data source reading the stream's queue. False when the stream is
@@ -134,7 +118,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool StartResponse(H2Stream& st, int code, std::string_view content_type,
                      const std::vector<std::pair<std::string, std::string>>& headers,
                      int64_t body_bytes, bool streamed) {
-    if (dead_ || st.closed || st.submitted) return false;
+    if (io_.dead() || st.closed || st.submitted) return false;
     st.submitted = true;
     std::vector<std::pair<std::string, std::string>> fields;
     fields.reserve(headers.size() + 4);
@@ -162,7 +146,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     provider.read_callback = &Connection::ReadData;
     const bool no_body = !streamed && body_bytes == 0;
     if (no_body) st.eof = st.complete = true;
-    const int rv = nghttp2_submit_response(session_, st.id, nva.data(), nva.size(),
+    const int rv = nghttp2_submit_response(io_.session(), st.id, nva.data(), nva.size(),
                                            no_body ? nullptr : &provider);
     if (rv != 0) {
       spdlog::debug("HTTP/2: submitting a response: {}", nghttp2_strerror(rv));
@@ -180,9 +164,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Lets nghttp2 read the stream's queue again and wakes the writer.
   void Resume(H2Stream& st) {
-    if (st.deferred && !st.closed && !dead_) {
+    if (st.deferred && !st.closed && !io_.dead()) {
       st.deferred = false;
-      nghttp2_session_resume_data(session_, st.id);
+      nghttp2_session_resume_data(io_.session(), st.id);
     }
     Kick();
   }
@@ -193,7 +177,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto self = shared_from_this();
     for (;;) {
       if (st.complete) co_return true;
-      if (st.closed || dead_) co_return false;
+      if (st.closed || io_.dead()) co_return false;
       if (st.queued <= limit && !(limit == 0 && st.eof)) co_return true;
       st.progress.expires_at(Clock::time_point::max());
       co_await st.progress.async_wait(use_tuple);
@@ -209,17 +193,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Connection::OnData);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Connection::OnFrame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Connection::OnStreamClose);
-    const int rv = nghttp2_session_server_new(&session_, cbs, this);
+    nghttp2_session* session = nullptr;
+    const int rv = nghttp2_session_server_new(&session, cbs, this);
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) return false;
+    io_.set_session(session);
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
          static_cast<uint32_t>(options_.stream_window_bytes)},
     };
-    if (nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, std::size(settings)) !=
+    if (nghttp2_submit_settings(io_.session(), NGHTTP2_FLAG_NONE, settings, std::size(settings)) !=
             0 ||
-        nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+        nghttp2_session_set_local_window_size(io_.session(), NGHTTP2_FLAG_NONE, 0,
                                               options_.connection_window_bytes) != 0) {
       return false;
     }
@@ -227,43 +213,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   asio::awaitable<void> WriteLoop(std::shared_ptr<Connection> self) {
-    std::string out;
-    while (!dead_) {
-      out.clear();
-      while (out.size() < kWriteBytes) {
-        const uint8_t* data = nullptr;
-        const ssize_t n = nghttp2_session_mem_send(session_, &data);
-        if (n < 0) {
-          spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(n)));
-          Fail();
-          co_return;
-        }
-        if (n == 0) break;
-        out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
-      }
-      if (!out.empty()) {
-        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out),
-                                                  base::WriteAllAtOnce{}, use_tuple);
-        if (ec) break;
-        // An idle connection keeps no large buffer (a LIST's answer passed through it).
-        if (out.capacity() > 64 * 1024) std::string().swap(out);
-        continue;
-      }
-      if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
-      write_wake_.expires_at(Clock::time_point::max());
-      co_await write_wake_.async_wait(use_tuple);
-    }
+    co_await io_.WriteLoop();
     Fail();
   }
 
-  void Kick() { write_wake_.cancel(); }
+  void Kick() { io_.Kick(); }
 
-  // Ends the connection: every stream still open is aborted.
+  // Ends the connection (if the loops have not already): every stream still open is aborted.
   void Fail() {
-    if (dead_) return;
-    dead_ = true;
-    write_wake_.cancel();
-    stream_.Shutdown();
+    io_.Fail();
+    if (streams_aborted_) return;
+    streams_aborted_ = true;
     auto streams = std::move(streams_);
     streams_.clear();
     for (auto& [id, st] : streams) Abort(*st);
@@ -283,7 +243,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     st->dispatched = true;
     st->received = Clock::now();
     ParseRequestTarget(st->target, &st->req);
-    asio::co_spawn(stream_.get_executor(), Handle(shared_from_this(), st), asio::detached);
+    asio::co_spawn(io_.stream().get_executor(), Handle(shared_from_this(), st), asio::detached);
   }
 
   asio::awaitable<void> Handle(std::shared_ptr<Connection> self, std::shared_ptr<H2Stream> st);
@@ -298,7 +258,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return 0;
     }
     Connection* c = Of(user);
-    auto st = std::make_shared<H2Stream>(frame->hd.stream_id, c->stream_.get_executor());
+    auto st = std::make_shared<H2Stream>(frame->hd.stream_id, c->io_.stream().get_executor());
     nghttp2_session_set_stream_user_data(s, st->id, st.get());
     c->streams_.emplace(st->id, std::move(st));
     return 0;
@@ -401,13 +361,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return static_cast<ssize_t>(n);
   }
 
-  base::TlsStream stream_;
+  base::Http2Io io_;
   const ServeFn serve_;
   const Http2Options options_;
-  nghttp2_session* session_ = nullptr;
-  asio::steady_timer write_wake_;
   std::unordered_map<int32_t, std::shared_ptr<H2Stream>> streams_;
-  bool dead_ = false;
+  bool streams_aborted_ = false;
 };
 
 // A Reply on one stream: the answer's bytes are queued on the stream and framed by nghttp2 as
@@ -467,9 +425,9 @@ asio::awaitable<void> Connection::Handle(std::shared_ptr<Connection> self,
     Response r = ErrorResponse(
         TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
     co_await reply.Send(r);
-    if (!st->closed && !dead_) {
+    if (!st->closed && !io_.dead()) {
       // The client may still be sending the body: tell it to stop (RFC 9113 8.1).
-      nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+      nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
       Kick();
     }
     co_return;
@@ -477,8 +435,8 @@ asio::awaitable<void> Connection::Handle(std::shared_ptr<Connection> self,
   Request req = std::move(st->req);
   std::string authorization = std::move(st->authorization);
   co_await serve_(std::move(req), std::move(authorization), reply, st->received);
-  if (!st->submitted && !st->closed && !dead_) {
-    nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
+  if (!st->submitted && !st->closed && !io_.dead()) {
+    nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
     Kick();
   }
 }
@@ -496,13 +454,6 @@ void ParseRequestTarget(std::string_view target, Request* req) {
 }
 
 void OfferHttp2(SSL_CTX* ctx) { SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, nullptr); }
-
-bool NegotiatedHttp2(base::TlsStream& stream) {
-  const unsigned char* proto = nullptr;
-  unsigned int len = 0;
-  SSL_get0_alpn_selected(stream.native_handle(), &proto, &len);
-  return len == 2 && std::memcmp(proto, kAlpnHttp2, 2) == 0;
-}
 
 asio::awaitable<void> ServeHttp2(base::TlsStream stream, ServeFn serve, Http2Options options) {
   auto connection =

@@ -28,15 +28,9 @@ namespace shoal::apiserver::internal {
 // ("/api/v1/pods?watch=1"); a target that does not parse becomes the path as it is.
 void ParseRequestTarget(std::string_view target, Request* req);
 
-// The protocol ALPN token of HTTP/2 over TLS.
-inline constexpr char kAlpnHttp2[] = "h2";
-
 // Makes `ctx` offer HTTP/2 through ALPN: "h2" when the client offers it, else "http/1.1"; a
 // client that offers neither gets HTTP/1.1 too, as from Go's servers.
 void OfferHttp2(SSL_CTX* ctx);
-
-// True when the finished handshake of `stream` chose "h2".
-bool NegotiatedHttp2(base::TlsStream& stream);
 
 struct Http2Options {
   // SETTINGS_MAX_CONCURRENT_STREAMS (kube-apiserver's --http2-max-streams-per-connection

@@ -1,0 +1,96 @@
+#include "base/http2_io.h"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+namespace shoal::base {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+// Bytes read from the socket at a time; nghttp2 keeps what a frame still needs. Small, since
+// a server holds thousands of connections that each keep their buffer.
+constexpr size_t kReadBytes = 8 * 1024;
+// What the writer gathers from nghttp2 into one socket write at most.
+constexpr size_t kWriteBytes = 256 * 1024;
+
+}  // namespace
+
+bool NegotiatedHttp2(TlsStream& stream) {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(stream.native_handle(), &proto, &len);
+  return len == 2 && std::memcmp(proto, "h2", 2) == 0;
+}
+
+Http2Io::Http2Io(TlsStream stream)
+    : stream_(std::move(stream)), write_wake_(stream_.get_executor()) {}
+
+Http2Io::~Http2Io() {
+  if (session_ != nullptr) nghttp2_session_del(session_);
+}
+
+asio::awaitable<void> Http2Io::ReadLoop(std::function<void()> before_read) {
+  std::vector<uint8_t> buf(kReadBytes);
+  while (!dead_) {
+    if (before_read) before_read();
+    auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), use_tuple);
+    if (ec || dead_) break;
+    const ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
+    if (rv < 0) {
+      spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(rv)));
+      break;
+    }
+    Kick();
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+  }
+  Fail();
+}
+
+asio::awaitable<void> Http2Io::WriteLoop() {
+  std::string out;
+  while (!dead_) {
+    out.clear();
+    while (out.size() < kWriteBytes) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session_, &data);
+      if (n < 0) {
+        spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(n)));
+        Fail();
+        co_return;
+      }
+      if (n == 0) break;
+      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+    if (!out.empty()) {
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out), WriteAllAtOnce{},
+                                                use_tuple);
+      if (ec) break;
+      // An idle connection keeps no large buffer (a LIST's answer passed through it).
+      if (out.capacity() > 64 * 1024) std::string().swap(out);
+      continue;
+    }
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
+    write_wake_.expires_at(std::chrono::steady_clock::time_point::max());
+    co_await write_wake_.async_wait(use_tuple);
+  }
+  Fail();
+}
+
+bool Http2Io::Fail() {
+  if (dead_) return false;
+  dead_ = true;
+  write_wake_.cancel();
+  stream_.Shutdown();
+  return true;
+}
+
+}  // namespace shoal::base
