@@ -38,6 +38,31 @@ Http2Io::~Http2Io() {
   if (session_ != nullptr) nghttp2_session_del(session_);
 }
 
+bool Http2Io::StartSession(bool server, const Http2Callbacks& callbacks, void* user,
+                           std::span<const nghttp2_settings_entry> settings,
+                           int32_t connection_window_bytes) {
+  nghttp2_session_callbacks* cbs = nullptr;
+  if (nghttp2_session_callbacks_new(&cbs) != 0) return false;
+  if (callbacks.on_begin_headers != nullptr) {
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, callbacks.on_begin_headers);
+  }
+  nghttp2_session_callbacks_set_on_header_callback(cbs, callbacks.on_header);
+  nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, callbacks.on_data_chunk);
+  nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, callbacks.on_frame);
+  nghttp2_session_callbacks_set_on_stream_close_callback(cbs, callbacks.on_stream_close);
+  const int rv = server ? nghttp2_session_server_new(&session_, cbs, user)
+                        : nghttp2_session_client_new(&session_, cbs, user);
+  nghttp2_session_callbacks_del(cbs);
+  if (rv != 0) {
+    session_ = nullptr;
+    return false;
+  }
+  return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings.data(),
+                                 settings.size()) == 0 &&
+         nghttp2_session_set_local_window_size(session_, NGHTTP2_FLAG_NONE, 0,
+                                               connection_window_bytes) == 0;
+}
+
 asio::awaitable<void> Http2Io::ReadLoop(std::function<void()> before_read) {
   std::vector<uint8_t> buf(kReadBytes);
   while (!dead_) {

@@ -9,7 +9,9 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <cstdint>
 #include <functional>
+#include <span>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
@@ -25,6 +27,15 @@ inline constexpr std::string_view kAlpnHttp2Only{"\x02h2", 3};
 // True when the finished handshake of `stream` chose "h2".
 bool NegotiatedHttp2(TlsStream& stream);
 
+// The nghttp2 callbacks a side uses (null: not set).
+struct Http2Callbacks {
+  nghttp2_on_begin_headers_callback on_begin_headers = nullptr;
+  nghttp2_on_header_callback on_header = nullptr;
+  nghttp2_on_data_chunk_recv_callback on_data_chunk = nullptr;
+  nghttp2_on_frame_recv_callback on_frame = nullptr;
+  nghttp2_on_stream_close_callback on_stream_close = nullptr;
+};
+
 class Http2Io {
  public:
   explicit Http2Io(TlsStream stream);
@@ -33,8 +44,12 @@ class Http2Io {
   Http2Io& operator=(const Http2Io&) = delete;
 
   TlsStream& stream() { return stream_; }
-  // Takes ownership of the session that frames this connection.
-  void set_session(nghttp2_session* session) { session_ = session; }
+  // Makes the session that frames this connection, server or client side, with `callbacks`
+  // (`user` is their user data), and queues `settings` and the connection's receive window.
+  // False when nghttp2 refuses (out of memory).
+  bool StartSession(bool server, const Http2Callbacks& callbacks, void* user,
+                    std::span<const nghttp2_settings_entry> settings,
+                    int32_t connection_window_bytes);
   nghttp2_session* session() const { return session_; }
 
   // Reads until the connection ends (the peer closes it, an I/O or protocol error, both

@@ -59,24 +59,17 @@ class Http2Connection::Session : public std::enable_shared_from_this<Session> {
   explicit Session(base::TlsStream stream) : io_(std::move(stream)) {}
 
   bool Start() {
-    nghttp2_session_callbacks* cbs = nullptr;
-    if (nghttp2_session_callbacks_new(&cbs) != 0) return false;
-    nghttp2_session_callbacks_set_on_header_callback(cbs, &Session::OnHeader);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Session::OnData);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Session::OnFrame);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Session::OnStreamClose);
-    nghttp2_session* session = nullptr;
-    const int rv = nghttp2_session_client_new(&session, cbs, this);
-    nghttp2_session_callbacks_del(cbs);
-    if (rv != 0) return false;
-    io_.set_session(session);
+    base::Http2Callbacks callbacks;
+    callbacks.on_header = &Session::OnHeader;
+    callbacks.on_data_chunk = &Session::OnData;
+    callbacks.on_frame = &Session::OnFrame;
+    callbacks.on_stream_close = &Session::OnStreamClose;
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindowBytes)},
     };
-    if (nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, settings, std::size(settings)) != 0 ||
-        nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0,
-                                              kConnectionWindowBytes) != 0) {
+    if (!io_.StartSession(/*server=*/false, callbacks, this, settings,
+                          kConnectionWindowBytes)) {
       return false;
     }
     auto self = shared_from_this();

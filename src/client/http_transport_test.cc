@@ -146,6 +146,16 @@ class HttpTransportFixture : public ::testing::Test {
     return asio::co_spawn(client_io_, transport_->Watch(std::move(req), std::move(on_event)),
                           asio::use_future);
   }
+  // A watch of the default namespace's pods that the server ends after a second.
+  absl::Status WatchForASecond(std::vector<std::string>* events) {
+    auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
+                                 {{"watch", "1"}, {"timeoutSeconds", "1"}}),
+                            events, [](const json::value&) { return true; });
+    if (watch.wait_for(kWait) != std::future_status::ready) {
+      return absl::DeadlineExceededError("the watch did not end");
+    }
+    return watch.get();
+  }
   std::string PodsRevision() {
     absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods"));
     EXPECT_TRUE(r.ok() && r->code == 200);
@@ -335,11 +345,8 @@ TEST_P(HttpTransportTest, WatchSplitsTheStreamIntoEvents) {
 
 TEST_P(HttpTransportTest, WatchEndsWithTheServer) {
   std::vector<std::string> events;
-  auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
-                               {{"watch", "1"}, {"timeoutSeconds", "1"}}),
-                          &events, [](const json::value&) { return true; });
-  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
-  EXPECT_TRUE(watch.get().ok());
+  absl::Status st = WatchForASecond(&events);
+  EXPECT_TRUE(st.ok()) << st;
   EXPECT_TRUE(events.empty());
 }
 
@@ -497,11 +504,8 @@ TEST_F(Http11ServerTransportTest, FallsBackToHttp11) {
   absl::StatusOr<Response> r = Call(Make("GET", "/api/v1/namespaces/default/pods"));
   ASSERT_TRUE(r.ok() && r->code == 200) << r.status();
   std::vector<std::string> events;
-  auto watch = StartWatch(Make("GET", "/api/v1/namespaces/default/pods",
-                               {{"watch", "1"}, {"timeoutSeconds", "1"}}),
-                          &events, [](const json::value&) { return true; });
-  ASSERT_EQ(watch.wait_for(kWait), std::future_status::ready);
-  EXPECT_TRUE(watch.get().ok());
+  absl::Status watched = WatchForASecond(&events);
+  EXPECT_TRUE(watched.ok()) << watched;
   r = Call(Make("POST", "/api/v1/namespaces/default/pods", {}, PodJson("p1", "a")));
   ASSERT_TRUE(r.ok() && r->code == 201) << r.status();
   EXPECT_EQ(transport_->http2_connections_opened(), 0);

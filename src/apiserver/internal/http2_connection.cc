@@ -186,30 +186,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   bool Init() {
-    nghttp2_session_callbacks* cbs = nullptr;
-    if (nghttp2_session_callbacks_new(&cbs) != 0) return false;
-    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &Connection::OnBeginHeaders);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, &Connection::OnHeader);
-    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &Connection::OnData);
-    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &Connection::OnFrame);
-    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &Connection::OnStreamClose);
-    nghttp2_session* session = nullptr;
-    const int rv = nghttp2_session_server_new(&session, cbs, this);
-    nghttp2_session_callbacks_del(cbs);
-    if (rv != 0) return false;
-    io_.set_session(session);
+    base::Http2Callbacks callbacks;
+    callbacks.on_begin_headers = &Connection::OnBeginHeaders;
+    callbacks.on_header = &Connection::OnHeader;
+    callbacks.on_data_chunk = &Connection::OnData;
+    callbacks.on_frame = &Connection::OnFrame;
+    callbacks.on_stream_close = &Connection::OnStreamClose;
     const nghttp2_settings_entry settings[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE,
          static_cast<uint32_t>(options_.stream_window_bytes)},
     };
-    if (nghttp2_submit_settings(io_.session(), NGHTTP2_FLAG_NONE, settings, std::size(settings)) !=
-            0 ||
-        nghttp2_session_set_local_window_size(io_.session(), NGHTTP2_FLAG_NONE, 0,
-                                              options_.connection_window_bytes) != 0) {
-      return false;
-    }
-    return true;
+    return io_.StartSession(/*server=*/true, callbacks, this, settings,
+                            options_.connection_window_bytes);
   }
 
   asio::awaitable<void> WriteLoop(std::shared_ptr<Connection> self) {
