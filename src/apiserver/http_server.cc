@@ -322,7 +322,7 @@ struct HttpServer::Impl {
                  std::chrono::steady_clock::time_point received) {
             return Serve(std::move(req), std::move(authorization), reply, received);
           },
-          internal::Http2Options{.idle_timeout = kIdleTimeout});
+          Http2Options());
       co_return;
     }
     connections_h1.fetch_add(1);
@@ -376,6 +376,18 @@ struct HttpServer::Impl {
       if (!ok || !keep_alive || reply.streamed()) break;
     }
     stream.Shutdown();
+  }
+
+  // Each HTTP/2 stream is handled on a strand of its own: a watch on the watch threads (if
+  // there are any), as an HTTP/1.1 watch is, anything else on the I/O threads.
+  internal::Http2Options Http2Options() {
+    internal::Http2Options o;
+    o.idle_timeout = kIdleTimeout;
+    o.executor_for = [this](const Request& req) -> asio::any_io_executor {
+      if (watch.enabled() && ApiServer::IsWatch(req)) return asio::make_strand(watch.io());
+      return asio::make_strand(io);
+    };
+    return o;
   }
 
   // An HTTP/1.1 watch, with the connection it owns, on the watch threads.

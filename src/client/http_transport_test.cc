@@ -217,6 +217,25 @@ TEST_P(HttpTransportTest, RequestsAreServedOnTheIoContextAfterTheHandshake) {
   EXPECT_EQ(auth_threads_, std::set<std::thread::id>{server_thread_.get_id()});
 }
 
+// A watch is served on the server's watch thread, over either protocol (an HTTP/2 stream's
+// request is handled on a strand of its own, not on its connection's); calls on the I/O
+// threads (here the one server thread).
+TEST_P(HttpTransportTest, WatchesAreServedOnTheWatchThread) {
+  ASSERT_TRUE(Call(Make("GET", "/api/v1/namespaces"))->code == 200);
+  {
+    std::lock_guard<std::mutex> lock(auth_mu_);
+    EXPECT_EQ(auth_threads_, std::set<std::thread::id>{server_thread_.get_id()});
+  }
+  std::vector<std::string> events;
+  absl::Status st = WatchForASecond(&events);
+  EXPECT_TRUE(st.ok()) << st;
+  ASSERT_TRUE(Call(Make("GET", "/api/v1/namespaces"))->code == 200);
+  std::lock_guard<std::mutex> lock(auth_mu_);
+  EXPECT_EQ(auth_threads_.size(), 2u);  // the server thread and the watch thread
+  EXPECT_TRUE(auth_threads_.contains(server_thread_.get_id()));
+  EXPECT_EQ(transport_->http2_connections_opened(), h2() ? 1 : 0);
+}
+
 TEST_P(HttpTransportTest, CreateGetAndListWithAnEncodedSelector) {
   absl::StatusOr<Response> ns = Call(Make(
       "POST", "/api/v1/namespaces", {},

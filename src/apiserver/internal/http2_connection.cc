@@ -3,6 +3,7 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cstring>
 #include <deque>
@@ -15,6 +16,9 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -74,8 +78,11 @@ struct H2Stream {
   std::deque<store::Bytes> queue;
   size_t front_pos = 0;
   size_t queued = 0;
-  Clock::time_point last_taken{};
-  // Cancelled whenever nghttp2 takes queued bytes or the stream closes.
+  // When nghttp2 last took queued bytes (steady clock ticks): read by the stream's handler,
+  // which may run on another thread (WrittenAt).
+  std::atomic<Clock::rep> last_taken{0};
+  // Cancelled whenever nghttp2 takes queued bytes or the stream closes. On the connection's
+  // strand, as is everything above but the request, which the handler reads once dispatched.
   asio::steady_timer progress;
   std::function<void()> on_abort;
 };
@@ -232,10 +239,75 @@ class Connection : public std::enable_shared_from_this<Connection> {
     st->dispatched = true;
     st->received = Clock::now();
     ParseRequestTarget(st->target, &st->req);
-    asio::co_spawn(io_.stream().get_executor(), Handle(shared_from_this(), st), asio::detached);
+    // Each stream is handled on an executor of its own (when the owner gives one), so that a
+    // client's streams run at once, as kube-apiserver runs each in a goroutine; what touches
+    // the stream's framing comes back to this connection's strand (the *On calls).
+    asio::any_io_executor ex;
+    if (options_.executor_for) ex = options_.executor_for(st->req);
+    if (!ex) ex = io_.stream().get_executor();
+    asio::co_spawn(ex, Handle(shared_from_this(), st), asio::detached);
   }
 
   asio::awaitable<void> Handle(std::shared_ptr<Connection> self, std::shared_ptr<H2Stream> st);
+
+ public:
+  // ---- On the connection's strand, for H2Reply (each awaited through co_spawn from the
+  // stream's handler).
+  const asio::any_io_executor& executor() { return executor_; }
+  asio::awaitable<bool> SendOn(std::shared_ptr<H2Stream> st, Response resp) {
+    const size_t size = resp.BodySize();
+    if (!StartResponse(*st, resp.code, resp.content_type, resp.headers,
+                       static_cast<int64_t>(size), false)) {
+      co_return false;
+    }
+    if (size == 0) co_return true;
+    Queue(*st, std::make_shared<const std::string>(std::move(resp.body)));
+    for (store::Bytes& part : resp.parts) Queue(*st, std::move(part));
+    st->eof = true;
+    Resume(*st);
+    co_return co_await Drain(*st, 0);
+  }
+  asio::awaitable<bool> BeginOn(std::shared_ptr<H2Stream> st, int code,
+                                std::string content_type) {
+    co_return StartResponse(*st, code, content_type, {}, -1, true);
+  }
+  asio::awaitable<bool> PieceOn(std::shared_ptr<H2Stream> st, store::Bytes data) {
+    if (st->closed || io_.dead()) co_return false;
+    Queue(*st, std::move(data));
+    Resume(*st);
+    co_return co_await Drain(*st, kHighWaterBytes);
+  }
+  asio::awaitable<void> EndOn(std::shared_ptr<H2Stream> st) {
+    if (st->closed || io_.dead()) co_return;
+    st->eof = true;
+    Resume(*st);
+    co_await Drain(*st, 0);
+  }
+  // Sets (or, with null, clears) what runs when the stream is reset before its answer ends;
+  // runs it now if that already happened.
+  void SetOnAbort(const std::shared_ptr<H2Stream>& st, std::function<void()> fn) {
+    if (fn && st->closed && !st->complete) {
+      fn();
+      return;
+    }
+    st->on_abort = std::move(fn);
+  }
+  // After the handler: a stream it left unanswered is reset with `error`; an answered one
+  // whose client may still be sending (413) is reset with NO_ERROR to stop the upload.
+  asio::awaitable<void> FinishOn(std::shared_ptr<H2Stream> st, bool stop_upload) {
+    st->on_abort = nullptr;
+    if (st->closed || io_.dead()) co_return;
+    if (!st->submitted) {
+      nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id,
+                                NGHTTP2_INTERNAL_ERROR);
+    } else if (stop_upload) {
+      // RFC 9113 8.1: a server may answer before the request ends and then reset.
+      nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
+    }
+    Kick();
+  }
+
+ private:
 
   static Connection* Of(void* user) { return static_cast<Connection*>(user); }
   static H2Stream* StreamOf(nghttp2_session* s, int32_t id) {
@@ -334,7 +406,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     st->queued -= n;
     if (n > 0) {
-      st->last_taken = Clock::now();
+      st->last_taken.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
       st->progress.cancel();
     }
     if (st->queue.empty() && st->eof) {
@@ -351,83 +423,100 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   base::Http2Io io_;
+  const asio::any_io_executor executor_ = io_.stream().get_executor();
   const ServeFn serve_;
   const Http2Options options_;
   std::unordered_map<int32_t, std::shared_ptr<H2Stream>> streams_;
   bool streams_aborted_ = false;
 };
 
-// A Reply on one stream: the answer's bytes are queued on the stream and framed by nghttp2 as
-// the stream's and the connection's windows allow.
+// A Reply on one stream, used on the stream handler's executor: each call runs on the
+// connection's strand (co_spawn), where the answer's bytes are queued on the stream and framed
+// by nghttp2 as the stream's and the connection's windows allow.
 class H2Reply : public Reply {
  public:
-  H2Reply(Connection& c, std::shared_ptr<H2Stream> st) : c_(c), st_(std::move(st)) {}
-  ~H2Reply() override { st_->on_abort = nullptr; }
+  H2Reply(std::shared_ptr<Connection> c, std::shared_ptr<H2Stream> st,
+          asio::any_io_executor handler)
+      : c_(std::move(c)), st_(std::move(st)), handler_(std::move(handler)) {}
+  ~H2Reply() override { Detach(); }
+
+  // From now on no abort callback of this reply runs (they refer to the handler's frame).
+  void Detach() { *alive_ = false; }
 
   asio::awaitable<bool> Send(Response& resp) override {
-    const size_t size = resp.BodySize();
-    if (!c_.StartResponse(*st_, resp.code, resp.content_type, resp.headers,
-                          static_cast<int64_t>(size), false)) {
-      co_return false;
-    }
-    if (size == 0) co_return true;
-    c_.Queue(*st_, std::make_shared<const std::string>(std::move(resp.body)));
-    for (store::Bytes& part : resp.parts) c_.Queue(*st_, std::move(part));
-    st_->eof = true;
-    c_.Resume(*st_);
-    co_return co_await c_.Drain(*st_, 0);
+    auto op = c_->SendOn(st_, std::move(resp));
+    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
+    co_return co_await std::move(on_connection);
   }
 
   asio::awaitable<bool> Begin(int code, std::string_view content_type) override {
-    co_return c_.StartResponse(*st_, code, content_type, {}, -1, true);
+    auto op = c_->BeginOn(st_, code, std::string(content_type));
+    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
+    co_return co_await std::move(on_connection);
   }
 
   asio::awaitable<bool> Piece(std::string_view data) override {
-    if (st_->closed || c_.dead()) co_return false;
-    c_.Queue(*st_, std::make_shared<const std::string>(data));
-    c_.Resume(*st_);
-    co_return co_await c_.Drain(*st_, kHighWaterBytes);
+    auto op = c_->PieceOn(st_, std::make_shared<const std::string>(data));
+    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
+    co_return co_await std::move(on_connection);
   }
 
   asio::awaitable<void> End() override {
-    if (st_->closed || c_.dead()) co_return;
-    st_->eof = true;
-    c_.Resume(*st_);
-    co_await c_.Drain(*st_, 0);
+    auto op = c_->EndOn(st_);
+    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
+    co_await std::move(on_connection);
   }
 
   Clock::time_point WrittenAt(bool ok, Clock::time_point since) const override {
-    return ok ? std::max(since, st_->last_taken) : Clock::now();
+    if (!ok) return Clock::now();
+    const Clock::time_point taken(
+        Clock::duration(st_->last_taken.load(std::memory_order_relaxed)));
+    return std::max(since, taken);
   }
 
-  void OnAbort(std::function<void()> fn) override { st_->on_abort = std::move(fn); }
+  // `fn` runs on the handler's executor, and only while this reply is attached.
+  void OnAbort(std::function<void()> fn) override {
+    std::function<void()> wrapped;
+    if (fn) {
+      wrapped = [handler = handler_, alive = alive_, fn = std::move(fn)] {
+        asio::post(handler, [alive, fn] {
+          if (*alive) fn();
+        });
+      };
+    }
+    asio::post(c_->executor(), [c = c_, st = st_, wrapped = std::move(wrapped)]() mutable {
+      c->SetOnAbort(st, std::move(wrapped));
+    });
+  }
 
  private:
-  Connection& c_;
-  std::shared_ptr<H2Stream> st_;
+  const std::shared_ptr<Connection> c_;
+  const std::shared_ptr<H2Stream> st_;
+  const asio::any_io_executor handler_;
+  // Read and written on the handler's executor only.
+  const std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 asio::awaitable<void> Connection::Handle(std::shared_ptr<Connection> self,
                                          std::shared_ptr<H2Stream> st) {
-  H2Reply reply(*this, st);
-  if (st->too_large) {
+  // The request is complete (or over the limit) and the connection's strand no longer
+  // writes it: it may be read here.
+  const auto handler = co_await asio::this_coro::executor;
+  H2Reply reply(self, st, handler);
+  const bool too_large = st->too_large;
+  if (too_large) {
     Response r = ErrorResponse(
         TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
     co_await reply.Send(r);
-    if (!st->closed && !io_.dead()) {
-      // The client may still be sending the body: tell it to stop (RFC 9113 8.1).
-      nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id, NGHTTP2_NO_ERROR);
-      Kick();
-    }
-    co_return;
+  } else {
+    Request req = std::move(st->req);
+    std::string authorization = std::move(st->authorization);
+    co_await serve_(std::move(req), std::move(authorization), reply, st->received);
   }
-  Request req = std::move(st->req);
-  std::string authorization = std::move(st->authorization);
-  co_await serve_(std::move(req), std::move(authorization), reply, st->received);
-  if (!st->submitted && !st->closed && !io_.dead()) {
-    nghttp2_submit_rst_stream(io_.session(), NGHTTP2_FLAG_NONE, st->id, NGHTTP2_INTERNAL_ERROR);
-    Kick();
-  }
+  reply.Detach();
+  auto finish = FinishOn(st, too_large);
+  auto on_connection = asio::co_spawn(executor_, std::move(finish), asio::use_awaitable);
+  co_await std::move(on_connection);
 }
 
 }  // namespace

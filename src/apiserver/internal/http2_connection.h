@@ -4,8 +4,9 @@
 // stream; streams run concurrently, so a client multiplexes its watches and its calls over one
 // connection, as kubelets and client-go do with kube-apiserver.
 //
-// Threading: everything of one connection runs on the stream's executor (a strand): the
-// reading, the writing, and the coroutine of each of its streams.
+// Threading: the reading, the writing and the framing of one connection run on its stream's
+// executor (a strand); each stream's request is handled on the executor that
+// Http2Options::executor_for gives (the answer's framing comes back to the connection's).
 #pragma once
 
 #include <openssl/ssl.h>
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 
 #include "apiserver/internal/reply.h"
@@ -42,6 +44,9 @@ struct Http2Options {
   int32_t connection_window_bytes = 16 << 20;
   // A connection without streams is closed after this long.
   std::chrono::steady_clock::duration idle_timeout = std::chrono::minutes(5);
+  // Where a stream's request is handled (a strand of its own, so that one client's streams
+  // run at once); null, or an empty executor: on the connection's strand.
+  std::function<boost::asio::any_io_executor(const Request&)> executor_for;
 };
 
 // Answers one request through `reply`; false when the answer could not be written.

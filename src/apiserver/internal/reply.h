@@ -34,8 +34,8 @@ class Reply {
   virtual std::chrono::steady_clock::time_point WrittenAt(
       bool ok, std::chrono::steady_clock::time_point since) const = 0;
 
-  // Runs `fn` on the connection's executor if the client ends the exchange while the answer
-  // is still streaming (an HTTP/2 stream reset or the connection closing), so that a watch
+  // Runs `fn` on the executor of the coroutine serving the request if the client ends the
+  // exchange while the answer is still streaming (an HTTP/2 stream reset or the connection closing), so that a watch
   // waiting for events learns it at once. HTTP/1.1 cannot tell before the next write: no-op.
   virtual void OnAbort(std::function<void()> fn) {}
 };
