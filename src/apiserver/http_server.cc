@@ -378,14 +378,16 @@ struct HttpServer::Impl {
     stream.Shutdown();
   }
 
-  // Each HTTP/2 stream is handled on a strand of its own: a watch on the watch threads (if
-  // there are any), as an HTTP/1.1 watch is, anything else on the I/O threads.
+  // An HTTP/2 watch is served on a strand of the watch threads (if there are any), as an
+  // HTTP/1.1 watch is; other requests on their connection's strand, where their answers are
+  // framed (a strand of their own cost a hollow node's heartbeats a tenth more CPU: 0.352
+  // against 0.308 cores, docs/performance.md).
   internal::Http2Options Http2Options() {
     internal::Http2Options o;
     o.idle_timeout = kIdleTimeout;
     o.executor_for = [this](const Request& req) -> asio::any_io_executor {
       if (watch.enabled() && ApiServer::IsWatch(req)) return asio::make_strand(watch.io());
-      return asio::make_strand(io);
+      return {};
     };
     return o;
   }

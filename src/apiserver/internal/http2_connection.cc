@@ -445,26 +445,31 @@ class H2Reply : public Reply {
 
   asio::awaitable<bool> Send(Response& resp) override {
     auto op = c_->SendOn(st_, std::move(resp));
-    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
-    co_return co_await std::move(on_connection);
+    co_return co_await OnConnection(std::move(op));
   }
 
   asio::awaitable<bool> Begin(int code, std::string_view content_type) override {
     auto op = c_->BeginOn(st_, code, std::string(content_type));
-    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
-    co_return co_await std::move(on_connection);
+    co_return co_await OnConnection(std::move(op));
   }
 
   asio::awaitable<bool> Piece(std::string_view data) override {
     auto op = c_->PieceOn(st_, std::make_shared<const std::string>(data));
-    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
-    co_return co_await std::move(on_connection);
+    co_return co_await OnConnection(std::move(op));
   }
 
   asio::awaitable<void> End() override {
     auto op = c_->EndOn(st_);
-    auto on_connection = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
-    co_await std::move(on_connection);
+    co_await OnConnection(std::move(op));
+  }
+
+  // Runs `op` on the connection's strand: directly when the handler runs there already (no
+  // post and no completion to come back: most requests), else through co_spawn.
+  template <class T>
+  asio::awaitable<T> OnConnection(asio::awaitable<T> op) {
+    if (on_connection_) co_return co_await std::move(op);
+    auto spawned = asio::co_spawn(c_->executor(), std::move(op), asio::use_awaitable);
+    co_return co_await std::move(spawned);
   }
 
   Clock::time_point WrittenAt(bool ok, Clock::time_point since) const override {
@@ -493,6 +498,7 @@ class H2Reply : public Reply {
   const std::shared_ptr<Connection> c_;
   const std::shared_ptr<H2Stream> st_;
   const asio::any_io_executor handler_;
+  const bool on_connection_ = handler_ == c_->executor();
   // Read and written on the handler's executor only.
   const std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
@@ -515,8 +521,7 @@ asio::awaitable<void> Connection::Handle(std::shared_ptr<Connection> self,
   }
   reply.Detach();
   auto finish = FinishOn(st, too_large);
-  auto on_connection = asio::co_spawn(executor_, std::move(finish), asio::use_awaitable);
-  co_await std::move(on_connection);
+  co_await reply.OnConnection(std::move(finish));
 }
 
 }  // namespace
