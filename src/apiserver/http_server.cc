@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include "apiserver/errors.h"
+#include "apiserver/internal/http1_reply.h"
 #include "apiserver/internal/http2_connection.h"
 #include "apiserver/internal/reply.h"
 #include "apiserver/request_metrics.h"
@@ -62,14 +63,6 @@ std::string StatusBody(int code, std::string_view reason, std::string_view messa
                       message, R"(","reason":")", reason, R"(","code":)", code, "}");
 }
 
-// When an answer or a batch of events that `ok` says was written went into the socket: the
-// stream's last write (not the later run of its posted completion, which on a busy thread
-// waits behind other connections' work); now when the write failed. Never before `since`.
-std::chrono::steady_clock::time_point WrittenAt(const Stream& stream, bool ok,
-                                               std::chrono::steady_clock::time_point since) {
-  return ok ? std::max(since, stream.last_write_end()) : std::chrono::steady_clock::now();
-}
-
 // An io_context run by threads of its own (none when `count` is 0), for connections moved onto
 // it (base::RebindSocket, TlsStream::Rebind): the TLS handshakes and the watches. Stop stops
 // it and joins the threads; what it still holds is destroyed with it.
@@ -104,98 +97,6 @@ class OwnThreads {
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
-};
-
-template <class Message>
-void SetHeaders(Message& res, const Response& resp, bool keep_alive) {
-  res.set(http::field::content_type, resp.content_type);
-  res.set(http::field::cache_control, "no-cache, private");
-  for (const auto& [k, v] : resp.headers) res.insert(k, v);
-  res.keep_alive(keep_alive);
-}
-
-// A Reply on an HTTP/1.1 connection: a whole answer with Content-Length, a streamed one in
-// chunks. After a streamed answer the connection ends (`streamed()`).
-class Http1Reply : public internal::Reply {
- public:
-  Http1Reply(Stream& stream, bool keep_alive) : stream_(stream), keep_alive_(keep_alive) {}
-
-  bool streamed() const { return streamed_; }
-
-  asio::awaitable<bool> Send(Response& resp) override {
-    // A small body goes out with its header in one write: one TLS record and one send for
-    // the answer to a GET or a write, not two. Copying a cached object of a few KiB costs far
-    // less than the second SSL_write, send and completion did (docs/performance.md).
-    constexpr size_t kOneWriteBytes = 64 * 1024;
-    const size_t body_size = resp.BodySize();
-    if (resp.parts.empty() || body_size <= kOneWriteBytes) {
-      http::response<http::string_body> res{static_cast<http::status>(resp.code), 11};
-      SetHeaders(res, resp, keep_alive_);
-      res.body() = resp.parts.empty() ? std::move(resp.body) : resp.Text();
-      res.prepare_payload();
-      auto [ec, n] = co_await http::async_write(stream_, res, use_tuple);
-      co_return !ec;
-    }
-    // A large body of shared pieces (a LIST of cached objects can be hundreds of MB): the
-    // header with its Content-Length, then the pieces gathered into a reused buffer of
-    // ~256 KiB per write, so that no copy of the whole body is ever built.
-    http::response<http::empty_body> res{static_cast<http::status>(resp.code), 11};
-    SetHeaders(res, resp, keep_alive_);
-    res.content_length(body_size);
-    http::response_serializer<http::empty_body> sr{res};
-    auto [hec, hn] = co_await http::async_write_header(stream_, sr, use_tuple);
-    if (hec) co_return false;
-    constexpr size_t kFlushBytes = 256 * 1024;
-    std::string buf;
-    buf.reserve(std::min(body_size, kFlushBytes + kOneWriteBytes));
-    buf.append(resp.body);
-    for (size_t i = 0; i <= resp.parts.size(); ++i) {
-      if (i < resp.parts.size()) buf.append(*resp.parts[i]);
-      if (buf.size() >= kFlushBytes || (i == resp.parts.size() && !buf.empty())) {
-        auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(buf),
-                                                  base::WriteAllAtOnce{}, use_tuple);
-        if (ec) co_return false;
-        buf.clear();
-      }
-    }
-    co_return true;
-  }
-
-  asio::awaitable<bool> Begin(int code, std::string_view content_type) override {
-    streamed_ = true;
-    http::response<http::empty_body> res{static_cast<http::status>(code), 11};
-    res.set(http::field::content_type, content_type);
-    res.set(http::field::cache_control, "no-cache, private");
-    res.chunked(true);
-    http::response_serializer<http::empty_body> sr{res};
-    auto [ec, n] = co_await http::async_write_header(stream_, sr, use_tuple);
-    co_return !ec;
-  }
-
-  // A chunk is three buffers (size line, the data, CRLF), written in one pass where the
-  // socket takes them (TlsStream gathers the size line with the data's first bytes): a batch
-  // of events costs one completion on a busy watch thread, and its bytes are not copied.
-  asio::awaitable<bool> Piece(std::string_view data) override {
-    const auto chunk = http::make_chunk(asio::buffer(data.data(), data.size()));
-    auto [ec, n] =
-        co_await asio::async_write(stream_, chunk, base::WriteAllAtOnce{}, use_tuple);
-    co_return !ec;
-  }
-
-  asio::awaitable<void> End() override {
-    auto last = http::make_chunk_last();
-    co_await asio::async_write(stream_, last, use_tuple);
-  }
-
-  std::chrono::steady_clock::time_point WrittenAt(
-      bool ok, std::chrono::steady_clock::time_point since) const override {
-    return apiserver::WrittenAt(stream_, ok, since);
-  }
-
- private:
-  Stream& stream_;
-  const bool keep_alive_;
-  bool streamed_ = false;
 };
 
 }  // namespace
@@ -336,7 +237,7 @@ struct HttpServer::Impl {
       if (ec == http::error::body_limit) {
         Response r = internal::ErrorResponse(
             TooLarge(base::StrCat("Request entity too large: limit is ", kMaxBodyBytes)));
-        Http1Reply reply(stream, false);
+        internal::Http1Reply reply(stream, false);
         co_await reply.Send(r);
         // The client may still be sending the body: read it away for up to 2 s (as Go's
         // net/http waits before closing), since closing a socket with unread data resets the
@@ -370,7 +271,7 @@ struct HttpServer::Impl {
                        asio::detached);
         co_return;
       }
-      Http1Reply reply(stream, keep_alive);
+      internal::Http1Reply reply(stream, keep_alive);
       const bool ok = co_await Serve(std::move(req), std::move(authorization), reply, received);
       // A streamed answer (a watch, a relayed log) owned the connection.
       if (!ok || !keep_alive || reply.streamed()) break;
@@ -396,7 +297,7 @@ struct HttpServer::Impl {
   asio::awaitable<void> WatchConnection(Stream stream, Request req, std::string authorization,
                                         std::chrono::steady_clock::time_point received,
                                         ConnectionCount count) {
-    Http1Reply reply(stream, false);
+    internal::Http1Reply reply(stream, false);
     co_await Serve(std::move(req), std::move(authorization), reply, received);
     stream.Shutdown();
   }
