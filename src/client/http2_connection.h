@@ -10,6 +10,7 @@
 // from a coroutine on that executor. The TLS context must outlive the connection.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -53,8 +54,8 @@ class Http2Connection {
 
   // True while a connection is open (it may still have been closed by the server since).
   bool connected() const;
-  // Connections opened so far (each a TCP connect and a TLS handshake).
-  int64_t connections_opened() const { return opened_; }
+  // Connections opened so far (each a TCP connect and a TLS handshake); any thread.
+  int64_t connections_opened() const { return opened_.load(std::memory_order_relaxed); }
   const boost::asio::any_io_executor& executor() const { return executor_; }
 
  private:
@@ -71,7 +72,7 @@ class Http2Connection {
   std::shared_ptr<Session> session_;
   bool opening_ = false;
   boost::asio::steady_timer opened_wake_;  // cancelled when an opening ends
-  int64_t opened_ = 0;
+  std::atomic<int64_t> opened_{0};
 };
 
 }  // namespace shoal::client

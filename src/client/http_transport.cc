@@ -156,6 +156,11 @@ void HttpTransport::ReturnConnection(std::unique_ptr<HttpsConnection> conn) {
   idle_.push_back({std::move(conn), SteadyClock::now()});
 }
 
+int64_t HttpTransport::http2_connections_opened() const {
+  std::lock_guard lock(mu_);
+  return h2_ != nullptr ? h2_->connections_opened() : 0;
+}
+
 Http2Connection* HttpTransport::Http2For(const asio::any_io_executor& executor) {
   if (!options_.http2 || h2_refused_.load()) return nullptr;
   std::lock_guard lock(mu_);
@@ -171,13 +176,11 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpTransport::SendOnce(
     const bool unknown = h2->connections_opened() == 0;
     std::string spare_target = unknown ? target : std::string();
     std::string spare_body = unknown ? body : std::string();
-    const int64_t opened = h2->connections_opened();
     HttpsConnection::BodySink whole;
     RequestHeaders h = headers;
     absl::StatusOr<HttpResult> r =
         co_await h2->Send(verb, std::move(target), std::move(body), std::move(h),
                           std::move(whole), reused);
-    http2_connections_opened_ += h2->connections_opened() - opened;
     if (r.ok() || !absl::IsFailedPrecondition(r.status())) co_return r;
     h2_refused_ = true;
     spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
@@ -280,14 +283,12 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
   absl::StatusOr<HttpResult> r = absl::FailedPreconditionError("not sent");
   if (Http2Connection* h2 = Http2For(executor)) {
     // A stream of the node's one connection, as a kubelet's watches.
-    const int64_t opened = h2->connections_opened();
     std::string t = target;
     std::string body = req.body;
     RequestHeaders headers = HeadersOf(req);
     HttpsConnection::BodySink h2_sink = sink;
     r = co_await h2->Send(*verb, std::move(t), std::move(body), std::move(headers),
                           std::move(h2_sink));
-    http2_connections_opened_ += h2->connections_opened() - opened;
     if (!r.ok() && absl::IsFailedPrecondition(r.status())) {
       h2_refused_ = true;
       spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));

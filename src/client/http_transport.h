@@ -107,7 +107,7 @@ class HttpTransport : public Transport {
   // HTTP/2 connections (each carrying calls and watches).
   int64_t call_connections_opened() const { return call_connections_opened_.load(); }
   int64_t watch_connections_opened() const { return watch_connections_opened_.load(); }
-  int64_t http2_connections_opened() const { return http2_connections_opened_.load(); }
+  int64_t http2_connections_opened() const;
 
  private:
   HttpTransport(boost::asio::any_io_executor executor, ServerTarget target,
@@ -141,7 +141,6 @@ class HttpTransport : public Transport {
   std::atomic<int64_t> throttled_{0};
   std::atomic<int64_t> call_connections_opened_{0};
   std::atomic<int64_t> watch_connections_opened_{0};
-  std::atomic<int64_t> http2_connections_opened_{0};
   std::unique_ptr<Http2Connection> h2_;  // guarded by mu_ (made once; used on its executor)
   std::atomic<bool> h2_refused_{false};   // the server chose HTTP/1.1
 };
