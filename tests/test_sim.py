@@ -144,9 +144,9 @@ def test_a_node_holds_one_http2_connection_or_two_http11_ones(server, sim_factor
 @pytest.mark.parametrize("connections", [0, 2], ids=["own-connections", "shared-connections"])
 def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory, connections):
     """`shoal sim --shared-pod-watch`: one watch of every bound pod serves all the hollow
-    nodes, so each node holds one connection (its writes) instead of two; pods still run,
-    finish and are deleted on the node they are bound to. With --shared-connections 2 the
-    nodes' calls also share the two idle connections each event loop keeps."""
+    nodes, so each node's connection carries its calls only; pods still run, finish and are
+    deleted on the node they are bound to. With --shared-connections 2 the nodes' calls also
+    share one transport per event loop (one HTTP/2 connection)."""
     ready_file = os.path.join(server.workdir, "sim.ready")
     extra = ["--shared-connections", str(connections)] if connections else []
     sim = sim_factory("--nodes", "12", "--name-prefix", "s-", "--shared-pod-watch",
@@ -179,10 +179,10 @@ def test_shared_pod_watch_serves_every_node_over_one_watch(server, sim_factory, 
     server.kubectl("delete", "pod", "pinned", "--timeout=20s")
     assert server.request("GET", "/api/v1/namespaces/default/pods/pinned").status == 404
 
-    # One connection per node (its pooled writes) and the one shared watch: with a watch per
-    # node it would be 24 or more. Shared connections: two idle ones per loop (two loops), the
-    # watch, and one in flight at most.
-    limit = 2 * 2 + 1 + 1 if connections else 12 + 2
+    # One HTTP/2 connection per node (its calls) and the one shared watch's: over HTTP/1.1
+    # with a watch per node it would be 24 or more. Shared connections: one HTTP/2 connection
+    # per loop (two loops) and the watch's.
+    limit = 2 + 1 if connections else 12 + 1
     wait_until(lambda: sockets_of(sim.proc.pid) <= limit, 20, interval=0.2,
                what=f"at most {limit} connections")
     assert sim.stop() == 0

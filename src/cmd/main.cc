@@ -253,11 +253,11 @@ int main(int argc, char** argv) {
               "node counts past a host's open-files limit. Not how kubelets behave; the "
               "default is a watch per node");
   sm->add_option("--shared-connections", sim.shared_connections,
-                 "0: each hollow node calls the API server over its own kept-alive connection "
-                 "(as a kubelet). N: the nodes of each event loop share one connection pool "
-                 "with at most N calls in flight (the others wait their turn, which counts in "
-                 "their latency), so the server holds at most N connections per loop; with "
-                 "--shared-pod-watch, for node counts past the open-files limit")
+                 "0: each hollow node calls the API server over its own connection (as a "
+                 "kubelet). N: the nodes of each event loop share one transport with at most N "
+                 "calls in flight (the others wait their turn, which counts in their latency), "
+                 "so the server holds one HTTP/2 connection per loop (at most N with --http1); "
+                 "with --shared-pod-watch, for node counts past the open-files limit")
       ->capture_default_str()
       ->check(CLI::Range(0, 100000));
   sm->add_option("--calls-per-node", sim.calls_per_node,

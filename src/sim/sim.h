@@ -1,12 +1,12 @@
 // `shoal sim`: N hollow nodes in one process. Each is the real agent (agent/agent.h) with a
 // HollowRuntime: it registers its Node (96 cpu, 1536Gi memory, --gpus-per-node
 // nvidia.com/gpu, 110 pods, leaf/spine topology labels), renews its Lease every 10 s with
-// jitter, keeps its own watch of the pods bound to it (one connection per node, as kubelets
-// do) and reports their status; pods start after --running-delay and "run" for their
-// shoal.io/sim-duration annotation. With --shared-pod-watch one watch of every bound pod
-// serves all nodes instead (one connection per node fewer: the limit curve past 10,000 nodes
-// on a host whose open-files limit is 20,000), and with --shared-connections N the nodes'
-// calls share a few pooled connections (the curve past 20,000).
+// jitter, keeps its own watch of the pods bound to it (a stream of the node's one HTTP/2
+// connection, as a kubelet's; with --http1 a connection of its own) and reports their status;
+// pods start after --running-delay and "run" for their shoal.io/sim-duration annotation.
+// With --shared-pod-watch one watch of every bound pod serves all nodes instead, and with
+// --shared-connections N the nodes' calls share one transport per event loop (one HTTP/2
+// connection, or a few pooled HTTP/1.1 ones): the limit curve past the open-files limit.
 // Works against any Kubernetes API server (bearer-token kubeconfigs).
 //
 // Threading: `threads` event loops, each with its own HollowRuntime; the nodes are dealt out
@@ -42,10 +42,10 @@ struct SimOptions {
   // One watch of all bound pods (fieldSelector spec.nodeName!=) for every node, handed out by
   // node name, instead of a watch per node.
   bool shared_pod_watch = false;
-  // 0: each node calls the API server over its own pooled connection, as a kubelet does. N:
-  // the nodes of each event loop share one transport with at most N calls in flight (the
-  // rest wait their turn), so at most N connections per loop, whatever the node count (with
-  // shared_pod_watch: a server's limit past its open-files limit).
+  // 0: each node calls the API server over its own connection, as a kubelet does. N: the
+  // nodes of each event loop share one transport with at most N calls in flight (the rest
+  // wait their turn), so one HTTP/2 connection per loop (at most N HTTP/1.1 ones), whatever
+  // the node count (with shared_pod_watch: a server's limit past its open-files limit).
   int shared_connections = 0;
   // Without shared_connections: at most this many calls of a node in flight, the rest waiting
   // their turn (0 = no limit). At 1 a node's calls share one kept-alive connection, as a
