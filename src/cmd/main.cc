@@ -262,10 +262,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   sm->add_option("--calls-per-node", sim.calls_per_node,
                  "Calls in flight per hollow node (without --shared-connections); the node's "
-                 "other calls wait their turn. 1: one kept-alive connection carries all of a "
-                 "node's calls, as a kubelet's one HTTP/2 connection does. 0: no limit, so a "
-                 "call that overlaps another opens a connection of its own (a TCP connect and a "
-                 "TLS handshake on both ends)")
+                 "other calls wait their turn. 1: one call at a time besides the pod watch. 0: "
+                 "no limit: over HTTP/2 the calls run as concurrent streams of the node's "
+                 "connection; with --http1 a call that overlaps another opens a connection of "
+                 "its own (a TCP connect and a TLS handshake on both ends)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1000));
   sm->add_option("--data-dir", sim.data_dir,

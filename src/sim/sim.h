@@ -48,10 +48,10 @@ struct SimOptions {
   // the node count (with shared_pod_watch: a server's limit past its open-files limit).
   int shared_connections = 0;
   // Without shared_connections: at most this many calls of a node in flight, the rest waiting
-  // their turn (0 = no limit). At 1 a node's calls share one kept-alive connection, as a
-  // kubelet's all share its HTTP/2 connection; with no limit, each call that overlaps another
-  // opens a connection (in ml-7500, 10,768 more than the 7,500 a node needs, each a TLS
-  // handshake on both ends, most of them in bursts).
+  // their turn (0 = no limit). Over HTTP/2 the calls are streams of the node's connection
+  // either way; with --http1 and no limit, each call that overlaps another opens a connection
+  // (in ml-7500, 10,768 more than the 7,500 a node needs, each a TLS handshake on both ends,
+  // most of them in bursts).
   int calls_per_node = 1;
   // Speak HTTP/1.1 instead of HTTP/2: a node's watch then takes a connection of its own, and
   // its calls another (two per node instead of one).
