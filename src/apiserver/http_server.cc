@@ -434,12 +434,9 @@ struct HttpServer::Impl {
       wake->aborted = true;
       wake->timer.cancel();
     });
-    auto send = [&reply](const std::string& data) -> asio::awaitable<bool> {
-      return reply.Piece(data);
-    };
     if (!ws.error_event.empty()) {
       std::string line = ws.error_event + "\n";
-      if (!co_await send(line)) co_return false;
+      if (!co_await reply.Piece(line)) co_return false;
       co_await reply.End();
       co_return true;
     }
@@ -472,7 +469,7 @@ struct HttpServer::Impl {
         }
         sent += events.size();
         const auto write_start = std::chrono::steady_clock::now();
-        alive = co_await send(batch);
+        alive = co_await reply.Piece(batch);
         last_write = reply.WrittenAt(alive, write_start);
         delivery.clear();
         auto oldest = last_write;  // of the live events: the slowest delivered
@@ -506,7 +503,7 @@ struct HttpServer::Impl {
           b.type = CacheEvent::Type::kBookmark;
           b.rv = *rv;
           std::string line = api.EncodeWatchEvent(ws, b, false);
-          alive = co_await send(line);
+          alive = co_await reply.Piece(line);
           last_write = std::chrono::steady_clock::now();
           continue;
         }
@@ -525,7 +522,7 @@ struct HttpServer::Impl {
           WatchSession plain = ws;
           plain.initial_events_end = false;
           std::string line = api.EncodeWatchEvent(plain, b, false);
-          alive = co_await send(line);
+          alive = co_await reply.Piece(line);
           last_write = std::chrono::steady_clock::now();
         }
       }

@@ -14,7 +14,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
-#include <spdlog/spdlog.h>
 
 #include "base/http2_io.h"
 #include "base/strings.h"
@@ -265,8 +264,6 @@ void Http2Connection::Close() {
   if (session_ != nullptr) session_->Fail();
   session_.reset();
 }
-
-bool Http2Connection::connected() const { return session_ != nullptr && !session_->dead(); }
 
 asio::awaitable<absl::StatusOr<std::shared_ptr<Http2Connection::Session>>> Http2Connection::Open(
     bool* reused) {

@@ -52,8 +52,6 @@ class Http2Connection {
   // Ends the connection: its streams fail with Unavailable; the next Send opens a new one.
   void Close();
 
-  // True while a connection is open (it may still have been closed by the server since).
-  bool connected() const;
   // Connections opened so far (each a TCP connect and a TLS handshake); any thread.
   int64_t connections_opened() const { return opened_.load(std::memory_order_relaxed); }
   const boost::asio::any_io_executor& executor() const { return executor_; }

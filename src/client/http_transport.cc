@@ -161,6 +161,14 @@ int64_t HttpTransport::http2_connections_opened() const {
   return h2_ != nullptr ? h2_->connections_opened() : 0;
 }
 
+bool HttpTransport::RefusedHttp2(const absl::StatusOr<HttpResult>& r) {
+  if (r.ok() || !absl::IsFailedPrecondition(r.status())) return false;
+  if (!h2_refused_.exchange(true)) {
+    spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
+  }
+  return true;
+}
+
 Http2Connection* HttpTransport::Http2For(const asio::any_io_executor& executor) {
   if (!options_.http2 || h2_refused_.load()) return nullptr;
   std::lock_guard lock(mu_);
@@ -181,9 +189,7 @@ asio::awaitable<absl::StatusOr<HttpResult>> HttpTransport::SendOnce(
     absl::StatusOr<HttpResult> r =
         co_await h2->Send(verb, std::move(target), std::move(body), std::move(h),
                           std::move(whole), reused);
-    if (r.ok() || !absl::IsFailedPrecondition(r.status())) co_return r;
-    h2_refused_ = true;
-    spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
+    if (!RefusedHttp2(r)) co_return r;
     target = std::move(spare_target);
     body = std::move(spare_body);
   }
@@ -280,7 +286,8 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
     return true;
   };
   const std::string target = EncodeTarget(req.path, req.query);
-  absl::StatusOr<HttpResult> r = absl::FailedPreconditionError("not sent");
+  absl::StatusOr<HttpResult> r = absl::UnknownError("not sent");
+  bool over_http11 = true;
   if (Http2Connection* h2 = Http2For(executor)) {
     // A stream of the node's one connection, as a kubelet's watches.
     std::string t = target;
@@ -289,12 +296,9 @@ asio::awaitable<absl::Status> HttpTransport::Watch(
     HttpsConnection::BodySink h2_sink = sink;
     r = co_await h2->Send(*verb, std::move(t), std::move(body), std::move(headers),
                           std::move(h2_sink));
-    if (!r.ok() && absl::IsFailedPrecondition(r.status())) {
-      h2_refused_ = true;
-      spdlog::info("{}; speaking HTTP/1.1 to it", std::string(r.status().message()));
-    }
+    over_http11 = RefusedHttp2(r);
   }
-  if (!r.ok() && absl::IsFailedPrecondition(r.status())) {
+  if (over_http11) {
     HttpsConnection conn(executor, *tls_, target_, options_.watch_buffer_bytes);
     ++watch_connections_opened_;
     std::string t = target;

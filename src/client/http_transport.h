@@ -121,6 +121,9 @@ class HttpTransport : public Transport {
   // The HTTP/2 connection for requests on `executor` (made by the first one), or null: HTTP/2
   // is off, the server does not speak it, or `executor` is not the connection's.
   Http2Connection* Http2For(const boost::asio::any_io_executor& executor);
+  // True when `r`, an answer over HTTP/2, says the server does not speak it: HTTP/2 is off
+  // from then on (logged once), and the request goes over HTTP/1.1.
+  bool RefusedHttp2(const absl::StatusOr<HttpResult>& r);
   // One request over HTTP/2 (`*h2`) or a pooled HTTP/1.1 connection; `*reused` says whether
   // the connection was open before. A server found not to speak HTTP/2 turns it off and the
   // request goes over HTTP/1.1.

@@ -4,9 +4,6 @@
 // connection). The server and the client each run on a one-thread io_context of their own,
 // as in http_transport_test, so a call crosses threads as it does between a hollow node and
 // the server. Figures: docs/performance.md (Micro-benchmarks, HTTP/2).
-#include <stdlib.h>
-
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <string>
@@ -20,11 +17,10 @@
 
 #include "apiserver/api_server.h"
 #include "apiserver/http_server.h"
-#include "apiserver/pki.h"
 #include "base/clock.h"
-#include "base/strings.h"
 #include "benchmark/benchmark.h"
 #include "client/http_transport.h"
+#include "client/loopback_pki_for_test.h"
 #include "store/memory_store.h"
 
 namespace shoal::client {
@@ -35,31 +31,15 @@ namespace asio = boost::asio;
 class Env {
  public:
   explicit Env(bool http2) {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "http_transport_benchmark.XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    tmp_ = tmpl;
-    apiserver::PkiOptions pki_options;
-    pki_options.data_dir = tmp_;
-    absl::StatusOr<apiserver::Pki> pki = apiserver::EnsurePki(pki_options);
+    absl::StatusOr<std::unique_ptr<LoopbackPkiForTest>> pki =
+        LoopbackPkiForTest::Create("http_transport_benchmark");
     if (!pki.ok() || !api_.Start().ok()) std::abort();
-    pki_ = *pki;
-    apiserver::HttpServerOptions options;
-    options.bind_address = "127.0.0.1";
-    options.port = 0;
-    options.cert_path = pki_.server_cert_path;
-    options.key_path = pki_.server_key_path;
-    options.authenticate = [this](std::string_view token) {
-      return apiserver::TokenMatches(token, pki_);
-    };
-    server_ = std::make_unique<apiserver::HttpServer>(server_io_, api_, options);
+    pki_ = *std::move(pki);
+    server_ = std::make_unique<apiserver::HttpServer>(server_io_, api_, pki_->ServerOptions());
     if (!server_->Listen().ok()) std::abort();
     server_thread_ = std::thread([this] { server_io_.run(); });
     client_thread_ = std::thread([this] { client_io_.run(); });
-    Kubeconfig kc;
-    kc.server = base::StrCat("https://127.0.0.1:", server_->port());
-    kc.ca_pem = pki_.ca_cert_pem;
-    kc.token = pki_.admin_token;
+    const Kubeconfig kc = pki_->KubeconfigFor(server_->port());
     HttpTransportOptions topts;
     topts.http2 = http2;
     topts.max_idle_connections = 32;
@@ -82,8 +62,6 @@ class Env {
     client_thread_.join();
     server_thread_.join();
     transport_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(tmp_, ec);
   }
 
   std::future<absl::StatusOr<Response>> Call(Request req) {
@@ -91,8 +69,7 @@ class Env {
   }
 
  private:
-  std::string tmp_;
-  apiserver::Pki pki_;
+  std::unique_ptr<LoopbackPkiForTest> pki_;
   base::RealClock clock_;
   store::MemoryStore store_;
   apiserver::ApiServer api_{store_, api::Registry::Default(), clock_, {}};

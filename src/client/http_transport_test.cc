@@ -4,12 +4,10 @@
 // connections and a connection per watch) and over HTTP/2 (one connection for everything).
 #include "client/http_transport.h"
 
-#include <stdlib.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -27,9 +25,9 @@
 #include "absl/strings/match.h"
 #include "apiserver/flow_control.h"
 #include "apiserver/http_server.h"
-#include "apiserver/pki.h"
 #include "base/clock.h"
 #include "base/strings.h"
+#include "client/loopback_pki_for_test.h"
 #include "client/status.h"
 #include "store/memory_store.h"
 
@@ -79,25 +77,16 @@ TEST(EncodeTargetTest, EncodesPathAndQuery) {
 class HttpTransportFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "http_transport_test.XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    tmp_ = tmpl;
-    apiserver::PkiOptions pki_options;
-    pki_options.data_dir = tmp_;
-    absl::StatusOr<apiserver::Pki> pki = apiserver::EnsurePki(pki_options);
+    absl::StatusOr<std::unique_ptr<LoopbackPkiForTest>> pki =
+        LoopbackPkiForTest::Create("http_transport_test");
     ASSERT_TRUE(pki.ok()) << pki.status();
-    pki_ = *pki;
+    pki_ = *std::move(pki);
     ASSERT_TRUE(api_.Start().ok());
-    apiserver::HttpServerOptions options;
-    options.bind_address = "127.0.0.1";
-    options.port = 0;
-    options.cert_path = pki_.server_cert_path;
-    options.key_path = pki_.server_key_path;
-    options.authenticate = [this](std::string_view token) {
+    apiserver::HttpServerOptions options = pki_->ServerOptions();
+    options.authenticate = [this, admin = options.authenticate](std::string_view token) {
       std::lock_guard<std::mutex> lock(auth_mu_);
       auth_threads_.insert(std::this_thread::get_id());
-      return apiserver::TokenMatches(token, pki_);
+      return admin(token);
     };
     flow_ = std::make_shared<apiserver::FlowControl>(FlowOptions());
     options.flow_control_for_test = flow_;
@@ -106,9 +95,7 @@ class HttpTransportFixture : public ::testing::Test {
     ASSERT_TRUE(server_->Listen().ok());
     server_thread_ = std::thread([this] { server_io_.run(); });
     client_thread_ = std::thread([this] { client_io_.run(); });
-    kubeconfig_.server = base::StrCat("https://127.0.0.1:", server_->port());
-    kubeconfig_.ca_pem = pki_.ca_cert_pem;
-    kubeconfig_.token = pki_.admin_token;
+    kubeconfig_ = pki_->KubeconfigFor(server_->port());
     absl::StatusOr<std::unique_ptr<HttpTransport>> t =
         HttpTransport::Create(client_io_.get_executor(), kubeconfig_, TransportOptions());
     ASSERT_TRUE(t.ok()) << t.status();
@@ -129,8 +116,6 @@ class HttpTransportFixture : public ::testing::Test {
     if (server_thread_.joinable()) server_thread_.join();
     transport_.reset();
     store_.Close();
-    std::error_code ec;
-    std::filesystem::remove_all(tmp_, ec);
   }
 
   absl::StatusOr<Response> Call(Request req, HttpTransport* transport = nullptr) {
@@ -162,8 +147,7 @@ class HttpTransportFixture : public ::testing::Test {
     return r.ok() ? At(json::parse(r->Text()), {"metadata", "resourceVersion"}) : "";
   }
 
-  std::string tmp_;
-  apiserver::Pki pki_;
+  std::unique_ptr<LoopbackPkiForTest> pki_;
   base::FakeClock clock_{std::chrono::system_clock::from_time_t(1'800'000'000)};
   store::MemoryStore store_;
   apiserver::ApiServer api_{store_, api::Registry::Default(), clock_, {}};

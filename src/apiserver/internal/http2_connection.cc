@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cstring>
 #include <deque>
 #include <memory>
@@ -17,14 +16,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/url/parse.hpp>
 #include <spdlog/spdlog.h>
 
+#include "absl/strings/ascii.h"
 #include "apiserver/errors.h"
 #include "apiserver/internal/rest.h"
 #include "base/http2_io.h"
@@ -87,12 +85,6 @@ struct H2Stream {
   std::function<void()> on_abort;
 };
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(base::TlsStream stream, ServeFn serve, Http2Options options)
@@ -115,9 +107,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     Fail();
   }
 
-  // ---- What H2Reply uses.
-
-  bool dead() const { return io_.dead(); }
+  // ---- What the *On calls below use.
 
   // Submits the response's HEADERS: with END_STREAM when `body_bytes` is 0 and nothing is
   // streamed, else with a data source reading the stream's queue. False when the stream is
@@ -133,7 +123,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
     fields.emplace_back("content-type", std::string(content_type));
     fields.emplace_back("cache-control", "no-cache, private");
     for (const auto& [k, v] : headers) {
-      std::string name = Lower(k);
+      std::string name = k;
+      absl::AsciiStrToLower(&name);
       // Connection-specific fields are not allowed in HTTP/2 (RFC 9113 8.2.2).
       if (name == "connection" || name == "keep-alive" || name == "transfer-encoding" ||
           name == "content-length") {
@@ -181,7 +172,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Waits until at most `limit` bytes are queued (all of them taken, END_STREAM included,
   // for 0 after the end) or the stream closes. True unless the stream closed first.
   asio::awaitable<bool> Drain(H2Stream& st, size_t limit) {
-    auto self = shared_from_this();
     for (;;) {
       if (st.complete) co_return true;
       if (st.closed || io_.dead()) co_return false;
@@ -239,9 +229,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     st->dispatched = true;
     st->received = Clock::now();
     ParseRequestTarget(st->target, &st->req);
-    // Each stream is handled on an executor of its own (when the owner gives one), so that a
-    // client's streams run at once, as kube-apiserver runs each in a goroutine; what touches
-    // the stream's framing comes back to this connection's strand (the *On calls).
+    // A stream is handled where the owner says (HttpServer: a watch on the watch threads), or
+    // on this connection's strand; what touches the stream's framing runs on this strand (the
+    // *On calls).
     asio::any_io_executor ex;
     if (options_.executor_for) ex = options_.executor_for(st->req);
     if (!ex) ex = io_.stream().get_executor();
@@ -251,8 +241,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> Handle(std::shared_ptr<Connection> self, std::shared_ptr<H2Stream> st);
 
  public:
-  // ---- On the connection's strand, for H2Reply (each awaited through co_spawn from the
-  // stream's handler).
+  // ---- On the connection's strand, for H2Reply (called directly by a handler on this strand,
+  // through co_spawn by one elsewhere).
   const asio::any_io_executor& executor() { return executor_; }
   asio::awaitable<bool> SendOn(std::shared_ptr<H2Stream> st, Response resp) {
     const size_t size = resp.BodySize();
@@ -292,7 +282,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     st->on_abort = std::move(fn);
   }
-  // After the handler: a stream it left unanswered is reset with `error`; an answered one
+  // After the handler: a stream it left unanswered is reset with INTERNAL_ERROR; an answered one
   // whose client may still be sending (413) is reset with NO_ERROR to stop the upload.
   asio::awaitable<void> FinishOn(std::shared_ptr<H2Stream> st, bool stop_upload) {
     st->on_abort = nullptr;
@@ -308,7 +298,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
-
   static Connection* Of(void* user) { return static_cast<Connection*>(user); }
   static H2Stream* StreamOf(nghttp2_session* s, int32_t id) {
     return static_cast<H2Stream*>(nghttp2_session_get_stream_user_data(s, id));
