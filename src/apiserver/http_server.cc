@@ -99,6 +99,56 @@ class OwnThreads {
   std::vector<std::thread> threads_;
 };
 
+// Records each written batch of one watch in shoal_watch_delivery_seconds and
+// shoal_watch_write_seconds, and logs a watch that falls a second behind (at most once per
+// 10 s). Called where the batch is written: for HTTP/2 on the connection's strand, after
+// the watch went on (Reply::Piece), so it lives as long as the last callback.
+class WatchDelivery {
+ public:
+  struct Batch {
+    std::chrono::steady_clock::time_point taken;   // from the watcher
+    std::chrono::steady_clock::time_point handed;  // to the Reply
+    std::vector<std::chrono::steady_clock::time_point> applied;  // of its live events
+    size_t events = 0;
+    size_t bytes = 0;
+  };
+
+  WatchDelivery(RequestMetrics& metrics, std::string resource, std::string scope,
+                std::string what)
+      : metrics_(metrics),
+        resource_(std::move(resource)),
+        scope_(std::move(scope)),
+        what_(std::move(what)) {}
+
+  void Record(const Batch& b, std::chrono::steady_clock::time_point written) {
+    std::vector<double> delivery;
+    delivery.reserve(b.applied.size());
+    auto oldest = written;  // of the live events: the slowest delivered
+    for (const auto applied : b.applied) {
+      oldest = std::min(oldest, applied);
+      delivery.push_back(std::chrono::duration<double>(written - applied).count());
+    }
+    const double write = std::chrono::duration<double>(written - b.handed).count();
+    metrics_.RecordWatchBatch(resource_, scope_, delivery, write);
+    const double slowest = std::chrono::duration<double>(written - oldest).count();
+    if (slowest >= 1.0 && written - last_slow_log_ >= std::chrono::seconds(10)) {
+      last_slow_log_ = written;
+      spdlog::info("watch {} is behind: an event was delivered {:.0f} ms after the cache "
+                   "applied it, in a batch of {} events ({} bytes) written {:.0f} ms after "
+                   "it was handed over (taken {:.0f} ms after its oldest event)",
+                   what_, slowest * 1000, b.events, b.bytes, write * 1000,
+                   std::chrono::duration<double>(b.taken - oldest).count() * 1000);
+    }
+  }
+
+ private:
+  RequestMetrics& metrics_;
+  const std::string resource_;
+  const std::string scope_;
+  const std::string what_;
+  std::chrono::steady_clock::time_point last_slow_log_{};
+};
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -449,48 +499,37 @@ struct HttpServer::Impl {
     bool first = true;
     bool initial_end_pending = ws.initial_events_end;
     bool alive = true;
+    // When the last write was handed over (the bookmark schedule counts from it).
     auto last_write = std::chrono::steady_clock::now();
-    // Delivery delays for shoal_watch_delivery_seconds.
     const Filter& filter = ws.watcher->filter();
-    const std::string_view scope = !filter.labels.Empty() || !filter.fields.Empty() ? "selector"
-                                   : !filter.ns.empty()                            ? "namespace"
-                                                                                   : "cluster";
-    std::vector<double> delivery;
-    auto last_slow_log = std::chrono::steady_clock::time_point{};
+    auto delivery = std::make_shared<WatchDelivery>(
+        api.metrics(), ws.cache->type().plural,
+        !filter.labels.Empty() || !filter.fields.Empty() ? "selector"
+        : !filter.ns.empty()                            ? "namespace"
+                                                        : "cluster",
+        base::StrCat(req.path, " (", req.user_agent, ")"));
     while (alive) {
       wake->pending = false;
       std::vector<CacheEvent> events = ws.watcher->Take(512);
-      const auto take_time = std::chrono::steady_clock::now();
       if (!events.empty()) {
+        WatchDelivery::Batch b;
+        b.taken = std::chrono::steady_clock::now();
+        b.events = events.size();
         std::string batch;
         for (const CacheEvent& e : events) {
           batch += api.EncodeWatchEvent(ws, e, first);
           first = false;
+          if (e.applied != std::chrono::steady_clock::time_point{}) b.applied.push_back(e.applied);
         }
         sent += events.size();
-        const auto write_start = std::chrono::steady_clock::now();
-        alive = co_await reply.Piece(batch);
-        last_write = reply.WrittenAt(alive, write_start);
-        delivery.clear();
-        auto oldest = last_write;  // of the live events: the slowest delivered
-        for (const CacheEvent& e : events) {
-          if (e.applied == std::chrono::steady_clock::time_point{}) continue;
-          oldest = std::min(oldest, e.applied);
-          delivery.push_back(std::chrono::duration<double>(last_write - e.applied).count());
-        }
-        const double write = std::chrono::duration<double>(last_write - write_start).count();
-        api.metrics().RecordWatchBatch(ws.cache->type().plural, scope, delivery, write);
-        // A watch that falls a second behind is worth a line (at most one per 10 s per watch).
-        const double slowest = std::chrono::duration<double>(last_write - oldest).count();
-        if (slowest >= 1.0 && last_write - last_slow_log >= std::chrono::seconds(10)) {
-          last_slow_log = last_write;
-          spdlog::info("watch {} ({}) is behind: an event was delivered {:.0f} ms after the "
-                       "cache applied it, in a batch of {} events ({} bytes) written in {:.0f} "
-                       "ms (taken {:.0f} ms after its oldest event)",
-                       req.path, req.user_agent, slowest * 1000, events.size(), batch.size(),
-                       write * 1000,
-                       std::chrono::duration<double>(take_time - oldest).count() * 1000);
-        }
+        b.bytes = batch.size();
+        b.handed = std::chrono::steady_clock::now();
+        internal::Reply::Written on_written = [delivery, b = std::move(b)](auto written) {
+          delivery->Record(b, written);
+        };
+        auto piece = reply.Piece(batch, std::move(on_written));
+        alive = co_await std::move(piece);
+        last_write = std::chrono::steady_clock::now();
         continue;
       }
       if (ws.watcher->terminated() || wake->aborted) break;

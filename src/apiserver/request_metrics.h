@@ -13,10 +13,13 @@
 //   shoal_watch_delivery_seconds{resource,scope}  histogram: the watch cache applying an event
 //                                                  -> the end of its write to the connection
 //                                                  (as above, when the bytes went out)
-//   shoal_watch_write_seconds{resource,scope}     histogram: one write of a batch of events
+//   shoal_watch_write_seconds{resource,scope}     histogram: a batch of events handed to the
+//                                                  connection -> written (HTTP/2: framed
+//                                                  into the write that follows at once)
 // scope is "cluster" (all namespaces), "namespace" or "selector" (a label or field selector).
-// A long delivery with short writes says the server was slow to send; long writes say the
-// client was slow to read (TCP pushed back).
+// A long delivery with short writes says the watch thread was slow to take the events; long
+// writes say the client was slow to read (TCP or HTTP/2 flow control pushed back) or, over
+// HTTP/2, that the connection waited for its turn on the I/O threads.
 // And the API server's calls to its store, as kube-apiserver's storage layer counts its etcd
 // requests:
 //   etcd_request_duration_seconds{operation,type}  histogram: a write handed to the store ->

@@ -19,8 +19,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // Bytes read from the socket at a time; nghttp2 keeps what a frame still needs. Small, since
 // a server holds thousands of connections that each keep their buffer.
 constexpr size_t kReadBytes = 8 * 1024;
-// What the writer gathers from nghttp2 into one socket write at most.
-constexpr size_t kWriteBytes = 256 * 1024;
+// What the writer gathers from nghttp2 into one socket write at most: a watch's burst of
+// events goes out in one write where the socket takes it (TlsStream, WriteAllAtOnce).
+constexpr size_t kWriteBytes = 1024 * 1024;
+// An idle connection keeps no larger buffer (a LIST's answer passed through it).
+constexpr size_t kKeptWriteBytes = 64 * 1024;
 
 }  // namespace
 
@@ -31,8 +34,7 @@ bool NegotiatedHttp2(TlsStream& stream) {
   return len == 2 && std::memcmp(proto, "h2", 2) == 0;
 }
 
-Http2Io::Http2Io(TlsStream stream)
-    : stream_(std::move(stream)), write_wake_(stream_.get_executor()) {}
+Http2Io::Http2Io(TlsStream stream) : stream_(std::move(stream)) {}
 
 Http2Io::~Http2Io() {
   if (session_ != nullptr) nghttp2_session_del(session_);
@@ -40,7 +42,8 @@ Http2Io::~Http2Io() {
 
 bool Http2Io::StartSession(bool server, const Http2Callbacks& callbacks, void* user,
                            std::span<const nghttp2_settings_entry> settings,
-                           int32_t connection_window_bytes) {
+                           int32_t connection_window_bytes, std::weak_ptr<void> owner) {
+  owner_ = std::move(owner);
   nghttp2_session_callbacks* cbs = nullptr;
   if (nghttp2_session_callbacks_new(&cbs) != 0) return false;
   if (callbacks.on_begin_headers != nullptr) {
@@ -64,12 +67,15 @@ bool Http2Io::StartSession(bool server, const Http2Callbacks& callbacks, void* u
 }
 
 asio::awaitable<void> Http2Io::ReadLoop(std::function<void()> before_read) {
+  Kick();  // the SETTINGS
   std::vector<uint8_t> buf(kReadBytes);
   while (!dead_) {
     if (before_read) before_read();
     auto [ec, n] = co_await stream_.async_read_some(asio::buffer(buf), use_tuple);
     if (ec || dead_) break;
+    in_session_ = true;
     const ssize_t rv = nghttp2_session_mem_recv(session_, buf.data(), n);
+    in_session_ = false;
     if (rv < 0) {
       spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(rv)));
       break;
@@ -80,40 +86,45 @@ asio::awaitable<void> Http2Io::ReadLoop(std::function<void()> before_read) {
   Fail();
 }
 
-asio::awaitable<void> Http2Io::WriteLoop() {
-  std::string out;
-  while (!dead_) {
-    out.clear();
-    while (out.size() < kWriteBytes) {
-      const uint8_t* data = nullptr;
-      const ssize_t n = nghttp2_session_mem_send(session_, &data);
-      if (n < 0) {
-        spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(n)));
-        Fail();
-        co_return;
-      }
-      if (n == 0) break;
-      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+void Http2Io::Kick() {
+  if (dead_ || writing_ || in_session_) return;
+  std::shared_ptr<void> owner = owner_.lock();
+  if (owner == nullptr) return;  // being destroyed
+  out_.clear();
+  in_session_ = true;
+  while (out_.size() < kWriteBytes) {
+    const uint8_t* data = nullptr;
+    const ssize_t n = nghttp2_session_mem_send(session_, &data);
+    if (n < 0) {
+      in_session_ = false;
+      spdlog::debug("HTTP/2: {}", nghttp2_strerror(static_cast<int>(n)));
+      Fail();
+      return;
     }
-    if (!out.empty()) {
-      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(out), WriteAllAtOnce{},
-                                                use_tuple);
-      if (ec) break;
-      // An idle connection keeps no large buffer (a LIST's answer passed through it).
-      if (out.capacity() > 64 * 1024) std::string().swap(out);
-      continue;
-    }
-    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) break;
-    write_wake_.expires_at(std::chrono::steady_clock::time_point::max());
-    co_await write_wake_.async_wait(use_tuple);
+    if (n == 0) break;
+    out_.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
   }
-  Fail();
+  in_session_ = false;
+  if (out_.empty()) {
+    if (out_.capacity() > kKeptWriteBytes) std::string().swap(out_);
+    if (!nghttp2_session_want_read(session_) && !nghttp2_session_want_write(session_)) Fail();
+    return;
+  }
+  writing_ = true;
+  asio::async_write(stream_, asio::buffer(out_), WriteAllAtOnce{},
+                    [this, owner = std::move(owner)](boost::system::error_code ec, size_t) {
+                      writing_ = false;
+                      if (ec) {
+                        Fail();
+                        return;
+                      }
+                      Kick();
+                    });
 }
 
 bool Http2Io::Fail() {
   if (dead_) return false;
   dead_ = true;
-  write_wake_.cancel();
   stream_.Shutdown();
   return true;
 }

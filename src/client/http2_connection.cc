@@ -55,7 +55,7 @@ struct ClientStream {
 
 }  // namespace
 
-// One open connection: its streams, and the read and write loops (base::Http2Io).
+// One open connection: its streams, and the read loop and the writer (base::Http2Io).
 class Http2Connection::Session : public std::enable_shared_from_this<Session> {
  public:
   explicit Session(base::TlsStream stream) : io_(std::move(stream)) {}
@@ -70,14 +70,11 @@ class Http2Connection::Session : public std::enable_shared_from_this<Session> {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindowBytes)},
     };
-    if (!io_.StartSession(/*server=*/false, callbacks, this, settings,
-                          kConnectionWindowBytes)) {
+    if (!io_.StartSession(/*server=*/false, callbacks, this, settings, kConnectionWindowBytes,
+                          weak_from_this())) {
       return false;
     }
-    auto self = shared_from_this();
-    const auto ex = io_.stream().get_executor();
-    asio::co_spawn(ex, ReadLoop(self), asio::detached);
-    asio::co_spawn(ex, WriteLoop(self), asio::detached);
+    asio::co_spawn(io_.stream().get_executor(), ReadLoop(shared_from_this()), asio::detached);
     return true;
   }
 
@@ -161,10 +158,6 @@ class Http2Connection::Session : public std::enable_shared_from_this<Session> {
  private:
   asio::awaitable<void> ReadLoop(std::shared_ptr<Session> self) {
     co_await io_.ReadLoop(nullptr);
-    Fail();
-  }
-  asio::awaitable<void> WriteLoop(std::shared_ptr<Session> self) {
-    co_await io_.WriteLoop();
     Fail();
   }
 

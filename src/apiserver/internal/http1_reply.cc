@@ -80,10 +80,12 @@ asio::awaitable<bool> Http1Reply::Begin(int code, std::string_view content_type)
 // A chunk is three buffers (size line, the data, CRLF), written in one pass where the
 // socket takes them (TlsStream gathers the size line with the data's first bytes): a batch
 // of events costs one completion on a busy watch thread, and its bytes are not copied.
-asio::awaitable<bool> Http1Reply::Piece(std::string_view data) {
+asio::awaitable<bool> Http1Reply::Piece(std::string_view data, Written written) {
+  const auto start = std::chrono::steady_clock::now();
   const auto chunk = http::make_chunk(asio::buffer(data.data(), data.size()));
   auto [ec, n] =
       co_await asio::async_write(stream_, chunk, base::WriteAllAtOnce{}, use_tuple);
+  if (!ec && written) written(WrittenAt(true, start));
   co_return !ec;
 }
 

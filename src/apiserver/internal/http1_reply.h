@@ -25,7 +25,8 @@ class Http1Reply : public Reply {
 
   boost::asio::awaitable<bool> Send(Response& resp) override;
   boost::asio::awaitable<bool> Begin(int code, std::string_view content_type) override;
-  boost::asio::awaitable<bool> Piece(std::string_view data) override;
+  using Reply::Piece;
+  boost::asio::awaitable<bool> Piece(std::string_view data, Written written) override;
   boost::asio::awaitable<void> End() override;
   // When the stream's last write went into the socket (`ok`), or now; never before `since`.
   std::chrono::steady_clock::time_point WrittenAt(

@@ -36,9 +36,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// A streamed answer (a watch) waits while more than this is queued on its stream: the client
-// reads slowly or its window is shut.
-constexpr size_t kHighWaterBytes = 1 << 20;
+// A streamed answer (a watch) waits while more than this of it is unsent: the client reads
+// slowly or its window is shut. Larger than one full batch of a watch of pods (512 events,
+// 1-1.5 MB), so that a watch in a burst hands batch after batch over without waiting.
+constexpr size_t kHighWaterBytes = 4 << 20;
 
 int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                unsigned int inlen, void*) {
@@ -54,6 +55,12 @@ int SelectAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const uns
   *outlen = selected_len;
   return SSL_TLSEXT_ERR_OK;
 }
+
+// Bytes of an answer queued for nghttp2, and what runs once it took the last of them.
+struct QueuedPiece {
+  store::Bytes bytes;
+  Reply::Written written;
+};
 
 // One stream: its request as it arrives, then the answer queued for nghttp2 to frame.
 struct H2Stream {
@@ -73,9 +80,15 @@ struct H2Stream {
   bool complete = false;   // the last byte (END_STREAM) was taken by nghttp2
   bool deferred = false;   // the data source is waiting for more (NGHTTP2_ERR_DEFERRED)
   bool closed = false;     // the stream is closed (reset, done, or the connection ended)
-  std::deque<store::Bytes> queue;
+  std::deque<QueuedPiece> queue;
   size_t front_pos = 0;
-  size_t queued = 0;
+  // Bytes in `queue`, and bytes a handler on another executor posted and the connection's
+  // strand has not queued yet: written there and by that handler, read by the handler
+  // (H2Reply::Piece waits while their sum is past the high-water mark).
+  std::atomic<size_t> queued{0};
+  std::atomic<size_t> posted{0};
+  // Set with `closed` when the stream closed before its answer ended: read by the handler.
+  std::atomic<bool> aborted{false};
   // When nghttp2 last took queued bytes (steady clock ticks): read by the stream's handler,
   // which may run on another thread (WrittenAt).
   std::atomic<Clock::rep> last_taken{0};
@@ -95,7 +108,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<void> Run() {
     auto self = shared_from_this();
     if (!Init()) co_return;
-    asio::co_spawn(io_.stream().get_executor(), WriteLoop(self), asio::detached);
     // A connection without streams is closed after the idle timeout.
     co_await io_.ReadLoop([this] {
       if (streams_.empty()) {
@@ -154,13 +166,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
-  void Queue(H2Stream& st, store::Bytes bytes) {
-    if (bytes->empty()) return;
+  void Queue(H2Stream& st, store::Bytes bytes, Reply::Written written = nullptr) {
+    if (bytes->empty()) {
+      if (written) written(Clock::now());
+      return;
+    }
     st.queued += bytes->size();
-    st.queue.push_back(std::move(bytes));
+    st.queue.push_back({std::move(bytes), std::move(written)});
   }
 
-  // Lets nghttp2 read the stream's queue again and wakes the writer.
+  // Lets nghttp2 read the stream's queue again and sends what it frames (Http2Io::Kick).
   void Resume(H2Stream& st) {
     if (st.deferred && !st.closed && !io_.dead()) {
       st.deferred = false;
@@ -195,12 +210,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
          static_cast<uint32_t>(options_.stream_window_bytes)},
     };
     return io_.StartSession(/*server=*/true, callbacks, this, settings,
-                            options_.connection_window_bytes);
-  }
-
-  asio::awaitable<void> WriteLoop(std::shared_ptr<Connection> self) {
-    co_await io_.WriteLoop();
-    Fail();
+                            options_.connection_window_bytes, weak_from_this());
   }
 
   void Kick() { io_.Kick(); }
@@ -217,6 +227,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   static void Abort(H2Stream& st) {
     st.closed = true;
+    if (!st.complete) st.aborted = true;
     st.progress.cancel();
     if (!st.complete && st.on_abort) {
       auto fn = std::move(st.on_abort);
@@ -261,11 +272,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                 std::string content_type) {
     co_return StartResponse(*st, code, content_type, {}, -1, true);
   }
-  asio::awaitable<bool> PieceOn(std::shared_ptr<H2Stream> st, store::Bytes data) {
+  asio::awaitable<bool> PieceOn(std::shared_ptr<H2Stream> st, store::Bytes data,
+                                Reply::Written written) {
     if (st->closed || io_.dead()) co_return false;
-    Queue(*st, std::move(data));
+    Queue(*st, std::move(data), std::move(written));
     Resume(*st);
     co_return co_await Drain(*st, kHighWaterBytes);
+  }
+  // A piece posted by a handler on another executor, which goes on without waiting: queued
+  // behind the pieces posted before it (dropped if the stream closed meanwhile).
+  void HandOn(const std::shared_ptr<H2Stream>& st, store::Bytes data, Reply::Written written) {
+    st->posted -= data->size();
+    if (st->closed || io_.dead()) return;
+    Queue(*st, std::move(data), std::move(written));
+    Resume(*st);
+  }
+  asio::awaitable<bool> DrainOn(std::shared_ptr<H2Stream> st, size_t limit) {
+    co_return co_await Drain(*st, limit);
   }
   asio::awaitable<void> EndOn(std::shared_ptr<H2Stream> st) {
     if (st->closed || io_.dead()) co_return;
@@ -382,20 +405,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
                           uint32_t* flags, nghttp2_data_source* source, void*) {
     auto* st = static_cast<H2Stream*>(source->ptr);
     size_t n = 0;
+    const auto now = Clock::now();
     while (n < length && !st->queue.empty()) {
-      const std::string& front = *st->queue.front();
+      const std::string& front = *st->queue.front().bytes;
       const size_t take = std::min(length - n, front.size() - st->front_pos);
       std::memcpy(buf + n, front.data() + st->front_pos, take);
       n += take;
       st->front_pos += take;
       if (st->front_pos == front.size()) {
+        // Framed now, and written by the send that is running this (Http2Io::Kick).
+        Reply::Written written = std::move(st->queue.front().written);
         st->queue.pop_front();
         st->front_pos = 0;
+        if (written) written(now);
       }
     }
     st->queued -= n;
     if (n > 0) {
-      st->last_taken.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+      st->last_taken.store(now.time_since_epoch().count(), std::memory_order_relaxed);
       st->progress.cancel();
     }
     if (st->queue.empty() && st->eof) {
@@ -442,9 +469,27 @@ class H2Reply : public Reply {
     co_return co_await OnConnection(std::move(op));
   }
 
-  asio::awaitable<bool> Piece(std::string_view data) override {
-    auto op = c_->PieceOn(st_, std::make_shared<const std::string>(data));
-    co_return co_await OnConnection(std::move(op));
+  using Reply::Piece;
+  // On the connection's strand the piece is queued at once; from another executor (a watch
+  // on the watch threads) it is posted there and the handler goes on, without waiting for a
+  // turn in the I/O threads' queue, until more than the high-water mark is unsent.
+  asio::awaitable<bool> Piece(std::string_view data, Written written) override {
+    auto bytes = std::make_shared<const std::string>(data);
+    if (on_connection_) {
+      auto op = c_->PieceOn(st_, std::move(bytes), std::move(written));
+      co_return co_await std::move(op);
+    }
+    if (st_->aborted) co_return false;
+    st_->posted += bytes->size();
+    asio::post(c_->executor(), [c = c_, st = st_, bytes = std::move(bytes),
+                                written = std::move(written)]() mutable {
+      c->HandOn(st, std::move(bytes), std::move(written));
+    });
+    if (st_->posted + st_->queued > kHighWaterBytes) {
+      auto op = c_->DrainOn(st_, kHighWaterBytes);
+      co_return co_await OnConnection(std::move(op));
+    }
+    co_return !st_->aborted;
   }
 
   asio::awaitable<void> End() override {

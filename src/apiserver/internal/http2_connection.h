@@ -6,7 +6,8 @@
 //
 // Threading: the reading, the writing and the framing of one connection run on its stream's
 // executor (a strand); each stream's request is handled on the executor that
-// Http2Options::executor_for gives (the answer's framing comes back to the connection's).
+// Http2Options::executor_for gives (the answer's framing comes back to the connection's: a
+// streamed answer's pieces are posted there, and its handler goes on, see Reply::Piece).
 #pragma once
 
 #include <openssl/ssl.h>

@@ -22,11 +22,20 @@ class Reply {
   // The whole answer. False when it could not be written (the client went away).
   virtual boost::asio::awaitable<bool> Send(Response& resp) = 0;
 
-  // A streamed answer (a watch, a followed log): the head, then pieces as they come (each
-  // written, or queued behind the stream's flow control, before the call returns; false when
-  // the client went away), then the end.
+  // What runs once a piece's last byte was handed to the socket (HTTP/2: framed by nghttp2
+  // into the write that follows at once), with that time.
+  using Written = std::function<void(std::chrono::steady_clock::time_point)>;
+
+  // A streamed answer (a watch, a followed log): the head, then pieces as they come, then the
+  // end. Piece returns false when the client went away. Over HTTP/1.1 a piece is written
+  // before it returns; over HTTP/2 it is queued on the stream, and a handler on an executor
+  // other than the connection's goes on before it is framed, unless several MiB are unsent.
+  // `written` runs then (on the connection's executor; never if the exchange ends first).
   virtual boost::asio::awaitable<bool> Begin(int code, std::string_view content_type) = 0;
-  virtual boost::asio::awaitable<bool> Piece(std::string_view data) = 0;
+  virtual boost::asio::awaitable<bool> Piece(std::string_view data, Written written) = 0;
+  boost::asio::awaitable<bool> Piece(std::string_view data) {
+    return Piece(data, nullptr);
+  }
   virtual boost::asio::awaitable<void> End() = 0;
 
   // When what the last call wrote went into the socket (`ok`), or now when it failed; never
