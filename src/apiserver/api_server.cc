@@ -44,7 +44,7 @@ WatchCache* ApiServer::EnsureCache(const api::ResourceType& type, int64_t revisi
   auto& cache = caches_[type.KeyPrefix()];
   if (!cache) {
     cache = std::make_unique<WatchCache>(type, options_.history_capacity,
-                                         options_.watcher_capacity);
+                                         options_.watcher_capacity, options_.history_max_age);
     cache->Reset({}, revision);
   }
   return cache.get();

@@ -32,6 +32,10 @@ namespace shoal::apiserver {
 
 struct ApiServerOptions {
   size_t history_capacity = 100000;  // events kept per resource for watch resume / paging
+  // ... and of them only those younger than this (kube-apiserver's continue tokens last until
+  // etcd compacts, every 5 minutes; shoal serves them from this history). Nodes' status
+  // writes at 7,500 nodes fill 100,000 events in 13 minutes.
+  std::chrono::steady_clock::duration history_max_age = std::chrono::minutes(5);
   size_t watcher_capacity = 10000;   // events queued per watcher before it is cut off
   std::string server_address = "127.0.0.1:6443";  // advertised in /api
 };

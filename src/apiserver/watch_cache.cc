@@ -112,8 +112,11 @@ void Watcher::Terminate() {
 }
 
 WatchCache::WatchCache(const api::ResourceType& type, size_t history_capacity,
-                       size_t watcher_capacity)
-    : type_(type), history_capacity_(history_capacity), watcher_capacity_(watcher_capacity) {}
+                       size_t watcher_capacity, std::chrono::steady_clock::duration history_max_age)
+    : type_(type),
+      history_capacity_(history_capacity),
+      watcher_capacity_(watcher_capacity),
+      history_max_age_(history_max_age) {}
 
 void WatchCache::Reset(const std::vector<store::KeyValue>& kvs, int64_t revision) {
   std::unique_lock lock(mu_);
@@ -183,7 +186,8 @@ void WatchCache::Apply(const store::Event& event) {
   }
   revision_ = std::max(revision_, ce.rv);
   history_.push_back(ce);
-  while (history_.size() > history_capacity_) {
+  while (!history_.empty() && (history_.size() > history_capacity_ ||
+                                applied - history_.front().applied > history_max_age_)) {
     history_start_ = history_.front().rv;
     history_.pop_front();
   }

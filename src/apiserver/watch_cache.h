@@ -160,7 +160,11 @@ struct ListOptions {
 
 class WatchCache {
  public:
-  WatchCache(const api::ResourceType& type, size_t history_capacity, size_t watcher_capacity);
+  // The history keeps the last `history_capacity` events, and of them only those applied
+  // less than `history_max_age` ago (checked as events are applied).
+  WatchCache(const api::ResourceType& type, size_t history_capacity, size_t watcher_capacity,
+             std::chrono::steady_clock::duration history_max_age =
+                 std::chrono::steady_clock::duration::max());
 
   // Writer side (store commit thread). Events must come in revision order. An event's hint,
   // if any, must be the written object's ObjectFields (FieldsOf): it is used instead of
@@ -202,6 +206,7 @@ class WatchCache {
   const api::ResourceType& type_;
   const size_t history_capacity_;
   const size_t watcher_capacity_;
+  const std::chrono::steady_clock::duration history_max_age_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, ObjectPtr> objects_;  // by key, ordered for pagination

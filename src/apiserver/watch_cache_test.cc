@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "api/object.h"
 #include "api/registry.h"
 #include "base/strings.h"
@@ -273,6 +276,45 @@ TEST_F(WatchCacheTest, WatchFromTooOldRevisionIsOutOfRange) {
   for (int i = 0; i < 12; ++i) Put("a");
   EXPECT_TRUE(absl::IsOutOfRange(cache_.Watch(1, Filter{}, nullptr).status()));
   EXPECT_TRUE(cache_.Watch(11, Filter{}, nullptr).ok());
+}
+
+TEST(WatchCacheHistoryTest, EventsOlderThanTheMaxAgeLeaveTheHistory) {
+  // A large capacity and a 50 ms age bound: only age trims here.
+  WatchCache cache(Pods(), /*history=*/1000, /*watcher_capacity=*/100,
+                   std::chrono::milliseconds(50));
+  int64_t rev = 0;
+  auto put = [&](const std::string& name) {
+    store::Event e;
+    e.type = store::EventType::kPut;
+    e.kv.key = Pods().Key("default", name);
+    e.kv.value = store::MakeBytes(PodJson(name, "", "a"));
+    e.kv.mod_revision = ++rev;
+    cache.Apply(e);
+  };
+  for (const char* n : {"a", "b", "c"}) put(n);
+  ListOptions o;
+  o.limit = 1;
+  auto first = cache.List(o);
+  ASSERT_TRUE(first.ok());
+  put("a");  // rev 4, within the age bound: the snapshot at 3 can still be rolled back to
+  o.continue_token = first->continue_token;
+  ASSERT_TRUE(cache.List(o).ok());
+  EXPECT_TRUE(cache.Watch(1, Filter{}, nullptr).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  put("b");  // rev 5: revisions 1-4 are now older than 50 ms and leave
+  auto r = cache.List(o);
+  EXPECT_TRUE(absl::IsOutOfRange(r.status())) << r.status();
+  EXPECT_TRUE(absl::IsOutOfRange(cache.Watch(3, Filter{}, nullptr).status()));
+  // A watch from the last trimmed revision still gets every later event.
+  auto w = cache.Watch(4, Filter{}, nullptr);
+  ASSERT_TRUE(w.ok()) << w.status();
+  std::vector<CacheEvent> events = (*w)->Take(10);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].rv, 5);
+  // The current state is whole.
+  auto all = cache.List(ListOptions{});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->items.size(), 3u);
 }
 
 TEST_F(WatchCacheTest, LabelTransitionsBecomeAddedAndDeleted) {

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 100000));
   srv->add_option("--compaction-interval", compaction_seconds,
                   "Seconds between store compactions (history older than one interval is "
-                  "dropped)")
+                  "dropped, from the store and from the watch cache, which serves watch "
+                  "resumes and LIST continue tokens: older ones get 410 Gone)")
       ->capture_default_str()
       ->check(CLI::Range(1, 86400));
 

@@ -118,6 +118,9 @@ int RunServer(const ServerFlags& flags) {
                          : flags.bind_address;
   apiserver::ApiServerOptions aopts;
   aopts.server_address = base::StrCat(host, ":", flags.port);
+  // The watch cache's history, which continue tokens and watch resumes read, lasts as long as
+  // the store's.
+  aopts.history_max_age = flags.compaction_interval;
   apiserver::ApiServer api(**store, api::Registry::Default(), base::RealClock::Get(), aopts);
   if (auto st = api.Start(); !st.ok()) {
     fmt::print(stderr, "error: starting the API server: {}\n", st.ToString());
