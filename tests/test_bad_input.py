@@ -6,6 +6,7 @@ resourceVersion) is exactly what it was before the bad request.
 """
 
 import json
+import time
 import urllib.parse
 
 import pytest
@@ -540,3 +541,38 @@ def test_watch_and_list_from_a_too_old_resource_version_is_410(server):
         events = w.read_until(lambda e: len(e) >= 1, timeout=10)
         assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
             ("ADDED", "next")]
+
+
+@pytest.mark.server_args("--compaction-interval", "3")
+def test_continue_tokens_and_watches_expire_after_the_compaction_interval(server):
+    """The watch cache's history lasts one compaction interval (here 3 s), as the store's:
+    a continue token or a watch from before it gets 410 Expired, without a restart."""
+    for i in range(5):
+        assert server.request("POST", CM_PATH, {"metadata": {"name": f"e{i}"}}).status == 201
+    old_rv = server.get_json(CM_PATH)["metadata"]["resourceVersion"]
+    page = server.get_json(q(CM_PATH, limit="2"))
+    token = page["metadata"]["continue"]
+    assert token and len(page["items"]) == 2
+    # Within the interval the token reads the snapshot on, a change after it aside.
+    assert server.request("POST", CM_PATH, {"metadata": {"name": "e5"}}).status == 201
+    page2 = server.get_json(q(CM_PATH, limit="2", **{"continue": token}))
+    assert [c["metadata"]["name"] for c in page2["items"]] == ["e2", "e3"]
+
+    time.sleep(4.5)
+    # The next configmap write trims the events older than 3 s from the history.
+    assert server.request("POST", CM_PATH, {"metadata": {"name": "e6"}}).status == 201
+    r = get(server, q(CM_PATH, limit="2", **{"continue": token}))
+    assert_status(r, 410, "Expired")
+    with WatchStream(server, q(CM_PATH, watch="true", resourceVersion=old_rv)) as w:
+        if w.status == 200:
+            events = w.read_until(lambda e: len(e) >= 1, timeout=10)
+            assert len(events) == 1 and events[0]["type"] == "ERROR", events
+            assert events[0]["object"]["code"] == 410, events
+        else:
+            assert w.status == 410
+    # Nothing was lost: every configmap is listed, and a new page walk works.
+    names = [c["metadata"]["name"] for c in server.get_json(CM_PATH)["items"]]
+    assert [n for n in names if n.startswith("e")] == [f"e{i}" for i in range(7)]
+    page = server.get_json(q(CM_PATH, limit="4"))
+    rest = server.get_json(q(CM_PATH, limit="100", **{"continue": page["metadata"]["continue"]}))
+    assert len(page["items"]) + len(rest["items"]) == len(names)
