@@ -322,6 +322,20 @@ bool HasResourceVersion(std::string_view doc, int64_t rv) {
   return doc.substr(at + kRvMember.size(), want.size()) == want;
 }
 
+bool StampedFrom(std::string_view stamped, int64_t rv, std::string_view stored) {
+  if (!HasResourceVersion(stamped, rv)) return false;
+  const size_t at = CanonicalMetadataStart(stamped);
+  // stamped = head + "resourceVersion":"rv" [+ ','] + tail, where stored = head + tail.
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), rv).ptr;
+  size_t rest = at + kRvMember.size() + static_cast<size_t>(end - digits) + 1;
+  if (rest < stamped.size() && stamped[rest] == ',') ++rest;
+  const std::string_view head = stamped.substr(0, at);
+  const std::string_view tail = stamped.substr(rest);
+  return stored.size() == head.size() + tail.size() && stored.starts_with(head) &&
+         stored.ends_with(tail);
+}
+
 absl::StatusOr<json::value> ParseJson(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = 100;

@@ -73,6 +73,11 @@ std::optional<std::string> WithApiVersion(std::string_view doc, std::string_view
 // unchanged, so that it can be served as it is.
 bool HasResourceVersion(std::string_view doc, int64_t rv);
 
+// True if `stamped` is `stored` (SerializeForStore's form) stamped with `rv` by
+// InjectResourceVersion: what an update compares to skip writing an unchanged object,
+// without building either string again. False when `stamped` is not in that form.
+bool StampedFrom(std::string_view stamped, int64_t rv, std::string_view stored);
+
 // Parses a request body. Returns InvalidArgument with the parser's message (naming the
 // offset) when it is not valid JSON.
 absl::StatusOr<json::value> ParseJson(std::string_view text);

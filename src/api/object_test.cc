@@ -311,6 +311,26 @@ TEST(HasResourceVersionTest, ExactVersionAtCanonicalPosition) {
   EXPECT_FALSE(HasResourceVersion(InjectResourceVersion(kStored, 12), 123));
 }
 
+TEST(StampedFromTest, TrueOnlyForTheSameStoredBytesAndRevision) {
+  const std::string stamped = InjectResourceVersion(kStored, 123);
+  EXPECT_TRUE(StampedFrom(stamped, 123, kStored));
+  EXPECT_FALSE(StampedFrom(stamped, 12, kStored));
+  EXPECT_FALSE(StampedFrom(stamped, 124, kStored));
+  std::string changed(kStored);
+  changed.back() = ' ';  // same size, one byte off at the end
+  EXPECT_FALSE(StampedFrom(stamped, 123, changed));
+  EXPECT_FALSE(StampedFrom(stamped, 123, std::string(kStored) + " "));
+  EXPECT_FALSE(StampedFrom(stamped, 123, ""));
+  // Not stamped (or not in canonical form): false, the caller compares otherwise.
+  EXPECT_FALSE(StampedFrom(kStored, 123, kStored));
+  // Empty metadata: the stamp has no comma after it.
+  const std::string empty_meta = R"({"apiVersion":"v1","kind":"Pod","metadata":{}})";
+  const std::string stamped_empty = InjectResourceVersion(empty_meta, 7);
+  ASSERT_NE(stamped_empty, empty_meta);
+  EXPECT_TRUE(StampedFrom(stamped_empty, 7, empty_meta));
+  EXPECT_FALSE(StampedFrom(stamped_empty, 7, R"({"apiVersion":"v1","kind":"Pod","metadata":{}} )"));
+}
+
 TEST(HasResourceVersionTest, FalseWithoutResourceVersionOrOutsideCanonicalForm) {
   EXPECT_FALSE(HasResourceVersion(kStored, 1));
   EXPECT_FALSE(HasResourceVersion(R"({"apiVersion":"v1","kind":"Pod","metadata":{}})", 1));

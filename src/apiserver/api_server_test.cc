@@ -111,6 +111,31 @@ TEST_F(ApiServerTest, CreateSetsServerMetadataAndDefaults) {
   EXPECT_EQ(Str(Body(g), "metadata.resourceVersion"), Str(v, "metadata.resourceVersion"));
 }
 
+TEST_F(ApiServerTest, AnUnchangedUpdateIsNotWrittenAndAStatusChangeIs) {
+  ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods", Pod("p")).code, 201);
+  const std::string path = "/api/v1/namespaces/default/pods/p";
+  Response first = Call("PATCH", path + "/status", R"({"status":{"phase":"Running"}})",
+                        "application/merge-patch+json");
+  ASSERT_EQ(first.code, 200) << first.Text();
+  const std::string rv = Str(Body(first), "metadata.resourceVersion");
+  // The same patch again, and a merge patch that sets members to what they are: no write
+  // (the stored bytes match), the same resourceVersion.
+  Response again = Call("PATCH", path + "/status", R"({"status":{"phase":"Running"}})",
+                        "application/merge-patch+json");
+  ASSERT_EQ(again.code, 200);
+  EXPECT_EQ(Str(Body(again), "metadata.resourceVersion"), rv);
+  Response same_meta = Call("PATCH", path, R"({"metadata":{"name":"p"}})",
+                            "application/merge-patch+json");
+  ASSERT_EQ(same_meta.code, 200);
+  EXPECT_EQ(Str(Body(same_meta), "metadata.resourceVersion"), rv);
+  // A change in status alone is written.
+  Response changed = Call("PATCH", path + "/status", R"({"status":{"phase":"Succeeded"}})",
+                          "application/merge-patch+json");
+  ASSERT_EQ(changed.code, 200);
+  EXPECT_NE(Str(Body(changed), "metadata.resourceVersion"), rv);
+  EXPECT_EQ(Str(Body(Call("GET", path)), "status.phase"), "Succeeded");
+}
+
 TEST_F(ApiServerTest, DuplicateCreateIsAlreadyExists) {
   ASSERT_EQ(Call("POST", "/api/v1/namespaces/default/pods", Pod("p1")).code, 201);
   Response r = Call("POST", "/api/v1/namespaces/default/pods", Pod("p1"));

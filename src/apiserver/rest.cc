@@ -240,9 +240,10 @@ class Handler {
       if (!next.ok()) co_return Error(next.status());
       json::object& obj = *next;
       // An unchanged object is not written (kube-apiserver skips no-op updates). Member
-      // order does not count: a merge may have moved members.
+      // order does not count: a merge may have moved members. The bytes are compared first,
+      // with the cached form's (no second serialization).
       std::string stored = api::SerializeForStore(obj);
-      if (stored == api::SerializeForStore(*old) || SameObject(obj, *old)) {
+      if (api::StampedFrom(*cur->json, cur->rv, stored) || SameObject(obj, *old)) {
         co_return StoredResponse(type_, success_code, cur->json);
       }
       if (DryRun()) co_return JsonResponse(success_code, WithRv(type_, std::move(obj), cur->rv));

@@ -108,7 +108,10 @@ std::string RandomSuffix(size_t n) {
 
 bool SameObject(const json::object& obj, const json::object& old) {
   if (obj.size() != old.size()) return false;
-  for (const json::key_value_pair& kv : obj) {
+  // Last member first: an update most often changes status or spec, which come after the
+  // metadata, and a status update would otherwise compare the whole spec first.
+  for (auto it = obj.rbegin(); it != obj.rend(); ++it) {
+    const json::key_value_pair& kv = *it;
     const json::value* o = old.if_contains(kv.key());
     if (o == nullptr) return false;
     if (kv.key() != "metadata") {

@@ -72,8 +72,8 @@ class Http2Io {
   // sides are done.
   void Kick();
   // Ends the connection: closes the socket, which ends the read loop and a write in flight.
-  // True the first time (the loops call it too when they end: an owner's own clean-up must
-  // not depend on being first).
+  // True the first time (the read loop and the writer call it too when they end: an
+  // owner's own clean-up must not depend on being first).
   bool Fail();
   bool dead() const { return dead_; }
 
