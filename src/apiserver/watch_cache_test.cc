@@ -20,18 +20,24 @@ std::string PodJson(const std::string& name, const std::string& node, const std:
                       R"("}},"spec":{"nodeName":")", node, R"("}})");
 }
 
+// Applies a put (create or update) of pod `name` to `cache` at revision ++*rev.
+void ApplyPut(WatchCache& cache, int64_t* rev, const std::string& name,
+              const std::string& node = "", const std::string& app = "a") {
+  store::Event e;
+  e.type = store::EventType::kPut;
+  e.kv.key = Pods().Key("default", name);
+  e.kv.value = store::MakeBytes(PodJson(name, node, app));
+  e.kv.mod_revision = ++*rev;
+  cache.Apply(e);
+}
+
 class WatchCacheTest : public ::testing::Test {
  protected:
   WatchCacheTest() : cache_(Pods(), /*history=*/8, /*watcher_capacity=*/4) {}
 
   // Applies a put (create or update) at the next revision.
   void Put(const std::string& name, const std::string& node = "", const std::string& app = "a") {
-    store::Event e;
-    e.type = store::EventType::kPut;
-    e.kv.key = Pods().Key("default", name);
-    e.kv.value = store::MakeBytes(PodJson(name, node, app));
-    e.kv.mod_revision = ++rev_;
-    cache_.Apply(e);
+    ApplyPut(cache_, &rev_, name, node, app);
   }
   void Del(const std::string& name) {
     store::Event e;
@@ -283,14 +289,7 @@ TEST(WatchCacheHistoryTest, EventsOlderThanTheMaxAgeLeaveTheHistory) {
   WatchCache cache(Pods(), /*history=*/1000, /*watcher_capacity=*/100,
                    std::chrono::milliseconds(50));
   int64_t rev = 0;
-  auto put = [&](const std::string& name) {
-    store::Event e;
-    e.type = store::EventType::kPut;
-    e.kv.key = Pods().Key("default", name);
-    e.kv.value = store::MakeBytes(PodJson(name, "", "a"));
-    e.kv.mod_revision = ++rev;
-    cache.Apply(e);
-  };
+  auto put = [&](const std::string& name) { ApplyPut(cache, &rev, name); };
   for (const char* n : {"a", "b", "c"}) put(n);
   ListOptions o;
   o.limit = 1;
