@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <optional>
+#include <utility>
 
 #include "base/strings.h"
 
@@ -315,22 +317,35 @@ std::string InjectResourceVersion(std::string_view stored, int64_t rv) {
   return out;
 }
 
-bool HasResourceVersion(std::string_view doc, int64_t rv) {
-  size_t at = CanonicalMetadataStart(doc);
-  if (at == std::string_view::npos || doc.substr(at, kRvMember.size()) != kRvMember) return false;
-  std::string want = base::StrCat(rv, "\"");
-  return doc.substr(at + kRvMember.size(), want.size()) == want;
+namespace {
+
+// Where the stamp `"resourceVersion":"<rv>"` that InjectResourceVersion puts first in the
+// metadata of a canonical document starts, and where it ends (past its closing quote);
+// nullopt when `doc` is not in that form or carries another revision.
+std::optional<std::pair<size_t, size_t>> StampOf(std::string_view doc, int64_t rv) {
+  const size_t at = CanonicalMetadataStart(doc);
+  if (at == std::string_view::npos || doc.substr(at, kRvMember.size()) != kRvMember) {
+    return std::nullopt;
+  }
+  char want[24];
+  char* end = std::to_chars(want, want + sizeof(want) - 1, rv).ptr;
+  *end++ = '"';
+  const std::string_view digits(want, static_cast<size_t>(end - want));
+  if (doc.substr(at + kRvMember.size(), digits.size()) != digits) return std::nullopt;
+  return std::pair{at, at + kRvMember.size() + digits.size()};
 }
 
+}  // namespace
+
+bool HasResourceVersion(std::string_view doc, int64_t rv) { return StampOf(doc, rv).has_value(); }
+
 bool StampedFrom(std::string_view stamped, int64_t rv, std::string_view stored) {
-  if (!HasResourceVersion(stamped, rv)) return false;
-  const size_t at = CanonicalMetadataStart(stamped);
+  const auto stamp = StampOf(stamped, rv);
+  if (!stamp) return false;
   // stamped = head + "resourceVersion":"rv" [+ ','] + tail, where stored = head + tail.
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof(digits), rv).ptr;
-  size_t rest = at + kRvMember.size() + static_cast<size_t>(end - digits) + 1;
+  size_t rest = stamp->second;
   if (rest < stamped.size() && stamped[rest] == ',') ++rest;
-  const std::string_view head = stamped.substr(0, at);
+  const std::string_view head = stamped.substr(0, stamp->first);
   const std::string_view tail = stamped.substr(rest);
   return stored.size() == head.size() + tail.size() && stored.starts_with(head) &&
          stored.ends_with(tail);

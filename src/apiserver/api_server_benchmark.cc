@@ -46,12 +46,9 @@ class Server {
 
   Response Call(std::string method, std::string_view path, std::string body,
                 std::string content_type = "application/json") {
-    Request req;
-    req.method = std::move(method);
-    req.path = std::string(path);
-    req.body = std::move(body);
-    req.content_type = std::move(content_type);
     Response out;
+    Request req = MakeRequest(std::move(method), std::string(path), std::move(body),
+                              std::move(content_type));
     asio::co_spawn(io_, api_.Handle(std::move(req)), [&out](std::exception_ptr, Response r) {
       out = std::move(r);
     });

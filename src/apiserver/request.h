@@ -34,6 +34,19 @@ struct Request {
   bool Has(const std::string& name) const { return query.count(name) > 0; }
 };
 
+// A request with a JSON body (or none) that accepts JSON: what the clients (client::Transport)
+// and the in-process tests and benchmarks send.
+inline Request MakeRequest(std::string method, std::string path, std::string body = "",
+                           std::string content_type = "application/json") {
+  Request r;
+  r.method = std::move(method);
+  r.path = std::move(path);
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  r.accept = "application/json";
+  return r;
+}
+
 struct Response {
   int code = 200;
   std::string content_type = "application/json";

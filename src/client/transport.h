@@ -26,17 +26,7 @@ namespace shoal::client {
 using apiserver::Request;
 using apiserver::Response;
 
-// A request with a JSON body (or none) that accepts JSON.
-inline Request MakeRequest(std::string method, std::string path, std::string body = "",
-                           std::string content_type = "application/json") {
-  Request r;
-  r.method = std::move(method);
-  r.path = std::move(path);
-  r.body = std::move(body);
-  r.content_type = std::move(content_type);
-  r.accept = "application/json";
-  return r;
-}
+using apiserver::MakeRequest;
 
 // One watch event with its object parsed (Transport::WatchObjects).
 struct ObjectEvent {
