@@ -46,13 +46,13 @@ constexpr int kListPods = 100000;
 
 const api::ResourceType& PodType() { return *api::Registry::Default().Find("", "v1", "pods"); }
 
-std::string NodeName(int i) { return "node-" + std::to_string(i); }
+std::string NodeName(int i) { return base::StrCat("node-", i); }
 
 // The stored form of pod `i` of namespace `ns`, bound to node i % kNodes.
 store::Bytes StoredPod(const std::string& ns, int i) {
-  std::string name = "pod-" + std::to_string(i);
+  std::string name = base::StrCat("pod-", i);
   std::string node = NodeName(i % kNodes);
-  std::string group = "g" + std::to_string(i % 100);
+  std::string group = base::StrCat("g", i % 100);
   bench::PodArgs a;
   a.ns = ns;
   a.name = name;
@@ -68,7 +68,7 @@ std::vector<store::KeyValue> Pods(const std::string& ns, int n) {
   kvs.reserve(n);
   for (int i = 0; i < n; ++i) {
     store::KeyValue kv;
-    kv.key = PodType().Key(ns, "pod-" + std::to_string(i));
+    kv.key = PodType().Key(ns, base::StrCat("pod-", i));
     kv.value = StoredPod(ns, i);
     kv.create_revision = kv.mod_revision = i + 1;
     kvs.push_back(std::move(kv));
@@ -119,7 +119,7 @@ void BM_WatchCacheApply(benchmark::State& state) {
     if (indexed) {
       f.fields = *api::FieldSelector::Parse("spec.nodeName=" + NodeName(i));
     } else {
-      f.labels = *api::LabelSelector::Parse("bench.shoal.io/group=g" + std::to_string(i % 100));
+      f.labels = *api::LabelSelector::Parse(base::StrCat("bench.shoal.io/group=g", i % 100));
     }
     auto w = cache.Watch(0, std::move(f), [] {});
     if (!w.ok()) {
